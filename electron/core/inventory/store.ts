@@ -1,0 +1,129 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { AppError } from '../../../shared/errors.ts';
+import { inventory, inventoryProblems, type Host, type Inventory } from '../../../shared/inventory.ts';
+import type { EventBus } from '../events.ts';
+import { readFileIfExists, withFileLock, writeFileAtomic } from '../files.ts';
+
+export const INVENTORY_FILE = 'inventory.json';
+
+/**
+ * The host inventory, kept in one JSON file in the data directory. Every operation reads the file
+ * afresh, so the CLI and an open window never work from stale copies; writes go through a lock
+ * and an atomic rename. A change made by another door is noticed by a directory watch.
+ */
+export class InventoryStore {
+  readonly path: string;
+  #watcher: FSWatcher | undefined;
+  #lastSeen = '';
+
+  constructor(
+    home: string,
+    private readonly events?: EventBus,
+  ) {
+    this.path = join(home, INVENTORY_FILE);
+  }
+
+  async list(): Promise<Host[]> {
+    return (await this.#read()).hosts;
+  }
+
+  async get(name: string): Promise<Host> {
+    const found = (await this.list()).find((h) => h.name === name);
+    if (!found) throw new AppError('NOT_FOUND', `There is no host named ${name} in the inventory.`);
+    return found;
+  }
+
+  add(host: Host): Promise<Host> {
+    return this.#modify((hosts) => {
+      if (hosts.some((h) => h.name === host.name))
+        throw new AppError('CONFLICT', `There is already a host named ${host.name}.`, { field: 'name' });
+      return [[...hosts, host], host];
+    });
+  }
+
+  update(name: string, host: Host): Promise<Host> {
+    return this.#modify((hosts) => {
+      const index = hosts.findIndex((h) => h.name === name);
+      if (index < 0) throw new AppError('NOT_FOUND', `There is no host named ${name} in the inventory.`);
+      if (host.name !== name && hosts.some((h) => h.name === host.name))
+        throw new AppError('CONFLICT', `There is already a host named ${host.name}.`, { field: 'name' });
+      const next = hosts.map((h, i) => (i === index ? host : h.jump === name ? { ...h, jump: host.name } : h));
+      return [next, host];
+    });
+  }
+
+  remove(name: string): Promise<string> {
+    return this.#modify((hosts) => {
+      if (!hosts.some((h) => h.name === name)) throw new AppError('NOT_FOUND', `There is no host named ${name} in the inventory.`);
+      const users = hosts.filter((h) => h.jump === name).map((h) => h.name);
+      if (users.length)
+        throw new AppError('CONFLICT', `${name} is the jump host of ${users.join(', ')}; change or remove those first.`, {
+          field: 'name',
+          users,
+        });
+      return [hosts.filter((h) => h.name !== name), name];
+    });
+  }
+
+  /** Emits hosts.changed whenever the file changes, whoever changed it. */
+  watch(): void {
+    if (this.#watcher || !this.events) return;
+    const dir = join(this.path, '..');
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      this.#watcher = watch(dir, { persistent: false }, (_type, file) => {
+        if (file !== null && file !== INVENTORY_FILE) return;
+        clearTimeout(timer);
+        timer = setTimeout(() => void this.#announceIfChanged(), 50);
+      });
+    } catch {
+      // The directory does not exist yet: the first write creates it and announces itself.
+    }
+  }
+
+  close(): void {
+    this.#watcher?.close();
+    this.#watcher = undefined;
+  }
+
+  async #announceIfChanged(): Promise<void> {
+    const text = (await readFileIfExists(this.path).catch(() => undefined)) ?? '';
+    if (text === this.#lastSeen) return;
+    this.#lastSeen = text;
+    const hosts = await this.list().catch(() => undefined);
+    if (hosts) this.events?.emit('hosts.changed', { hosts });
+  }
+
+  async #read(): Promise<Inventory> {
+    const text = await readFileIfExists(this.path);
+    if (text === undefined) return { version: 1, hosts: [] };
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      throw new AppError('INTERNAL', `${this.path} is not valid JSON (${(err as Error).message}); fix or move it away.`);
+    }
+    const parsed = inventory.safeParse(data);
+    if (!parsed.success)
+      throw new AppError('INTERNAL', `${this.path} does not hold a valid inventory; fix or move it away.`, parsed.error.issues);
+    return parsed.data;
+  }
+
+  async #modify<T>(change: (hosts: Host[]) => [Host[], T]): Promise<T> {
+    const result = await withFileLock(this.path, async () => {
+      const current = await this.#read();
+      const [hosts, result] = change(current.hosts);
+      const problems = inventoryProblems(hosts);
+      if (problems.length) {
+        const first = problems[0]!;
+        throw new AppError('INVALID_INPUT', first.message, { field: first.field, problems });
+      }
+      await writeFileAtomic(this.path, JSON.stringify({ version: 1, hosts } satisfies Inventory, null, 2) + '\n');
+      return result;
+    });
+    this.watch();
+    await this.#announceIfChanged();
+    return result;
+  }
+}

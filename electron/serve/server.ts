@@ -1,0 +1,150 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { isEventName, type EventName } from '../../shared/contract.ts';
+import { CONTENT_SECURITY_POLICY } from '../../shared/csp.ts';
+import type { Core } from '../core/core.ts';
+import { rendererFile } from './static.ts';
+
+export interface ServeOptions {
+  core: Core;
+  rendererDir: string;
+  port: number;
+  /** For tests; a fresh random token otherwise. */
+  token?: string;
+}
+
+export interface Served {
+  url: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+const COOKIE = 'icbd_token';
+const MAX_MESSAGE = 4 * 1024 * 1024;
+
+const SECURITY_HEADERS = {
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'X-Frame-Options': 'DENY',
+  'Cache-Control': 'no-store',
+};
+
+/**
+ * Browser mode: the built renderer and the contract over one WebSocket, on 127.0.0.1 only.
+ * Every request needs the token (in the URL once, then a SameSite=Strict cookie); the Host and
+ * Origin headers must name this very server, which defeats DNS rebinding.
+ */
+export async function serve(options: ServeOptions): Promise<Served> {
+  const token = options.token ?? randomBytes(32).toString('base64url');
+  const tokenBuf = Buffer.from(token);
+  let port = options.port;
+  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  const allowedOrigins = () => new Set([...allowedHosts()].map((h) => `http://${h}`));
+
+  const tokenMatches = (candidate: string | undefined | null) => {
+    if (!candidate) return false;
+    const buf = Buffer.from(candidate);
+    return buf.length === tokenBuf.length && timingSafeEqual(buf, tokenBuf);
+  };
+  const requestToken = (req: IncomingMessage, url: URL) => url.searchParams.get('token') ?? cookie(req.headers.cookie, COOKIE);
+
+  const refuse = (res: ServerResponse, status: number, text: string) => {
+    res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end(text + '\n');
+  };
+
+  const http = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (!allowedHosts().has(req.headers.host ?? '')) return refuse(res, 421, 'Wrong Host header: open the URL that icbd serve printed.');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'Only GET is served here.');
+    const fromUrl = url.searchParams.get('token');
+    if (!tokenMatches(requestToken(req, url)))
+      return refuse(res, 401, 'Missing or wrong token: open the URL with ?token=... that icbd serve printed.');
+    if (fromUrl) {
+      // Trade the token in the URL for a cookie, so it leaves the address bar and history.
+      res.writeHead(303, {
+        ...SECURITY_HEADERS,
+        'Set-Cookie': `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+        Location: url.pathname,
+      });
+      return res.end();
+    }
+    const file = await rendererFile(options.rendererDir, url.pathname).catch(() => undefined);
+    if (!file) return refuse(res, 404, 'Not found.');
+    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': file.type, 'Content-Length': file.body.length });
+    res.end(req.method === 'HEAD' ? undefined : file.body);
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE });
+  http.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const ok =
+      url.pathname === '/api' &&
+      allowedHosts().has(req.headers.host ?? '') &&
+      allowedOrigins().has(req.headers.origin ?? '') &&
+      tokenMatches(requestToken(req, url));
+    if (!ok) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => connect(ws, options.core));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  port = (http.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    port,
+    token,
+    close: async () => {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+/** One browser tab: requests answered in any order, events forwarded only once subscribed. */
+function connect(ws: WebSocket, core: Core): void {
+  const subscriptions = new Map<EventName, () => void>();
+  const send = (message: unknown) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+  };
+  ws.on('message', async (data) => {
+    let message: { t?: unknown; id?: unknown; name?: unknown; input?: unknown };
+    try {
+      message = JSON.parse(String(data)) as typeof message;
+    } catch {
+      return ws.close(1003, 'not JSON');
+    }
+    if (message.t === 'req' && typeof message.id === 'number') {
+      send({ t: 'res', id: message.id, reply: await core.dispatch(message.name, message.input) });
+    } else if (message.t === 'sub' && isEventName(message.name) && !subscriptions.has(message.name)) {
+      const name = message.name;
+      subscriptions.set(name, core.on(name, (payload) => send({ t: 'ev', name, payload })));
+    } else {
+      ws.close(1008, 'unknown message');
+    }
+  });
+  ws.on('close', () => {
+    for (const off of subscriptions.values()) off();
+  });
+}
+
+function cookie(header: string | undefined, name: string): string | undefined {
+  for (const part of header?.split(';') ?? []) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return v.join('=');
+  }
+  return undefined;
+}

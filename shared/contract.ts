@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import type { WireError } from './errors.ts';
+import { host } from './inventory.ts';
+import { hostName } from './names.ts';
+import { jobId, jobInfo, jobLog } from './jobs.ts';
+
+/**
+ * Every request and event that crosses a process boundary, declared once. The renderer's client,
+ * the ipcMain handlers, the WebSocket server and the CLI are all derived from these two maps, so
+ * a channel that is not here does not exist anywhere.
+ */
+
+const empty = z.object({}).strict();
+
+function request<I extends z.ZodType, O extends z.ZodType>(input: I, output: O, doc: string) {
+  return { input, output, doc };
+}
+
+export const appInfo = z.object({
+  name: z.string(),
+  version: z.string(),
+  home: z.string(),
+  door: z.enum(['electron', 'browser', 'cli']),
+});
+
+export const requests = {
+  'app.info': request(empty, appInfo, 'Name, version, data directory and which door is in use.'),
+  'hosts.list': request(empty, z.array(host), 'Every inventory host.'),
+  'hosts.add': request(host, host, 'Add a host; refused when the name exists or the jump host does not.'),
+  'hosts.update': request(
+    z.object({ name: hostName, host }).strict(),
+    host,
+    'Replace the host called `name` (renaming is allowed) and repoint hosts that jumped through it.',
+  ),
+  'hosts.remove': request(
+    z.object({ name: hostName }).strict(),
+    z.object({ removed: hostName }),
+    'Remove a host; refused while another host uses it as jump host.',
+  ),
+  'jobs.list': request(empty, z.array(jobInfo), 'Jobs of this session, newest first.'),
+  'jobs.cancel': request(z.object({ id: jobId }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel a running job.'),
+} as const;
+
+export const events = {
+  'hosts.changed': z.object({ hosts: z.array(host) }),
+  'job.update': jobInfo,
+  'job.log': jobLog,
+} as const;
+
+export type Requests = typeof requests;
+export type RequestName = keyof Requests;
+export type EventName = keyof typeof events;
+export type Input<K extends RequestName> = z.input<Requests[K]['input']>;
+export type ParsedInput<K extends RequestName> = z.output<Requests[K]['input']>;
+export type Output<K extends RequestName> = z.output<Requests[K]['output']>;
+export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
+
+export const REQUEST_NAMES = Object.keys(requests) as RequestName[];
+export const EVENT_NAMES = Object.keys(events) as EventName[];
+
+export function isRequestName(name: unknown): name is RequestName {
+  return typeof name === 'string' && Object.hasOwn(requests, name);
+}
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && Object.hasOwn(events, name);
+}
+
+/** What every door sends back for a request: a value, or an error rebuilt on the other side. */
+export type Reply = { ok: true; value: unknown } | { ok: false; error: WireError };
+
+/** The Electron channel name of a request or event; one channel per contract entry. */
+export const ipcChannel = (name: RequestName) => `icbd:${name}`;
+export const ipcEventChannel = (name: EventName) => `icbd:event:${name}`;

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+/**
+ * Every name that may end up in a remote command or a file path is checked here, once, with a
+ * message that says what is wrong. Patterns are strict on purpose: anything outside them is
+ * refused rather than quoted, so a hostile name never reaches a shell.
+ */
+
+export const HOST_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/;
+export const hostName = z
+  .string()
+  .min(1, 'A host name is required.')
+  .max(32, 'A host name has at most 32 characters.')
+  .regex(
+    HOST_NAME,
+    'A host name is lowercase letters, digits and "-", starts with a letter and does not end with "-" (e.g. cache01).',
+  );
+
+// RFC 1123 host names, IPv4 dotted quads and bracket-free IPv6: what OpenSSH accepts as HostName.
+const DNS_NAME = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\.?$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const IPV6 = /^[0-9a-fA-F:]+(%[a-zA-Z0-9_.-]+)?$/;
+
+export function isAddress(value: string): boolean {
+  if (IPV4.test(value)) return true;
+  if (value.includes(':')) return IPV6.test(value) && value.split(':').length >= 3 && value.split(':').length <= 8;
+  // A name made only of digits and dots that failed IPV4 is a mistyped address, not a DNS name.
+  if (/^[\d.]+$/.test(value)) return false;
+  return DNS_NAME.test(value);
+}
+
+export const address = z
+  .string()
+  .min(1, 'An address is required.')
+  .refine(isAddress, 'The address must be a DNS name, an IPv4 address or an IPv6 address, without spaces or a port.');
+
+export const port = z.coerce
+  .number({ message: 'The port must be a number.' })
+  .int('The port must be a whole number.')
+  .min(1, 'The port is between 1 and 65535.')
+  .max(65535, 'The port is between 1 and 65535.');
+
+export const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+export const userName = z
+  .string()
+  .min(1, 'A user is required.')
+  .regex(USER_NAME, 'A user name is lowercase letters, digits, "_" and "-", starting with a letter or "_", at most 32 characters.');
+
+/** A local path to a private key: absolute, or ~/ for the operator's home; no control characters. */
+export const keyPath = z
+  .string()
+  .max(4096)
+  .regex(/^(\/|~\/)[^\0\n\r]*$/, 'A key file is an absolute path or starts with ~/.');
