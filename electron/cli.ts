@@ -1,5 +1,6 @@
 import { AppError } from '../shared/errors.ts';
 import { hostsCommand } from './cli/hosts.ts';
+import { labCommand } from './cli/lab.ts';
 import { Core } from './core/core.ts';
 import { resolveHome } from './core/paths.ts';
 import { APP_VERSION } from './core/version.ts';
@@ -8,6 +9,7 @@ const USAGE = `usage: icbd [--home DIR] COMMAND ...
 
 commands:
   hosts list|add|rm     the host inventory
+  lab up|down|status    the demo lab: imgs, rw, home and caches as real hosts on this machine (root)
   version               print the version
 
 Every command takes --json for output meant for scripts. The data directory is --home DIR,
@@ -16,6 +18,7 @@ else $ICBD_HOME, else the app's per-user data directory.`;
 type Command = (core: Core, argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
   hosts: hostsCommand,
+  lab: labCommand,
 };
 
 /** Global options come before the command, like git's. */

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { WireError } from './errors.ts';
 import { host } from './inventory.ts';
 import { hostName } from './names.ts';
-import { jobId, jobInfo, jobLog } from './jobs.ts';
+import { jobId, jobInfo, jobLog, jobStarted } from './jobs.ts';
+import { labHostAction, labInfo, labPreflight, labSelftestResult, labUpInput } from './lab.ts';
 
 /**
  * Every request and event that crosses a process boundary, declared once. The renderer's client,
@@ -39,6 +40,12 @@ export const requests = {
   ),
   'jobs.list': request(empty, z.array(jobInfo), 'Jobs of this session, newest first.'),
   'jobs.cancel': request(z.object({ id: jobId }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel a running job.'),
+  'lab.preflight': request(empty, labPreflight, 'Can this machine run the demo lab? Each problem comes with its fix.'),
+  'lab.status': request(empty, labInfo.nullable(), 'The demo lab and its hosts, or null when it is not up.'),
+  'lab.up': request(labUpInput, jobStarted, 'Start the demo lab (a job) and, unless told not to, add its hosts to the inventory.'),
+  'lab.down': request(empty, jobStarted, 'Stop the demo lab and remove everything it made (a job).'),
+  'lab.host': request(labHostAction, z.object({ done: z.string() }), 'Reset, stop, start, cut or heal a lab host.'),
+  'lab.selftest': request(empty, labSelftestResult, 'Prove the lab works: ssh through imgs, mkfs, fstab across a reboot, a service, send/receive.'),
 } as const;
 
 export const events = {

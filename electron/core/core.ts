@@ -5,6 +5,9 @@ import { EventBus } from './events.ts';
 import { InventoryStore } from './inventory/store.ts';
 import { Jobs } from './jobs/jobs.ts';
 import { APP_VERSION } from './version.ts';
+import { hostHandlers } from './handlers/hosts.ts';
+import { labHandlers } from './handlers/lab.ts';
+import type { Handlers } from './handlers/types.ts';
 
 export type Door = 'electron' | 'browser' | 'cli';
 
@@ -12,8 +15,6 @@ export interface CoreOptions {
   home: string;
   door: Door;
 }
-
-type Handlers = { [K in RequestName]: (input: ParsedInput<K>) => Promise<Output<K>> };
 
 /**
  * The one implementation behind all three doors. `dispatch` is the only way in: it validates the
@@ -29,12 +30,10 @@ export class Core {
     this.inventory = new InventoryStore(options.home, this.events);
     this.#handlers = {
       'app.info': async () => ({ name: 'iCBD Console', version: APP_VERSION, home: options.home, door: options.door }),
-      'hosts.list': () => this.inventory.list(),
-      'hosts.add': (host) => this.inventory.add(host),
-      'hosts.update': ({ name, host }) => this.inventory.update(name, host),
-      'hosts.remove': async ({ name }) => ({ removed: await this.inventory.remove(name) }),
       'jobs.list': async () => this.jobs.list(),
       'jobs.cancel': async ({ id }) => ({ cancelled: this.jobs.cancel(id) }),
+      ...hostHandlers(this.inventory),
+      ...labHandlers(this.jobs, this.inventory),
     };
   }
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FSTAB_GENERATOR, SSHD_SNIPPET } from './assets.js';
 import { LabError } from './errors.js';
-import { run, sleep } from './exec.js';
+import { labEnv, run, sleep } from './exec.js';
 import { cacheDir } from './paths.js';
 
 const SUITE = 'bookworm';
@@ -134,7 +134,7 @@ function debootstrap(
     [/^I: Configur/, 0.7, 'configuring packages'],
   ];
   return new Promise((resolve, reject) => {
-    const child = spawn('debootstrap', args, { stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal });
+    const child = spawn('debootstrap', args, { stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal, env: labEnv() });
     const tail: string[] = [];
     let phase = -1;
     const onData = (b: Buffer) => {

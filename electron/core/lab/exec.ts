@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
 import { LabError } from './errors.js';
 
+/** sudo and cron often drop the sbin dirs, where losetup, debootstrap and friends live. */
+export const labEnv = (): NodeJS.ProcessEnv => ({ ...process.env, PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin`, LC_ALL: 'C' });
+
 export interface RunResult {
   code: number;
   stdout: string;
@@ -19,7 +22,7 @@ export function runRaw(cmd: string, args: string[], opts: RunOptions = {}): Prom
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: opts.env ?? process.env,
+      env: opts.env ?? labEnv(),
       timeout: opts.timeoutMs,
       killSignal: 'SIGKILL',
       signal: opts.signal,

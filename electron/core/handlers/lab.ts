@@ -1,0 +1,101 @@
+import { AppError } from '../../../shared/errors.ts';
+import type { Host } from '../../../shared/inventory.ts';
+import type { InventoryStore } from '../inventory/store.ts';
+import type { Jobs } from '../jobs/jobs.ts';
+import type { Handlers } from './types.ts';
+
+// The lab pulls in its own modules; load them only when the operator asks for the lab.
+const lab = () => import('../lab/index.ts');
+
+/** Lab failures carry a fix; the operator sees both in one message. */
+async function labCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const { LabError } = await lab();
+    if (err instanceof LabError) throw new AppError('UNAVAILABLE', `${err.message}: ${err.fix}`);
+    throw err;
+  }
+}
+
+export function labHandlers(jobs: Jobs, inventory: InventoryStore): Handlers<'lab.preflight' | 'lab.status' | 'lab.up' | 'lab.down' | 'lab.host' | 'lab.selftest'> {
+  return {
+    'lab.preflight': async () => (await lab()).labPreflight(),
+    'lab.status': async () => {
+      const info = await labCall(async () => (await lab()).labStatus());
+      return info ? { ...info, hosts: info.hosts.map(({ name, role, address, port, user, jump, state }) => ({ name, role, address, port, user, jump, state })) } : null;
+    },
+    'lab.up': async ({ caches, nfs, addHosts }) => {
+      const job = jobs.start('lab.up', 'Start the demo lab', async (ctx) => {
+        const { labUp } = await lab();
+        const info = await labCall(() =>
+          labUp({ caches, nfs, signal: ctx.signal, onProgress: (p) => ctx.progress(p.fraction, p.message) }),
+        );
+        for (const [what, seconds] of Object.entries(info.timings ?? {})) ctx.log(`${what}: ${seconds.toFixed(1)} s`);
+        ctx.log(`ssh -F ${info.sshConfig} cache01`);
+        if (addHosts) {
+          const { added, kept } = await addLabHosts(inventory, info.hosts, info.identityFile);
+          if (added.length) ctx.log(`Added to the inventory: ${added.join(', ')}.`);
+          for (const line of kept) ctx.log(line, 'stderr');
+        }
+      });
+      return { jobId: job.id };
+    },
+    'lab.down': async () => {
+      const job = jobs.start('lab.down', 'Stop the demo lab', async (ctx) => {
+        await labCall(async () => (await lab()).labDown({ onProgress: (p) => ctx.progress(p.fraction, p.message) }));
+      });
+      return { jobId: job.id };
+    },
+    'lab.host': async ({ action, host }) => {
+      const l = await lab();
+      const act = { reset: () => l.labReset(host), stop: () => l.labStop(host!), start: () => l.labStart(host!), cut: () => l.labCut(host!), heal: () => l.labHeal(host!) };
+      await labCall(act[action]);
+      return { done: `${action} ${host ?? 'every host'}` };
+    },
+    'lab.selftest': () => labCall(async () => (await lab()).labSelftest()),
+  };
+}
+
+/**
+ * Adds the lab's hosts (imgs first, so the others' jump host exists). A host of the same name that
+ * is not the lab's own is kept and reported: the operator's real imgs must never be repointed.
+ */
+export async function addLabHosts(
+  inventory: InventoryStore,
+  hosts: readonly { name: string; role: Host['role']; address: string; port: number; jump?: string }[],
+  identityFile: string,
+): Promise<{ added: string[]; kept: string[] }> {
+  const existing = new Map((await inventory.list()).map((h) => [h.name, h]));
+  const added: string[] = [];
+  const kept: string[] = [];
+  const conflicting = new Set<string>();
+  for (const h of [...hosts].sort((a, b) => Number(Boolean(a.jump)) - Number(Boolean(b.jump)))) {
+    const have = existing.get(h.name);
+    if (have) {
+      if (have.address !== h.address || have.port !== h.port) {
+        kept.push(
+          `Kept the inventory's own ${h.name} (${have.address}:${have.port}); rename or remove it, then run lab up again to add the lab's ${h.name}.`,
+        );
+        conflicting.add(h.name);
+      }
+      continue;
+    }
+    if (h.jump && conflicting.has(h.jump)) {
+      kept.push(`Did not add the lab's ${h.name}: it is reached through the lab's ${h.jump}, which the inventory names otherwise.`);
+      continue;
+    }
+    await inventory.add({
+      name: h.name,
+      role: h.role,
+      address: h.address,
+      port: h.port,
+      user: 'root',
+      identityFile,
+      notes: 'Demo lab host (npm run lab)',
+      ...(h.jump && { jump: h.jump }),
+    });
+    added.push(h.name);
+  }
+  return { added, kept };
+}

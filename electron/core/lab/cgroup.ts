@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { sleep } from './exec.js';
+
+const ROOT = '/sys/fs/cgroup';
+
+/**
+ * The cgroup trees a host lives in. The machine's PID 1 is not systemd, so nothing creates
+ * per-container cgroups; without one of its own each booted systemd would share the runner's
+ * tree. On a hybrid machine the host's systemd tracks units in name=systemd and the unified
+ * tree gives cgroup.kill; on a pure cgroup2 machine both are the same tree.
+ */
+export function cgroupDirs(labCgroup: string, host?: string) {
+  const unified = fs.existsSync(path.join(ROOT, 'unified', 'cgroup.procs')) ? path.join(ROOT, 'unified') : ROOT;
+  const named = fs.existsSync(path.join(ROOT, 'systemd', 'cgroup.procs')) ? path.join(ROOT, 'systemd') : unified;
+  const rel = host ? path.join(labCgroup, host) : labCgroup;
+  return { unified: path.join(unified, rel), named: path.join(named, rel) };
+}
+
+export function createHostCgroup(labCgroup: string, host: string) {
+  const d = cgroupDirs(labCgroup, host);
+  fs.mkdirSync(d.unified, { recursive: true });
+  fs.mkdirSync(d.named, { recursive: true });
+  return d;
+}
+
+function walk(dir: string): string[] {
+  let out: string[] = [];
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) if (e.isDirectory()) out = out.concat(walk(path.join(dir, e.name)));
+  out.push(dir);
+  return out;
+}
+
+/** Every pid in a cgroup subtree. */
+export function pidsIn(dir: string): number[] {
+  const pids: number[] = [];
+  for (const d of walk(dir)) {
+    try {
+      for (const l of fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n')) if (l) pids.push(Number(l));
+    } catch {
+      // the directory vanished meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Kills everything in a subtree (cgroup.kill where the kernel has it) and waits until it is empty. */
+export async function killTree(dirs: { unified: string; named: string }, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pids = [...new Set([...pidsIn(dirs.unified), ...pidsIn(dirs.named)])];
+    if (pids.length === 0) return true;
+    if (Date.now() > deadline) return false;
+    try {
+      fs.writeFileSync(path.join(dirs.unified, 'cgroup.kill'), '1');
+    } catch {
+      for (const p of pids) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+    await sleep(50);
+  }
+}
+
+/** Removes a (now empty) subtree from every hierarchy, deepest first. */
+export function removeTree(labCgroup: string, host?: string): void {
+  const rel = host ? path.join(labCgroup, host) : labCgroup;
+  let hierarchies: string[] = [];
+  try {
+    hierarchies = fs.readdirSync(ROOT).map((h) => path.join(ROOT, h));
+  } catch {
+    return;
+  }
+  if (fs.existsSync(path.join(ROOT, 'cgroup.procs'))) hierarchies = [ROOT];
+  for (const h of hierarchies) {
+    for (const d of walk(path.join(h, rel))) {
+      try {
+        fs.rmdirSync(d);
+      } catch {
+        // not there in this hierarchy
+      }
+    }
+  }
+}

@@ -1,0 +1,213 @@
+import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SUPERVISOR } from './assets.js';
+import { cgroupDirs, createHostCgroup, killTree, pidsIn, removeTree } from './cgroup.js';
+import { attachDisk } from './disk.js';
+import { LabError } from './errors.js';
+import { labEnv, run, sleep, tryRun } from './exec.js';
+import { hostPaths, sshPaths } from './paths.js';
+import { sshRun } from './ssh-files.js';
+import { type HostSpec, labNames } from './topology.js';
+
+export interface HostCtx {
+  dir: string;
+  slot: number;
+  spec: HostSpec;
+  base: string;
+}
+
+function mountPoints(): string[] {
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' ')[4].replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+}
+
+export const isMounted = (p: string) => mountPoints().includes(p);
+
+/** Mount points at or below `dir`, deepest first (for teardown). */
+export const mountsUnder = (dir: string) =>
+  mountPoints()
+    .filter((m) => m === dir || m.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+
+/**
+ * The host's private root: an overlay of the shared base (read-only) and a per-host upper dir.
+ * Everything the installer changes (/etc, /var/lib ...) lands in the upper dir, so a reset is
+ * "delete the upper dir" and the base is never touched.
+ */
+export async function mountRoot(ctx: HostCtx): Promise<void> {
+  const p = hostPaths(ctx.dir, ctx.spec.name);
+  const fresh = !fs.existsSync(p.upper);
+  for (const d of [p.upper, p.work, p.merged]) fs.mkdirSync(d, { recursive: true });
+  if (!isMounted(p.merged)) {
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${ctx.base},upperdir=${p.upper},workdir=${p.work}`, p.merged]);
+  }
+  if (fresh) writeIdentity(ctx);
+}
+
+/** What makes a clone of the base a distinct machine (written through the overlay, once). */
+function writeIdentity(ctx: HostCtx): void {
+  const p = hostPaths(ctx.dir, ctx.spec.name);
+  const r = (rel: string) => path.join(p.merged, rel);
+  const name = ctx.spec.name;
+  fs.writeFileSync(r('etc/hostname'), `${name}\n`);
+  fs.writeFileSync(r('etc/machine-id'), `${randomBytes(16).toString('hex')}\n`);
+  fs.writeFileSync(r('etc/hosts'), `127.0.0.1\tlocalhost\n127.0.1.1\t${name}\n::1\t\tlocalhost ip6-localhost ip6-loopback\n`);
+  fs.copyFileSync(p.hostKey, r('etc/ssh/ssh_host_ed25519_key'));
+  fs.chmodSync(r('etc/ssh/ssh_host_ed25519_key'), 0o600);
+  fs.copyFileSync(`${p.hostKey}.pub`, r('etc/ssh/ssh_host_ed25519_key.pub'));
+  fs.mkdirSync(r('root/.ssh'), { recursive: true, mode: 0o700 });
+  fs.copyFileSync(`${sshPaths(ctx.dir).identity}.pub`, r('root/.ssh/authorized_keys'));
+  fs.chmodSync(r('root/.ssh/authorized_keys'), 0o600);
+}
+
+/** Unmounts the root and forgets every change made to it. */
+export async function wipeRoot(ctx: HostCtx): Promise<void> {
+  const p = hostPaths(ctx.dir, ctx.spec.name);
+  await unmountAll(p.merged);
+  fs.rmSync(p.upper, { recursive: true, force: true });
+  fs.rmSync(p.work, { recursive: true, force: true });
+}
+
+export async function unmountAll(dir: string): Promise<void> {
+  for (const m of mountsUnder(dir)) {
+    if (!(await tryRun('umount', [m]))) await tryRun('umount', ['-l', m]);
+  }
+}
+
+const cgroupsOf = (ctx: HostCtx) => cgroupDirs(labNames(ctx.slot).cgroup, ctx.spec.name);
+
+export const isRunning = (ctx: HostCtx) => pidsIn(cgroupsOf(ctx).unified).length > 0;
+
+/** Boots the host: a supervisor (in the host's own cgroup) runs systemd-nspawn, again after each reboot. */
+export async function startHost(ctx: HostCtx): Promise<void> {
+  if (isRunning(ctx)) return;
+  const n = labNames(ctx.slot);
+  const p = hostPaths(ctx.dir, ctx.spec.name);
+  const loop = await attachDisk(p.disk);
+  const cg = createHostCgroup(n.cgroup, ctx.spec.name);
+  const script = path.join(ctx.dir, 'supervise.sh');
+  if (!fs.existsSync(script)) fs.writeFileSync(script, SUPERVISOR, { mode: 0o755 });
+  const args = [
+    '--boot',
+    // no systemd on the machine to register with or to create a scope for the container
+    '--register=no',
+    '--keep-unit',
+    `--directory=${p.merged}`,
+    `--machine=${n.hostNs(ctx.spec.name)}`,
+    `--hostname=${ctx.spec.name}`,
+    `--network-namespace-path=/run/netns/${n.hostNs(ctx.spec.name)}`,
+    // the guide's extra drive; libblkid resolves UUID= through the loop's own name
+    `--bind=${loop}:/dev/vdb`,
+    `--bind=${loop}`,
+    '--bind=/dev/btrfs-control',
+    '--console=read-only',
+    '--link-journal=no',
+    '--resolv-conf=off',
+    '--timezone=off',
+  ];
+  const log = fs.openSync(p.console, 'a');
+  try {
+    const child = spawn('sh', [script, cg.unified, cg.named, ...args], { detached: true, stdio: ['ignore', log, log], env: labEnv() });
+    child.on('error', () => {});
+    fs.writeFileSync(path.join(p.root, 'supervisor.pid'), String(child.pid));
+    child.unref();
+  } finally {
+    fs.closeSync(log);
+  }
+  // the supervisor moves itself into the cgroup; until then the host would look stopped
+  const deadline = Date.now() + 5000;
+  while (!isRunning(ctx)) {
+    if (Date.now() > deadline) throw new LabError(`host ${ctx.spec.name} did not start:\n${consoleTail(ctx)}`, `read ${p.console}`);
+    await sleep(10);
+  }
+}
+
+/**
+ * Stops the host. Graceful: the supervisor tells nspawn to power the host off (as `shutdown`
+ * would); otherwise, or if that takes too long, everything in the host's cgroup is killed.
+ */
+export async function stopHost(ctx: HostCtx, graceful: boolean): Promise<void> {
+  const cg = cgroupsOf(ctx);
+  const p = hostPaths(ctx.dir, ctx.spec.name);
+  if (graceful) {
+    let pid = 0;
+    try {
+      pid = Number(fs.readFileSync(path.join(p.root, 'supervisor.pid'), 'utf8'));
+    } catch {
+      // no supervisor recorded: fall through to the kill
+    }
+    // only signal a pid that is still the host's (pids are reused)
+    if (pid && pidsIn(cg.unified).includes(pid)) {
+      process.kill(pid, 'SIGTERM');
+      const deadline = Date.now() + 20_000;
+      while (isRunning(ctx) && Date.now() < deadline) await sleep(100);
+    }
+  }
+  if (!(await killTree(cg))) {
+    throw new LabError(`host ${ctx.spec.name} did not stop: processes remain in ${cg.unified}`, 'look for stuck I/O (D state) with `ps`; then run `lab down`');
+  }
+  removeTree(labNames(ctx.slot).cgroup, ctx.spec.name);
+  cleanNspawnLeftovers(ctx);
+  fs.rmSync(path.join(p.root, 'supervisor.pid'), { force: true });
+}
+
+/** nspawn keeps a lock per image and a propagation dir per machine under /run; a killed nspawn leaves them. */
+function cleanNspawnLeftovers(ctx: HostCtx): void {
+  const p = hostPaths(ctx.dir, ctx.spec.name);
+  fs.rmSync(`/run/systemd/nspawn/propagate/${labNames(ctx.slot).hostNs(ctx.spec.name)}`, { recursive: true, force: true });
+  try {
+    const st = fs.statSync(p.merged);
+    fs.rmSync(`/run/systemd/nspawn/locks/inode-${st.dev}:${st.ino}`, { force: true });
+  } catch {
+    // root not mounted: no lock of ours can exist
+  }
+}
+
+/** Removes /run/systemd/nspawn if the lab created it and nothing else uses it. */
+export function removeEmptyNspawnRun(): void {
+  for (const d of ['/run/systemd/nspawn/propagate', '/run/systemd/nspawn/locks', '/run/systemd/nspawn']) {
+    try {
+      fs.rmdirSync(d);
+    } catch {
+      // not empty, or not there
+    }
+  }
+}
+
+export function consoleTail(ctx: HostCtx, lines = 15): string {
+  try {
+    // eslint-disable-next-line no-control-regex
+    const text = fs.readFileSync(hostPaths(ctx.dir, ctx.spec.name).console, 'utf8').replace(/\x1b\[[0-9;]*m/g, '');
+    return text.split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no console log)';
+  }
+}
+
+/**
+ * Waits until the host answers over SSH (through imgs where needed) and systemd has finished
+ * booting; returns systemd's verdict ("running", "degraded" ...).
+ */
+export async function waitReady(ctx: HostCtx, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (!isRunning(ctx)) {
+      throw new LabError(`host ${ctx.spec.name} exited while booting:\n${consoleTail(ctx)}`, `read ${hostPaths(ctx.dir, ctx.spec.name).console}`);
+    }
+    const r = await sshRun(ctx.dir, ctx.spec.name, 'systemctl is-system-running --wait', { connectTimeout: 2, timeoutMs: Math.max(1000, deadline - Date.now()) });
+    const verdict = r.stdout.trim();
+    if (['running', 'degraded', 'maintenance'].includes(verdict)) return verdict;
+    last = r.stderr.trim() || verdict;
+    await sleep(150);
+  }
+  throw new LabError(
+    `host ${ctx.spec.name} did not come up within ${Math.round(timeoutMs / 1000)} s (last ssh answer: ${last}); console:\n${consoleTail(ctx)}`,
+    `read ${hostPaths(ctx.dir, ctx.spec.name).console}; \`lab reset ${ctx.spec.name}\` returns it to pristine`,
+  );
+}

@@ -1,0 +1,343 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ensureBase } from './base-image.js';
+import { cgroupDirs, killTree, removeTree } from './cgroup.js';
+import { detachDisk, freshDisk } from './disk.js';
+import { LabError } from './errors.js';
+import { runRaw } from './exec.js';
+import {
+  consoleTail, type HostCtx, isRunning, mountRoot, mountsUnder, removeEmptyNspawnRun, startHost, stopHost, unmountAll, waitReady, wipeRoot,
+} from './host.js';
+import { createHostNetwork, createSwitch, destroyNetwork, isCut, labNamespaces, nsExists, setHostLinks } from './network.js';
+import { hostPaths, labDir, sshPaths } from './paths.js';
+import { preflight } from './preflight.js';
+import { ensureHostKey, ensureOperatorKey, sshRun, writeSshFiles } from './ssh-files.js';
+import { findSlot, type LabState, readState, releaseSlot, removeState, reserveSlot, writeState } from './state.js';
+import { hostSpec, labNames, type Role, type Topology, topology } from './topology.js';
+
+export interface LabProgress {
+  step: string;
+  message: string;
+  /** 0..1 over the whole operation */
+  fraction?: number;
+}
+
+export interface LabHost {
+  name: string;
+  role: Role;
+  /** What the app's inventory stores: imgs's outside address, or the internal one behind `jump`. */
+  address: string;
+  port: number;
+  user: 'root';
+  jump?: string;
+  state: 'running' | 'stopped' | 'cut' | 'absent';
+  /** Where the host's console (boot messages, emergency shell prompts) is written. */
+  console: string;
+  kind: 'nspawn' | 'qemu';
+}
+
+export interface LabInfo {
+  dir: string;
+  slot: number;
+  hosts: LabHost[];
+  sshConfig: string;
+  knownHosts: string;
+  identityFile: string;
+  timings?: Record<string, number>;
+}
+
+export interface LabOptions {
+  dir?: string;
+  caches?: number;
+  nfs?: boolean;
+  /** Extra Debian packages for the base image (a different base, cached separately). */
+  packages?: string[];
+  onProgress?: (p: LabProgress) => void;
+  signal?: AbortSignal;
+}
+
+type DirOpts = Pick<LabOptions, 'dir' | 'onProgress'>;
+
+interface Loaded {
+  dir: string;
+  st: LabState;
+  topo: Topology;
+  ctx: (name: string) => HostCtx;
+}
+
+function load(dir: string): Loaded | null {
+  const st = readState(dir);
+  if (!st || !st.base) return null;
+  const topo = topology(st.slot, st.caches);
+  return { dir, st, topo, ctx: (name) => ({ dir, slot: st.slot, spec: hostSpec(topo, name), base: st.base }) };
+}
+
+function mustLoad(opts?: { dir?: string }): Loaded {
+  const dir = labDir(opts?.dir);
+  const l = load(dir);
+  if (!l) throw new LabError(`no lab is up in ${dir}`, 'run `lab up` first (or pass the --dir it was started with)');
+  return l;
+}
+
+export async function labPreflight(opts: { nfs?: boolean } = {}): Promise<{ ok: boolean; problems: { what: string; fix: string }[] }> {
+  const problems = preflight(opts);
+  return { ok: problems.length === 0, problems };
+}
+
+function checkAbort(signal?: AbortSignal) {
+  if (signal?.aborted) throw new LabError('lab up was cancelled', 'run `lab up` again when ready');
+}
+
+/** Builds (or reuses) the base, then the networks, disks and hosts of the guide's topology. */
+export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
+  const t0 = Date.now();
+  const dir = labDir(opts.dir);
+  const progress = (step: string, message: string, fraction: number) => opts.onProgress?.({ step, message, fraction });
+  const pre = preflight({ nfs: opts.nfs });
+  if (pre.length) {
+    throw new LabError(`the lab cannot run here: ${pre.map((p) => p.what).join('; ')}`, pre.map((p) => p.fix).join('; '));
+  }
+  if (readState(dir)) throw new LabError(`a lab is already up in ${dir}`, 'use it (`lab status`), or run `lab down` first');
+  if (opts.nfs) throw new LabError('the NFS tier is not available in this build', 'run without --nfs');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const slot = reserveSlot(dir, (s) => nsExists(labNames(s).switchNs));
+  const caches = opts.caches ?? 1;
+  const topo = topology(slot, caches);
+  const st: LabState = { version: 1, slot, caches, nfs: !!opts.nfs, base: '', hosts: {}, timings: {} };
+  // written before anything is created, so that `down` finds a half-built lab
+  writeState(dir, st);
+  try {
+    progress('base', 'looking for a cached base image', 0.02);
+    for (const h of topo.hosts) fs.mkdirSync(hostPaths(dir, h.name).root, { recursive: true });
+    await Promise.all([ensureOperatorKey(dir), ...topo.hosts.map((h) => ensureHostKey(dir, h.name))]);
+    const base = await ensureBase({
+      extraPackages: opts.packages,
+      signal: opts.signal,
+      onProgress: (m, f) => progress('base', m, 0.02 + f * 0.68),
+    });
+    st.base = base.dir;
+    st.timings[base.built ? 'baseBuildMs' : 'baseCachedMs'] = base.ms;
+    for (const h of topo.hosts) st.hosts[h.name] = { kind: 'nspawn' };
+    writeState(dir, st);
+    checkAbort(opts.signal);
+    progress('base', `base image ${base.built ? 'built' : 'reused'}: ${base.dir}`, 0.7);
+
+    const tNet = Date.now();
+    progress('network', `networks ${topo.nets.map((n) => n.cidr).join(', ')}`, 0.72);
+    await createSwitch(topo);
+    await Promise.all(topo.hosts.map((h) => createHostNetwork(slot, h)));
+    const ssh = writeSshFiles(dir, topo);
+    st.timings.networkMs = Date.now() - tNet;
+    checkAbort(opts.signal);
+
+    const tBoot = Date.now();
+    progress('hosts', `starting ${topo.hosts.map((h) => h.name).join(', ')}`, 0.78);
+    const l = load(dir)!;
+    await Promise.all(
+      topo.hosts.map(async (h) => {
+        const ctx = l.ctx(h.name);
+        await freshDisk(hostPaths(dir, h.name).disk);
+        await mountRoot(ctx);
+        await startHost(ctx);
+      }),
+    );
+    let ready = 0;
+    await Promise.all(
+      topo.hosts.map(async (h) => {
+        const verdict = await waitReady(l.ctx(h.name));
+        if (verdict !== 'running') throw await notRunning(l, h.name, verdict);
+        ready++;
+        progress('boot', `${h.name} is up (${verdict})`, 0.8 + (0.2 * ready) / topo.hosts.length);
+      }),
+    );
+    st.timings.bootMs = Date.now() - tBoot;
+    st.timings[base.built ? 'upFromEmptyCacheMs' : 'upWithCachedBaseMs'] = Date.now() - t0;
+    writeState(dir, st);
+    progress('done', `lab up in ${((Date.now() - t0) / 1000).toFixed(1)} s; ssh -F ${ssh.config} <host>`, 1);
+    return info(load(dir)!);
+  } catch (e) {
+    progress('cleanup', `up failed, tearing down: ${(e as Error).message.split('\n')[0]}`, 1);
+    await labDown({ dir });
+    throw e;
+  }
+}
+
+async function notRunning(l: Loaded, name: string, verdict: string): Promise<LabError> {
+  const failed = await sshRun(l.dir, name, 'systemctl --failed --no-legend --plain');
+  return new LabError(
+    `host ${name} booted ${verdict}; failed units:\n${failed.stdout.trim() || failed.stderr.trim()}\nconsole:\n${consoleTail(l.ctx(name), 8)}`,
+    'the base image is broken: remove it from the cache dir (ICBD_LAB_CACHE) and run `lab up` again',
+  );
+}
+
+async function hostState(l: Loaded, name: string): Promise<LabHost['state']> {
+  const ctx = l.ctx(name);
+  if (!nsExists(labNames(l.st.slot).hostNs(name))) return 'absent';
+  if (!isRunning(ctx)) return 'stopped';
+  return (await isCut(l.st.slot, ctx.spec)) ? 'cut' : 'running';
+}
+
+async function info(l: Loaded): Promise<LabInfo> {
+  const p = sshPaths(l.dir);
+  const hosts = await Promise.all(
+    l.topo.hosts.map(async (h) => ({
+      name: h.name,
+      role: h.role,
+      address: h.address,
+      port: 22,
+      user: 'root' as const,
+      ...(h.jump ? { jump: h.jump } : {}),
+      state: await hostState(l, h.name),
+      console: hostPaths(l.dir, h.name).console,
+      kind: l.st.hosts[h.name]?.kind ?? 'nspawn',
+    })),
+  );
+  return { dir: l.dir, slot: l.st.slot, hosts, sshConfig: p.config, knownHosts: p.knownHosts, identityFile: p.identity, timings: l.st.timings };
+}
+
+export async function labStatus(opts: { dir?: string } = {}): Promise<LabInfo | null> {
+  const l = load(labDir(opts.dir));
+  return l ? info(l) : null;
+}
+
+/**
+ * Leaves the machine as it was before `up`, from any state (half-built, processes dead, state
+ * file lost): everything is found by the lab's own slot names and its own files, never by
+ * guessing, so other namespaces, loops and cgroups on the machine are never touched.
+ */
+export async function labDown(opts: DirOpts = {}): Promise<void> {
+  const dir = labDir(opts.dir);
+  const progress = (message: string, fraction: number) => opts.onProgress?.({ step: 'down', message, fraction });
+  const slot = findSlot(dir);
+  const hostsDir = path.join(dir, 'hosts');
+  if (slot !== null) {
+    const n = labNames(slot);
+    progress('stopping hosts', 0.1);
+    const cg = cgroupDirs(n.cgroup);
+    if (!(await killTree(cg))) {
+      throw new LabError(`processes of the lab survive in ${cg.unified}`, 'look for processes stuck in I/O (D state); then run `lab down` again');
+    }
+    removeTree(n.cgroup);
+  }
+  progress('unmounting', 0.4);
+  const hostNames = fs.existsSync(hostsDir) ? fs.readdirSync(hostsDir) : [];
+  for (const h of hostNames) {
+    // nspawn's per-image lock is named by the root's inode: find it while the root is mounted
+    const merged = hostPaths(dir, h).merged;
+    if (mountsUnder(merged).length) {
+      const stRoot = fs.statSync(merged);
+      fs.rmSync(`/run/systemd/nspawn/locks/inode-${stRoot.dev}:${stRoot.ino}`, { force: true });
+    }
+    if (slot !== null) fs.rmSync(`/run/systemd/nspawn/propagate/${labNames(slot).hostNs(h)}`, { recursive: true, force: true });
+  }
+  removeEmptyNspawnRun();
+  await unmountAll(dir);
+  progress('detaching disks', 0.6);
+  for (const h of hostNames) await detachDisk(hostPaths(dir, h).disk);
+  if (slot !== null) {
+    progress('deleting networks', 0.8);
+    await destroyNetwork(slot);
+  }
+  if (mountsUnder(dir).length) throw new LabError(`mounts remain under ${dir}`, 'find them with `findmnt -R`, unmount them, run `lab down` again');
+  fs.rmSync(hostsDir, { recursive: true, force: true });
+  const p = sshPaths(dir);
+  for (const f of [p.config, p.knownHosts, p.identity, `${p.identity}.pub`, path.join(dir, 'supervise.sh')]) fs.rmSync(f, { force: true });
+  removeState(dir);
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // the operator keeps other files there
+  }
+  if (slot !== null) releaseSlot(slot, dir);
+  progress('down', 1);
+}
+
+/** Hosts to act on: one validated name, or all of them. */
+function targets(l: Loaded, host?: string): string[] {
+  return host ? [hostSpec(l.topo, host).name] : l.topo.hosts.map((h) => h.name);
+}
+
+/**
+ * Returns hosts to the state right after `up`: empty disk, original /etc and root, links
+ * plugged, booted. Host keys are kept, so the known_hosts file stays valid.
+ */
+export async function labReset(host?: string, opts: DirOpts = {}): Promise<void> {
+  const l = mustLoad(opts);
+  const names = targets(l, host);
+  await Promise.all(
+    names.map(async (name) => {
+      const t0 = Date.now();
+      const ctx = l.ctx(name);
+      opts.onProgress?.({ step: 'reset', message: `resetting ${name}` });
+      await stopHost(ctx, false);
+      await wipeRoot(ctx);
+      await freshDisk(hostPaths(l.dir, name).disk);
+      await setHostLinks(l.st.slot, ctx.spec, true);
+      await mountRoot(ctx);
+      await startHost(ctx);
+      const verdict = await waitReady(ctx);
+      if (verdict !== 'running') throw await notRunning(l, name, verdict);
+      l.st.timings[`reset.${name}Ms`] = Date.now() - t0;
+      opts.onProgress?.({ step: 'reset', message: `${name} reset in ${((Date.now() - t0) / 1000).toFixed(1)} s` });
+    }),
+  );
+  const fresh = readState(l.dir);
+  if (fresh) writeState(l.dir, { ...fresh, timings: { ...fresh.timings, ...l.st.timings } });
+}
+
+/** Powers a host off (as `poweroff` would); it stays down until `labStart`. */
+export async function labStop(host: string, opts: DirOpts = {}): Promise<void> {
+  const l = mustLoad(opts);
+  const [name] = targets(l, host);
+  opts.onProgress?.({ step: 'stop', message: `stopping ${name}` });
+  await stopHost(l.ctx(name), true);
+}
+
+/** Boots a stopped host and waits until it answers over SSH. */
+export async function labStart(host: string, opts: DirOpts = {}): Promise<void> {
+  const l = mustLoad(opts);
+  const [name] = targets(l, host);
+  const ctx = l.ctx(name);
+  opts.onProgress?.({ step: 'start', message: `starting ${name}` });
+  await mountRoot(ctx);
+  await startHost(ctx);
+  // a changed host may boot degraded; that is for the caller to judge, not a lab failure
+  if (!(await isCut(l.st.slot, ctx.spec))) await waitReady(ctx, 90_000);
+}
+
+/** Unplugs every link of a host at the switch: connections stall, new ones time out. */
+export async function labCut(host: string, opts: DirOpts = {}): Promise<void> {
+  const l = mustLoad(opts);
+  const [name] = targets(l, host);
+  await setHostLinks(l.st.slot, l.ctx(name).spec, false);
+}
+
+export async function labHeal(host: string, opts: DirOpts = {}): Promise<void> {
+  const l = mustLoad(opts);
+  const [name] = targets(l, host);
+  await setHostLinks(l.st.slot, l.ctx(name).spec, true);
+}
+
+/** Everything of slot `slot` that exists in the kernel right now (for tests and `status`). */
+export async function labLeftovers(slot: number, dir?: string): Promise<string[]> {
+  const n = labNames(slot);
+  const found: string[] = (await labNamespaces(slot)).map((ns) => `netns ${ns}`);
+  if (fs.existsSync(`/sys/class/net/${n.runnerIf}`)) found.push(`link ${n.runnerIf}`);
+  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
+    if (fs.existsSync(path.join('/sys/fs/cgroup', h, n.cgroup))) found.push(`cgroup ${h}/${n.cgroup}`);
+  }
+  if (dir) {
+    const d = labDir(dir);
+    for (const m of mountsUnder(d)) found.push(`mount ${m}`);
+    const loops = await runRaw('losetup', ['-n', '-O', 'NAME,BACK-FILE', '-l']);
+    for (const line of loops.stdout.split('\n')) if (line.includes(`${d}/`)) found.push(`loop ${line.trim()}`);
+  }
+  for (const pid of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      if (fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/${n.cgroup}/`)) found.push(`process ${pid}`);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}

@@ -1,0 +1,179 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { utils, type AuthHandlerMiddleware, type AuthHandlerResult, type AuthenticationType, type ParsedKey } from 'ssh2';
+import type { Host } from '../../../shared/inventory.ts';
+import type { SecretQuestion } from '../../../shared/ssh.ts';
+import { accounts, type Secrets } from '../secrets/secrets.ts';
+
+export type AskSecret = (q: SecretQuestion) => Promise<string | undefined>;
+
+export interface CredentialOptions {
+  host: Host;
+  secrets: Secrets;
+  askSecret?: AskSecret;
+  /** ssh-agent socket; undefined when there is no agent to try. */
+  agentSocket?: string;
+  /** Where default identities (id_ed25519, id_ecdsa, id_rsa) are looked for. */
+  sshDir: string;
+}
+
+const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+export function expandHome(path: string): string {
+  return path.startsWith('~/') ? join(homedir(), path.slice(2)) : path;
+}
+
+/**
+ * The credentials of one connection attempt, offered in OpenSSH's order: agent, key files,
+ * password (also answering keyboard-interactive). Every secret is fetched only when the server
+ * says it would accept that method, from the keychain first, then by asking; one that was asked
+ * for and worked is saved once the connection is up, never before it is proven.
+ */
+export class Credentials {
+  /** What was offered, in words, for the "refused every credential" message (never a secret). */
+  readonly tried: string[] = [];
+  #steps: ((left: AuthenticationType[] | null) => Promise<AuthHandlerResult | undefined>)[];
+  #pending: { account: string; value: string } | undefined;
+  #storedPasswordTried = false;
+
+  constructor(private readonly o: CredentialOptions) {
+    const user = o.host.user;
+    const files = o.host.identityFile ? [expandHome(o.host.identityFile)] : DEFAULT_IDENTITIES.map((f) => join(o.sshDir, f)).filter((f) => existsSync(f));
+    const allows = (left: AuthenticationType[] | null, m: AuthenticationType) => left === null || left.includes(m);
+    this.#steps = [
+      async (left) => {
+        if (!o.agentSocket || !allows(left, 'publickey') || !existsSync(o.agentSocket)) return undefined;
+        this.tried.push('the keys of ssh-agent');
+        return { type: 'agent', username: user, agent: o.agentSocket };
+      },
+      ...files.map((file) => async (left: AuthenticationType[] | null): Promise<AuthHandlerResult | undefined> => {
+        if (!allows(left, 'publickey')) return undefined;
+        const key = await this.#loadKey(file);
+        if (!key) return undefined;
+        this.tried.push(`the key ${file}`);
+        return { type: 'publickey', username: user, key };
+      }),
+      async (left) => {
+        if (!allows(left, 'password') || left === null) return undefined;
+        const password = await this.#password('stored');
+        return password === undefined ? undefined : { type: 'password', username: user, password };
+      },
+      async (left) => {
+        if (!allows(left, 'password') || left === null || !this.#storedPasswordTried) return undefined;
+        // The stored password was refused: ask once for the right one.
+        const password = await this.#password('refused');
+        return password === undefined ? undefined : { type: 'password', username: user, password };
+      },
+      async (left) => {
+        if (!left?.includes('keyboard-interactive') || left.includes('password')) return undefined;
+        const password = await this.#password('stored');
+        if (password === undefined) return undefined;
+        return {
+          type: 'keyboard-interactive',
+          username: user,
+          // Servers with PasswordAuthentication off still ask for the password this way (PAM).
+          prompt: (_name, _instructions, _lang, prompts, finish) => finish(prompts.map(() => password)),
+        };
+      },
+    ];
+  }
+
+  readonly handler: AuthHandlerMiddleware = (left, _partial, next) => {
+    void this.#next(left).then(
+      (r) => next(r ?? (false as unknown as AuthHandlerResult)),
+      () => next(false as unknown as AuthHandlerResult),
+    );
+  };
+
+  async #next(left: AuthenticationType[] | null): Promise<AuthHandlerResult | undefined> {
+    for (let step = this.#steps.shift(); step; step = this.#steps.shift()) {
+      const r = await step(left);
+      if (r) return r;
+    }
+    return undefined;
+  }
+
+  /** Called once authenticated: an asked-for password that worked is remembered. */
+  async succeeded(): Promise<void> {
+    const p = this.#pending;
+    this.#pending = undefined;
+    if (p && this.o.secrets.status.persistent) await this.o.secrets.set(p.account, p.value).catch(() => undefined);
+  }
+
+  async #password(why: 'stored' | 'refused'): Promise<string | undefined> {
+    const { host, secrets } = this.o;
+    const account = accounts.password(host.user, host.address, host.port);
+    const who = `${host.user}@${host.address}${host.port === 22 ? '' : `:${host.port}`}`;
+    if (why === 'stored') {
+      const stored = await secrets.get(account).catch(() => undefined);
+      if (stored !== undefined) {
+        this.#storedPasswordTried = true;
+        this.tried.push(`the password stored in the keychain for ${who}`);
+        return stored;
+      }
+    }
+    const answer = await this.#ask({
+      kind: 'password',
+      prompt: `Password for ${who} (${host.name})`,
+      reason: why === 'refused' ? 'The password stored in the keychain was refused.' : this.#noneStored(),
+    });
+    if (answer === undefined) return undefined;
+    this.tried.push(`the password typed for ${who}`);
+    this.#pending = { account, value: answer };
+    return answer;
+  }
+
+  async #loadKey(file: string): Promise<ParsedKey | undefined> {
+    let data: Buffer;
+    try {
+      data = await readFile(file);
+    } catch {
+      this.tried.push(`the key ${file} (unreadable)`);
+      return undefined;
+    }
+    const plain = firstKey(utils.parseKey(data));
+    if (!(plain instanceof Error)) return plain;
+    if (!/no passphrase given/i.test(plain.message)) {
+      this.tried.push(`the key ${file} (not a private key ssh2 can read)`);
+      return undefined;
+    }
+    const account = accounts.passphrase(file);
+    const stored = await this.o.secrets.get(account).catch(() => undefined);
+    if (stored !== undefined) {
+      const key = firstKey(utils.parseKey(data, stored));
+      if (!(key instanceof Error)) return key;
+    }
+    const answer = await this.#ask({
+      kind: 'passphrase',
+      prompt: `Passphrase for ${file}`,
+      reason: stored !== undefined ? 'The passphrase stored in the keychain does not unlock this key.' : this.#noneStored(),
+    });
+    if (answer !== undefined) {
+      const key = firstKey(utils.parseKey(data, answer));
+      if (!(key instanceof Error)) {
+        // Decrypting proves a passphrase right, so it is remembered now, unlike a password.
+        if (this.o.secrets.status.persistent) await this.o.secrets.set(account, answer).catch(() => undefined);
+        return key;
+      }
+    }
+    this.tried.push(`the key ${file} (encrypted; ${answer === undefined ? 'no passphrase available' : 'wrong passphrase'})`);
+    return undefined;
+  }
+
+  #noneStored(): string {
+    const s = this.o.secrets.status;
+    return s.persistent ? 'None is stored in the keychain.' : `Nothing is remembered: ${s.reason ?? 'no keychain'}`;
+  }
+
+  async #ask(q: Omit<SecretQuestion, 'host' | 'remembered'>): Promise<string | undefined> {
+    if (!this.o.askSecret) return undefined;
+    return this.o.askSecret({ ...q, host: this.o.host.name, remembered: this.o.secrets.status.persistent });
+  }
+}
+
+function firstKey(k: ParsedKey | ParsedKey[] | Error): ParsedKey | Error {
+  if (k instanceof Error) return k;
+  return Array.isArray(k) ? (k[0] ?? new Error('The key file holds no key.')) : k;
+}

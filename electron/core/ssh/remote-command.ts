@@ -1,0 +1,73 @@
+import { command } from '../../../shared/shell.ts';
+
+/**
+ * How every remote command is launched, and stopped.
+ *
+ * Closing an SSH channel does not stop what runs in it: without a pty sshd sends no SIGHUP, and
+ * the "signal" channel request reaches only the session's first process (and OpenSSH honours it
+ * only since 7.9). A `btrfs send | zstd` left behind keeps a snapshot busy and a disk loaded. So
+ * each command runs as the leader of its own process group (setsid), reports the group id as the
+ * first line of stdout, and a cancel kills the whole group with a second command on the same
+ * connection, then checks that it is gone.
+ */
+
+// `exec` keeps the pid, so the number printed is the group id of the command and all its children.
+const LEADER = 'echo "$$"; exec "$@"';
+
+/** The command line actually sent: argv under setsid, and under sudo when the prompt is given. */
+export function launchLine(argv: readonly string[], sudoPrompt?: string): string {
+  // -w: when setsid has to fork (its caller already leads a group), wait and pass the exit code on.
+  const inner = ['setsid', '-w', 'sh', '-c', LEADER, 'sh', ...argv];
+  return command(sudoPrompt === undefined ? inner : ['sudo', '-S', '-p', sudoPrompt, '--', ...inner]);
+}
+
+// TERM, up to 3 s to exit cleanly (a btrfs receive removes its partial subvolume), then KILL;
+// exit 0 only once no process of the group is left. dash's kill takes no `--`, hence `-"$1"`.
+const STOP = [
+  'kill -TERM -"$1" 2>/dev/null || exit 0',
+  'i=0',
+  'while kill -0 -"$1" 2>/dev/null; do',
+  '  i=$((i+1))',
+  '  [ "$i" -eq 30 ] && kill -KILL -"$1" 2>/dev/null',
+  '  [ "$i" -gt 50 ] && exit 1',
+  '  sleep 0.1',
+  'done',
+].join('\n');
+
+export function stopGroupArgv(pgid: number): string[] {
+  if (!Number.isInteger(pgid) || pgid <= 1) throw new Error(`Refusing to signal process group ${pgid}.`);
+  return ['sh', '-c', STOP, 'sh', String(pgid)];
+}
+
+/**
+ * Replaces a file so that readers see the old or the new content, never a part: a temp file in
+ * the same directory (same filesystem, so mv is a rename), its size checked against what was sent
+ * (a dropped connection ends `cat` early, and a short file must not replace a good one), the old
+ * file's owner, mode and SELinux label copied, flushed, renamed. A symlink is written through.
+ * Arguments: $1 path, $2 byte count, $3 mode for a new file.
+ */
+const WRITE = [
+  'set -eu',
+  'dst=$(readlink -f -- "$1") || dst=$1',
+  'tmp=$(mktemp "$(dirname -- "$dst")/.icbd-XXXXXXXX")',
+  'trap \'rm -f -- "$tmp"\' EXIT',
+  "trap 'exit 143' TERM INT HUP",
+  'cat > "$tmp"',
+  'got=$(wc -c < "$tmp")',
+  'if [ "$got" -ne "$2" ]; then echo "icbd: received $got of $2 bytes; $dst was left unchanged" >&2; exit 3; fi',
+  'if [ -e "$dst" ]; then',
+  '  chown --reference="$dst" -- "$tmp"',
+  '  chmod --reference="$dst" -- "$tmp"',
+  '  if command -v chcon >/dev/null 2>&1; then chcon --reference="$dst" -- "$tmp" 2>/dev/null || true; fi',
+  'else',
+  '  chmod -- "$3" "$tmp"',
+  'fi',
+  // GNU sync takes a file since coreutils 8.24; CentOS 7 has 8.22, where only a full sync works.
+  'sync -- "$tmp" 2>/dev/null || sync',
+  'mv -f -- "$tmp" "$dst"',
+  'trap - EXIT',
+].join('\n');
+
+export function writeArgv(path: string, size: number, mode: number): string[] {
+  return ['sh', '-c', WRITE, 'sh', path, String(size), mode.toString(8)];
+}

@@ -1,0 +1,50 @@
+import type { Output } from '../../../shared/contract.ts';
+import { AppError } from '../../../shared/errors.ts';
+import { api } from './api.ts';
+
+export type AppInfo = Output<'app.info'>;
+
+const HEARTBEAT_MS = 5000;
+const ANSWER_WITHIN_MS = 4000;
+
+/**
+ * Who we are talking to (app.info) and whether it still answers. In browser mode the socket to
+ * icbd serve can drop while the window is idle, and the transport does not say so; a cheap
+ * app.info heartbeat notices, so the header can show it. Electron's IPC cannot drop.
+ */
+class Connection {
+  info = $state<AppInfo>();
+  state = $state<'connecting' | 'online' | 'offline'>('connecting');
+  error = $state<unknown>();
+
+  async check(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const silence = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new AppError('UNAVAILABLE', `The console's core did not answer within ${ANSWER_WITHIN_MS / 1000} s.`)),
+        ANSWER_WITHIN_MS,
+      );
+    });
+    try {
+      this.info = await Promise.race([api.invoke('app.info', {}), silence]);
+      this.state = 'online';
+      this.error = undefined;
+    } catch (err) {
+      this.state = 'offline';
+      this.error = err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Checks now, then keeps checking in browser mode until the returned function is called. */
+  follow(): () => void {
+    void this.check();
+    const heartbeat = setInterval(() => {
+      if (this.info?.door !== 'electron') void this.check();
+    }, HEARTBEAT_MS);
+    return () => clearInterval(heartbeat);
+  }
+}
+
+export const connection = new Connection();

@@ -1,0 +1,144 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+/**
+ * What every browser test needs: the renderer built, `icbd serve` on a scratch data directory,
+ * Debian's Chromium, the CLI on the same data directory, and a watch on the page that turns any
+ * console error or CSP violation into a test failure.
+ */
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots');
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command from the repository root to its end. */
+function run(command: string, args: string[]): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export async function buildRenderer(): Promise<void> {
+  const built = await run('npx', ['vite', 'build', '--logLevel', 'warn']);
+  if (built.code !== 0) throw new Error(`vite build failed:\n${built.stderr}${built.stdout}`);
+}
+
+/** `icbd --home HOME ...args`, as an operator would type it. */
+export function cli(home: string, ...args: string[]): Promise<Ran> {
+  return run('npx', ['tsx', 'electron/cli.ts', '--home', home, ...args]);
+}
+
+export interface BrowserMode {
+  /** The URL with the token, as printed. */
+  url: string;
+  origin: string;
+  port: number;
+  token: string;
+  stop(): Promise<void>;
+}
+
+export async function startBrowserMode(home: string): Promise<BrowserMode> {
+  const child = spawn('npx', ['tsx', 'electron/serve.ts', '--port', '0', '--home', home], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`icbd serve exited with ${code} before printing its URL:\n${stderr}`)));
+  });
+  const match = /^iCBD Console \(browser mode\): (http:\/\/127\.0\.0\.1:(\d+)\/\?token=(\S+))$/.exec(firstLine);
+  if (!match) {
+    await stopGroup(child);
+    throw new Error(`Unexpected first line from icbd serve: ${firstLine}`);
+  }
+  const port = Number(match[2]);
+  return { url: match[1]!, origin: `http://127.0.0.1:${port}`, port, token: match[3]!, stop: () => stopGroup(child) };
+}
+
+/** SIGTERM to the group npx started (npx, tsx and the server), SIGKILL if it lingers. */
+async function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  process.kill(-child.pid, 'SIGTERM');
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+export interface WatchedPage {
+  page: Page;
+  /** Console errors, uncaught exceptions and CSP violations, in order. */
+  problems: string[];
+}
+
+export async function openWatchedPage(browser: Browser): Promise<WatchedPage> {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 720 } });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+  // Chromium also logs most violations to the console, but not all (e.g. report-only), so listen.
+  await page.exposeBinding('__icbdCspViolation', (_source, text: string) => problems.push(`CSP: ${text}`));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      const report = (window as unknown as { __icbdCspViolation(text: string): void }).__icbdCspViolation;
+      report(`${event.violatedDirective} blocked ${event.blockedURI || 'inline'} (${event.sourceFile}:${event.lineNumber})`);
+    });
+  });
+  return { page, problems };
+}
+
+/** NAME-light.png and NAME-dark.png in test-results/screenshots; the page is left in light. */
+export async function screenshots(page: Page, name: string): Promise<string[]> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const paths: string[] = [];
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    const path = join(SCREENSHOTS, `${name}-${colorScheme}.png`);
+    await page.screenshot({ path });
+    paths.push(path);
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  return paths;
+}

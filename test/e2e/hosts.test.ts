@@ -1,0 +1,184 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { Host } from '../../shared/inventory.ts';
+import { buildRenderer, cli, launchChromium, openWatchedPage, screenshots, startBrowserMode, type BrowserMode } from './browser.ts';
+
+let home: string;
+let server: BrowserMode;
+let browser: Browser;
+let page: Page;
+let problems: string[];
+
+beforeAll(async () => {
+  await buildRenderer();
+  home = mkdtempSync(join(tmpdir(), 'icbd-e2e-hosts-'));
+  server = await startBrowserMode(home);
+  browser = await launchChromium();
+  ({ page, problems } = await openWatchedPage(browser));
+  await page.goto(server.url);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+// Any console error or CSP violation fails the test during which it happened.
+afterEach(() => {
+  expect(problems.splice(0)).toEqual([]);
+});
+
+async function hostsFromCli(): Promise<Host[]> {
+  const listed = await cli(home, 'hosts', 'list', '--json');
+  expect(listed.code, listed.stderr).toBe(0);
+  return JSON.parse(listed.stdout) as Host[];
+}
+
+const row = (name: string) => page.getByRole('row').filter({ has: page.getByRole('rowheader', { name, exact: true }) });
+
+describe('hosts in browser mode', () => {
+  it('explains an empty inventory and offers to add a host', async () => {
+    await expect.poll(() => page.getByRole('heading', { name: 'No hosts yet' }).isVisible()).toBe(true);
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Connected');
+    expect(await page.locator('header').textContent()).toContain(home);
+    await screenshots(page, 'hosts-empty');
+  });
+
+  it('shows the validation message next to the field, in the core’s words', async () => {
+    await page.getByRole('button', { name: 'Add host' }).first().click();
+    const name = page.getByLabel('Name');
+    await expect.poll(() => name.evaluate((el) => el === document.activeElement)).toBe(true);
+    await name.fill('Bad Name!');
+    await page.getByLabel('Address').fill('10.0.0.1');
+    await page.getByLabel('Role').selectOption('imgs');
+    await name.press('Enter');
+    await expect.poll(() => name.getAttribute('aria-invalid')).toBe('true');
+    const noteId = await name.getAttribute('aria-describedby');
+    expect(await page.locator(`#${noteId}`).textContent()).toBe(
+      'A host name is lowercase letters, digits and "-", starts with a letter and does not end with "-" (e.g. cache01).',
+    );
+    await screenshots(page, 'hosts-form-invalid');
+    await name.press('Escape');
+    await expect.poll(() => page.getByRole('form').count()).toBe(0);
+    expect(await hostsFromCli()).toEqual([]);
+  });
+
+  it('adds a host in the window that the CLI then lists', async () => {
+    await page.getByRole('button', { name: 'Add host' }).first().click();
+    await page.getByLabel('Name').fill('imgs');
+    await page.getByLabel('Role').selectOption('imgs');
+    await page.getByLabel('Address').fill('10.0.0.10');
+    await page.getByLabel('Notes').fill('replication master');
+    await page.getByLabel('Notes').press('Enter');
+    await expect.poll(() => row('imgs').count()).toBe(1);
+    expect(await page.getByRole('form').count()).toBe(0);
+    expect(await hostsFromCli()).toEqual([
+      { name: 'imgs', address: '10.0.0.10', port: 22, user: 'root', role: 'imgs', notes: 'replication master' },
+    ]);
+  });
+
+  it('follows hosts added and removed by the CLI, live, without a reload', async () => {
+    await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+    for (const args of [
+      ['rw', '--address', '10.0.0.11', '--role', 'rw'],
+      ['home', '--address', '10.0.0.12', '--role', 'home'],
+      ['cache01', '--address', '192.168.50.21', '--role', 'cache', '--jump', 'imgs', '--notes', 'rack 2, 4 TB btrfs'],
+      ['cache02', '--address', 'cache02.lab.example', '--port', '2222', '--role', 'cache', '--jump', 'imgs'],
+    ]) {
+      const added = await cli(home, 'hosts', 'add', ...args);
+      expect(added.code, added.stderr).toBe(0);
+    }
+    await expect.poll(() => row('cache02').count()).toBe(1);
+    expect(await row('cache02').textContent()).toContain('cache02.lab.example:2222');
+    await screenshots(page, 'hosts-list');
+
+    const removed = await cli(home, 'hosts', 'rm', 'cache02');
+    expect(removed.code, removed.stderr).toBe(0);
+    await expect.poll(() => row('cache02').count()).toBe(0);
+    expect(await row('cache01').count()).toBe(1);
+    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+  });
+
+  it('removes a host after an inline confirmation, by keyboard', async () => {
+    await row('home').getByRole('button', { name: 'Remove home' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => row('home').getByRole('button', { name: 'Keep' }).evaluate((el) => el === document.activeElement)).toBe(true);
+    await screenshots(page, 'hosts-remove-confirm');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => row('home').count()).toBe(0);
+    expect((await hostsFromCli()).map((h) => h.name)).toEqual(['imgs', 'rw', 'cache01']);
+  });
+
+  it('says in words why a jump host cannot be removed', async () => {
+    await row('imgs').getByRole('button', { name: 'Remove imgs' }).click();
+    await row('imgs').getByRole('button', { name: 'Remove', exact: true }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('imgs is the jump host of cache01');
+    await row('imgs').getByRole('button', { name: 'Keep' }).press('Escape');
+    await expect.poll(() => page.getByRole('alert').count()).toBe(0);
+  });
+
+  it('edits a host in place and refuses a name in use next to the field', async () => {
+    await row('cache01').getByRole('button', { name: 'Edit cache01' }).click();
+    await page.getByLabel('Name').fill('rw');
+    await page.getByLabel('Name').press('Enter');
+    await expect.poll(() => page.getByText('There is already a host named rw.').count()).toBe(1);
+    await page.getByLabel('Name').fill('cache1');
+    await page.getByLabel('User').fill('icbd');
+    await page.getByLabel('User').press('Enter');
+    await expect.poll(() => row('cache1').count()).toBe(1);
+    expect((await hostsFromCli()).find((h) => h.name === 'cache1')).toMatchObject({ user: 'icbd', jump: 'imgs' });
+  });
+
+  it('switches views with Ctrl+digit and keeps the view over a reload', async () => {
+    await page.keyboard.press('Control+2');
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Install');
+    expect(page.url()).toMatch(/#\/install$/);
+    await page.reload();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Install');
+    await screenshots(page, 'install-coming');
+    await page.getByRole('link', { name: 'Install' }).focus();
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Hosts');
+  });
+});
+
+describe('browser mode refuses strangers', () => {
+  const get = (headers: Record<string, string>) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: server.port, path: '/', headers }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('answers 401 to a page request without the token', async () => {
+    expect(await get({})).toBe(401);
+  });
+
+  it('answers 421 to a request for another host name, token or not', async () => {
+    expect(await get({ host: `evil.example:${server.port}`, cookie: `icbd_token=${server.token}` })).toBe(421);
+  });
+
+  it('refuses a WebSocket to /api without the cookie or token', async () => {
+    const status = await new Promise<number | string>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api`, { headers: { origin: server.origin } });
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 'no status'));
+      ws.once('open', () => {
+        ws.close();
+        resolve('opened');
+      });
+      ws.once('error', (err) => resolve(err.message));
+    });
+    expect(status).toBe(401);
+  });
+});
