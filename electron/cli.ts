@@ -1,4 +1,5 @@
 import { AppError } from '../shared/errors.ts';
+import { auditCommand } from './cli/audit.ts';
 import { hostsCommand } from './cli/hosts.ts';
 import { labCommand } from './cli/lab.ts';
 import { Core } from './core/core.ts';
@@ -8,6 +9,7 @@ import { APP_VERSION } from './core/version.ts';
 const USAGE = `usage: icbd [--home DIR] COMMAND ...
 
 commands:
+  audit                 every change made to a host, newest first
   hosts list|add|rm     the host inventory
   lab up|down|status    the demo lab: imgs, rw, home and caches as real hosts on this machine (root)
   version               print the version
@@ -17,6 +19,7 @@ else $ICBD_HOME, else the app's per-user data directory.`;
 
 type Command = (core: Core, argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
+  audit: auditCommand,
   hosts: hostsCommand,
   lab: labCommand,
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { WireError } from './errors.ts';
+import { auditEntry, auditQuery } from './audit.ts';
 import { host } from './inventory.ts';
 import { hostName } from './names.ts';
 import { jobId, jobInfo, jobLog, jobStarted } from './jobs.ts';
@@ -38,6 +39,7 @@ export const requests = {
     z.object({ removed: hostName }),
     'Remove a host; refused while another host uses it as jump host.',
   ),
+  'audit.list': request(auditQuery, z.array(auditEntry), 'Audit log entries, newest first, filtered by host and time.'),
   'jobs.list': request(empty, z.array(jobInfo), 'Jobs of this session, newest first.'),
   'jobs.cancel': request(z.object({ id: jobId }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel a running job.'),
   'lab.preflight': request(empty, labPreflight, 'Can this machine run the demo lab? Each problem comes with its fix.'),
@@ -52,6 +54,7 @@ export const events = {
   'hosts.changed': z.object({ hosts: z.array(host) }),
   'job.update': jobInfo,
   'job.log': jobLog,
+  'audit.appended': auditEntry,
 } as const;
 
 export type Requests = typeof requests;

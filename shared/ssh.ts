@@ -117,3 +117,10 @@ export function guessRole(name: string, address?: string): Role | undefined {
   }
   return undefined;
 }
+
+/** Output and end of a terminal session, as events to the window that shows it. */
+export const terminalEvent = z.discriminatedUnion('type', [
+  z.object({ id: z.string(), type: z.literal('data'), data: z.string() }),
+  z.object({ id: z.string(), type: z.literal('exit'), code: z.number().nullable(), signal: z.string().nullable() }),
+]);
+export type TerminalEvent = z.infer<typeof terminalEvent>;

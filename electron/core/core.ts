@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { requests, type EventName, type EventPayload, type Output, type ParsedInput, type Reply, type RequestName, isRequestName } from '../../shared/contract.ts';
 import { AppError, toWire } from '../../shared/errors.ts';
+import { AuditLog } from './audit/log.ts';
 import { EventBus } from './events.ts';
 import { InventoryStore } from './inventory/store.ts';
 import { Jobs } from './jobs/jobs.ts';
@@ -24,12 +25,15 @@ export class Core {
   readonly events = new EventBus();
   readonly jobs = new Jobs(this.events);
   readonly inventory: InventoryStore;
+  readonly audit: AuditLog;
   readonly #handlers: Handlers;
 
   constructor(readonly options: CoreOptions) {
     this.inventory = new InventoryStore(options.home, this.events);
+    this.audit = new AuditLog(options.home, options.door, this.events);
     this.#handlers = {
       'app.info': async () => ({ name: 'iCBD Console', version: APP_VERSION, home: options.home, door: options.door }),
+      'audit.list': (query) => this.audit.list(query),
       'jobs.list': async () => this.jobs.list(),
       'jobs.cancel': async ({ id }) => ({ cancelled: this.jobs.cancel(id) }),
       ...hostHandlers(this.inventory),

@@ -92,3 +92,31 @@ export function removeTree(labCgroup: string, host?: string): void {
     }
   }
 }
+
+/** Pids whose /proc/PID/cgroup names the lab's tree: also killed processes not yet reaped (zombies). */
+export function processesOf(labCgroup: string): number[] {
+  const found: number[] = [];
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/${labCgroup}/`)) found.push(Number(pid));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+/**
+ * Killed host processes linger as zombies until the machine's init reaps them (their parents
+ * died with them); wait for that so "down" really means no process of the lab.
+ */
+export async function waitReaped(labCgroup: string, timeoutMs = 10_000): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  let left = processesOf(labCgroup);
+  while (left.length && Date.now() < deadline) {
+    await sleep(50);
+    left = processesOf(labCgroup);
+  }
+  return left;
+}

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureBase } from './base-image.js';
-import { cgroupDirs, killTree, removeTree } from './cgroup.js';
+import { cgroupDirs, killTree, processesOf, removeTree, waitReaped } from './cgroup.js';
 import { detachDisk, freshDisk } from './disk.js';
 import { LabError } from './errors.js';
 import { runRaw } from './exec.js';
@@ -218,6 +218,8 @@ export async function labDown(opts: DirOpts = {}): Promise<void> {
       throw new LabError(`processes of the lab survive in ${cg.unified}`, 'look for processes stuck in I/O (D state); then run `lab down` again');
     }
     removeTree(n.cgroup);
+    const zombies = await waitReaped(n.cgroup);
+    if (zombies.length) throw new LabError(`processes of the lab were killed but not reaped: ${zombies.join(' ')}`, "the machine's init does not reap orphans; they hold no resources, but report it");
   }
   progress('unmounting', 0.4);
   const hostNames = fs.existsSync(hostsDir) ? fs.readdirSync(hostsDir) : [];
@@ -332,12 +334,6 @@ export async function labLeftovers(slot: number, dir?: string): Promise<string[]
     const loops = await runRaw('losetup', ['-n', '-O', 'NAME,BACK-FILE', '-l']);
     for (const line of loops.stdout.split('\n')) if (line.includes(`${d}/`)) found.push(`loop ${line.trim()}`);
   }
-  for (const pid of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      if (fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/${n.cgroup}/`)) found.push(`process ${pid}`);
-    } catch {
-      // exited meanwhile
-    }
-  }
+  for (const pid of processesOf(n.cgroup)) found.push(`process ${pid}`);
   return found;
 }

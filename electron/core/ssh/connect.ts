@@ -14,7 +14,8 @@ export interface HopOptions extends Omit<CredentialOptions, 'host'> {
   /** The jump host this hop is reached through, and the stream it forwarded. */
   via?: { name: string; sock: Duplex };
   knownHosts: KnownHosts;
-  askHostKey(q: HostKeyQuestion): Promise<boolean>;
+  /** Absent for background connections: an unknown key then fails instead of asking. */
+  askHostKey?(q: HostKeyQuestion): Promise<boolean>;
   connectTimeoutMs: number;
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
@@ -80,6 +81,13 @@ export function connectHop(o: HopOptions): Promise<Client> {
           return false;
         }
         case 'unknown': {
+          if (!o.askHostKey) {
+            failure = new AppError('UNAUTHORIZED', `The host key of ${where} is not accepted yet: connect to ${o.target} once from the app or the CLI to check its fingerprint.`, {
+              reason: 'host-key-unknown',
+              ...base,
+            });
+            return false;
+          }
           clearTimeout(timer);
           const accepted = await o.askHostKey({ ...base, otherKnown: check.otherKnown }).catch(() => false);
           if (!accepted) {

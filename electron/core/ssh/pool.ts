@@ -33,8 +33,18 @@ export interface SshPoolOptions {
   connectTimeoutMs?: number;
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
-  /** Every connection coming up or going down, whoever caused it. */
-  onConnectionState?(e: { host: string; state: 'up' | 'down'; error?: string }): void;
+}
+
+export interface ConnectionState {
+  host: string;
+  state: 'up' | 'down';
+  error?: string;
+}
+
+/** Background callers (the health monitor) must not pop up questions: unknown keys fail instead. */
+export interface ConnectOptions {
+  interactive?: boolean;
+  signal?: AbortSignal;
 }
 
 /** The operator's own command line (`icbd exec HOST -- CMD`), run as given by `sh -c`. */
@@ -58,6 +68,7 @@ export class SshPool {
   readonly #o: Required<Pick<SshPoolOptions, 'connectTimeoutMs' | 'keepaliveIntervalMs' | 'keepaliveCountMax' | 'sshDir'>> & SshPoolOptions;
   readonly #entries = new Map<string, { key: string; promise: Promise<Connection> }>();
   readonly #live = new Map<string, Connection>();
+  readonly #listeners = new Set<(e: ConnectionState) => void>();
   #closed = false;
 
   constructor(options: SshPoolOptions) {
@@ -81,7 +92,7 @@ export class SshPool {
   async exec(hostName: string, cmd: readonly string[] | OperatorCommand, o: ExecOptions = {}): Promise<ExecResult> {
     const argv = 'operatorCommand' in cmd ? ['sh', '-c', cmd.operatorCommand] : cmd;
     if (argv.length === 0) throw new AppError('INVALID_INPUT', 'A command needs a program name.');
-    let conn = await this.#openConnection(hostName, o.signal);
+    let conn = await this.#openConnection(hostName, { signal: o.signal });
     const sudo = o.sudo && conn.host.user !== 'root' ? new SudoPassword(conn.host, this.#o.secrets, this.#o.askSecret) : undefined;
     const source = {
       host: conn.host,
@@ -92,7 +103,7 @@ export class SshPool {
           // The connection died since it was handed out (keepalive had not noticed yet): one
           // fresh connection, then the error stands.
           if (!conn.closed) throw err;
-          conn = await this.#openConnection(hostName, o.signal);
+          conn = await this.#openConnection(hostName, { signal: o.signal });
           return conn.openExec(line);
         }
       },
@@ -138,8 +149,14 @@ export class SshPool {
   }
 
   /** A round trip on the host's connection (opening it if needed), in ms. */
-  async ping(hostName: string, timeoutMs = 5_000): Promise<number> {
-    return (await this.#openConnection(hostName)).ping(timeoutMs);
+  async ping(hostName: string, o: ConnectOptions & { timeoutMs?: number } = {}): Promise<number> {
+    return (await this.#openConnection(hostName, o)).ping(o.timeoutMs ?? 5_000);
+  }
+
+  /** Every connection coming up or going down, whoever caused it (keepalive, sshd, network). */
+  onConnectionState(fn: (e: ConnectionState) => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
   }
 
   isConnected(hostName: string): boolean {
@@ -157,13 +174,13 @@ export class SshPool {
     this.#entries.clear();
   }
 
-  async #openConnection(name: string, signal?: AbortSignal): Promise<Connection> {
-    const conn = await this.#connection(name, name, []);
-    if (signal?.aborted) throw new AppError('CANCELLED', `Cancelled before anything ran on ${name}.`);
+  async #openConnection(name: string, o: ConnectOptions = {}): Promise<Connection> {
+    const conn = await this.#connection(name, name, [], o.interactive ?? true);
+    if (o.signal?.aborted) throw new AppError('CANCELLED', `Cancelled before anything ran on ${name}.`);
     return conn;
   }
 
-  async #connection(name: string, target: string, path: string[]): Promise<Connection> {
+  async #connection(name: string, target: string, path: string[], interactive: boolean): Promise<Connection> {
     if (this.#closed) throw new AppError('UNAVAILABLE', 'The SSH connections are closed (the app is shutting down).');
     if (path.includes(name)) throw new AppError('INVALID_INPUT', `The jump chain ${[...path, name].join(' → ')} loops; fix the jump hosts in the inventory.`);
     const hosts = await this.#o.getHosts();
@@ -183,7 +200,7 @@ export class SshPool {
         if (entry.key !== key) (await entry.promise.catch(() => undefined))?.close();
       }
     }
-    const promise = this.#dial(host, target, path);
+    const promise = this.#dial(host, target, path, interactive);
     this.#entries.set(name, { key, promise });
     promise.catch(() => {
       if (this.#entries.get(name)?.promise === promise) this.#entries.delete(name);
@@ -191,17 +208,17 @@ export class SshPool {
     return promise;
   }
 
-  async #dial(host: Host, target: string, path: string[]): Promise<Connection> {
-    const via = host.jump ? await this.#connection(host.jump, target, [...path, host.name]) : undefined;
+  async #dial(host: Host, target: string, path: string[], interactive: boolean): Promise<Connection> {
+    const via = host.jump ? await this.#connection(host.jump, target, [...path, host.name], interactive) : undefined;
     const o = this.#o;
     const client = await connectHop({
       host,
       target,
       ...(via ? { via: { name: via.host.name, sock: await via.forward(host.address, host.port) } } : {}),
       knownHosts: this.knownHosts,
-      askHostKey: o.askHostKey,
+      ...(interactive ? { askHostKey: o.askHostKey } : {}),
       secrets: o.secrets,
-      ...(o.askSecret ? { askSecret: o.askSecret } : {}),
+      ...(o.askSecret && interactive ? { askSecret: o.askSecret } : {}),
       ...(agentSocket(o.agentSocket) ? { agentSocket: agentSocket(o.agentSocket)! } : {}),
       sshDir: o.sshDir,
       connectTimeoutMs: o.connectTimeoutMs,
@@ -212,10 +229,14 @@ export class SshPool {
     this.#live.set(host.name, conn);
     conn.onClose((reason) => {
       if (this.#live.get(host.name) === conn) this.#live.delete(host.name);
-      o.onConnectionState?.({ host: host.name, state: 'down', ...(reason ? { error: reason } : {}) });
+      this.#emit({ host: host.name, state: 'down', ...(reason ? { error: reason } : {}) });
     });
-    o.onConnectionState?.({ host: host.name, state: 'up' });
+    this.#emit({ host: host.name, state: 'up' });
     return conn;
+  }
+
+  #emit(e: ConnectionState): void {
+    for (const fn of this.#listeners) fn(e);
   }
 }
 

@@ -13,7 +13,7 @@ const ANSWER_WITHIN_MS = 4000;
  * app.info heartbeat notices, so the header can show it. Electron's IPC cannot drop.
  */
 class Connection {
-  info = $state<AppInfo>();
+  info = $state.raw<AppInfo>();
   state = $state<'connecting' | 'online' | 'offline'>('connecting');
   error = $state<unknown>();
 

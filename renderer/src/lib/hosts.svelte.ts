@@ -6,7 +6,7 @@ import { api } from './api.ts';
  * CLI or another window) with hosts.changed, so views never reload the list after an action.
  */
 class HostList {
-  hosts = $state<Host[]>([]);
+  hosts = $state.raw<Host[]>([]);
   loaded = $state(false);
   error = $state<unknown>();
   // A list reply that left the core before a hosts.changed event is older than that event.

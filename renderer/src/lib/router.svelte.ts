@@ -12,7 +12,7 @@ function viewFromHash(hash: string): View {
  * which matters in Electron where every real navigation is denied.
  */
 class Router {
-  current = $state<View>(viewFromHash(location.hash));
+  current = $state.raw<View>(viewFromHash(location.hash));
 
   constructor() {
     window.addEventListener('hashchange', () => {
