@@ -65,7 +65,7 @@ export function installElectron(dir = electronPackageDir(), timeoutMs = 60_000):
       clearTimeout(timer);
       const path = electronBinary(dir);
       if (path) return resolve({ ok: true, path });
-      const reason = timedOut ? `no download within ${Math.round(timeoutMs / 1000)} s` : shortReason(stderr) || `the installer exited with code ${code}`;
+      const reason = timedOut ? `no download within ${Math.ceil(timeoutMs / 1000)} s` : shortReason(stderr) || `the installer exited with code ${code}`;
       resolve({ ok: false, reason });
     });
   });

@@ -50,8 +50,6 @@ function start(): void {
   };
 
   app.on('web-contents-created', (_event, contents) => hardenContents(contents));
-  app.on('second-instance', show);
-  app.on('activate', show);
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
@@ -75,6 +73,9 @@ function start(): void {
       forwardEvents(core, () => current()?.webContents);
       installMenu({ version: APP_VERSION, home, dev: !app.isPackaged, platform: process.platform }, current);
       nativeTheme.on('updated', () => current()?.setBackgroundColor(backgroundFor(nativeTheme.shouldUseDarkColors)));
+      // Registered only now: no window can be made before ready.
+      app.on('second-instance', show);
+      app.on('activate', show);
       show();
     })
     .catch(fail);

@@ -21,7 +21,10 @@ export interface OpenedWindow {
 export async function openWindow({ home, preload, icon }: OpenWindowOptions): Promise<OpenedWindow> {
   const workAreas = screen.getAllDisplays().map((display) => display.workArea);
   const saved = restoredBounds(await loadWindowState(home), workAreas);
-  const window = new BrowserWindow(windowOptions({ preload, dark: nativeTheme.shouldUseDarkColors, bounds: saved.bounds, icon }));
+  const options = windowOptions({ preload, dark: nativeTheme.shouldUseDarkColors, bounds: saved.bounds, icon });
+  // Electronegativity reads only literal options: test/unit/electronegativity.test.ts scans these
+  // same options written out as a literal, so the checks are disabled on this line alone.
+  const window = new BrowserWindow(options); // eng-disable CONTEXT_ISOLATION_JS_CHECK SANDBOX_JS_CHECK PRELOAD_JS_CHECK
   window.once('ready-to-show', () => {
     // maximize() also shows the window, so it waits for the first frame too.
     if (saved.maximized) window.maximize();

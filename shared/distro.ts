@@ -189,11 +189,6 @@ export function mapPath(family: Family, path: string): string {
   return path;
 }
 
-/** Every path any family may use for `path` (the state probe reads them all before it knows the family). */
-export function allMappings(path: string): string[] {
-  return [...new Set(FAMILIES.map((f) => mapPath(f, path)))];
-}
-
 /** "Attention - CentOS 7 Kernel Version!": cp --reflink=always misbehaves on this kernel. */
 export const REFLINK_BUG_KERNEL = '3.10.0-693.5.2.el7';
 

@@ -69,6 +69,27 @@ export function orderMounts<T extends FstabEntry>(entries: readonly T[]): T[] {
 
 const entriesOf = (text: string) => splitLines(text).map(parseEntry);
 
+/** Whether the file has exactly this entry's line. */
+export function hasEntry(text: string, e: FstabEntry): boolean {
+  return splitLines(text).some((l) => l.replace(/\n$/, '') === fstabLine(e));
+}
+
+/**
+ * Where `path` physically lives once the bind mounts are in place: /var/lib/tftpboot/icbd is
+ * made inside the tftpboot bind's source, so it exists whether or not that bind is mounted yet.
+ */
+export function resolveBinds(path: string, entries: readonly FstabEntry[]): string {
+  let p = path;
+  for (let hops = 0; hops < entries.length; hops++) {
+    const parent = entries
+      .filter((e) => e.type === 'none' && e.target !== p && e.target !== '/' && within(p, e.target))
+      .sort((a, b) => b.target.length - a.target.length)[0];
+    if (!parent) break;
+    p = normalizePath(parent.source) + p.slice(parent.target.length);
+  }
+  return p;
+}
+
 /**
  * The file with exactly our entries: each replaces the line that mounts the same point (once),
  * a misplaced one moves after what it needs, a new one goes before the first line that needs it

@@ -17,7 +17,7 @@ export function unifiedDiff(path: string, before: string, after: string): string
   return out.join('\n') + '\n';
 }
 
-// Planned edits touch a few lines of files that may be long (an imgs /etc/hosts lists every
+// Removals are listed before additions, as diff(1) does. Planned edits touch a few lines of files that may be long (an imgs /etc/hosts lists every
 // client), so the common head and tail are cut before the quadratic LCS runs on the middle.
 function diffLines(a: string[], b: string[]): Op[] {
   let start = 0;
@@ -46,7 +46,7 @@ function diffLines(a: string[], b: string[]): Op[] {
     if (i < n && j < m && midA[i] === midB[j]) {
       ops.push({ kind: ' ', line: midA[i++]! });
       j++;
-    } else if (j < m && (i === n || lcs[i * (m + 1) + j + 1]! >= lcs[(i + 1) * (m + 1) + j]!)) {
+    } else if (j < m && (i === n || lcs[i * (m + 1) + j + 1]! > lcs[(i + 1) * (m + 1) + j]!)) {
       ops.push({ kind: '+', line: midB[j++]! });
     } else {
       ops.push({ kind: '-', line: midA[i++]! });

@@ -40,6 +40,7 @@ async function hostsFromCli(): Promise<Host[]> {
   return JSON.parse(listed.stdout) as Host[];
 }
 
+const field = (label: string) => page.getByLabel(label, { exact: true });
 const row = (name: string) => page.getByRole('row').filter({ has: page.getByRole('rowheader', { name, exact: true }) });
 
 describe('hosts in browser mode', () => {
@@ -52,11 +53,11 @@ describe('hosts in browser mode', () => {
 
   it('shows the validation message next to the field, in the core’s words', async () => {
     await page.getByRole('button', { name: 'Add host' }).first().click();
-    const name = page.getByLabel('Name');
+    const name = field('Name');
     await expect.poll(() => name.evaluate((el) => el === document.activeElement)).toBe(true);
     await name.fill('Bad Name!');
-    await page.getByLabel('Address').fill('10.0.0.1');
-    await page.getByLabel('Role').selectOption('imgs');
+    await field('Address').fill('10.0.0.1');
+    await field('Role').selectOption('imgs');
     await name.press('Enter');
     await expect.poll(() => name.getAttribute('aria-invalid')).toBe('true');
     const noteId = await name.getAttribute('aria-describedby');
@@ -71,11 +72,11 @@ describe('hosts in browser mode', () => {
 
   it('adds a host in the window that the CLI then lists', async () => {
     await page.getByRole('button', { name: 'Add host' }).first().click();
-    await page.getByLabel('Name').fill('imgs');
-    await page.getByLabel('Role').selectOption('imgs');
-    await page.getByLabel('Address').fill('10.0.0.10');
-    await page.getByLabel('Notes').fill('replication master');
-    await page.getByLabel('Notes').press('Enter');
+    await field('Name').fill('imgs');
+    await field('Role').selectOption('imgs');
+    await field('Address').fill('10.0.0.10');
+    await field('Notes').fill('replication master');
+    await field('Notes').press('Enter');
     await expect.poll(() => row('imgs').count()).toBe(1);
     expect(await page.getByRole('form').count()).toBe(0);
     expect(await hostsFromCli()).toEqual([
@@ -120,18 +121,20 @@ describe('hosts in browser mode', () => {
     await row('imgs').getByRole('button', { name: 'Remove imgs' }).click();
     await row('imgs').getByRole('button', { name: 'Remove', exact: true }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('imgs is the jump host of cache01');
+    await screenshots(page, 'hosts-remove-refused');
     await row('imgs').getByRole('button', { name: 'Keep' }).press('Escape');
     await expect.poll(() => page.getByRole('alert').count()).toBe(0);
   });
 
   it('edits a host in place and refuses a name in use next to the field', async () => {
     await row('cache01').getByRole('button', { name: 'Edit cache01' }).click();
-    await page.getByLabel('Name').fill('rw');
-    await page.getByLabel('Name').press('Enter');
+    await field('Name').fill('rw');
+    await field('Name').press('Enter');
     await expect.poll(() => page.getByText('There is already a host named rw.').count()).toBe(1);
-    await page.getByLabel('Name').fill('cache1');
-    await page.getByLabel('User').fill('icbd');
-    await page.getByLabel('User').press('Enter');
+    await screenshots(page, 'hosts-edit-name-in-use');
+    await field('Name').fill('cache1');
+    await field('User').fill('icbd');
+    await field('User').press('Enter');
     await expect.poll(() => row('cache1').count()).toBe(1);
     expect((await hostsFromCli()).find((h) => h.name === 'cache1')).toMatchObject({ user: 'icbd', jump: 'imgs' });
   });
@@ -180,5 +183,17 @@ describe('browser mode refuses strangers', () => {
       ws.once('error', (err) => resolve(err.message));
     });
     expect(status).toBe(401);
+  });
+});
+
+describe('when icbd serve stops', () => {
+  it('says so in the header and in words', async () => {
+    await server.stop();
+    await expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toContain('Disconnected');
+    expect(await page.getByRole('alert').textContent()).toContain('check that icbd serve is still running');
+    await screenshots(page, 'frame-disconnected');
+    // The transport retrying its socket is expected here; Chromium logs each refused attempt.
+    const refused = /WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/api' failed/;
+    problems.splice(0, problems.length, ...problems.filter((p) => !refused.test(p)));
   });
 });

@@ -72,18 +72,19 @@ describe('window-state.json', () => {
     vi.useFakeTimers();
     try {
       let x = 0;
-      const window = Object.assign(new EventEmitter(), {
-        getNormalBounds: () => ({ x, y: 0, width: 1000, height: 700 }),
-        isMaximized: () => false,
-      });
+      const getNormalBounds = vi.fn(() => ({ x, y: 0, width: 1000, height: 700 }));
+      const window = Object.assign(new EventEmitter(), { getNormalBounds, isMaximized: () => false });
       const tracker = trackWindowState(window as unknown as TrackedWindow, home, (err) => {
         throw err;
       });
-      for (x = 1; x <= 5; x++) window.emit('move');
-      x = 5;
+      for (const position of [1, 2, 3, 4, 5]) {
+        x = position;
+        window.emit('move');
+      }
       await vi.runAllTimersAsync();
       vi.useRealTimers();
       await tracker.flush();
+      expect(getNormalBounds).toHaveBeenCalledOnce();
       const saved = JSON.parse(await readFile(join(home, WINDOW_STATE_FILE), 'utf8')) as WindowState;
       expect(saved.x).toBe(5);
     } finally {

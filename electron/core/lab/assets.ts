@@ -13,6 +13,8 @@ export const FSTAB_GENERATOR = `#!/bin/sh
 set -eu
 out="\${1:-/tmp}"
 [ -r /etc/fstab ] || exit 0
+# in a VM (the NFS tier boots the same base in qemu) systemd's own generator handles these lines
+systemd-detect-virt --container --quiet || exit 0
 while read -r what where type opts _rest; do
   case "$what" in ''|'#'*) continue ;; esac
   case "$what" in /dev/*|UUID=*|LABEL=*|PARTUUID=*|PARTLABEL=*) ;; *) continue ;; esac
@@ -48,10 +50,11 @@ MaxStartups 50:30:100
 `;
 
 /**
- * Runs systemd-nspawn for one host and starts it again when the host reboots (nspawn exits 133
- * on \`systemctl reboot\`). It first moves itself into the host's own cgroups so that the host's
- * systemd gets a tree of its own and \`down\` can find every process by cgroup.
- * Arguments: <unified cgroup dir> <name=systemd cgroup dir> <nspawn args...>
+ * Runs a host's machine (systemd-nspawn, or qemu for the NFS tier) and starts it again when the
+ * host reboots (nspawn exits 133 on \`systemctl reboot\`; qemu reboots by itself). It first moves
+ * itself into the host's own cgroups so that the host's systemd gets a tree of its own and
+ * \`down\` can find every process by cgroup.
+ * Arguments: <unified cgroup dir> <name=systemd cgroup dir> <program> <args...>
  */
 export const SUPERVISOR = `#!/bin/sh
 echo $$ > "$1/cgroup.procs"
@@ -61,13 +64,13 @@ stop=0
 child=
 trap 'stop=1; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM INT
 while :; do
-  systemd-nspawn "$@" </dev/null &
+  "$@" </dev/null &
   child=$!
   rc=0
   wait "$child" || rc=$?
   # wait returns early when the trap fires; the real exit status comes with the last wait
   while kill -0 "$child" 2>/dev/null; do rc=0; wait "$child" || rc=$?; done
-  echo "icbd-lab: systemd-nspawn exited with $rc" >&2
+  echo "icbd-lab: $1 exited with $rc" >&2
   [ "$stop" = 0 ] && [ "$rc" = 133 ] || exit 0
 done
 `;

@@ -10,13 +10,16 @@ export async function loopsOf(file: string): Promise<string[]> {
   return r.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
 }
 
-/** A fresh, empty, sparse disk attached to a loop device: the guide's extra drive, as delivered. */
-export async function freshDisk(file: string, bytes = DISK_BYTES): Promise<string> {
+/**
+ * A fresh, empty, sparse disk: the guide's extra drive, as delivered. Container hosts get it
+ * through a loop device; VMs open the file themselves.
+ */
+export async function freshDisk(file: string, attach = true, bytes = DISK_BYTES): Promise<string> {
   await detachDisk(file);
   fs.rmSync(file, { force: true });
   fs.writeFileSync(file, '');
   fs.truncateSync(file, bytes);
-  return (await run('losetup', ['-f', '--show', file])).trim();
+  return attach ? (await run('losetup', ['-f', '--show', file])).trim() : file;
 }
 
 /** The loop device of `file`, attaching it if it is not attached (after a crash, say). */

@@ -16,6 +16,9 @@ export interface HostCtx {
   slot: number;
   spec: HostSpec;
   base: string;
+  kind: 'nspawn' | 'qemu';
+  /** Position in the topology (VM MAC addresses are made of it). */
+  index: number;
 }
 
 function mountPoints(): string[] {
@@ -91,7 +94,7 @@ export async function startHost(ctx: HostCtx): Promise<void> {
   const loop = await attachDisk(p.disk);
   const cg = createHostCgroup(n.cgroup, ctx.spec.name);
   const script = path.join(ctx.dir, 'supervise.sh');
-  if (!fs.existsSync(script)) fs.writeFileSync(script, SUPERVISOR, { mode: 0o755 });
+  fs.writeFileSync(script, SUPERVISOR, { mode: 0o755 });
   const args = [
     '--boot',
     // no systemd on the machine to register with or to create a scope for the container
@@ -112,7 +115,7 @@ export async function startHost(ctx: HostCtx): Promise<void> {
   ];
   const log = fs.openSync(p.console, 'a');
   try {
-    const child = spawn('sh', [script, cg.unified, cg.named, ...args], { detached: true, stdio: ['ignore', log, log], env: labEnv() });
+    const child = spawn('sh', [script, cg.unified, cg.named, 'systemd-nspawn', ...args], { detached: true, stdio: ['ignore', log, log], env: labEnv() });
     child.on('error', () => {});
     fs.writeFileSync(path.join(p.root, 'supervisor.pid'), String(child.pid));
     child.unref();

@@ -4,7 +4,7 @@ import { ensureBase } from './base-image.js';
 import { cgroupDirs, killTree, processesOf, removeTree, waitReaped } from './cgroup.js';
 import { detachDisk, freshDisk } from './disk.js';
 import { LabError } from './errors.js';
-import { runRaw } from './exec.js';
+import { runRaw, sleep } from './exec.js';
 import {
   consoleTail, type HostCtx, isRunning, mountRoot, mountsUnder, removeEmptyNspawnRun, startHost, stopHost, unmountAll, waitReady, wipeRoot,
 } from './host.js';
@@ -12,6 +12,7 @@ import { createHostNetwork, createSwitch, destroyNetwork, isCut, labNamespaces, 
 import { hostPaths, labDir, sshPaths } from './paths.js';
 import { preflight } from './preflight.js';
 import { ensureHostKey, ensureOperatorKey, sshRun, writeSshFiles } from './ssh-files.js';
+import { buildVmImage, createVmNetwork, NFS_VM_HOSTS, startVm, VM_PACKAGES } from './vm.js';
 import { findSlot, type LabState, readState, releaseSlot, removeState, reserveSlot, writeState } from './state.js';
 import { hostSpec, labNames, type Role, type Topology, topology } from './topology.js';
 
@@ -69,7 +70,16 @@ function load(dir: string): Loaded | null {
   const st = readState(dir);
   if (!st || !st.base) return null;
   const topo = topology(st.slot, st.caches);
-  return { dir, st, topo, ctx: (name) => ({ dir, slot: st.slot, spec: hostSpec(topo, name), base: st.base }) };
+  return {
+    dir,
+    st,
+    topo,
+    ctx: (name) => {
+      const spec = hostSpec(topo, name);
+      const kind = st.hosts[name]?.kind ?? 'nspawn';
+      return { dir, slot: st.slot, spec, kind, index: topo.hosts.indexOf(spec), base: kind === 'qemu' ? st.vmBase! : st.base };
+    },
+  };
 }
 
 function mustLoad(opts?: { dir?: string }): Loaded {
@@ -98,7 +108,6 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
     throw new LabError(`the lab cannot run here: ${pre.map((p) => p.what).join('; ')}`, pre.map((p) => p.fix).join('; '));
   }
   if (readState(dir)) throw new LabError(`a lab is already up in ${dir}`, 'use it (`lab status`), or run `lab down` first');
-  if (opts.nfs) throw new LabError('the NFS tier is not available in this build', 'run without --nfs');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const slot = reserveSlot(dir, (s) => nsExists(labNames(s).switchNs));
   const caches = opts.caches ?? 1;
@@ -110,22 +119,25 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
     progress('base', 'looking for a cached base image', 0.02);
     for (const h of topo.hosts) fs.mkdirSync(hostPaths(dir, h.name).root, { recursive: true });
     await Promise.all([ensureOperatorKey(dir), ...topo.hosts.map((h) => ensureHostKey(dir, h.name))]);
-    const base = await ensureBase({
-      extraPackages: opts.packages,
-      signal: opts.signal,
-      onProgress: (m, f) => progress('base', m, 0.02 + f * 0.68),
-    });
+    const [base, vmBase] = await Promise.all([
+      ensureBase({ extraPackages: opts.packages, signal: opts.signal, onProgress: (m, f) => progress('base', m, 0.02 + f * 0.68) }),
+      opts.nfs
+        ? ensureBase({ extraPackages: [...(opts.packages ?? []), ...VM_PACKAGES], signal: opts.signal, onProgress: (m, f) => progress('base', `VM base: ${m}`, 0.02 + f * 0.68) })
+        : undefined,
+    ]);
     st.base = base.dir;
-    st.timings[base.built ? 'baseBuildMs' : 'baseCachedMs'] = base.ms;
-    for (const h of topo.hosts) st.hosts[h.name] = { kind: 'nspawn' };
+    st.vmBase = vmBase?.dir;
+    const built = base.built || !!vmBase?.built;
+    st.timings[built ? 'baseBuildMs' : 'baseCachedMs'] = Math.max(base.ms, vmBase?.ms ?? 0);
+    for (const h of topo.hosts) st.hosts[h.name] = { kind: opts.nfs && NFS_VM_HOSTS.includes(h.name) ? 'qemu' : 'nspawn' };
     writeState(dir, st);
     checkAbort(opts.signal);
-    progress('base', `base image ${base.built ? 'built' : 'reused'}: ${base.dir}`, 0.7);
+    progress('base', `base image ${base.built ? 'built' : 'reused'}: ${base.dir}${vmBase ? ` (VMs: ${vmBase.dir})` : ''}`, 0.7);
 
     const tNet = Date.now();
     progress('network', `networks ${topo.nets.map((n) => n.cidr).join(', ')}`, 0.72);
     await createSwitch(topo);
-    await Promise.all(topo.hosts.map((h) => createHostNetwork(slot, h)));
+    await Promise.all(topo.hosts.map((h) => (st.hosts[h.name].kind === 'qemu' ? createVmNetwork(slot, h) : createHostNetwork(slot, h))));
     const ssh = writeSshFiles(dir, topo);
     st.timings.networkMs = Date.now() - tNet;
     checkAbort(opts.signal);
@@ -133,18 +145,11 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
     const tBoot = Date.now();
     progress('hosts', `starting ${topo.hosts.map((h) => h.name).join(', ')}`, 0.78);
     const l = load(dir)!;
-    await Promise.all(
-      topo.hosts.map(async (h) => {
-        const ctx = l.ctx(h.name);
-        await freshDisk(hostPaths(dir, h.name).disk);
-        await mountRoot(ctx);
-        await startHost(ctx);
-      }),
-    );
+    await Promise.all(topo.hosts.map((h) => boot(l.ctx(h.name))));
     let ready = 0;
     await Promise.all(
       topo.hosts.map(async (h) => {
-        const verdict = await waitReady(l.ctx(h.name));
+        const verdict = await waitReady(l.ctx(h.name), readyTimeout(l.ctx(h.name)));
         if (verdict !== 'running') throw await notRunning(l, h.name, verdict);
         ready++;
         progress('boot', `${h.name} is up (${verdict})`, 0.8 + (0.2 * ready) / topo.hosts.length);
@@ -162,6 +167,22 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
   }
 }
 
+/** From nothing (or after a wipe) to booting: fresh disk, pristine root, machine started. */
+async function boot(ctx: HostCtx): Promise<void> {
+  const vm = ctx.kind === 'qemu';
+  await freshDisk(hostPaths(ctx.dir, ctx.spec.name).disk, !vm);
+  if (vm) {
+    await buildVmImage(ctx, ctx.index);
+    await startVm(ctx, ctx.index);
+  } else {
+    await mountRoot(ctx);
+    await startHost(ctx);
+  }
+}
+
+// a VM under software emulation needs ~45 s to boot; a container ~2 s
+const readyTimeout = (ctx: HostCtx) => (ctx.kind === 'qemu' ? 300_000 : 60_000);
+
 async function notRunning(l: Loaded, name: string, verdict: string): Promise<LabError> {
   const failed = await sshRun(l.dir, name, 'systemctl --failed --no-legend --plain');
   return new LabError(
@@ -172,7 +193,8 @@ async function notRunning(l: Loaded, name: string, verdict: string): Promise<Lab
 
 async function hostState(l: Loaded, name: string): Promise<LabHost['state']> {
   const ctx = l.ctx(name);
-  if (!nsExists(labNames(l.st.slot).hostNs(name))) return 'absent';
+  const n = labNames(l.st.slot);
+  if (!nsExists(ctx.kind === 'qemu' ? n.switchNs : n.hostNs(name))) return 'absent';
   if (!isRunning(ctx)) return 'stopped';
   return (await isCut(l.st.slot, ctx.spec)) ? 'cut' : 'running';
 }
@@ -273,11 +295,9 @@ export async function labReset(host?: string, opts: DirOpts = {}): Promise<void>
       opts.onProgress?.({ step: 'reset', message: `resetting ${name}` });
       await stopHost(ctx, false);
       await wipeRoot(ctx);
-      await freshDisk(hostPaths(l.dir, name).disk);
       await setHostLinks(l.st.slot, ctx.spec, true);
-      await mountRoot(ctx);
-      await startHost(ctx);
-      const verdict = await waitReady(ctx);
+      await boot(ctx);
+      const verdict = await waitReady(ctx, readyTimeout(ctx));
       if (verdict !== 'running') throw await notRunning(l, name, verdict);
       l.st.timings[`reset.${name}Ms`] = Date.now() - t0;
       opts.onProgress?.({ step: 'reset', message: `${name} reset in ${((Date.now() - t0) / 1000).toFixed(1)} s` });
@@ -291,8 +311,15 @@ export async function labReset(host?: string, opts: DirOpts = {}): Promise<void>
 export async function labStop(host: string, opts: DirOpts = {}): Promise<void> {
   const l = mustLoad(opts);
   const [name] = targets(l, host);
+  const ctx = l.ctx(name);
   opts.onProgress?.({ step: 'stop', message: `stopping ${name}` });
-  await stopHost(l.ctx(name), true);
+  if (ctx.kind === 'qemu' && isRunning(ctx)) {
+    // qemu on SIGTERM is a power cut; ask the guest to shut down first
+    await sshRun(l.dir, name, 'systemctl poweroff', { connectTimeout: 3, timeoutMs: 10_000 });
+    const deadline = Date.now() + 60_000;
+    while (isRunning(ctx) && Date.now() < deadline) await sleep(200);
+  }
+  await stopHost(ctx, true);
 }
 
 /** Boots a stopped host and waits until it answers over SSH. */
@@ -301,10 +328,13 @@ export async function labStart(host: string, opts: DirOpts = {}): Promise<void> 
   const [name] = targets(l, host);
   const ctx = l.ctx(name);
   opts.onProgress?.({ step: 'start', message: `starting ${name}` });
-  await mountRoot(ctx);
-  await startHost(ctx);
+  if (ctx.kind === 'qemu') await startVm(ctx, ctx.index);
+  else {
+    await mountRoot(ctx);
+    await startHost(ctx);
+  }
   // a changed host may boot degraded; that is for the caller to judge, not a lab failure
-  if (!(await isCut(l.st.slot, ctx.spec))) await waitReady(ctx, 90_000);
+  if (!(await isCut(l.st.slot, ctx.spec))) await waitReady(ctx, readyTimeout(ctx) + 30_000);
 }
 
 /** Unplugs every link of a host at the switch: connections stall, new ones time out. */

@@ -12,6 +12,8 @@ export interface LabState {
   caches: number;
   nfs: boolean;
   base: string;
+  /** The base with a kernel, for the NFS tier's VMs. */
+  vmBase?: string;
   hosts: Record<string, { kind: HostKind }>;
   timings: Record<string, number>;
 }

@@ -1,9 +1,10 @@
+import type * as KeytarModule from 'keytar';
 import { AppError } from '../../../shared/errors.ts';
 import type { SecretsStatus } from '../../../shared/ssh.ts';
 import { NoSecrets } from './none.ts';
 import { SECRET_SERVICE, type Secrets } from './secrets.ts';
 
-type Keytar = typeof import('keytar');
+type Keytar = typeof KeytarModule;
 
 /** The OS keychain through keytar (libsecret on Linux, Keychain on macOS, Credential Vault on Windows). */
 export class KeytarSecrets implements Secrets {

@@ -56,7 +56,8 @@ export function proposeHostsFromSshConfig(text: string, o: { defaultUser?: strin
     const c = computed.get(alias)!;
     const notes: string[] = [];
     const name = names.get(alias)!;
-    const address = first(c.hostname) ?? alias;
+    // %h is the alias itself (OpenSSH's most common token); any other token cannot be resolved here.
+    const address = (first(c.hostname) ?? alias).replaceAll('%h', alias).replaceAll('%%', '%');
     if (/%/.test(address)) {
       skipped.push({ alias, reason: `HostName ${address} uses %-tokens, which the inventory cannot express.` });
       continue;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { utils, type AuthHandlerMiddleware, type AuthHandlerResult, type AuthenticationType, type ParsedKey } from 'ssh2';
+import { utils, type AuthHandlerMiddleware, type AnyAuthMethod, type AuthenticationType, type ParsedKey } from 'ssh2';
 import type { Host } from '../../../shared/inventory.ts';
 import type { SecretQuestion } from '../../../shared/ssh.ts';
 import { accounts, type Secrets } from '../secrets/secrets.ts';
@@ -34,34 +34,36 @@ export function expandHome(path: string): string {
 export class Credentials {
   /** What was offered, in words, for the "refused every credential" message (never a secret). */
   readonly tried: string[] = [];
-  #steps: ((left: AuthenticationType[] | null) => Promise<AuthHandlerResult | undefined>)[];
+  #steps: ((left: AuthenticationType[] | null) => Promise<AnyAuthMethod | undefined>)[];
   #pending: { account: string; value: string } | undefined;
   #storedPasswordTried = false;
 
   constructor(private readonly o: CredentialOptions) {
     const user = o.host.user;
     const files = o.host.identityFile ? [expandHome(o.host.identityFile)] : DEFAULT_IDENTITIES.map((f) => join(o.sshDir, f)).filter((f) => existsSync(f));
-    const allows = (left: AuthenticationType[] | null, m: AuthenticationType) => left === null || left.includes(m);
     this.#steps = [
+      // As OpenSSH does: "none" first, to learn which methods the server takes before any
+      // secret is fetched (a password is only looked up if the server would accept one).
+      async (left) => (left === null ? { type: 'none', username: user } : undefined),
       async (left) => {
-        if (!o.agentSocket || !allows(left, 'publickey') || !existsSync(o.agentSocket)) return undefined;
+        if (!o.agentSocket || !left?.includes('publickey') || !existsSync(o.agentSocket)) return undefined;
         this.tried.push('the keys of ssh-agent');
         return { type: 'agent', username: user, agent: o.agentSocket };
       },
-      ...files.map((file) => async (left: AuthenticationType[] | null): Promise<AuthHandlerResult | undefined> => {
-        if (!allows(left, 'publickey')) return undefined;
+      ...files.map((file) => async (left: AuthenticationType[] | null): Promise<AnyAuthMethod | undefined> => {
+        if (!left?.includes('publickey')) return undefined;
         const key = await this.#loadKey(file);
         if (!key) return undefined;
         this.tried.push(`the key ${file}`);
         return { type: 'publickey', username: user, key };
       }),
       async (left) => {
-        if (!allows(left, 'password') || left === null) return undefined;
+        if (!left?.includes('password')) return undefined;
         const password = await this.#password('stored');
         return password === undefined ? undefined : { type: 'password', username: user, password };
       },
       async (left) => {
-        if (!allows(left, 'password') || left === null || !this.#storedPasswordTried) return undefined;
+        if (!left?.includes('password') || !this.#storedPasswordTried) return undefined;
         // The stored password was refused: ask once for the right one.
         const password = await this.#password('refused');
         return password === undefined ? undefined : { type: 'password', username: user, password };
@@ -82,12 +84,12 @@ export class Credentials {
 
   readonly handler: AuthHandlerMiddleware = (left, _partial, next) => {
     void this.#next(left).then(
-      (r) => next(r ?? (false as unknown as AuthHandlerResult)),
-      () => next(false as unknown as AuthHandlerResult),
+      (r) => next(r ?? (false as unknown as AnyAuthMethod)),
+      () => next(false as unknown as AnyAuthMethod),
     );
   };
 
-  async #next(left: AuthenticationType[] | null): Promise<AuthHandlerResult | undefined> {
+  async #next(left: AuthenticationType[] | null): Promise<AnyAuthMethod | undefined> {
     for (let step = this.#steps.shift(); step; step = this.#steps.shift()) {
       const r = await step(left);
       if (r) return r;

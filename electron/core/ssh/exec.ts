@@ -81,7 +81,11 @@ export async function execOnConnection(src: ExecChannelSource, argv: readonly st
         if (head.length > MAX_HEAD) fail(new AppError('REMOTE_FAILED', `The command on ${host.name} did not start as expected (no process group id).`));
         return;
       }
-      pgid = Number(head.subarray(0, nl).toString('latin1'));
+      const first = head.subarray(0, nl).toString('latin1');
+      if (!/^\d+$/.test(first))
+        return fail(new AppError('REMOTE_FAILED', `The shell of ${host.user} on ${host.name} prints text before running commands ("${first.slice(0, 40)}"): remove that output from its startup files (~/.bashrc).`));
+      pgid = Number(first);
+      if (stopping) return killGroup(stopping);
       const rest = head.subarray(nl + 1);
       started();
       if (rest.length) o.onStdout?.(rest);
@@ -98,7 +102,7 @@ export async function execOnConnection(src: ExecChannelSource, argv: readonly st
         const n = prompts;
         void sudo.forPrompt(n).then((password) => {
           if (password === undefined) fail(sudo.refusal(preStart, null, n));
-          else channel.write(`${password}\n`);
+          else if (channel.writable) channel.write(`${password}\n`);
         });
       }
     });
@@ -123,10 +127,17 @@ export async function execOnConnection(src: ExecChannelSource, argv: readonly st
     const stop = (kind: 'CANCELLED' | 'TIMEOUT') => {
       if (settled || stopping) return;
       stopping = kind;
+      if (pgid !== undefined) return killGroup(kind);
+      // Not started yet, but the launcher may be about to print the group id: wait for it rather
+      // than leave a command running that nobody watches. A launcher stuck (sudo waiting for a
+      // password nobody gives) is hung up on.
+      setTimeout(() => pgid === undefined && channel.close(), 5_000).unref();
+    };
+
+    const killGroup = (kind: 'CANCELLED' | 'TIMEOUT') => {
       // The channel goes first: it frees its session slot for the kill, and nothing more is read.
       channel.close();
-      if (pgid === undefined) return;
-      const group = pgid;
+      const group = pgid!;
       const what = kind === 'TIMEOUT' ? `did not finish within ${Math.round((o.timeoutMs ?? 0) / 100) / 10} s` : 'was cancelled';
       execOnConnection(src, stopGroupArgv(group), { timeoutMs: 15_000 }, sudo?.again())
         .then(
@@ -148,8 +159,13 @@ export async function execOnConnection(src: ExecChannelSource, argv: readonly st
         );
     };
 
+    channel.on('error', (err: Error) => {
+      failure ??= new AppError('UNAVAILABLE', `The channel to ${host.name} failed: ${err.message}.`);
+    });
+
     const onAbort = () => stop('CANCELLED');
     o.signal?.addEventListener('abort', onAbort, { once: true });
+    if (o.signal?.aborted) onAbort();
     if (deadline !== undefined) timer = setTimeout(() => stop('TIMEOUT'), Math.max(0, deadline - Date.now()));
   });
 }
@@ -168,15 +184,21 @@ async function feedStdin(channel: ClientChannel, o: ExecOptions): Promise<void> 
     channel.end(data, () => o.onStdinProgress?.(data.length));
     return;
   }
+  // A write pending when the channel closes (cancel, lost connection) never calls back.
+  const closed = new Promise<never>((_, rej) => channel.once('close', () => rej(new Error('channel closed'))));
+  closed.catch(() => undefined);
   let sent = 0;
-  for await (const chunk of input) {
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-    // The write callback fires once ssh2 has the remote window for the chunk: honest progress
-    // and backpressure, so a 4 GB ISO is never buffered in memory.
-    await new Promise<void>((res, rej) => channel.write(buf, (err) => (err ? rej(err) : res())));
-    sent += buf.length;
-    o.onStdinProgress?.(sent);
-    if (channel.destroyed) break;
+  try {
+    for await (const chunk of input) {
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      // The write callback fires once ssh2 has the remote window for the chunk: honest progress
+      // and backpressure, so a 4 GB ISO is never buffered in memory.
+      await Promise.race([new Promise<void>((res, rej) => channel.write(buf, (err) => (err ? rej(err) : res()))), closed]);
+      sent += buf.length;
+      o.onStdinProgress?.(sent);
+    }
+    channel.end();
+  } finally {
+    input.destroy();
   }
-  channel.end();
 }

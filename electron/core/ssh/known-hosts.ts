@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
-import { knownHostName, type HostKeyState, type KnownHostEntry, type KnownKey } from '../../../shared/ssh.ts';
+import { knownHostName, type KnownHostEntry, type KnownKey } from '../../../shared/ssh.ts';
 import { readFileIfExists, withFileLock, writeFileAtomic } from '../files.ts';
 
 /**

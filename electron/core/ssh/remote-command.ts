@@ -22,13 +22,24 @@ export function launchLine(argv: readonly string[], sudoPrompt?: string): string
 }
 
 // TERM, up to 3 s to exit cleanly (a btrfs receive removes its partial subvolume), then KILL;
-// exit 0 only once no process of the group is left. dash's kill takes no `--`, hence `-"$1"`.
+// exit 0 only once no process of the group is left. Zombies do not count: they hold nothing, and
+// orphans wait for init to reap them (slowly, in some containers). dash's kill takes no `--`.
 const STOP = [
-  'kill -TERM -"$1" 2>/dev/null || exit 0',
+  'g=$1',
+  'live() {',
+  '  [ -d /proc/self ] || { kill -0 -"$g" 2>/dev/null; return; }',
+  '  for f in /proc/[0-9]*/stat; do',
+  '    read -r l 2>/dev/null < "$f" || continue',
+  '    set -- ${l##*) }',
+  '    [ "$3" = "$g" ] && [ "$1" != Z ] && return 0',
+  '  done',
+  '  return 1',
+  '}',
+  'kill -TERM -"$g" 2>/dev/null || exit 0',
   'i=0',
-  'while kill -0 -"$1" 2>/dev/null; do',
+  'while live; do',
   '  i=$((i+1))',
-  '  [ "$i" -eq 30 ] && kill -KILL -"$1" 2>/dev/null',
+  '  [ "$i" -eq 30 ] && kill -KILL -"$g" 2>/dev/null',
   '  [ "$i" -gt 50 ] && exit 1',
   '  sleep 0.1',
   'done',

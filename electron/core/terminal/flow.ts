@@ -15,14 +15,6 @@ export class FlowControl {
     readonly lowWater = 32 * 1024,
   ) {}
 
-  get unacknowledged(): number {
-    return this.#unacked;
-  }
-
-  get paused(): boolean {
-    return this.#paused;
-  }
-
   sent(n: number): void {
     this.#unacked += n;
     if (!this.#paused && this.#unacked > this.highWater) {

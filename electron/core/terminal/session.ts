@@ -44,13 +44,8 @@ export class BaseSession implements TerminalSession {
     readonly kind: 'ssh' | 'local',
     readonly title: string,
     private readonly source: TerminalSource,
-    water?: { high: number; low: number },
   ) {
-    this.#flow = new FlowControl(source, water?.high, water?.low);
-  }
-
-  get flow(): FlowControl {
-    return this.#flow;
+    this.#flow = new FlowControl(source);
   }
 
   /** For the source: output to deliver. */

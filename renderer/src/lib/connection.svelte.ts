@@ -17,11 +17,17 @@ class Connection {
   state = $state<'connecting' | 'online' | 'offline'>('connecting');
   error = $state<unknown>();
 
-  async check(): Promise<void> {
+  async #check(): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const silence = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new AppError('UNAVAILABLE', `The console's core did not answer within ${ANSWER_WITHIN_MS / 1000} s.`)),
+        () =>
+          reject(
+            new AppError(
+              'UNAVAILABLE',
+              `The console's core has not answered for ${ANSWER_WITHIN_MS / 1000} s. In browser mode, check that icbd serve is still running.`,
+            ),
+          ),
         ANSWER_WITHIN_MS,
       );
     });
@@ -39,9 +45,9 @@ class Connection {
 
   /** Checks now, then keeps checking in browser mode until the returned function is called. */
   follow(): () => void {
-    void this.check();
+    void this.#check();
     const heartbeat = setInterval(() => {
-      if (this.info?.door !== 'electron') void this.check();
+      if (this.info?.door !== 'electron') void this.#check();
     }, HEARTBEAT_MS);
     return () => clearInterval(heartbeat);
   }

@@ -6,6 +6,8 @@ import { api } from './api.ts';
  * CLI or another window) with hosts.changed, so views never reload the list after an action.
  */
 class HostList {
+  // Raw: the list is replaced whole, never mutated, and plain objects (not proxies) can cross
+  // Electron's IPC when a view sends a host back to the core.
   hosts = $state.raw<Host[]>([]);
   loaded = $state(false);
   error = $state<unknown>();

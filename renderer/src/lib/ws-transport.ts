@@ -3,19 +3,24 @@ import type { EventName, Reply, RequestName } from '../../../shared/contract.ts'
 
 /**
  * Browser mode's transport: one WebSocket to the page's own origin (the token travels in the
- * cookie the server set). Requests sent before the socket opens wait for it; a dropped socket
- * fails the requests in flight with UNAVAILABLE and reconnects, re-subscribing to every event.
+ * cookie the server set). Requests sent while the socket connects wait for it; requests sent
+ * while it is down, and those in flight when it drops, fail at once with UNAVAILABLE (a button
+ * must never spin forever); it reconnects and re-subscribes to every event.
  */
 export function wsTransport(url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api`): Transport {
   const pending = new Map<number, (reply: Reply) => void>();
   const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
   let nextId = 1;
   let socket: WebSocket;
-  let opened: Promise<void>;
+  let opened: Promise<boolean>;
+  const unavailable: Reply = { ok: false, error: { code: 'UNAVAILABLE', message: 'Lost the connection to icbd serve; is it still running?' } };
 
   const connect = () => {
     socket = new WebSocket(url);
-    opened = new Promise((resolve) => socket.addEventListener('open', () => resolve(), { once: true }));
+    opened = new Promise((resolve) => {
+      socket.addEventListener('open', () => resolve(true), { once: true });
+      socket.addEventListener('close', () => resolve(false), { once: true });
+    });
     socket.addEventListener('open', () => {
       for (const name of listeners.keys()) socket.send(JSON.stringify({ t: 'sub', name }));
     });
@@ -29,8 +34,7 @@ export function wsTransport(url = `${location.protocol === 'https:' ? 'wss' : 'w
       }
     });
     socket.addEventListener('close', () => {
-      for (const resolve of pending.values())
-        resolve({ ok: false, error: { code: 'UNAVAILABLE', message: 'Lost the connection to icbd serve; is it still running?' } });
+      for (const resolve of pending.values()) resolve(unavailable);
       pending.clear();
       setTimeout(connect, 1000);
     });
@@ -39,7 +43,7 @@ export function wsTransport(url = `${location.protocol === 'https:' ? 'wss' : 'w
 
   return {
     async invoke(name: RequestName, input: unknown) {
-      await opened;
+      if (!(await opened) || socket.readyState !== WebSocket.OPEN) return unavailable;
       const id = nextId++;
       return new Promise<Reply>((resolve) => {
         pending.set(id, resolve);

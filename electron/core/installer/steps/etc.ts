@@ -1,0 +1,57 @@
+import { EXPORTS, HOSTS, hostsLine, exportsLine, SYSCTL, sysctlLine } from '../../../../shared/etc-files.ts';
+import { SERVICES } from '../../../../shared/distro.ts';
+import { hostsEntries } from '../../../../shared/roles.ts';
+import { editOwned } from '../../../../shared/textfile.ts';
+import { cmd, editTarget, fileChange, restartable } from '../changes.ts';
+import type { Change, Step } from '../step.ts';
+import type { HostState } from '../state.ts';
+
+/** Annex 2 "Update the hosts file" (and the cache's split of the client-facing names). */
+export const hosts: Step = {
+  id: 'hosts',
+  title: '/etc/hosts',
+  plan: (ctx) => {
+    const where = editTarget(ctx, '/etc/hosts');
+    const wanted = hostsEntries(ctx.spec, ctx.input.platform).map(([address, names]) => hostsLine(address, names));
+    const changes: Change[] = fileChange('Point the platform names at their nodes', where, where.current, editOwned(where.current ?? '', HOSTS, wanted), { mode: '644' });
+    // dnsmasq serves /etc/hosts to the clients and reads it at start
+    const units = changes.length ? restartable(ctx, ctx.spec.services.filter((s) => SERVICES[s].config.includes('/etc/hosts'))) : [];
+    if (units.length) changes.push(cmd(`Restart ${units.join(', ')} if running`, ['systemctl', 'try-restart', ...units]));
+    return { changes };
+  },
+};
+
+// The running value of each sysctl the roles set, as the gather reads it.
+const LIVE: Readonly<Record<string, (s: HostState) => string>> = { 'net.ipv4.ip_forward': (s) => s.ipForward };
+
+/** Annex 2 "Add line to sysctl": persisted in /etc/sysctl.conf and set live. */
+export const sysctl: Step = {
+  id: 'sysctl',
+  title: 'Kernel parameters',
+  roles: ['imgs'],
+  plan: ({ spec, state }) => {
+    const settings = Object.entries(spec.sysctl);
+    const before = state.files['/etc/sysctl.conf'];
+    const after = editOwned(before ?? '', SYSCTL, settings.map(([k, v]) => sysctlLine(k, v)));
+    return {
+      changes: [
+        ...fileChange('Persist the kernel parameters', { path: '/etc/sysctl.conf', inPlace: false }, before, after, { mode: '644' }),
+        ...settings.filter(([k, v]) => LIVE[k]?.(state) !== v).map(([k, v]) => cmd(`Set ${k}=${v} now`, ['sysctl', '-w', `${k}=${v}`])),
+      ],
+    };
+  },
+};
+
+/** The exports the caches' nfs4 mounts need (see roles.ts); exportfs re-reads the file. */
+export const exportsStep: Step = {
+  id: 'exports',
+  title: '/etc/exports',
+  roles: ['rw', 'home'],
+  plan: (ctx) => {
+    const where = editTarget(ctx, '/etc/exports');
+    const wanted = ctx.spec.exports.map((e) => exportsLine(e.path, ctx.input.platform.clients, e.options));
+    const changes: Change[] = fileChange('Export the NFSv4 tree to the platform', where, where.current, editOwned(where.current ?? '', EXPORTS, wanted), { mode: '644' });
+    if (changes.length) changes.push(cmd('Re-export everything in /etc/exports', ['exportfs', '-ra']));
+    return { changes };
+  },
+};

@@ -1,0 +1,43 @@
+import { AUTHORIZED_KEYS, authorizedKeyLine, KNOWN_HOSTS, knownHostLine } from '../../../../shared/etc-files.ts';
+import { editOwned } from '../../../../shared/textfile.ts';
+import { cmd, fileChange } from '../changes.ts';
+import type { Change, Step } from '../step.ts';
+
+export const SSH_DIR = '/root/.ssh';
+export const KEY = `${SSH_DIR}/id_ed25519`;
+
+/**
+ * The node's own key, which the others will trust. The guide says `ssh-keygen -t rsa`; ed25519 is
+ * what OpenSSH recommends and every supported release (CentOS 7's OpenSSH 7.4 included) has it.
+ */
+export const sshKey: Step = {
+  id: 'ssh-key',
+  title: 'SSH key of the node',
+  plan: ({ state, input }) => {
+    if (state.files[`${KEY}.pub`] !== undefined) return { changes: [] };
+    const changes: Change[] = [];
+    if (!state.paths[SSH_DIR]) changes.push(cmd(`Create ${SSH_DIR}`, ['install', '-d', '-m', '700', SSH_DIR]));
+    changes.push(cmd('Generate the node\'s SSH key', ['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `root@${input.host}`, '-f', KEY]));
+    return { changes };
+  },
+};
+
+/** Annex 2's SSH table: every node accepts every other node's key and knows its host key. */
+export const sshTrust: Step = {
+  id: 'ssh-trust',
+  title: 'SSH trust between nodes',
+  plan: ({ state, input }) => {
+    const peers = input.peers ?? [];
+    if (peers.length === 0) return { changes: [], notices: [{ level: 'info', message: 'No other node known yet: trust is set up when the others are installed.' }] };
+    const keys = peers.flatMap((p) => (p.publicKey ? [authorizedKeyLine(p.publicKey)] : []));
+    const known = peers.flatMap((p) => (p.hostKey ? [knownHostLine(p.names, p.hostKey)] : []));
+    const authorized = state.files[`${SSH_DIR}/authorized_keys`];
+    const knownHosts = state.files[`${SSH_DIR}/known_hosts`];
+    return {
+      changes: [
+        ...fileChange('Accept the other nodes\' keys', { path: `${SSH_DIR}/authorized_keys`, inPlace: false }, authorized, editOwned(authorized ?? '', AUTHORIZED_KEYS, keys), { mode: '600' }),
+        ...fileChange('Know the other nodes\' host keys', { path: `${SSH_DIR}/known_hosts`, inPlace: false }, knownHosts, editOwned(knownHosts ?? '', KNOWN_HOSTS, known), { mode: '644' }),
+      ],
+    };
+  },
+};

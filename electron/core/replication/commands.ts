@@ -1,0 +1,205 @@
+import { command } from '../../../shared/shell.ts';
+
+/**
+ * The remote commands of the image repository, as argv arrays. Scripts are constant text; every
+ * variable part is either a positional argument or a word rendered by shared/shell.ts `command`,
+ * and the names in it were validated by shared/snapshots.ts before they got here.
+ */
+
+const sh = (script: string, ...args: string[]): string[] => ['sh', '-c', script, 'sh', ...args];
+
+// ——— pipeline stages and their exit markers ——————————————————————————————————————————————————
+
+/**
+ * POSIX sh has no pipefail (Debian's dash), and a pipeline's status is only its last command's.
+ * Each stage therefore reports its own status on stderr as `icbd:exit:NAME:CODE`; the app
+ * requires every expected marker, with 0, before it trusts a stream. A missing marker (a killed
+ * shell) is a failure too.
+ */
+const STAGE_NAME = /^[a-z][a-z0-9-]*(@[a-z0-9-]+)?$/;
+
+export function stage(name: string, argv: readonly string[], redirect = ''): string {
+  if (!STAGE_NAME.test(name)) throw new Error(`Bad stage name ${name}.`);
+  return `{ ${command(argv)}${redirect}; echo "icbd:exit:${name}:$?" >&2; }`;
+}
+
+export function pipeline(stages: readonly string[]): string {
+  return stages.join(' | ');
+}
+
+export const EXIT_MARKER = /^icbd:exit:([a-z][a-z0-9-]*(?:@[a-z0-9-]+)?):(\d+)$/;
+
+// ——— repository ————————————————————————————————————————————————————————————————————————————
+
+// `--raw` gives qgroup sizes in bytes; btrfs-progs older than 5.x lack it and print units, which
+// the parser reads too. Dot entries (.incoming-*) are staging directories of receives.
+const LIST = `root=$1
+if [ ! -d "$root" ]; then echo icbd:no-root; exit 0; fi
+for img in "$root"/*; do
+  [ -d "$img" ] || continue
+  echo "icbd:image \${img##*/}"
+  for st in "$img"/.incoming-*; do [ -e "$st" ] && echo "icbd:incoming \${st##*/}"; done
+  for s in "$img"/*; do
+    [ -d "$s" ] || continue
+    n=\${s##*/}
+    echo "icbd:snapshot $n"
+    case $n in ''|*[!0-9]*) continue ;; esac
+    btrfs subvolume show --raw "$s" 2>/dev/null || btrfs subvolume show "$s" 2>/dev/null || echo "icbd:failed $n $?"
+  done
+done`;
+
+/** Every image and snapshot of a repository with all their btrfs facts, in one round trip. */
+export function listRepoArgv(root: string): string[] {
+  return sh(LIST, root);
+}
+
+export function showArgv(path: string): string[] {
+  return ['btrfs', 'subvolume', 'show', '--raw', path];
+}
+
+// The working subvolume is created only when missing: adding an image whose working copy exists
+// (made by hand or restored from a backup) keeps it.
+const ADD_IMAGE = `set -e
+mkdir -p "$1"
+if [ -n "$2" ] && [ ! -e "$2" ]; then btrfs subvolume create "$2"; fi`;
+
+/** The image's directory in the repository and, on the source, its working subvolume. */
+export function addImageArgv(imageDir: string, workPath?: string): string[] {
+  return sh(ADD_IMAGE, imageDir, workPath ?? '');
+}
+
+// `btrfs subvolume snapshot SRC DEST` puts the snapshot inside DEST when DEST is a directory, so
+// an existing number must be refused before, not after.
+const SNAPSHOT = `if [ -e "$2" ]; then echo "$2 already exists" >&2; exit 3; fi
+if [ ! -d "$1" ]; then echo "the working subvolume $1 does not exist" >&2; exit 4; fi
+exec btrfs subvolume snapshot -r "$1" "$2"`;
+
+export function snapshotArgv(workPath: string, snapshotPath: string): string[] {
+  return sh(SNAPSHOT, workPath, snapshotPath);
+}
+
+export function deleteSnapshotArgv(path: string): string[] {
+  return ['btrfs', 'subvolume', 'delete', path];
+}
+
+// ——— receive staging ———————————————————————————————————————————————————————————————————————
+
+/**
+ * A receive lands in `<root>/<image>/.incoming-<transfer>/` and is renamed to `<root>/<image>/<n>`
+ * only after the whole pipeline reported success and the subvolume was verified. So the numbered
+ * name never shows a partial or unverified snapshot (caches serve these to clients), a leftover
+ * from a crash is recognisable by name, and cleanup deletes only what this transfer made.
+ */
+export function stageDir(imageDir: string, transferId: string): string {
+  return `${imageDir}/.incoming-${transferId}`;
+}
+
+const FINALIZE = `if [ -e "$2" ]; then echo "$2 appeared during the transfer; the received copy stays in $3" >&2; exit 3; fi
+mv -T "$1" "$2" && rmdir "$3"`;
+
+export function finalizeArgv(stagedPath: string, finalPath: string, stage: string): string[] {
+  return sh(FINALIZE, stagedPath, finalPath, stage);
+}
+
+// Everything in the staging directory belongs to this transfer: subvolumes are deleted (a
+// subvolume cannot be removed with rm), then the directory.
+const CLEANUP = `[ -d "$1" ] || exit 0
+for s in "$1"/* "$1"/.[!.]*; do
+  [ -e "$s" ] || continue
+  btrfs subvolume delete "$s" >/dev/null 2>&1 || rm -rf "$s"
+done
+rmdir "$1"`;
+
+export function cleanupArgv(stage: string): string[] {
+  return sh(CLEANUP, stage);
+}
+
+// ——— probe ——————————————————————————————————————————————————————————————————————————————————
+
+export const PROBED_TOOLS = ['btrfs', 'zstd', 'lz4', 'gzip', 'snzip', 'pv', 'socat', 'ssh', 'mkfifo', 'tee'] as const;
+
+// `tee -p` (coreutils ≥ 8.24) lets a fan-out go on when one receiver dies; without it the
+// whole fan-out fails with that receiver.
+const PROBE = `for t in "$@"; do command -v "$t" >/dev/null 2>&1 && echo "icbd:tool $t"; done
+v=$(btrfs --version 2>/dev/null) && echo "icbd:btrfs $v"
+tee -p </dev/null >/dev/null 2>&1 && echo icbd:tee-p
+exit 0`;
+
+export function probeArgv(): string[] {
+  return sh(PROBE, ...PROBED_TOOLS);
+}
+
+export interface NodeTools {
+  tools: Set<string>;
+  btrfsVersion: string | null;
+  teeKeepsGoing: boolean;
+}
+
+export function parseProbe(text: string): NodeTools {
+  const tools = new Set<string>();
+  let btrfsVersion: string | null = null;
+  let teeKeepsGoing = false;
+  for (const line of text.split('\n')) {
+    const tool = line.match(/^icbd:tool (\S+)$/)?.[1];
+    if (tool) tools.add(tool);
+    const version = line.match(/^icbd:btrfs (.+)$/)?.[1];
+    if (version) btrfsVersion = version.trim();
+    if (line === 'icbd:tee-p') teeKeepsGoing = true;
+  }
+  return { tools, btrfsVersion, teeKeepsGoing };
+}
+
+// ——— size estimate ——————————————————————————————————————————————————————————————————————————
+
+/*
+ * The stream's size before it is sent, for percent and ETA. `btrfs send --no-data` walks the same
+ * metadata as the real send but writes each file extent as one `update_extent(len)` instead of
+ * the data, so real size = no-data size + Σ len + the write commands' headers: v1 send cuts data
+ * into 48 KiB writes of 30 + path bytes of header each, where update_extent took 38 + path. On
+ * the loop-device fixtures this is exact to the byte (full 80 MiB image, 2 % incremental, 31 k
+ * files); it reads no file data, so it costs a metadata walk (≈ ms for an image of a few files,
+ * ≈ 1.5 s for 31 k files against 3.3 s for their full send). Σ len alone is 0.6–0.99 of the truth
+ * (metadata-heavy increments fall short), qgroup exclusive needs quotas and says nothing about
+ * an incremental against a chosen parent.
+ */
+const SEND_CHUNK = 49152;
+const ESTIMATE_AWK = `
+$1 == "update_extent" {
+  i = index($0, " offset=")
+  path = substr($0, 1, i - 1); sub(/^update_extent +/, "", path); sub(/ +$/, "", path)
+  p = length(path) - prefix
+  if (match($0, / len=[0-9]+/)) {
+    len = substr($0, RSTART + 5, RLENGTH - 5) + 0
+    sum += len
+    over += int((len + ${SEND_CHUNK - 1}) / ${SEND_CHUNK}) * (30 + p) - (38 + p)
+  }
+}
+END { printf "icbd:estimate %.0f %.0f\\n", sum, over }`;
+
+export function estimateArgv(snapshotPath: string, parentPath: string | null): string[] {
+  const name = snapshotPath.slice(snapshotPath.lastIndexOf('/') + 1);
+  const send = stage('nodata', ['btrfs', 'send', '-q', '--no-data', ...(parentPath ? ['-p', parentPath] : []), snapshotPath]);
+  const dump = stage('dump', ['btrfs', 'receive', '--dump']);
+  // The dump names files ./<subvolume>/<path>; the stream carries only <path>.
+  const awk = command(['awk', '-v', `prefix=${name.length + 3}`, ESTIMATE_AWK]);
+  const script = [`n=$(${pipeline([send, 'wc -c'])})`, 'echo "icbd:nodata $n"', pipeline([send, dump, awk])].join('\n');
+  return ['sh', '-c', script];
+}
+
+/** The estimate in bytes, or the reason there is none. */
+export function parseEstimate(stdout: string, stderr: string): { bytes: number } | { problem: string } {
+  const bad = stderr.split('\n').map((l) => l.match(EXIT_MARKER)).find((m) => m && m[2] !== '0');
+  if (bad) return { problem: `${bad[1] === 'dump' ? 'btrfs receive --dump' : 'btrfs send --no-data'} failed (exit ${bad[2]}): ${lastText(stderr)}` };
+  const nodata = Number(stdout.match(/^icbd:nodata\s+(\d+)$/m)?.[1]);
+  const est = stdout.match(/^icbd:estimate (\d+) (-?\d+)$/m);
+  if (!Number.isFinite(nodata) || !est) return { problem: `the estimate printed nothing usable: ${lastText(stderr) || stdout.trim().slice(-200)}` };
+  return { bytes: nodata + Number(est[1]) + Number(est[2]) };
+}
+
+export function lastText(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((l) => l.trim() && !EXIT_MARKER.test(l))
+    .slice(-2)
+    .join(' / ');
+}

@@ -1,0 +1,199 @@
+import { chooseCodec, codecsFromTools, type CodecRequest } from '../../../shared/compression.ts';
+import { AppError } from '../../../shared/errors.ts';
+import type { Host } from '../../../shared/inventory.ts';
+import { command } from '../../../shared/shell.ts';
+import {
+  carries,
+  chooseParent,
+  findImage,
+  identity,
+  sameSnapshot,
+  snapshotPath,
+  type NodeRepo,
+  type RepoSettings,
+  type Snapshot,
+} from '../../../shared/snapshots.ts';
+import type { PushPlan, SyncPlan, TransferGroup, TransferMode } from '../../../shared/transfers.ts';
+import { stageDir, type NodeTools } from './commands.ts';
+import { buildPipeline, type PipelineCommands, type PipelineSpec } from './pipeline.ts';
+import type { RunTarget } from './runner.ts';
+
+export interface NodeFacts {
+  host: Host;
+  settings: RepoSettings;
+  repo: NodeRepo;
+  tools: NodeTools;
+}
+
+export interface PlanContext {
+  nodes: ReadonlyMap<string, NodeFacts>;
+  /** Whether relay mode can run (the remote honours `stdout`). */
+  relayAvailable: boolean;
+  newId(): string;
+  /** A one-time port for a tcp receiver. */
+  tcpPort(): number;
+  /** The stream size of sending `snapshot` (against `parent`), measured on the source; null if unknown. */
+  estimate(source: string, snapshot: string, parent: string | null): Promise<number | null>;
+}
+
+export interface PlannedGroup {
+  id: string;
+  wire: TransferGroup;
+  spec: PipelineSpec;
+  commands: PipelineCommands;
+  targets: RunTarget[];
+  parent: Snapshot | null;
+}
+
+export interface PlannedPush {
+  plan: PushPlan;
+  snapshot: Snapshot;
+  groups: PlannedGroup[];
+}
+
+export interface PushRequest {
+  source: string;
+  targets: readonly string[];
+  image: string;
+  number?: number | undefined;
+  mode: TransferMode;
+  compression: CodecRequest;
+}
+
+function node(ctx: PlanContext, name: string): NodeFacts {
+  const n = ctx.nodes.get(name);
+  if (!n) throw new AppError('NOT_FOUND', `There is no node ${name} in the inventory.`);
+  return n;
+}
+
+/** Why `target` does not take part; undefined when it does. */
+function skipReason(req: PushRequest, snap: Snapshot, target: NodeFacts): string | undefined {
+  const name = target.host.name;
+  if (!target.repo.exists) return `${name} has no repository at ${target.repo.root} (install its role first, or set its repository path).`;
+  if (!target.tools.tools.has('btrfs')) return `${name} has no btrfs command.`;
+  if (!carries(target.settings, req.image)) return `${name} does not carry ${req.image} (its image list leaves it out).`;
+  const theirs = findImage(target.repo, req.image)?.snapshots ?? [];
+  const same = theirs.find((s) => sameSnapshot(s, snap));
+  if (same) return same.number === snap.number ? `${name} already has ${req.image}@${snap.number}.` : `${name} already has this snapshot, as ${req.image}@${same.number}.`;
+  const clash = theirs.find((s) => s.number === snap.number);
+  if (clash) return `${name} has a different ${req.image}@${snap.number} (diverged: identity ${identity(clash)}, the source's is ${identity(snap)}); delete it on ${name} to receive this one.`;
+  if (req.mode === 'tcp' && !target.tools.tools.has('socat')) return `${name} has no socat, which the tcp transport needs (install socat, or use direct mode).`;
+  return undefined;
+}
+
+export async function planPush(req: PushRequest, ctx: PlanContext): Promise<PlannedPush> {
+  const source = node(ctx, req.source);
+  if (req.mode === 'relay' && !ctx.relayAvailable) throw new AppError('UNAVAILABLE', 'Relay mode is not available: the SSH layer cannot stream a command’s output yet.');
+  if (req.mode === 'tcp' && !source.tools.tools.has('socat')) throw new AppError('UNAVAILABLE', `${req.source} has no socat, which the tcp transport needs: install it or use direct mode.`);
+  const image = findImage(source.repo, req.image);
+  if (!image || image.snapshots.length === 0) throw new AppError('NOT_FOUND', `${req.source} has no snapshot of ${req.image} in ${source.repo.root}.`);
+  const snap = req.number === undefined ? image.snapshots.at(-1)! : image.snapshots.find((s) => s.number === req.number);
+  if (!snap) throw new AppError('NOT_FOUND', `${req.source} has no ${req.image}@${req.number}.`);
+  if (!snap.readOnly) throw new AppError('CONFLICT', `${snap.path} is not read-only: btrfs sends only read-only snapshots.`);
+
+  const skipped: PushPlan['skipped'] = [];
+  const byParent = new Map<string, { parent: Snapshot | null; targets: NodeFacts[] }>();
+  for (const name of new Set(req.targets)) {
+    if (name === req.source) throw new AppError('INVALID_INPUT', `${name} is the source; it cannot also receive.`);
+    const target = node(ctx, name);
+    const reason = skipReason(req, snap, target);
+    if (reason) {
+      skipped.push({ node: name, reason });
+      continue;
+    }
+    const parent = chooseParent(image.snapshots, findImage(target.repo, req.image)?.snapshots ?? [], snap);
+    const key = parent?.uuid ?? 'full';
+    const group = byParent.get(key) ?? { parent, targets: [] };
+    group.targets.push(target);
+    byParent.set(key, group);
+  }
+
+  const warnings: string[] = [];
+  if (!source.tools.tools.has('pv')) warnings.push(`${req.source} has no pv: transfers show bytes only at the end, with no rate, percent or ETA (install pv).`);
+  if (req.mode === 'tcp') warnings.push('tcp transport: the snapshot data crosses the network unencrypted; use it only on a trusted replication network.');
+  const fanOut = [...byParent.values()].some((g) => g.targets.length > 1);
+  if (fanOut && req.mode !== 'relay' && !source.tools.tools.has('tee')) throw new AppError('UNAVAILABLE', `${req.source} has no tee, which a fan-out needs.`);
+  if (fanOut && req.mode !== 'relay' && !source.tools.teeKeepsGoing)
+    warnings.push(`${req.source}'s tee has no -p (coreutils older than 8.24): if one receiver of a fan-out fails, the others fail with it.`);
+
+  const groups = await Promise.all(
+    [...byParent.values()].map(async ({ parent, targets }): Promise<PlannedGroup> => {
+      const id = ctx.newId();
+      const codec = chooseCodec(req.compression, [source, ...targets].map((n) => ({ node: n.host.name, codecs: codecsFromTools(n.tools.tools) })));
+      const runTargets = targets.map((t): RunTarget => {
+        const dir = `${t.repo.root}/${req.image}`;
+        const stage = stageDir(dir, id);
+        return { node: t.host.name, stage, stagedPath: `${stage}/${snap.number}`, finalPath: snapshotPath(t.repo.root, req.image, snap.number) };
+      });
+      const spec: PipelineSpec = {
+        transferId: id,
+        mode: req.mode,
+        codec: codec.codec,
+        meter: source.tools.tools.has('pv'),
+        teeKeepsGoing: source.tools.teeKeepsGoing,
+        snapshotPath: snap.path,
+        parentPath: parent?.path ?? null,
+        ...(req.mode === 'tcp' ? { sourceAddress: source.settings.replicationAddress ?? source.host.address } : {}),
+        targets: targets.map((t, k) => ({
+          node: t.host.name,
+          address: t.settings.replicationAddress ?? t.host.address,
+          user: t.host.user,
+          sshPort: t.host.port,
+          stage: runTargets[k]!.stage,
+          ...(req.mode === 'tcp' ? { tcpPort: ctx.tcpPort() } : {}),
+        })),
+      };
+      const commands = buildPipeline(spec);
+      const estimatedBytes = await ctx.estimate(req.source, snap.path, parent?.path ?? null);
+      const wire: TransferGroup = {
+        kind: parent ? 'incremental' : 'full',
+        parent: parent ? { number: parent.number, uuid: parent.uuid } : null,
+        targets: targets.map((t) => t.host.name),
+        codec: codec.codec,
+        ...(codec.note ? { codecNote: codec.note } : {}),
+        estimatedBytes,
+        commands: [
+          ...commands.receivers.map((r) => ({ host: r.host, purpose: req.mode === 'tcp' ? 'listen once and receive' : 'receive from the relay', command: command(r.argv) })),
+          { host: req.source, purpose: req.mode === 'relay' ? 'send to the relay' : targets.length > 1 ? 'send once to every receiver' : 'send', command: command(commands.sender) },
+        ],
+      };
+      return { id, wire, spec, commands, targets: runTargets, parent };
+    }),
+  );
+  const plan: PushPlan = {
+    source: req.source,
+    image: req.image,
+    number: snap.number,
+    uuid: snap.uuid,
+    mode: req.mode,
+    encrypted: req.mode !== 'tcp',
+    groups: groups.map((g) => g.wire),
+    skipped,
+    warnings,
+  };
+  return { plan, snapshot: snap, groups };
+}
+
+/**
+ * Every image the source has, newest snapshot, to every target that carries it and lacks it;
+ * planPush groups the receivers of each image into fan-outs by parent.
+ */
+export async function planSync(
+  req: { source: string; targets: readonly string[]; mode: TransferMode; compression: CodecRequest },
+  ctx: PlanContext,
+): Promise<{ plan: SyncPlan; pushes: PlannedPush[] }> {
+  const source = node(ctx, req.source);
+  const pushes: PlannedPush[] = [];
+  for (const image of source.repo.images) {
+    const newest = image.snapshots.at(-1);
+    if (!newest) continue;
+    // Nodes that cannot take it (diverged copy, no repository …) stay in, so the plan says why.
+    const lacking = req.targets.filter((t) => {
+      const n = node(ctx, t);
+      return carries(n.settings, image.name) && !(findImage(n.repo, image.name)?.snapshots ?? []).some((s) => sameSnapshot(s, newest));
+    });
+    if (lacking.length === 0) continue;
+    pushes.push(await planPush({ ...req, targets: lacking, image: image.name, number: newest.number }, ctx));
+  }
+  return { plan: { pushes: pushes.map((p) => p.plan), upToDate: pushes.every((p) => p.groups.length === 0) }, pushes };
+}

@@ -1,0 +1,43 @@
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * What replication needs from a node: run an argv there, streaming. SshPool.exec has this shape
+ * (electron/core/ssh/pool.ts); LocalRemote runs the same argv on this machine for the lab tests
+ * and the benchmarks. No installer/remote.ts existed when this was written, hence this one.
+ */
+export interface RemoteExecOptions {
+  onStdout?(chunk: Buffer): void;
+  onStderr?(chunk: Buffer): void;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** The command needs root: run through sudo unless the node's user is root. */
+  sudo?: boolean;
+  /** Fed to the command with backpressure. */
+  stdin?: Readable;
+  /** Receives the command's stdout with backpressure (relay mode); replaces onStdout. */
+  stdout?: Writable;
+}
+
+export interface RemoteExecResult {
+  code: number | null;
+  signal: string | null;
+}
+
+export interface ReplicationRemote {
+  exec(host: string, argv: readonly string[], o?: RemoteExecOptions): Promise<RemoteExecResult>;
+  /** Whether `stdout` is honoured (relay mode needs it). */
+  readonly pipesStdout: boolean;
+}
+
+export interface RunOutput extends RemoteExecResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** exec collecting the output as text. */
+export async function runText(remote: ReplicationRemote, host: string, argv: readonly string[], o: Omit<RemoteExecOptions, 'onStdout' | 'onStderr' | 'stdout'> = {}): Promise<RunOutput> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const r = await remote.exec(host, argv, { ...o, onStdout: (b) => out.push(b), onStderr: (b) => err.push(b) });
+  return { ...r, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+}

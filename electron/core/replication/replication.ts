@@ -1,0 +1,163 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import { AppError } from '../../../shared/errors.ts';
+import type { Host } from '../../../shared/inventory.ts';
+import {
+  buildTree,
+  deletionBlockers,
+  findImage,
+  imageName,
+  nextSnapshotNumber,
+  parseRepoListing,
+  parseSubvolumeShow,
+  snapshotPath,
+  type ActiveTransfer,
+  type NodeRepo,
+  type Snapshot,
+  type TreeImage,
+} from '../../../shared/snapshots.ts';
+import type { CodecRequest } from '../../../shared/compression.ts';
+import type { TransferMode } from '../../../shared/transfers.ts';
+import {
+  addImageArgv,
+  deleteSnapshotArgv,
+  estimateArgv,
+  lastText,
+  listRepoArgv,
+  parseEstimate,
+  parseProbe,
+  probeArgv,
+  showArgv,
+  snapshotArgv,
+} from './commands.ts';
+import { planPush, planSync, type NodeFacts, type PlanContext, type PlannedPush, type PushRequest } from './planner.ts';
+import { runText, type ReplicationRemote } from './remote.ts';
+import type { ReplicationSettings } from './settings.ts';
+
+export interface ReplicationOptions {
+  remote: ReplicationRemote;
+  getHosts(): Promise<Host[]>;
+  settings: ReplicationSettings;
+}
+
+/** The roles that hold an image repository: the source of images and its replicas. */
+const REPO_ROLES = new Set(['imgs', 'cache']);
+
+/**
+ * Image repositories on every node (Annex 1's ImageRepo, MasterNode and ReplicaNode in one
+ * place): listing, adding images, snapshots, guarded deletion, and push/sync plans. Reading is
+ * one SSH round trip per node for the listing and one for the tool probe.
+ */
+export class Replication {
+  constructor(private readonly o: ReplicationOptions) {}
+
+  async #host(name: string): Promise<Host> {
+    const host = (await this.o.getHosts()).find((h) => h.name === name);
+    if (!host) throw new AppError('NOT_FOUND', `There is no host named ${name} in the inventory.`);
+    return host;
+  }
+
+  async #run(node: string, argv: string[], what: string, timeoutMs = 120_000) {
+    const r = await runText(this.o.remote, node, argv, { sudo: true, timeoutMs });
+    if (r.code !== 0) throw new AppError('REMOTE_FAILED', `${what} on ${node} failed: ${lastText(r.stderr) || `exit code ${r.code}`}`, { stderr: r.stderr.slice(-4000) });
+    return r;
+  }
+
+  /** The source of images: the inventory's imgs node. */
+  async source(): Promise<string> {
+    const imgs = (await this.o.getHosts()).find((h) => h.role === 'imgs');
+    if (!imgs) throw new AppError('NOT_FOUND', 'The inventory has no imgs node (the image source).');
+    return imgs.name;
+  }
+
+  async repo(name: string): Promise<NodeRepo> {
+    const host = await this.#host(name);
+    const { root } = await this.o.settings.get(name, host.role);
+    const r = await this.#run(name, listRepoArgv(root), 'Listing the image repository');
+    return parseRepoListing(name, host.role, root, r.stdout);
+  }
+
+  async repos(nodes?: readonly string[]): Promise<NodeRepo[]> {
+    const names = nodes ?? (await this.o.getHosts()).filter((h) => REPO_ROLES.has(h.role)).map((h) => h.name);
+    return Promise.all(names.map((n) => this.repo(n)));
+  }
+
+  async tree(active: readonly ActiveTransfer[] = []): Promise<TreeImage[]> {
+    return buildTree(await this.repos(), await this.source(), active);
+  }
+
+  async addImage(node: string, image: string): Promise<NodeRepo> {
+    imageName.parse(image);
+    const host = await this.#host(node);
+    const s = await this.o.settings.get(node, host.role);
+    // Only the source edits images; replicas get the directory that receives go into.
+    await this.#run(node, addImageArgv(`${s.root}/${image}`, host.role === 'imgs' ? `${s.workRoot}/${image}` : undefined), `Adding ${image}`);
+    return this.repo(node);
+  }
+
+  /** The next numbered read-only snapshot of the image's working subvolume. */
+  async createSnapshot(node: string, image: string): Promise<Snapshot> {
+    imageName.parse(image);
+    const host = await this.#host(node);
+    const s = await this.o.settings.get(node, host.role);
+    const number = nextSnapshotNumber(findImage(await this.repo(node), image));
+    const path = snapshotPath(s.root, image, number);
+    await this.#run(node, snapshotArgv(`${s.workRoot}/${image}`, path), `Snapshotting ${image}`);
+    const shown = await this.#run(node, showArgv(path), `Reading ${path}`);
+    return { image, number, path, ...parseSubvolumeShow(shown.stdout) };
+  }
+
+  /** Refused (CONFLICT, with the reasons) when a replica still needs it as parent, unless forced. */
+  async deleteSnapshot(node: string, image: string, number: number, force = false): Promise<void> {
+    imageName.parse(image);
+    const repos = await this.repos();
+    const snap = findImage(repos.find((r) => r.node === node), image)?.snapshots.find((s) => s.number === number);
+    if (!snap) throw new AppError('NOT_FOUND', `${node} has no ${image}@${number}.`);
+    const blockers = deletionBlockers(repos, await this.source(), node, image, number);
+    if (blockers.length && !force) throw new AppError('CONFLICT', `${blockers.join('\n')}\nDelete it anyway with force.`, { blockers });
+    await this.#run(node, deleteSnapshotArgv(snap.path), `Deleting ${snap.path}`);
+  }
+
+  async #context(nodes: readonly string[]): Promise<PlanContext> {
+    const hosts = await this.o.getHosts();
+    const facts = new Map<string, NodeFacts>();
+    await Promise.all(
+      nodes.map(async (name) => {
+        const host = hosts.find((h) => h.name === name);
+        if (!host) throw new AppError('NOT_FOUND', `There is no host named ${name} in the inventory.`);
+        const [settings, repo, probe] = await Promise.all([
+          this.o.settings.get(name, host.role),
+          this.repo(name),
+          this.#run(name, probeArgv(), 'Probing the tools', 30_000),
+        ]);
+        facts.set(name, { host, settings, repo, tools: parseProbe(probe.stdout) });
+      }),
+    );
+    return {
+      nodes: facts,
+      relayAvailable: this.o.remote.pipesStdout,
+      newId: () => randomUUID(),
+      // Above the usual ephemeral ranges' start so a one-time listener rarely meets a busy port.
+      tcpPort: () => randomInt(20_000, 61_000),
+      estimate: (source, snapshot, parent) => this.estimate(source, snapshot, parent),
+    };
+  }
+
+  /** The send stream's size, measured on the source without reading file data; null if it cannot tell. */
+  async estimate(source: string, snapshot: string, parent: string | null): Promise<number | null> {
+    const r = await runText(this.o.remote, source, estimateArgv(snapshot, parent), { sudo: true, timeoutMs: 600_000 }).catch(() => undefined);
+    if (!r) return null;
+    const e = parseEstimate(r.stdout, r.stderr);
+    return 'bytes' in e ? e.bytes : null;
+  }
+
+  async planPush(req: PushRequest): Promise<PlannedPush> {
+    return planPush(req, await this.#context([req.source, ...req.targets]));
+  }
+
+  async planSync(req: { source?: string | undefined; targets?: readonly string[] | undefined; mode: TransferMode; compression: CodecRequest }) {
+    const source = req.source ?? (await this.source());
+    const hosts = await this.o.getHosts();
+    const targets = req.targets ?? hosts.filter((h) => h.role === 'cache' && h.name !== source).map((h) => h.name);
+    return planSync({ ...req, source, targets }, await this.#context([source, ...targets]));
+  }
+}

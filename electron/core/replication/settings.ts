@@ -1,0 +1,41 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Role } from '../../../shared/inventory.ts';
+import { hostName } from '../../../shared/names.ts';
+import { defaultRepoSettings, repoSettings, type RepoSettings } from '../../../shared/snapshots.ts';
+import { readFileIfExists, withFileLock, writeFileAtomic } from '../files.ts';
+
+const file = z.object({ version: z.literal(1), nodes: z.record(hostName, repoSettings.partial()) });
+
+/**
+ * Per-node replication settings (`replication.json` in the data directory): only what differs
+ * from the role's defaults is stored, so a changed default reaches every node that kept it.
+ */
+export class ReplicationSettings {
+  readonly path: string;
+
+  constructor(home: string) {
+    this.path = join(home, 'replication.json');
+  }
+
+  async get(node: string, role: Role): Promise<RepoSettings> {
+    const stored = (await this.#read()).nodes[node] ?? {};
+    return repoSettings.parse({ ...defaultRepoSettings(role), ...stored });
+  }
+
+  async set(node: string, role: Role, patch: Partial<RepoSettings>): Promise<RepoSettings> {
+    return withFileLock(this.path, async () => {
+      const all = await this.#read();
+      const merged = repoSettings.parse({ ...defaultRepoSettings(role), ...all.nodes[node], ...patch });
+      const defaults = defaultRepoSettings(role);
+      all.nodes[node] = Object.fromEntries(Object.entries(merged).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(defaults[k as keyof RepoSettings])));
+      await writeFileAtomic(this.path, `${JSON.stringify(all, null, 2)}\n`);
+      return merged;
+    });
+  }
+
+  async #read(): Promise<z.infer<typeof file>> {
+    const text = await readFileIfExists(this.path);
+    return text === undefined ? { version: 1, nodes: {} } : file.parse(JSON.parse(text));
+  }
+}

@@ -1,0 +1,81 @@
+import { EXIT_MARKER, lastText } from './commands.ts';
+
+/**
+ * Reads the stderr of a transfer's commands: pv's byte counts (bare numbers, one a second), the
+ * stages' exit markers, and everything else as log lines. Nothing here is per chunk for the UI:
+ * bytes are handed on at pv's pace.
+ */
+export class StreamWatch {
+  readonly #status = new Map<string, number>();
+  readonly #partial = new Map<string, string>();
+  readonly #tail: string[] = [];
+
+  constructor(
+    private readonly onBytes: (bytes: number) => void,
+    private readonly onLog: (line: string) => void,
+  ) {}
+
+  /** A stderr listener for commands running on `host`. */
+  listener(host: string): (chunk: Buffer) => void {
+    return (chunk) => {
+      const text = (this.#partial.get(host) ?? '') + chunk.toString('utf8');
+      const lines = text.split(/\r?\n|\r/);
+      this.#partial.set(host, lines.pop() ?? '');
+      for (const line of lines) this.#line(host, line);
+    };
+  }
+
+  #line(host: string, line: string): void {
+    if (/^\d+$/.test(line)) return this.onBytes(Number(line));
+    const m = line.match(EXIT_MARKER);
+    if (m?.[1] && m[2]) return void this.#status.set(m[1], Number(m[2]));
+    if (!line.trim()) return;
+    this.#tail.push(line);
+    if (this.#tail.length > 20) this.#tail.shift();
+    this.onLog(`${host}: ${line}`);
+  }
+
+  /**
+   * Why the stream failed for the whole group (undefined: it did not), and per receiver why its
+   * copy is not to be trusted. Exit 141 (SIGPIPE) is a consequence of another stage's failure,
+   * so a real failure is named first.
+   */
+  outcome(shared: readonly string[], perTarget: Readonly<Record<string, readonly string[]>>): { shared?: string; targets: Record<string, string | undefined> } {
+    const why = (names: readonly string[]) => {
+      const bad = names.filter((n) => this.#status.get(n) !== 0);
+      const root = bad.find((n) => this.#status.get(n) !== 141) ?? bad[0];
+      if (root === undefined) return undefined;
+      const code = this.#status.get(root);
+      const text = code === undefined ? `${describe(root)} did not report an exit status (it was killed or never ran)` : `${describe(root)} failed (exit ${code})`;
+      return { text, sigpipe: code === 141 };
+    };
+    const sharedWhy = why(shared);
+    const targets: Record<string, string | undefined> = {};
+    for (const [node, names] of Object.entries(perTarget)) {
+      const own = why(names);
+      targets[node] = (own && !own.sigpipe ? own : (sharedWhy ?? own))?.text;
+    }
+    return { ...(sharedWhy ? { shared: sharedWhy.text } : {}), targets };
+  }
+
+  /** The last lines of output that were not progress or markers: what an error message quotes. */
+  tail(): string {
+    return lastText(this.#tail.join('\n'));
+  }
+}
+
+const STAGES: Record<string, string> = {
+  send: 'btrfs send',
+  meter: 'pv',
+  compress: 'the compressor',
+  tee: 'tee',
+  leg: 'the connection to',
+  listen: 'socat (listening) on',
+  decompress: 'the decompressor on',
+  receive: 'btrfs receive on',
+};
+
+function describe(marker: string): string {
+  const [name = marker, node] = marker.split('@');
+  return node ? `${STAGES[name] ?? name} ${node}` : (STAGES[name] ?? name);
+}

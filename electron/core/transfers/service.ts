@@ -1,0 +1,157 @@
+import { AppError } from '../../../shared/errors.ts';
+import {
+  isTransferFinished,
+  progressFigures,
+  pruneSamples,
+  type ProgressSample,
+  type TransferRecord,
+} from '../../../shared/transfers.ts';
+import type { PlannedGroup, PlannedPush } from '../replication/planner.ts';
+import type { ReplicationRemote } from '../replication/remote.ts';
+import { runGroup } from '../replication/runner.ts';
+import { NodeQueue } from './queue.ts';
+import type { TransferStore } from './store.ts';
+
+export interface TransferServiceOptions {
+  store: TransferStore;
+  remote: ReplicationRemote;
+  /** Concurrent transfers allowed on a node. */
+  limit(node: string): number;
+  /** Every change of a record: state changes at once, progress about once a second (pv's pace). */
+  onUpdate(record: TransferRecord): void;
+  onLog?(id: string, line: string): void;
+}
+
+/** Progress is written to the history at most this often; state changes are written at once. */
+const PERSIST_PROGRESS_MS = 5_000;
+
+/**
+ * The monitor's engine: each group of a plan becomes a transfer record, waits in the per-node
+ * queue, runs, and ends done, failed (per receiver, with the reason) or cancelled.
+ */
+export class TransferService {
+  readonly #queue: NodeQueue;
+  readonly #active = new Map<string, { record: TransferRecord; abort: AbortController }>();
+
+  constructor(private readonly o: TransferServiceOptions) {
+    this.#queue = new NodeQueue(o.limit);
+  }
+
+  /** Queues every group of the plan; returns their records (state queued). */
+  async enqueue(push: PlannedPush): Promise<TransferRecord[]> {
+    const records: TransferRecord[] = [];
+    for (const group of push.groups) {
+      const record: TransferRecord = {
+        id: group.id,
+        source: push.plan.source,
+        targets: group.wire.targets.map((node) => ({ node, state: 'pending' })),
+        image: push.plan.image,
+        number: push.plan.number,
+        mode: push.plan.mode,
+        kind: group.wire.kind,
+        parentNumber: group.parent?.number ?? null,
+        codec: group.wire.codec,
+        ...(group.wire.codecNote ? { codecNote: group.wire.codecNote } : {}),
+        state: 'queued',
+        bytes: 0,
+        totalBytes: group.wire.estimatedBytes,
+        rate: null,
+        fraction: group.wire.estimatedBytes === null ? null : 0,
+        etaSeconds: null,
+        queuedAt: Date.now(),
+      };
+      const abort = new AbortController();
+      this.#active.set(record.id, { record, abort });
+      await this.#save(record);
+      records.push({ ...record });
+      this.#queue.add({ id: record.id, nodes: [push.plan.source, ...group.wire.targets], start: () => this.#run(push, group, record, abort.signal) });
+    }
+    return records;
+  }
+
+  /** false when the transfer has already finished. */
+  async cancel(id: string): Promise<boolean> {
+    const active = this.#active.get(id);
+    if (!active) {
+      if (await this.o.store.get(id)) return false;
+      throw new AppError('NOT_FOUND', `There is no transfer ${id}.`);
+    }
+    if (this.#queue.remove(id)) {
+      active.record.state = 'cancelled';
+      active.record.endedAt = Date.now();
+      active.record.error = { code: 'CANCELLED', message: 'Cancelled before it started.' };
+      this.#active.delete(id);
+      await this.#save(active.record);
+      return true;
+    }
+    active.abort.abort();
+    return true;
+  }
+
+  list(): Promise<TransferRecord[]> {
+    return this.o.store.list();
+  }
+
+  async #run(push: PlannedPush, group: PlannedGroup, record: TransferRecord, signal: AbortSignal): Promise<void> {
+    record.state = 'running';
+    record.startedAt = Date.now();
+    await this.#save(record);
+    const log = (line: string) => {
+      this.o.onLog?.(record.id, line);
+      void this.o.store.log(record.id, line).catch(() => undefined);
+    };
+    log(`${push.plan.image}@${push.plan.number}: ${record.kind}${group.parent ? ` from parent ${group.parent.number}` : ''}, ${record.mode}, ${record.codec}, ${push.plan.source} → ${group.wire.targets.join(', ')}`);
+    let samples: ProgressSample[] = [];
+    let persisted = 0;
+    const onBytes = (bytes: number) => {
+      samples = pruneSamples([...samples, { at: Date.now(), bytes }]);
+      Object.assign(record, { bytes }, progressFigures(samples, record.totalBytes));
+      if (Date.now() - persisted >= PERSIST_PROGRESS_MS) {
+        persisted = Date.now();
+        void this.#save(record);
+      } else this.o.onUpdate({ ...record, targets: record.targets.map((t) => ({ ...t })) });
+    };
+    try {
+      const result = await runGroup({
+        remote: this.o.remote,
+        mode: push.plan.mode,
+        source: push.plan.source,
+        sent: push.snapshot,
+        commands: group.commands,
+        targets: group.targets,
+        signal,
+        onBytes,
+        onLog: log,
+        onVerifying: () => {
+          record.state = 'verifying';
+          void this.#save(record);
+        },
+      });
+      record.targets = result.targets.map((t) => (t.ok ? { node: t.node, state: 'done' } : { node: t.node, state: 'failed', error: t.error ?? 'failed' }));
+      const failed = result.targets.filter((t) => !t.ok);
+      if (result.cancelled) {
+        record.state = 'cancelled';
+        record.error = { code: 'CANCELLED', message: `Cancelled; partial receives on ${group.wire.targets.join(', ')} were deleted.` };
+      } else if (failed.length) {
+        record.state = 'failed';
+        record.error = { code: 'REMOTE_FAILED', message: failed.map((t) => t.error).join('\n') };
+      } else record.state = 'done';
+    } catch (err) {
+      record.state = 'failed';
+      record.error = { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+    }
+    record.endedAt = Date.now();
+    record.etaSeconds = null;
+    if (record.state === 'done' && record.totalBytes !== null) record.fraction = 1;
+    log(record.state === 'done' ? 'done' : `${record.state}: ${record.error?.message ?? ''}`);
+    this.#active.delete(record.id);
+    await this.#save(record);
+  }
+
+  async #save(record: TransferRecord): Promise<void> {
+    const copy = { ...record, targets: record.targets.map((t) => ({ ...t })) };
+    this.o.onUpdate(copy);
+    await this.o.store.put(copy).catch((err: unknown) => this.o.onLog?.(record.id, `could not write the transfer history: ${(err as Error).message}`));
+    if (isTransferFinished(record.state)) this.#active.delete(record.id);
+  }
+}

@@ -1,0 +1,375 @@
+import { z } from 'zod';
+import type { Role } from './inventory.ts';
+import { hostName } from './names.ts';
+import { ROLES } from './roles.ts';
+
+/**
+ * The image repository model (Annex 1's ImageRepo, per node): `<root>/<image>/<n>` read-only
+ * snapshots, identified by btrfs UUIDs, never by name. Pure: parsing of btrfs-progs output,
+ * identity, parent choice, the deletion guard and the images × nodes tree.
+ */
+
+// ——— names ———————————————————————————————————————————————————————————————————————————————
+
+const NAME_CHARS = /^[A-Za-z0-9._-]+$/;
+
+/** Says which character of a name is wrong, so a hostile name gets a precise refusal. */
+function nameProblem(kind: string, value: string): string | undefined {
+  if (value === '') return `${kind} is required.`;
+  if (value.length > 64) return `${kind} has at most 64 characters.`;
+  if (value === '.' || value === '..' || value.includes('..')) return `${kind} cannot contain "..".`;
+  if (!NAME_CHARS.test(value)) {
+    const bad = [...value].find((c) => !NAME_CHARS.test(c)) ?? '';
+    const shown = /\s/.test(bad) ? 'a space or other blank' : `"${bad}"`;
+    return `${kind} cannot contain ${shown}: use letters A–Z, a–z, digits, ".", "_" and "-".`;
+  }
+  if (!/^[A-Za-z0-9]/.test(value)) return `${kind} starts with a letter or a digit.`;
+  return undefined;
+}
+
+export const imageName = z.string().superRefine((v, ctx) => {
+  const problem = nameProblem('An image name', v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** Snapshot numbers are the directory names: 1, 2, … without leading zeros (01 and 1 would collide). */
+export const snapshotNumber = z.coerce
+  .number({ message: 'A snapshot number is a whole number.' })
+  .int('A snapshot number is a whole number.')
+  .min(1, 'Snapshot numbers start at 1.')
+  .max(999_999_999, 'A snapshot number has at most 9 digits.');
+
+const SNAPSHOT_DIR = /^[1-9][0-9]{0,8}$/;
+
+/** An absolute path on a node, made of the same safe segments as names. */
+export const repoPath = z.string().superRefine((v, ctx) => {
+  if (!v.startsWith('/')) return void ctx.addIssue({ code: 'custom', message: 'A repository path is absolute (starts with /).' });
+  for (const segment of v.slice(1).split('/')) {
+    const problem = segment === '' ? 'A repository path has no empty segments (no "//" and no trailing "/").' : nameProblem('A path segment', segment);
+    if (problem) return void ctx.addIssue({ code: 'custom', message: `${problem} (in ${JSON.stringify(v)})` });
+  }
+});
+
+export const btrfsUuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'A btrfs UUID.');
+
+// ——— records ——————————————————————————————————————————————————————————————————————————————
+
+export const snapshot = z.object({
+  image: imageName,
+  number: snapshotNumber,
+  path: repoPath,
+  uuid: btrfsUuid,
+  parentUuid: btrfsUuid.nullable(),
+  receivedUuid: btrfsUuid.nullable(),
+  readOnly: z.boolean(),
+  /** ms since the epoch; null when btrfs-progs printed no parsable time. */
+  createdAt: z.number().nullable(),
+  generation: z.number().int(),
+  /** From the subvolume's qgroup: null when quotas are off on that filesystem. */
+  referencedBytes: z.number().int().nullable(),
+  exclusiveBytes: z.number().int().nullable(),
+});
+export type Snapshot = z.infer<typeof snapshot>;
+
+export const repoImage = z.object({
+  name: imageName,
+  snapshots: z.array(snapshot),
+  /** Staging directories of receives (`.incoming-<transfer>`) found on disk. */
+  incoming: z.array(z.string()),
+});
+export type RepoImage = z.infer<typeof repoImage>;
+
+export const nodeRepo = z.object({
+  node: hostName,
+  role: z.enum(['imgs', 'rw', 'home', 'cache']),
+  root: repoPath,
+  exists: z.boolean(),
+  images: z.array(repoImage),
+  /** Entries skipped while listing (bad names, subvolumes btrfs could not show), each explained. */
+  problems: z.array(z.string()),
+});
+export type NodeRepo = z.infer<typeof nodeRepo>;
+
+/** Per-node replication settings; a node without an entry uses `defaultRepoSettings(role)`. */
+export const repoSettings = z.object({
+  root: repoPath,
+  /** Where the images' working subvolumes live (`<workRoot>/<image>`), on the nodes that make snapshots. */
+  workRoot: repoPath,
+  /** The images this node carries as a replica; 'all' follows the source. */
+  images: z.union([z.literal('all'), z.array(imageName)]),
+  /** Transfers this node takes part in at once (as sender or receiver). */
+  maxTransfers: z.number().int().min(1).max(16),
+  /** Address other nodes use to reach this one for replication (tcp transport); default its inventory address. */
+  replicationAddress: z.string().optional(),
+});
+export type RepoSettings = z.infer<typeof repoSettings>;
+
+// The guide creates `.snap` on imgs and every cache and nothing else uses it: that is the snapshot
+// repository. Working images live in shared-vms, which imgs exports to the platform.
+export function defaultRepoSettings(role: Role): RepoSettings {
+  const paths = ROLES[role].layout.map((l) => l.path);
+  const root = paths.find((p) => p.endsWith('/.snap')) ?? '/var/lib/icbd/.snap';
+  const workRoot = paths.find((p) => p.endsWith('/shared-vms')) ?? '/var/lib/icbd/shared-vms';
+  return { root, workRoot, images: 'all', maxTransfers: 2 };
+}
+
+export function snapshotPath(root: string, image: string, number: number): string {
+  return `${root}/${image}/${number}`;
+}
+
+export function nextSnapshotNumber(image: RepoImage | undefined): number {
+  return Math.max(0, ...(image?.snapshots.map((s) => s.number) ?? [])) + 1;
+}
+
+// ——— parsing btrfs-progs output ————————————————————————————————————————————————————————————
+
+export interface SubvolumeFacts {
+  uuid: string;
+  parentUuid: string | null;
+  receivedUuid: string | null;
+  readOnly: boolean;
+  createdAt: number | null;
+  generation: number;
+  referencedBytes: number | null;
+  exclusiveBytes: number | null;
+}
+
+const UNITS: Record<string, number> = { B: 1, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40, PiB: 2 ** 50 };
+
+/** "83902464" (--raw) or "80.02MiB" (older btrfs-progs without --raw); "-" and "none" are null. */
+function parseBytes(v: string | undefined): number | null {
+  const m = v?.match(/^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|TiB|PiB)?$/);
+  if (!m) return null;
+  return Math.round(Number(m[1]) * (UNITS[m[2] ?? 'B'] ?? 1));
+}
+
+/** "2026-11-26 13:10:11 +0000"; older btrfs-progs omit the zone (read as UTC). */
+function parseTime(v: string | undefined): number | null {
+  const m = v?.match(/^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?: ([+-]\d\d)(\d\d))?$/);
+  if (!m) return null;
+  const t = Date.parse(`${m[1]}T${m[2]}${m[3] ? `${m[3]}:${m[4]}` : 'Z'}`);
+  return Number.isNaN(t) ? null : t;
+}
+
+const uuidOrNull = (v: string | undefined) => (v && btrfsUuid.safeParse(v).success ? v : null);
+
+/** `btrfs subvolume show --raw PATH`; throws when the text is not a subvolume's description. */
+export function parseSubvolumeShow(text: string): SubvolumeFacts {
+  const fields = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = line.match(/^\s+([A-Za-z][A-Za-z ()]*?):\s*(.*?)\s*$/);
+    if (m?.[1] && !fields.has(m[1])) fields.set(m[1], m[2] ?? '');
+  }
+  const uuid = uuidOrNull(fields.get('UUID'));
+  const generation = Number(fields.get('Generation'));
+  if (!uuid || !Number.isInteger(generation)) throw new Error(`Not the output of btrfs subvolume show: ${text.trim().split('\n')[0] ?? '(empty)'}`);
+  return {
+    uuid,
+    parentUuid: uuidOrNull(fields.get('Parent UUID')),
+    receivedUuid: uuidOrNull(fields.get('Received UUID')),
+    readOnly: /\breadonly\b/.test(fields.get('Flags') ?? ''),
+    createdAt: parseTime(fields.get('Creation time')),
+    generation,
+    referencedBytes: parseBytes(fields.get('Usage referenced')),
+    exclusiveBytes: parseBytes(fields.get('Usage exclusive')),
+  };
+}
+
+/**
+ * The output of the repository listing script (replication/commands.ts `listRepoArgv`): marker
+ * lines `icbd:image NAME`, `icbd:incoming NAME`, `icbd:snapshot N`, each snapshot followed by its
+ * `btrfs subvolume show` text, and `icbd:failed N CODE` when show failed. One SSH round trip
+ * gives every fact of every snapshot.
+ */
+export function parseRepoListing(node: string, role: Role, root: string, text: string): NodeRepo {
+  const repo: NodeRepo = { node, role, root, exists: true, images: [], problems: [] };
+  let image: RepoImage | undefined;
+  let current: { number: number; lines: string[] } | undefined;
+  const flush = () => {
+    if (!current || !image) return;
+    const path = snapshotPath(root, image.name, current.number);
+    try {
+      image.snapshots.push({ image: image.name, number: current.number, path, ...parseSubvolumeShow(current.lines.join('\n')) });
+    } catch {
+      repo.problems.push(`${path} is not a btrfs subvolume; it is ignored.`);
+    }
+    current = undefined;
+  };
+  for (const line of text.split('\n')) {
+    const marker = line.match(/^icbd:(no-root|image|incoming|snapshot|failed)(?: (.*))?$/);
+    if (!marker) {
+      current?.lines.push(line);
+      continue;
+    }
+    flush();
+    const [, kind, arg = ''] = marker;
+    if (kind === 'no-root') repo.exists = false;
+    else if (kind === 'image') {
+      const problem = nameProblem('An image name', arg);
+      image = problem ? undefined : { name: arg, snapshots: [], incoming: [] };
+      if (image) repo.images.push(image);
+      else repo.problems.push(`${root}/${arg}: ${problem} It is ignored.`);
+    } else if (kind === 'incoming') image?.incoming.push(arg);
+    else if (kind === 'snapshot' && image) {
+      if (SNAPSHOT_DIR.test(arg)) current = { number: Number(arg), lines: [] };
+      else repo.problems.push(`${root}/${image.name}/${arg} is not a snapshot number (1, 2, …); it is ignored.`);
+    } else if (kind === 'failed' && image) {
+      repo.problems.push(`btrfs could not show ${root}/${image.name}/${arg.split(' ')[0]}; it is ignored.`);
+      current = undefined;
+    }
+  }
+  flush();
+  for (const i of repo.images) i.snapshots.sort((a, b) => a.number - b.number);
+  repo.images.sort((a, b) => a.name.localeCompare(b.name));
+  return repo;
+}
+
+// ——— identity ——————————————————————————————————————————————————————————————————————————————
+
+type Identified = Pick<Snapshot, 'uuid' | 'receivedUuid'>;
+
+/**
+ * btrfs send writes the sent subvolume's received_uuid when it has one, else its uuid, and
+ * receive stores that as the new received_uuid (the same rule picks the clone source of -p). So a
+ * snapshot's identity is received_uuid ?? uuid: imgs' 5 and cache01's 5 are the same when
+ * cache01's received_uuid is imgs' uuid, and two caches' copies are the same when they carry the
+ * same received_uuid.
+ */
+export function identity(s: Identified): string {
+  return s.receivedUuid ?? s.uuid;
+}
+
+export function sameSnapshot(a: Identified, b: Identified): boolean {
+  return identity(a) === identity(b);
+}
+
+/** What a finished receive must look like: read-only, carrying the sender's identity. */
+export function receivedProblem(received: SubvolumeFacts, sent: Identified): string | undefined {
+  if (!received.readOnly) return 'the received subvolume is not read-only (the receive did not finish)';
+  if (received.receivedUuid === null) return 'the received subvolume has no received_uuid (the receive did not finish)';
+  if (received.receivedUuid !== identity(sent)) return `its received_uuid ${received.receivedUuid} is not the sent snapshot's identity ${identity(sent)}`;
+  return undefined;
+}
+
+// ——— parent choice —————————————————————————————————————————————————————————————————————————
+
+/**
+ * The incremental parent for sending `target` from `sender` to `receiver`: the newest sender
+ * snapshot older than the target whose identity the receiver holds read-only; failing that the
+ * nearest newer one (btrfs can diff either way); null = full send. Matching is by identity only,
+ * so a same-numbered snapshot of another identity (diverged) can never be picked.
+ */
+export function chooseParent(sender: readonly Snapshot[], receiver: readonly Snapshot[], target: Snapshot): Snapshot | null {
+  const held = new Set(receiver.filter((r) => r.readOnly).map(identity));
+  const common = sender.filter((s) => s.readOnly && s.uuid !== target.uuid && held.has(identity(s)));
+  const older = common.filter((s) => s.number < target.number).sort((a, b) => b.number - a.number);
+  const newer = common.filter((s) => s.number > target.number).sort((a, b) => a.number - b.number);
+  return older[0] ?? newer[0] ?? null;
+}
+
+/** The newest snapshot two nodes have in common by identity (the parent of their next push). */
+export function newestCommon(a: readonly Snapshot[], b: readonly Snapshot[]): Snapshot | null {
+  const held = new Set(b.filter((s) => s.readOnly).map(identity));
+  return [...a].filter((s) => s.readOnly && held.has(identity(s))).sort((x, y) => y.number - x.number)[0] ?? null;
+}
+
+// ——— deletion guard ————————————————————————————————————————————————————————————————————————
+
+export function findImage(repo: NodeRepo | undefined, image: string): RepoImage | undefined {
+  return repo?.images.find((i) => i.name === image);
+}
+
+export function carries(settings: Pick<RepoSettings, 'images'>, image: string): boolean {
+  return settings.images === 'all' || settings.images.includes(image);
+}
+
+/**
+ * Why deleting `number` of `image` on `node` would cost a replica its incremental parent: the
+ * snapshot is the newest one `node` shares with a peer (the source when `node` is a replica, each
+ * replica when it is the source). Empty = safe to delete. Deleting an older common snapshot is
+ * fine: a newer one serves as parent.
+ */
+export function deletionBlockers(repos: readonly NodeRepo[], source: string, node: string, image: string, number: number): string[] {
+  const mine = findImage(repos.find((r) => r.node === node), image);
+  const victim = mine?.snapshots.find((s) => s.number === number);
+  if (!mine || !victim) return [];
+  const peers = node === source ? repos.filter((r) => r.node !== source) : repos.filter((r) => r.node === source);
+  const blockers: string[] = [];
+  for (const peer of peers) {
+    const theirs = findImage(peer, image);
+    if (!theirs) continue;
+    const common = newestCommon(mine.snapshots, theirs.snapshots);
+    if (common && sameSnapshot(common, victim))
+      blockers.push(`${image}@${number} is the newest snapshot ${node} shares with ${peer.node}: without it the next push between them is a full send.`);
+  }
+  return blockers;
+}
+
+// ——— the tree: images × snapshots × nodes ——————————————————————————————————————————————————
+
+export const CELL_STATES = ['present', 'missing', 'diverged', 'transferring'] as const;
+export type CellState = (typeof CELL_STATES)[number];
+
+export interface TreeCell {
+  node: string;
+  state: CellState;
+  snapshot?: Snapshot;
+  /** Why a cell is diverged. */
+  reason?: string;
+}
+
+export interface TreeRow {
+  number: number;
+  /** The snapshot this row stands for: the source's, else the first node's that has the number. */
+  reference: Snapshot;
+  /** The parent chain: `reference`'s parent by uuid, named when it is in the repository. */
+  parent: { uuid: string; number?: number } | null;
+  cells: TreeCell[];
+}
+
+export interface TreeImage {
+  name: string;
+  rows: TreeRow[];
+  /** Per node, the snapshot number the next push from the source would use as parent. */
+  nextParent: Record<string, number | null>;
+}
+
+export interface ActiveTransfer {
+  image: string;
+  number: number;
+  targets: readonly string[];
+}
+
+export function buildTree(repos: readonly NodeRepo[], source: string, active: readonly ActiveTransfer[] = []): TreeImage[] {
+  const ordered = [...repos].sort((a, b) => (a.node === source ? -1 : b.node === source ? 1 : a.node.localeCompare(b.node)));
+  const names = [...new Set(ordered.flatMap((r) => r.images.map((i) => i.name)))].sort();
+  const sourceRepo = ordered.find((r) => r.node === source);
+  return names.map((name) => {
+    const numbers = [...new Set(ordered.flatMap((r) => findImage(r, name)?.snapshots.map((s) => s.number) ?? []))].sort((a, b) => b - a);
+    const rows = numbers.map((number): TreeRow => {
+      const at = (r: NodeRepo) => findImage(r, name)?.snapshots.find((s) => s.number === number);
+      const reference = ordered.map(at).find((s) => s !== undefined)!;
+      const siblings = ordered.flatMap((r) => findImage(r, name)?.snapshots ?? []);
+      const parentSnap = reference.parentUuid ? siblings.find((s) => s.uuid === reference.parentUuid) : undefined;
+      const cells = ordered.map((r): TreeCell => {
+        const s = at(r);
+        const busy = active.some((t) => t.image === name && t.number === number && t.targets.includes(r.node));
+        if (busy) return { node: r.node, state: 'transferring' };
+        if (!s) return { node: r.node, state: 'missing' };
+        if (sameSnapshot(s, reference)) return { node: r.node, state: 'present', snapshot: s };
+        return { node: r.node, state: 'diverged', snapshot: s, reason: `${r.node}'s ${name}@${number} is another snapshot (identity ${identity(s)}, not ${identity(reference)}); it is never used as a parent.` };
+      });
+      return {
+        number,
+        reference,
+        parent: reference.parentUuid ? { uuid: reference.parentUuid, ...(parentSnap ? { number: parentSnap.number } : {}) } : null,
+        cells,
+      };
+    });
+    const mine = findImage(sourceRepo, name)?.snapshots ?? [];
+    const nextParent = Object.fromEntries(
+      ordered.filter((r) => r.node !== source).map((r) => [r.node, newestCommon(mine, findImage(r, name)?.snapshots ?? [])?.number ?? null]),
+    );
+    return { name, rows, nextParent };
+  });
+}

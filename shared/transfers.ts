@@ -1,0 +1,169 @@
+import { z } from 'zod';
+import { CODECS, codecRequest } from './compression.ts';
+import { wireError } from './jobs.ts';
+import { hostName } from './names.ts';
+import { btrfsUuid, imageName, snapshotNumber } from './snapshots.ts';
+
+/**
+ * Transfers: one `btrfs send` stream from a source to one or more receivers (a fan-out), its
+ * plan (shown before anything runs), and its record in the monitor and the history.
+ */
+
+export const TRANSFER_MODES = ['direct', 'relay', 'tcp'] as const;
+/**
+ * direct: the source streams to each receiver over OpenSSH with the nodes' keys (default).
+ * relay: the app pipes an SSH channel running send into channels running receive.
+ * tcp: the receiver listens once on its replication address; unencrypted, trusted networks only.
+ */
+export const transferMode = z.enum(TRANSFER_MODES);
+export type TransferMode = z.infer<typeof transferMode>;
+
+export const pushInput = z
+  .object({
+    source: hostName,
+    targets: z.array(hostName).min(1, 'Name at least one receiving node.'),
+    image: imageName,
+    /** Default: the source's newest snapshot of the image. */
+    number: snapshotNumber.optional(),
+    mode: transferMode.default('direct'),
+    compression: codecRequest.default('auto'),
+  })
+  .strict();
+export type PushInput = z.input<typeof pushInput>;
+
+export const syncInput = z
+  .object({
+    source: hostName,
+    /** Default: every node with a repository other than the source. */
+    targets: z.array(hostName).optional(),
+    mode: transferMode.default('direct'),
+    compression: codecRequest.default('auto'),
+  })
+  .strict();
+export type SyncInput = z.input<typeof syncInput>;
+
+export const plannedCommand = z.object({
+  host: hostName,
+  /** What it does, for the plan's reader. */
+  purpose: z.string(),
+  /** The exact command line run on `host`, rendered by shared/shell.ts. */
+  command: z.string(),
+});
+
+/** One send stream: the receivers that share the same incremental parent (or all take a full send). */
+export const transferGroup = z.object({
+  kind: z.enum(['full', 'incremental']),
+  parent: z.object({ number: snapshotNumber, uuid: btrfsUuid }).nullable(),
+  targets: z.array(hostName).min(1),
+  codec: z.enum(CODECS),
+  /** Set when the codec is not the one requested: which nodes lack it and what is used instead. */
+  codecNote: z.string().optional(),
+  /** The stream's size before compression, estimated before the send; null when unknown. */
+  estimatedBytes: z.number().int().nonnegative().nullable(),
+  commands: z.array(plannedCommand),
+});
+export type TransferGroup = z.infer<typeof transferGroup>;
+
+export const pushPlan = z.object({
+  source: hostName,
+  image: imageName,
+  number: snapshotNumber,
+  uuid: btrfsUuid,
+  mode: transferMode,
+  /** false only for tcp: the UI says the stream crosses the network in clear. */
+  encrypted: z.boolean(),
+  groups: z.array(transferGroup),
+  /** Receivers left out, each with the reason (already has it, diverged copy, does not carry it …). */
+  skipped: z.array(z.object({ node: hostName, reason: z.string() })),
+  warnings: z.array(z.string()),
+});
+export type PushPlan = z.infer<typeof pushPlan>;
+
+export const syncPlan = z.object({ pushes: z.array(pushPlan), upToDate: z.boolean() });
+export type SyncPlan = z.infer<typeof syncPlan>;
+
+export const TRANSFER_STATES = ['queued', 'running', 'verifying', 'done', 'failed', 'cancelled'] as const;
+export const transferState = z.enum(TRANSFER_STATES);
+export type TransferState = z.infer<typeof transferState>;
+
+export function isTransferFinished(state: TransferState): boolean {
+  return state === 'done' || state === 'failed' || state === 'cancelled';
+}
+
+export const transferId = z.string().regex(/^[a-z0-9-]{8,64}$/, 'A transfer id is lowercase letters, digits and "-".');
+
+export const targetResult = z.object({
+  node: hostName,
+  state: z.enum(['pending', 'done', 'failed']),
+  error: z.string().optional(),
+});
+
+export const transferRecord = z.object({
+  id: transferId,
+  source: hostName,
+  targets: z.array(targetResult).min(1),
+  image: imageName,
+  number: snapshotNumber,
+  mode: transferMode,
+  kind: z.enum(['full', 'incremental']),
+  parentNumber: snapshotNumber.nullable(),
+  codec: z.enum(CODECS),
+  codecNote: z.string().optional(),
+  state: transferState,
+  /** Bytes of the uncompressed stream read so far (what the estimate is comparable with). */
+  bytes: z.number().nonnegative(),
+  totalBytes: z.number().nonnegative().nullable(),
+  /** Bytes per second, smoothed; null before two samples. */
+  rate: z.number().nonnegative().nullable(),
+  /** 0..1 against totalBytes; null without an estimate. */
+  fraction: z.number().min(0).max(1).nullable(),
+  etaSeconds: z.number().nonnegative().nullable(),
+  queuedAt: z.number(),
+  startedAt: z.number().optional(),
+  endedAt: z.number().optional(),
+  error: wireError.optional(),
+});
+export type TransferRecord = z.infer<typeof transferRecord>;
+
+export const transferLogLine = z.object({ id: transferId, at: z.number(), line: z.string() });
+export type TransferLogLine = z.infer<typeof transferLogLine>;
+
+// ——— rate and ETA ——————————————————————————————————————————————————————————————————————————
+
+export interface ProgressSample {
+  at: number;
+  bytes: number;
+}
+
+export interface ProgressFigures {
+  rate: number | null;
+  fraction: number | null;
+  etaSeconds: number | null;
+}
+
+/** Seconds of samples the rate is averaged over: long enough to smooth pv's 1 s ticks and bursts. */
+export const RATE_WINDOW_MS = 10_000;
+
+/**
+ * Rate over a sliding window, then fraction and ETA against the estimate. While the transfer
+ * runs the fraction stops short of 1: an estimate that is a little low must not show 100 % with
+ * data still flowing, and the ETA is then unknown rather than negative.
+ */
+export function progressFigures(samples: readonly ProgressSample[], totalBytes: number | null): ProgressFigures {
+  const last = samples.at(-1);
+  if (!last) return { rate: null, fraction: totalBytes === null ? null : 0, etaSeconds: null };
+  const first = samples.find((s) => s.at >= last.at - RATE_WINDOW_MS) ?? last;
+  const span = (last.at - first.at) / 1000;
+  const rate = span > 0 ? Math.max(0, (last.bytes - first.bytes) / span) : null;
+  if (totalBytes === null || totalBytes <= 0) return { rate, fraction: null, etaSeconds: null };
+  const fraction = Math.min(0.999, last.bytes / totalBytes);
+  const remaining = totalBytes - last.bytes;
+  const etaSeconds = rate && remaining > 0 ? remaining / rate : null;
+  return { rate, fraction, etaSeconds };
+}
+
+/** Keeps only the samples the rate window needs. */
+export function pruneSamples(samples: ProgressSample[]): ProgressSample[] {
+  const last = samples.at(-1);
+  return last ? samples.filter((s) => s.at >= last.at - RATE_WINDOW_MS) : samples;
+}
