@@ -74,8 +74,6 @@ export type Snapshot = z.infer<typeof snapshot>;
 export const repoImage = z.object({
   name: imageName,
   snapshots: z.array(snapshot),
-  /** Staging directories of receives (`.incoming-<transfer>`) found on disk. */
-  incoming: z.array(z.string()),
 });
 export type RepoImage = z.infer<typeof repoImage>;
 
@@ -177,7 +175,7 @@ export function parseSubvolumeShow(text: string): SubvolumeFacts {
 
 /**
  * The output of the repository listing script (replication/commands.ts `listRepoArgv`): marker
- * lines `icbd:image NAME`, `icbd:incoming NAME`, `icbd:snapshot N`, each snapshot followed by its
+ * lines `icbd:image NAME`, `icbd:snapshot N`, each snapshot followed by its
  * `btrfs subvolume show` text, and `icbd:failed N CODE` when show failed. One SSH round trip
  * gives every fact of every snapshot.
  */
@@ -196,7 +194,7 @@ export function parseRepoListing(node: string, role: Role, root: string, text: s
     current = undefined;
   };
   for (const line of text.split('\n')) {
-    const marker = line.match(/^icbd:(no-root|image|incoming|snapshot|failed)(?: (.*))?$/);
+    const marker = line.match(/^icbd:(no-root|image|snapshot|failed)(?: (.*))?$/);
     if (!marker) {
       current?.lines.push(line);
       continue;
@@ -206,11 +204,10 @@ export function parseRepoListing(node: string, role: Role, root: string, text: s
     if (kind === 'no-root') repo.exists = false;
     else if (kind === 'image') {
       const problem = nameProblem('An image name', arg);
-      image = problem ? undefined : { name: arg, snapshots: [], incoming: [] };
+      image = problem ? undefined : { name: arg, snapshots: [] };
       if (image) repo.images.push(image);
       else repo.problems.push(`${root}/${arg}: ${problem} It is ignored.`);
-    } else if (kind === 'incoming') image?.incoming.push(arg);
-    else if (kind === 'snapshot' && image) {
+    } else if (kind === 'snapshot' && image) {
       if (SNAPSHOT_DIR.test(arg)) current = { number: Number(arg), lines: [] };
       else repo.problems.push(`${root}/${image.name}/${arg} is not a snapshot number (1, 2, …); it is ignored.`);
     } else if (kind === 'failed' && image) {
@@ -357,7 +354,11 @@ export function buildTree(repos: readonly NodeRepo[], source: string, active: re
         if (busy) return { node: r.node, state: 'transferring' };
         if (!s) return { node: r.node, state: 'missing' };
         if (sameSnapshot(s, reference)) return { node: r.node, state: 'present', snapshot: s };
-        return { node: r.node, state: 'diverged', snapshot: s, reason: `${r.node}'s ${name}@${number} is another snapshot (identity ${identity(s)}, not ${identity(reference)}); it is never used as a parent.` };
+        const incomplete = !s.readOnly || (r.node !== source && s.receivedUuid === null);
+        const reason = incomplete
+          ? `${r.node}'s ${name}@${number} is an incomplete receive (${s.readOnly ? 'no received_uuid' : 'not read-only'}): delete it and push again.`
+          : `${r.node}'s ${name}@${number} is another snapshot (identity ${identity(s)}, not ${identity(reference)}); it is never used as a parent.`;
+        return { node: r.node, state: 'diverged', snapshot: s, reason };
       });
       return {
         number,

@@ -77,14 +77,15 @@ describe('editing /etc/fstab', () => {
   it('moves one of our lines that sits before a line it needs', () => {
     const text = fstabLine(tftpIcbd) + '\n# keep me\n' + fstabLine(lib) + '\n' + fstabLine(tftp) + '\n';
     const after = editFstab(text, ours);
-    expect(after.split('\n').filter((l) => !l.startsWith('#') && l)).toEqual(orderMounts(ours).map(fstabLine));
-    expect(after).toContain('# keep me\n');
+    expect(after).toBe(`# keep me\n${fstabLine(lib)}\n${fstabLine(tftp)}\n${fstabLine(tftpIcbd)}\n${fstabLine(hosts)}\n`);
+    expect(fstabProblems(after, ours)).toEqual([]);
   });
 });
 
 describe('ordering', () => {
   it('puts every mount after the ones its mount point and its bind source live in', () => {
-    expect(orderMounts([tftpIcbd, hosts, tftp, lib]).map((e) => e.target)).toEqual(['/var/lib', '/var/lib/tftpboot', '/etc/hosts', '/var/lib/tftpboot/icbd']);
+    // /etc/hosts comes after /var/lib because its bind source lives there
+    expect(orderMounts([tftpIcbd, hosts, tftp, lib]).map((e) => e.target)).toEqual(['/var/lib', '/etc/hosts', '/var/lib/tftpboot', '/var/lib/tftpboot/icbd']);
   });
 
   it("mounts the cache's nfs4 nfs_home before the rbind that exports it (the guide has it the other way)", () => {
@@ -92,7 +93,9 @@ describe('ordering', () => {
   });
 
   it('keeps the given order where nothing depends', () => {
-    expect(orderMounts([hosts, lib]).map((e) => e.target)).toEqual(['/etc/hosts', '/var/lib']);
+    const a: FstabEntry = { source: '/srv/a', target: '/mnt/a', type: 'none', options: ['bind'] };
+    const b: FstabEntry = { source: '/srv/b', target: '/mnt/b', type: 'none', options: ['bind'] };
+    expect(orderMounts([b, a])).toEqual([b, a]);
   });
 
   it('refuses mounts that need each other', () => {
@@ -121,17 +124,12 @@ describe('validation', () => {
       'line 3: empty mount option in rw,,noatime.',
       'line 5: /d is already mounted by line 4.',
       'line 6: 8 fields; an fstab line has 4 to 6.',
-      'line 6: the dump and pass fields are numbers.',
     ]);
   });
 
   it('reports a mount that comes before what it needs', () => {
     const text = fstabLine(tftpIcbd) + '\n' + fstabLine(lib) + '\n' + fstabLine(tftp) + '\n';
-    expect(fstabProblems(text, [])).toEqual([
-      'line 1: /var/lib/tftpboot/icbd needs /var/lib, which is only mounted on line 2.',
-      'line 3: /var/lib/tftpboot needs /var/lib, which is only mounted on line 2.'.replace('line 3', 'line 3'),
-    ].slice(0, 1).concat(fstabProblems(text, []).slice(1)));
-    expect(fstabProblems(text, []).some((p) => p.startsWith('line 1:'))).toBe(true);
+    expect(fstabProblems(text, [])).toEqual(['line 1: /var/lib/tftpboot/icbd needs /var/lib, which is only mounted on line 2.']);
   });
 
   it('reports our line missing or altered', () => {

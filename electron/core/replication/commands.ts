@@ -32,13 +32,12 @@ export const EXIT_MARKER = /^icbd:exit:([a-z][a-z0-9-]*(?:@[a-z0-9-]+)?):(\d+)$/
 // ——— repository ————————————————————————————————————————————————————————————————————————————
 
 // `--raw` gives qgroup sizes in bytes; btrfs-progs older than 5.x lack it and print units, which
-// the parser reads too. Dot entries (.incoming-*) are staging directories of receives.
+// the parser reads too.
 const LIST = `root=$1
 if [ ! -d "$root" ]; then echo icbd:no-root; exit 0; fi
 for img in "$root"/*; do
   [ -d "$img" ] || continue
   echo "icbd:image \${img##*/}"
-  for st in "$img"/.incoming-*; do [ -e "$st" ] && echo "icbd:incoming \${st##*/}"; done
   for s in "$img"/*; do
     [ -d "$s" ] || continue
     n=\${s##*/}
@@ -82,36 +81,15 @@ export function deleteSnapshotArgv(path: string): string[] {
   return ['btrfs', 'subvolume', 'delete', path];
 }
 
-// ——— receive staging ———————————————————————————————————————————————————————————————————————
+// A receive that fails or is cancelled may leave its subvolume (writable, without received_uuid,
+// or — on btrfs-progs that accept a stream cut at a command boundary — complete-looking). The
+// runner calls this only for a number it proved free before the receive, so whatever is there
+// is the transfer's own.
+const REMOVE_RECEIVED = `[ -e "$1" ] || exit 0
+btrfs subvolume delete "$1" >/dev/null && echo icbd:deleted`;
 
-/**
- * A receive lands in `<root>/<image>/.incoming-<transfer>/` and is renamed to `<root>/<image>/<n>`
- * only after the whole pipeline reported success and the subvolume was verified. So the numbered
- * name never shows a partial or unverified snapshot (caches serve these to clients), a leftover
- * from a crash is recognisable by name, and cleanup deletes only what this transfer made.
- */
-export function stageDir(imageDir: string, transferId: string): string {
-  return `${imageDir}/.incoming-${transferId}`;
-}
-
-const FINALIZE = `if [ -e "$2" ]; then echo "$2 appeared during the transfer; the received copy stays in $3" >&2; exit 3; fi
-mv -T "$1" "$2" && rmdir "$3"`;
-
-export function finalizeArgv(stagedPath: string, finalPath: string, stage: string): string[] {
-  return sh(FINALIZE, stagedPath, finalPath, stage);
-}
-
-// Everything in the staging directory belongs to this transfer: subvolumes are deleted (a
-// subvolume cannot be removed with rm), then the directory.
-const CLEANUP = `[ -d "$1" ] || exit 0
-for s in "$1"/* "$1"/.[!.]*; do
-  [ -e "$s" ] || continue
-  btrfs subvolume delete "$s" >/dev/null 2>&1 || rm -rf "$s"
-done
-rmdir "$1"`;
-
-export function cleanupArgv(stage: string): string[] {
-  return sh(CLEANUP, stage);
+export function removeReceivedArgv(path: string): string[] {
+  return sh(REMOVE_RECEIVED, path);
 }
 
 // ——— probe ——————————————————————————————————————————————————————————————————————————————————

@@ -23,8 +23,10 @@ export interface PipelineTarget {
   sshPort: number;
   /** tcp: the one-time port the receiver listens on. */
   tcpPort?: number;
-  /** The staging directory the stream is received into. */
-  stage: string;
+  /** `<root>/<image>`: the stream's subvolume appears in it as `<n>`. */
+  imageDir: string;
+  /** `<root>/<image>/<n>`, which must not exist before the receive. */
+  finalPath: string;
 }
 
 export interface PipelineSpec {
@@ -85,10 +87,20 @@ function connectAddress(host: string, port: number): string {
   return v6(host) ? `TCP6:[${host}]:${port},retry=100,interval=0.1` : `TCP:${host}:${port},retry=100,interval=0.1`;
 }
 
-/** The receiving end's script: staging directory, then [listen |] [decompress |] receive. */
+/**
+ * The receiving end's script. btrfs receive names the subvolume after the sent one, in the
+ * directory it is given, and a read-only subvolume cannot be moved to another directory
+ * afterwards (rename fails with EROFS), so the stream is received in place. The `free` marker
+ * proves the number did not exist before: only then may a failed transfer delete what is there.
+ */
 function receiverScript(spec: PipelineSpec, t: PipelineTarget): { script: string; markers: string[] } {
+  const free = `free@${t.node}`;
+  const check = [
+    `if [ -e ${quote(t.finalPath)} ]; then echo ${quote(`${t.finalPath} already exists`)} >&2; echo "icbd:exit:${free}:1" >&2; exit 1; fi`,
+    `echo "icbd:exit:${free}:0" >&2`,
+  ];
   const stages: string[] = [];
-  const markers: string[] = [];
+  const markers: string[] = [free];
   if (spec.mode === 'tcp') {
     if (t.tcpPort === undefined) throw new Error(`No tcp port for ${t.node}.`);
     stages.push(stage(`listen@${t.node}`, ['socat', '-u', listenAddress(t.tcpPort, t.address, spec.sourceAddress), 'STDOUT']));
@@ -99,9 +111,9 @@ function receiverScript(spec: PipelineSpec, t: PipelineTarget): { script: string
     stages.push(stage(`decompress@${t.node}`, decompress));
     markers.push(`decompress@${t.node}`);
   }
-  stages.push(stage(`receive@${t.node}`, ['btrfs', 'receive', t.stage]));
+  stages.push(stage(`receive@${t.node}`, ['btrfs', 'receive', t.imageDir]));
   markers.push(`receive@${t.node}`);
-  return { script: `${command(['mkdir', '-p', t.stage])} && ${pipeline(stages)}`, markers };
+  return { script: [...check, `${command(['mkdir', '-p', t.imageDir])} && ${pipeline(stages)}`].join('\n'), markers };
 }
 
 export function buildPipeline(spec: PipelineSpec): PipelineCommands {

@@ -14,7 +14,7 @@ import {
   type Snapshot,
 } from '../../../shared/snapshots.ts';
 import type { PushPlan, SyncPlan, TransferGroup, TransferMode } from '../../../shared/transfers.ts';
-import { stageDir, type NodeTools } from './commands.ts';
+import type { NodeTools } from './commands.ts';
 import { buildPipeline, type PipelineCommands, type PipelineSpec } from './pipeline.ts';
 import type { RunTarget } from './runner.ts';
 
@@ -120,11 +120,7 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
     [...byParent.values()].map(async ({ parent, targets }): Promise<PlannedGroup> => {
       const id = ctx.newId();
       const codec = chooseCodec(req.compression, [source, ...targets].map((n) => ({ node: n.host.name, codecs: codecsFromTools(n.tools.tools) })));
-      const runTargets = targets.map((t): RunTarget => {
-        const dir = `${t.repo.root}/${req.image}`;
-        const stage = stageDir(dir, id);
-        return { node: t.host.name, stage, stagedPath: `${stage}/${snap.number}`, finalPath: snapshotPath(t.repo.root, req.image, snap.number) };
-      });
+      const runTargets = targets.map((t): RunTarget => ({ node: t.host.name, finalPath: snapshotPath(t.repo.root, req.image, snap.number) }));
       const spec: PipelineSpec = {
         transferId: id,
         mode: req.mode,
@@ -139,7 +135,8 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
           address: t.settings.replicationAddress ?? t.host.address,
           user: t.host.user,
           sshPort: t.host.port,
-          stage: runTargets[k]!.stage,
+          imageDir: `${t.repo.root}/${req.image}`,
+          finalPath: runTargets[k]!.finalPath,
           ...(req.mode === 'tcp' ? { tcpPort: ctx.tcpPort() } : {}),
         })),
       };

@@ -1,7 +1,7 @@
 import type { PassThrough } from 'node:stream';
 import { parseSubvolumeShow, receivedProblem, type Snapshot } from '../../../shared/snapshots.ts';
 import type { TransferMode } from '../../../shared/transfers.ts';
-import { cleanupArgv, finalizeArgv, lastText, showArgv } from './commands.ts';
+import { lastText, removeReceivedArgv, showArgv } from './commands.ts';
 import type { PipelineCommands } from './pipeline.ts';
 import { FanOut } from './relay.ts';
 import { runText, type RemoteExecResult, type ReplicationRemote } from './remote.ts';
@@ -9,9 +9,7 @@ import { StreamWatch } from './watch.ts';
 
 export interface RunTarget {
   node: string;
-  stage: string;
-  /** Where the stream's subvolume appears: `<stage>/<n>`. */
-  stagedPath: string;
+  /** `<root>/<image>/<n>`: where the received snapshot appears. */
   finalPath: string;
 }
 
@@ -36,8 +34,8 @@ export interface TargetOutcome {
 
 /**
  * Runs one transfer's commands, then for each receiver: verify (read-only, received_uuid = the
- * sent snapshot's identity), rename into place, or delete what was received. The source is only
- * ever read. A cancel stops the commands (their process groups) and cleans up the receivers.
+ * sent snapshot's identity) or delete what was received. The source is only ever read. A cancel
+ * stops the commands (their process groups) and cleans up the receivers.
  */
 export async function runGroup(i: RunGroupInput): Promise<{ targets: TargetOutcome[]; cancelled: boolean }> {
   const watch = new StreamWatch(i.onBytes, i.onLog);
@@ -75,9 +73,10 @@ export async function runGroup(i: RunGroupInput): Promise<{ targets: TargetOutco
   if (!cancelled) i.onVerifying();
   for (const t of i.targets) {
     const streamError = failures.get(t.node) ?? outcome.targets[t.node];
-    let error = cancelled ? 'cancelled' : streamError ? `${streamError}${tail ? `: ${tail}` : ''}` : await verifyAndPlace(i.remote, t, i.sent);
+    let error = cancelled ? 'cancelled' : streamError ? `${streamError}${tail ? `: ${tail}` : ''}` : await verify(i.remote, t, i.sent);
     if (error) {
-      const cleaned = await cleanup(i.remote, t);
+      // Only a number proven free before the receive (the `free` marker) holds nothing but ours.
+      const cleaned = watch.status(`free@${t.node}`) === 0 ? await removeReceived(i.remote, t) : 'nothing of it was received';
       error = `${t.node}: ${error}; ${cleaned}; ${i.source} is untouched.`;
       i.onLog(error);
     }
@@ -86,30 +85,25 @@ export async function runGroup(i: RunGroupInput): Promise<{ targets: TargetOutco
   return { targets: results, cancelled };
 }
 
-/** undefined when the received snapshot is in place; otherwise why not. */
-async function verifyAndPlace(remote: ReplicationRemote, t: RunTarget, sent: Pick<Snapshot, 'uuid' | 'receivedUuid'>): Promise<string | undefined> {
-  const show = await runText(remote, t.node, showArgv(t.stagedPath), { sudo: true, timeoutMs: 60_000 }).catch((err: unknown) => err as Error);
+/** undefined when the received snapshot is complete and is the one sent; otherwise why not. */
+async function verify(remote: ReplicationRemote, t: RunTarget, sent: Pick<Snapshot, 'uuid' | 'receivedUuid'>): Promise<string | undefined> {
+  const show = await runText(remote, t.node, showArgv(t.finalPath), { sudo: true, timeoutMs: 60_000 }).catch((err: unknown) => err as Error);
   if (show instanceof Error) return `could not check the received snapshot: ${show.message}`;
-  if (show.code !== 0) return `the received snapshot is missing at ${t.stagedPath}: ${lastText(show.stderr)}`;
-  let problem: string | undefined;
+  if (show.code !== 0) return `the received snapshot is missing at ${t.finalPath}: ${lastText(show.stderr)}`;
   try {
-    problem = receivedProblem(parseSubvolumeShow(show.stdout), sent);
+    const problem = receivedProblem(parseSubvolumeShow(show.stdout), sent);
+    return problem && `verification failed: ${problem}`;
   } catch (err) {
-    problem = (err as Error).message;
+    return `verification failed: ${(err as Error).message}`;
   }
-  if (problem) return `verification failed: ${problem}`;
-  const placed = await runText(remote, t.node, finalizeArgv(t.stagedPath, t.finalPath, t.stage), { sudo: true, timeoutMs: 60_000 }).catch((err: unknown) => err as Error);
-  if (placed instanceof Error) return `could not move the snapshot into place: ${placed.message}`;
-  if (placed.code !== 0) return `could not move the snapshot into place: ${lastText(placed.stderr)}`;
-  return undefined;
 }
 
-async function cleanup(remote: ReplicationRemote, t: RunTarget): Promise<string> {
+async function removeReceived(remote: ReplicationRemote, t: RunTarget): Promise<string> {
   // Not under the transfer's signal: a cancelled transfer must still clean up.
-  const r = await runText(remote, t.node, cleanupArgv(t.stage), { sudo: true, timeoutMs: 120_000 }).catch((err: unknown) => err as Error);
+  const r = await runText(remote, t.node, removeReceivedArgv(t.finalPath), { sudo: true, timeoutMs: 120_000 }).catch((err: unknown) => err as Error);
   if (r instanceof Error || r.code !== 0) {
     const why = r instanceof Error ? r.message : lastText(r.stderr);
-    return `the partial receive in ${t.stage} could not be deleted (${why}); delete it with \`btrfs subvolume delete ${t.stagedPath}\``;
+    return `the partial snapshot ${t.finalPath} could not be deleted (${why}): delete it with \`btrfs subvolume delete ${t.finalPath}\``;
   }
-  return 'what was received has been deleted';
+  return r.stdout.includes('icbd:deleted') ? `the partial snapshot ${t.finalPath} was deleted` : 'nothing of it was left on disk';
 }

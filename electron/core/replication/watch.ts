@@ -58,6 +58,11 @@ export class StreamWatch {
     return { ...(sharedWhy ? { shared: sharedWhy.text } : {}), targets };
   }
 
+  /** A marker's exit status; undefined when it was never reported. */
+  status(marker: string): number | undefined {
+    return this.#status.get(marker);
+  }
+
   /** The last lines of output that were not progress or markers: what an error message quotes. */
   tail(): string {
     return lastText(this.#tail.join('\n'));
@@ -69,6 +74,7 @@ const STAGES: Record<string, string> = {
   meter: 'pv',
   compress: 'the compressor',
   tee: 'tee',
+  free: 'the check that the snapshot is not there yet on',
   leg: 'the connection to',
   listen: 'socat (listening) on',
   decompress: 'the decompressor on',
