@@ -23,7 +23,8 @@ export const MIN_WIDTH = 900;
 export const MIN_HEIGHT = 600;
 
 /** Close to the renderer's own page colours, so showing the window does not flash white or black. */
-export const BACKGROUND = { dark: '#17191d', light: '#f6f7f9' } as const;
+// The renderer's --bg (renderer/src/app.css), so the window does not flash another colour on show.
+export const BACKGROUND = { dark: '#1e1f22', light: '#ffffff' } as const;
 
 export const backgroundFor = (dark: boolean) => (dark ? BACKGROUND.dark : BACKGROUND.light);
 

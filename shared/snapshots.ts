@@ -14,7 +14,7 @@ import { ROLES } from './roles.ts';
 const NAME_CHARS = /^[A-Za-z0-9._-]+$/;
 
 /** Says which character of a name is wrong, so a hostile name gets a precise refusal. */
-function nameProblem(kind: string, value: string): string | undefined {
+function nameProblem(kind: string, value: string, leadingDot = false): string | undefined {
   if (value === '') return `${kind} is required.`;
   if (value.length > 64) return `${kind} has at most 64 characters.`;
   if (value === '.' || value === '..' || value.includes('..')) return `${kind} cannot contain "..".`;
@@ -23,7 +23,7 @@ function nameProblem(kind: string, value: string): string | undefined {
     const shown = /\s/.test(bad) ? 'a space or other blank' : `"${bad}"`;
     return `${kind} cannot contain ${shown}: use letters A–Z, a–z, digits, ".", "_" and "-".`;
   }
-  if (!/^[A-Za-z0-9]/.test(value)) return `${kind} starts with a letter or a digit.`;
+  if (!(leadingDot ? /^\.?[A-Za-z0-9]/ : /^[A-Za-z0-9]/).test(value)) return `${kind} starts with a letter or a digit.`;
   return undefined;
 }
 
@@ -45,7 +45,7 @@ const SNAPSHOT_DIR = /^[1-9][0-9]{0,8}$/;
 export const repoPath = z.string().superRefine((v, ctx) => {
   if (!v.startsWith('/')) return void ctx.addIssue({ code: 'custom', message: 'A repository path is absolute (starts with /).' });
   for (const segment of v.slice(1).split('/')) {
-    const problem = segment === '' ? 'A repository path has no empty segments (no "//" and no trailing "/").' : nameProblem('A path segment', segment);
+    const problem = segment === '' ? 'A repository path has no empty segments (no "//" and no trailing "/").' : nameProblem('A path segment', segment, true);
     if (problem) return void ctx.addIssue({ code: 'custom', message: `${problem} (in ${JSON.stringify(v)})` });
   }
 });
@@ -199,8 +199,9 @@ export function parseRepoListing(node: string, role: Role, root: string, text: s
       current?.lines.push(line);
       continue;
     }
-    flush();
     const [, kind, arg = ''] = marker;
+    if (kind === 'failed') current = undefined;
+    flush();
     if (kind === 'no-root') repo.exists = false;
     else if (kind === 'image') {
       const problem = nameProblem('An image name', arg);
@@ -210,10 +211,7 @@ export function parseRepoListing(node: string, role: Role, root: string, text: s
     } else if (kind === 'snapshot' && image) {
       if (SNAPSHOT_DIR.test(arg)) current = { number: Number(arg), lines: [] };
       else repo.problems.push(`${root}/${image.name}/${arg} is not a snapshot number (1, 2, …); it is ignored.`);
-    } else if (kind === 'failed' && image) {
-      repo.problems.push(`btrfs could not show ${root}/${image.name}/${arg.split(' ')[0]}; it is ignored.`);
-      current = undefined;
-    }
+    } else if (kind === 'failed' && image) repo.problems.push(`btrfs could not show ${root}/${image.name}/${arg.split(' ')[0]}; it is ignored.`);
   }
   flush();
   for (const i of repo.images) i.snapshots.sort((a, b) => a.number - b.number);
@@ -354,9 +352,8 @@ export function buildTree(repos: readonly NodeRepo[], source: string, active: re
         if (busy) return { node: r.node, state: 'transferring' };
         if (!s) return { node: r.node, state: 'missing' };
         if (sameSnapshot(s, reference)) return { node: r.node, state: 'present', snapshot: s };
-        const incomplete = !s.readOnly || (r.node !== source && s.receivedUuid === null);
-        const reason = incomplete
-          ? `${r.node}'s ${name}@${number} is an incomplete receive (${s.readOnly ? 'no received_uuid' : 'not read-only'}): delete it and push again.`
+        const reason = !s.readOnly
+          ? `${r.node}'s ${name}@${number} is writable: an incomplete receive or not a snapshot; delete it and push again.`
           : `${r.node}'s ${name}@${number} is another snapshot (identity ${identity(s)}, not ${identity(reference)}); it is never used as a parent.`;
         return { node: r.node, state: 'diverged', snapshot: s, reason };
       });

@@ -84,7 +84,8 @@ async function stageApp(dir: string): Promise<void> {
   await writeFile(join(dir, 'electron', 'window-options.probe.js'), `const { BrowserWindow } = require('electron');\nnew BrowserWindow(${JSON.stringify(options, null, 2)});\n`);
 }
 
-describe('electronegativity', () => {
+// A scan takes seconds of CPU; on a busy 2-core machine more than vitest's default 5 s.
+describe('electronegativity', { timeout: 120_000 }, () => {
   it('finds nothing above INFORMATIONAL in electron/ and the built renderer page', async () => {
     const app = join(work, 'app');
     await stageApp(app);

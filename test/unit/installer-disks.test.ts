@@ -40,7 +40,7 @@ describe('choosing the disk to format', () => {
     expect(why('sdd')).toEqual(['it has a partition table (gpt)']);
     expect(why('sde')).toEqual(['it holds a ext4 signature', 'it is mounted (/mnt/x y)']);
     expect(why('sdf')).toEqual(['it is in use by vg-data', 'it is mounted (/data)']);
-    expect(why('sda1')).toEqual(['it is a part, not a whole disk', 'it holds a xfs signature', 'it is mounted (/)']);
+    expect(why('sda1')).toEqual(['it is a part, not a whole disk', 'it has a partition table (dos)', 'it holds a xfs signature', 'it is mounted (/)']);
     expect(why('sr0')).toEqual(['it is a rom, not a whole disk', 'it is read-only']);
     expect(why('loop0')).toEqual(['it has no size (an unattached loop device?)', 'it has no device node in /dev']);
   });

@@ -140,7 +140,8 @@ export function buildPipeline(spec: PipelineSpec): PipelineCommands {
     if (spec.mode === 'direct') legs.push({ node: t.node, argv: sshArgv(t, command(root)) });
     else receivers.push({ host: t.node, argv: ['sh', '-c', r.script] });
     if (spec.mode === 'tcp') legs.push({ node: t.node, argv: ['socat', '-u', 'STDIN', connectAddress(t.address, t.tcpPort!)] });
-    if (spec.mode !== 'relay') perTarget[t.node]!.unshift(`leg@${t.node}`);
+    // Last: when the receiving end reported a failure, that is the cause, not the leg's exit.
+    if (spec.mode !== 'relay') perTarget[t.node]!.push(`leg@${t.node}`);
   }
   if (spec.mode === 'relay') return { sender: ['sh', '-c', pipeline(stream)], receivers, shared, perTarget };
   const [only] = legs;

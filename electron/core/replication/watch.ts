@@ -43,11 +43,12 @@ export class StreamWatch {
   outcome(shared: readonly string[], perTarget: Readonly<Record<string, readonly string[]>>): { shared?: string; targets: Record<string, string | undefined> } {
     const why = (names: readonly string[]) => {
       const bad = names.filter((n) => this.#status.get(n) !== 0);
-      const root = bad.find((n) => this.#status.get(n) !== 141) ?? bad[0];
+      const code = (n: string) => this.#status.get(n);
+      const root = bad.find((n) => code(n) !== undefined && code(n) !== 141) ?? bad.find((n) => code(n) === undefined) ?? bad[0];
       if (root === undefined) return undefined;
-      const code = this.#status.get(root);
-      const text = code === undefined ? `${describe(root)} did not report an exit status (it was killed or never ran)` : `${describe(root)} failed (exit ${code})`;
-      return { text, sigpipe: code === 141 };
+      const status = code(root);
+      const text = status === undefined ? `${describe(root)} did not report an exit status (it was killed or never ran)` : `${describe(root)} failed (exit ${status})`;
+      return { text, sigpipe: status === 141 };
     };
     const sharedWhy = why(shared);
     const targets: Record<string, string | undefined> = {};

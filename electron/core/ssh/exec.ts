@@ -62,6 +62,8 @@ export async function execOnConnection(src: ExecChannelSource, argv: readonly st
       settled = true;
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
+      // A command that never started never read its input: close the local file behind it.
+      if (pgid === undefined && typeof o.stdin === 'object' && !Buffer.isBuffer(o.stdin)) o.stdin.destroy();
       fn();
     };
 

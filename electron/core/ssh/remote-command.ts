@@ -62,7 +62,9 @@ const WRITE = [
   'dst=$(readlink -f -- "$1") || dst=$1',
   'tmp=$(mktemp "$(dirname -- "$dst")/.icbd-XXXXXXXX")',
   'trap \'rm -f -- "$tmp"\' EXIT',
-  "trap 'exit 143' TERM INT HUP",
+  // PIPE too: after a cancel the channel is gone, and the first write to it must not kill the
+  // shell before its EXIT trap removes the temp file.
+  "trap 'exit 143' TERM INT HUP PIPE",
   'cat > "$tmp"',
   'got=$(wc -c < "$tmp")',
   'if [ "$got" -ne "$2" ]; then echo "icbd: received $got of $2 bytes; $dst was left unchanged" >&2; exit 3; fi',
