@@ -280,9 +280,9 @@ describe.skipIf(!canRun)('ssh core against real sshd', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('uses the keychain and the native crypto binding', () => {
+  it('uses the keychain and the native crypto binding', async () => {
     expect(secrets.status).toEqual({ backend: 'keychain', persistent: true });
-    expect(cryptoBindingAvailable()).toBe(true);
+    expect(await cryptoBindingAvailable()).toBe(true);
   });
 
   it('asks about an unknown host key: rejected saves nothing, accepted is saved and not asked again', async () => {

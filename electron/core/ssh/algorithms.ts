@@ -1,7 +1,5 @@
-import { createRequire } from 'node:module';
+/// <reference path="./ssh2-crypto.d.ts" />
 import type { Algorithms, ServerHostKeyAlgorithm } from 'ssh2';
-
-const require = createRequire(import.meta.url);
 
 /**
  * AES-GCM first: with AES-NI it is the fastest cipher ssh2 has (PERF-NOTES: 356 vs 300 MB/s for
@@ -32,10 +30,11 @@ export function algorithmsFor(knownTypes: readonly string[]): Algorithms {
 /**
  * Whether ssh2's native crypto binding loaded. Without it every byte is encrypted in JavaScript
  * and throughput drops several times (PERF-NOTES); the doors should warn when it is false.
+ * A dynamic import, not createRequire(import.meta.url): the Electron main is bundled to CommonJS.
  */
-export function cryptoBindingAvailable(): boolean {
+export async function cryptoBindingAvailable(): Promise<boolean> {
   try {
-    return Boolean((require('ssh2/lib/protocol/crypto.js') as { bindingAvailable?: boolean }).bindingAvailable);
+    return (await import('ssh2/lib/protocol/crypto.js')).bindingAvailable === true;
   } catch {
     return false;
   }

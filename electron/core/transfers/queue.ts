@@ -1,7 +1,8 @@
 /**
  * Starts transfers in the order they were queued, each when every node it involves (source and
- * receivers) is below its limit of concurrent transfers. A transfer that must wait reserves its
- * nodes, so later ones cannot overtake it on those nodes forever; they may run on other nodes.
+ * receivers) is below its limit of concurrent transfers. A transfer that must wait reserves the
+ * nodes that make it wait, so a later one cannot take the slot it is waiting for; later ones
+ * still use the free slots of other nodes (imgs sends to cache02 while cache01 is busy).
  */
 export interface QueuedItem {
   id: string;
@@ -41,9 +42,9 @@ export class NodeQueue {
     const reserved = new Set<string>();
     for (const item of [...this.#waiting]) {
       const nodes = [...new Set(item.nodes)];
-      const free = nodes.every((n) => !reserved.has(n) && this.running(n) < this.limit(n));
-      if (!free) {
-        for (const n of nodes) reserved.add(n);
+      const blocking = nodes.filter((n) => reserved.has(n) || this.running(n) >= this.limit(n));
+      if (blocking.length) {
+        for (const n of blocking) reserved.add(n);
         continue;
       }
       this.#waiting.splice(this.#waiting.indexOf(item), 1);
