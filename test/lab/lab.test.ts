@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   labCut, labDown, labHeal, labLeftovers, labPreflight, labReset, labSelftest, labStart, labStatus, labStop, labUp, sshRun, type LabInfo,
-} from '../../electron/core/lab/index.js';
+} from '../../electron/core/lab/index.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-lab-test-'));
 let info: LabInfo;
@@ -72,7 +72,7 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('iCBD lab', { timeout: 30
     );
     answers.forEach((a, i) => {
       // blkid exit 2: nothing on the disk, not even a partition table
-      expect(a.out.split('\n')).toEqual([info.hosts[i].name, 'running', '/usr/lib/systemd/systemd', String(4 * 1024 ** 3), 'blkid=2']);
+      expect(a.out.split('\n')).toEqual([info.hosts[i]?.name, 'running', '/usr/lib/systemd/systemd', String(4 * 1024 ** 3), 'blkid=2']);
     });
     // private roots: a file written on one host is on no other
     await ssh('rw', 'echo only-rw > /root/mine');
@@ -81,7 +81,7 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('iCBD lab', { timeout: 30
 
   it('shapes the networks like the guide: imgs outside + iCBD-Net + Adm-Net, caches with their client network', async () => {
     const addrs = async (h: string) => (await ssh(h, "ip -4 -o addr show | awk '$2!=\"lo\"{print $2, $4}'")).out;
-    expect(await addrs('imgs')).toBe(`eth0 ${info.hosts[0].address}/24\neth1 10.213.2.251/24\neth2 10.213.3.1/24`);
+    expect(await addrs('imgs')).toBe(`eth0 ${info.hosts[0]?.address}/24\neth1 10.213.2.251/24\neth2 10.213.3.1/24`);
     expect(await addrs('rw')).toBe('eth0 10.213.2.11/24');
     expect(await addrs('cache01')).toBe('eth0 10.213.2.101/24\neth1 10.213.101.251/24');
     expect(await addrs('cache02')).toBe('eth0 10.213.2.102/24\neth1 10.213.102.251/24');

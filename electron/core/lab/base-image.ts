@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { FSTAB_GENERATOR, SSHD_SNIPPET } from './assets.js';
-import { LabError } from './errors.js';
-import { labEnv, run, sleep } from './exec.js';
-import { cacheDir } from './paths.js';
+import { FSTAB_GENERATOR, SSHD_SNIPPET } from './assets.ts';
+import { LabError } from './errors.ts';
+import { labEnv, run, sleep } from './exec.ts';
+import { cacheDir } from './paths.ts';
 
 const SUITE = 'bookworm';
 
@@ -47,7 +47,8 @@ export function debianMirror(): string {
   for (const [file, re] of candidates) {
     try {
       const m = re.exec(fs.readFileSync(file, 'utf8'));
-      if (m && !m[1].includes('security')) return m[1];
+      const uri = m?.[1];
+      if (uri && !uri.includes('security')) return uri;
     } catch {
       // not configured this way on this machine
     }
@@ -143,9 +144,10 @@ function debootstrap(
         tail.push(line);
         if (tail.length > 20) tail.shift();
         const i = phases.findIndex(([re]) => re.test(line));
-        if (i > phase) {
+        const hit = phases[i];
+        if (hit && i > phase) {
           phase = i;
-          opts.onProgress?.(`debootstrap: ${phases[i][2]} (${mirror})`, phases[i][1]);
+          opts.onProgress?.(`debootstrap: ${hit[2]} (${mirror})`, hit[1]);
         }
       }
     };

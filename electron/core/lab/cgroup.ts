@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { sleep } from './exec.js';
+import { sleep } from './exec.ts';
 
 const ROOT = '/sys/fs/cgroup';
 
@@ -75,13 +75,13 @@ export async function killTree(dirs: { unified: string; named: string }, timeout
 /** Removes a (now empty) subtree from every hierarchy, deepest first. */
 export function removeTree(labCgroup: string, host?: string): void {
   const rel = host ? path.join(labCgroup, host) : labCgroup;
-  let hierarchies: string[] = [];
+  let hierarchies: string[];
   try {
-    hierarchies = fs.readdirSync(ROOT).map((h) => path.join(ROOT, h));
+    // a pure cgroup2 machine has one hierarchy at the root; a hybrid one a directory per hierarchy
+    hierarchies = fs.existsSync(path.join(ROOT, 'cgroup.procs')) ? [ROOT] : fs.readdirSync(ROOT).map((h) => path.join(ROOT, h));
   } catch {
     return;
   }
-  if (fs.existsSync(path.join(ROOT, 'cgroup.procs'))) hierarchies = [ROOT];
   for (const h of hierarchies) {
     for (const d of walk(path.join(h, rel))) {
       try {

@@ -5,13 +5,13 @@
  */
 import {
   LabError, labCut, labDown, labHeal, labPreflight, labReset, labSelftest, labStart, labStatus, labStop, labUp, type LabInfo, type LabProgress,
-} from './index.js';
+} from './index.ts';
 
 function parse(argv: string[]) {
   const pos: string[] = [];
   const o: { caches?: number; nfs?: boolean; dir?: string } = {};
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i] ?? '';
     if (a === '--caches') o.caches = Number(argv[++i]);
     else if (a === '--nfs') o.nfs = true;
     else if (a === '--dir') o.dir = argv[++i];

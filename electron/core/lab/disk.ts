@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { run, runRaw, tryRun } from './exec.js';
+import { run, runRaw, tryRun } from './exec.ts';
 
 export const DISK_BYTES = 4 * 1024 ** 3;
 

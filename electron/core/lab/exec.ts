@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { LabError } from './errors.js';
+import { LabError } from './errors.ts';
 
 /** sudo and cron often drop the sbin dirs, where losetup, debootstrap and friends live. */
 export const labEnv = (): NodeJS.ProcessEnv => ({ ...process.env, PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin`, LC_ALL: 'C' });

@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SUPERVISOR } from './assets.js';
-import { cgroupDirs, createHostCgroup, killTree, pidsIn, removeTree } from './cgroup.js';
-import { attachDisk } from './disk.js';
-import { LabError } from './errors.js';
-import { labEnv, run, sleep, tryRun } from './exec.js';
-import { hostPaths, sshPaths } from './paths.js';
-import { sshRun } from './ssh-files.js';
-import { type HostSpec, labNames } from './topology.js';
+import { SUPERVISOR } from './assets.ts';
+import { cgroupDirs, createHostCgroup, killTree, pidsIn, removeTree } from './cgroup.ts';
+import { attachDisk } from './disk.ts';
+import { LabError } from './errors.ts';
+import { labEnv, run, sleep, tryRun } from './exec.ts';
+import { hostPaths, sshPaths } from './paths.ts';
+import { sshRun } from './ssh-files.ts';
+import { type HostSpec, labNames } from './topology.ts';
 
 export interface HostCtx {
   dir: string;
@@ -26,7 +26,7 @@ function mountPoints(): string[] {
     .readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => l.split(' ')[4].replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+    .map((l) => (l.split(' ')[4] ?? '').replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
 }
 
 export const isMounted = (p: string) => mountPoints().includes(p);

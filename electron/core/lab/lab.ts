@@ -1,20 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ensureBase } from './base-image.js';
-import { cgroupDirs, killTree, processesOf, removeTree, waitReaped } from './cgroup.js';
-import { detachDisk, freshDisk } from './disk.js';
-import { LabError } from './errors.js';
-import { runRaw, sleep } from './exec.js';
+import { ensureBase } from './base-image.ts';
+import { cgroupDirs, killTree, processesOf, removeTree, waitReaped } from './cgroup.ts';
+import { detachDisk, freshDisk } from './disk.ts';
+import { LabError } from './errors.ts';
+import { runRaw, sleep } from './exec.ts';
 import {
   consoleTail, type HostCtx, isRunning, mountRoot, mountsUnder, removeEmptyNspawnRun, startHost, stopHost, unmountAll, waitReady, wipeRoot,
-} from './host.js';
-import { createHostNetwork, createSwitch, destroyNetwork, isCut, labNamespaces, nsExists, setHostLinks } from './network.js';
-import { hostPaths, labDir, sshPaths } from './paths.js';
-import { preflight } from './preflight.js';
-import { ensureHostKey, ensureOperatorKey, sshRun, writeSshFiles } from './ssh-files.js';
-import { buildVmImage, createVmNetwork, NFS_VM_HOSTS, startVm, VM_PACKAGES } from './vm.js';
-import { findSlot, type LabState, readState, releaseSlot, removeState, reserveSlot, writeState } from './state.js';
-import { hostSpec, labNames, type Role, type Topology, topology } from './topology.js';
+} from './host.ts';
+import { createHostNetwork, createSwitch, destroyNetwork, isCut, labNamespaces, nsExists, setHostLinks } from './network.ts';
+import { hostPaths, labDir, sshPaths } from './paths.ts';
+import { preflight } from './preflight.ts';
+import { ensureHostKey, ensureOperatorKey, sshRun, writeSshFiles } from './ssh-files.ts';
+import { buildVmImage, createVmNetwork, NFS_VM_HOSTS, startVm, VM_PACKAGES } from './vm.ts';
+import { findSlot, type LabState, readState, releaseSlot, removeState, reserveSlot, writeState } from './state.ts';
+import { hostSpec, labNames, type Role, type Topology, topology } from './topology.ts';
 
 export interface LabProgress {
   step: string;
@@ -137,7 +137,7 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
     const tNet = Date.now();
     progress('network', `networks ${topo.nets.map((n) => n.cidr).join(', ')}`, 0.72);
     await createSwitch(topo);
-    await Promise.all(topo.hosts.map((h) => (st.hosts[h.name].kind === 'qemu' ? createVmNetwork(slot, h) : createHostNetwork(slot, h))));
+    await Promise.all(topo.hosts.map((h) => (st.hosts[h.name]?.kind === 'qemu' ? createVmNetwork(slot, h) : createHostNetwork(slot, h))));
     const ssh = writeSshFiles(dir, topo);
     st.timings.networkMs = Date.now() - tNet;
     checkAbort(opts.signal);
@@ -310,7 +310,7 @@ export async function labReset(host?: string, opts: DirOpts = {}): Promise<void>
 /** Powers a host off (as `poweroff` would); it stays down until `labStart`. */
 export async function labStop(host: string, opts: DirOpts = {}): Promise<void> {
   const l = mustLoad(opts);
-  const [name] = targets(l, host);
+  const name = hostSpec(l.topo, host).name;
   const ctx = l.ctx(name);
   opts.onProgress?.({ step: 'stop', message: `stopping ${name}` });
   if (ctx.kind === 'qemu' && isRunning(ctx)) {
@@ -325,7 +325,7 @@ export async function labStop(host: string, opts: DirOpts = {}): Promise<void> {
 /** Boots a stopped host and waits until it answers over SSH. */
 export async function labStart(host: string, opts: DirOpts = {}): Promise<void> {
   const l = mustLoad(opts);
-  const [name] = targets(l, host);
+  const name = hostSpec(l.topo, host).name;
   const ctx = l.ctx(name);
   opts.onProgress?.({ step: 'start', message: `starting ${name}` });
   if (ctx.kind === 'qemu') await startVm(ctx, ctx.index);
@@ -340,13 +340,13 @@ export async function labStart(host: string, opts: DirOpts = {}): Promise<void> 
 /** Unplugs every link of a host at the switch: connections stall, new ones time out. */
 export async function labCut(host: string, opts: DirOpts = {}): Promise<void> {
   const l = mustLoad(opts);
-  const [name] = targets(l, host);
+  const name = hostSpec(l.topo, host).name;
   await setHostLinks(l.st.slot, l.ctx(name).spec, false);
 }
 
 export async function labHeal(host: string, opts: DirOpts = {}): Promise<void> {
   const l = mustLoad(opts);
-  const [name] = targets(l, host);
+  const name = hostSpec(l.topo, host).name;
   await setHostLinks(l.st.slot, l.ctx(name).spec, true);
 }
 

@@ -1,19 +1,17 @@
 import fs from 'node:fs';
-import { run, runRaw, tryRun } from './exec.js';
-import { type HostSpec, labNames, type Topology } from './topology.js';
+import { run, runRaw, tryRun } from './exec.ts';
+import { type HostSpec, labNames, type Topology } from './topology.ts';
 
 const ip = (args: string[]) => run('ip', args);
 
 /** Namespace names of this slot that exist right now (the only ones `down` ever deletes). */
 export async function labNamespaces(slot: number): Promise<string[]> {
   const { prefix } = labNames(slot);
-  let entries: string[] = [];
   try {
-    entries = fs.readdirSync('/run/netns');
+    return fs.readdirSync('/run/netns').filter((n) => n.startsWith(`${prefix}-`));
   } catch {
     return [];
   }
-  return entries.filter((n) => n.startsWith(`${prefix}-`));
 }
 
 export const nsExists = (ns: string) => fs.existsSync(`/run/netns/${ns}`);

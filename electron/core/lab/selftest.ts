@@ -1,9 +1,9 @@
-import { LabError } from './errors.js';
-import { runRaw, sleep } from './exec.js';
-import { labDir, sshPaths } from './paths.js';
-import { labReset, labStatus } from './lab.js';
-import { sshRun } from './ssh-files.js';
-import { labNames } from './topology.js';
+import { LabError } from './errors.ts';
+import { runRaw, sleep } from './exec.ts';
+import { labDir, sshPaths } from './paths.ts';
+import { labReset, labStatus } from './lab.ts';
+import { sshRun } from './ssh-files.ts';
+import { labNames } from './topology.ts';
 
 export interface SelftestResult {
   name: string;
@@ -135,9 +135,9 @@ export async function labSelftest(opts: { dir?: string; onProgress?: (p: { step:
     const [sum2, ruuid] = (
       await ssh(cache.name, "sha256sum < /srv/lab/img@1/disk.vmdk; btrfs subvolume show /srv/lab/img@1 | awk '$1==\"Received\"{print $3}'")
     ).split('\n');
-    expect(sum === sum2, `checksums differ: ${sum} / ${sum2}`);
+    expect(!!sum && sum === sum2, `checksums differ: ${sum} / ${sum2}`);
     expect(uuid === ruuid, `received_uuid ${ruuid} != uuid ${uuid}`);
-    return `16 MiB, sha256 ${sum.slice(0, 12)}…, received_uuid ${ruuid}`;
+    return `16 MiB, sha256 ${sum?.slice(0, 12)}…, received_uuid ${ruuid}`;
   });
 
   await step(`reset returns imgs and ${cache.name} to pristine`, async () => {

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import { LabError } from './errors.js';
-import { run, runRaw } from './exec.js';
-import { hostPaths, sshPaths } from './paths.js';
-import type { Topology } from './topology.js';
+import { LabError } from './errors.ts';
+import { run, runRaw } from './exec.ts';
+import { hostPaths, sshPaths } from './paths.ts';
+import type { Topology } from './topology.ts';
 
 async function keygen(file: string, comment: string): Promise<void> {
   if (fs.existsSync(file) && fs.existsSync(`${file}.pub`)) return;

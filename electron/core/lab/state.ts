@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { LabError } from './errors.js';
-import { SLOT_ROOT } from './paths.js';
-import { MAX_SLOTS } from './topology.js';
+import { LabError } from './errors.ts';
+import { SLOT_ROOT } from './paths.ts';
+import { MAX_SLOTS } from './topology.ts';
 
 export type HostKind = 'nspawn' | 'qemu';
 

@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SUPERVISOR } from './assets.js';
-import { createHostCgroup } from './cgroup.js';
-import { LabError } from './errors.js';
-import { labEnv, run, sleep } from './exec.js';
-import { type HostCtx, isRunning, mountRoot, unmountAll, wipeRoot } from './host.js';
-import { hostPaths } from './paths.js';
-import { type HostSpec, labNames } from './topology.js';
+import { SUPERVISOR } from './assets.ts';
+import { createHostCgroup } from './cgroup.ts';
+import { LabError } from './errors.ts';
+import { labEnv, run, sleep } from './exec.ts';
+import { type HostCtx, isRunning, mountRoot, unmountAll, wipeRoot } from './host.ts';
+import { hostPaths } from './paths.ts';
+import { type HostSpec, labNames } from './topology.ts';
 
 /**
  * The NFS tier. This machine's kernel has no NFS client or server, so hosts that must export

@@ -1,4 +1,3 @@
-/// <reference path="./ssh2-crypto.d.ts" />
 import type { Algorithms, ServerHostKeyAlgorithm } from 'ssh2';
 
 /**
@@ -34,7 +33,10 @@ export function algorithmsFor(knownTypes: readonly string[]): Algorithms {
  */
 export async function cryptoBindingAvailable(): Promise<boolean> {
   try {
-    return (await import('ssh2/lib/protocol/crypto.js')).bindingAvailable === true;
+    // @ts-expect-error -- @types/ssh2 does not describe this internal module; only its flag is read.
+    const mod = (await import('ssh2/lib/protocol/crypto.js')) as { bindingAvailable?: boolean; default?: { bindingAvailable?: boolean } };
+    // A CommonJS module seen from ESM: the flag may only be on the default export.
+    return (mod.bindingAvailable ?? mod.default?.bindingAvailable) === true;
   } catch {
     return false;
   }

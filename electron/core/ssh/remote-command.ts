@@ -14,10 +14,14 @@ import { command } from '../../../shared/shell.ts';
 // `exec` keeps the pid, so the number printed is the group id of the command and all its children.
 const LEADER = 'echo "$$"; exec "$@"';
 
-/** The command line actually sent: argv under setsid, and under sudo when the prompt is given. */
+// setsid runs as a child of this shell, so it never leads a group and never needs to fork: a
+// forking setsid would return at once, losing the exit code, and `setsid -w` (wait) does not exist
+// in CentOS 7's util-linux 2.23. `exit $?` keeps the shell from exec'ing into setsid.
+const LAUNCH = `setsid sh -c '${LEADER}' sh "$@"; exit $?`;
+
+/** The command line actually sent: argv in its own process group, under sudo when a prompt is given. */
 export function launchLine(argv: readonly string[], sudoPrompt?: string): string {
-  // -w: when setsid has to fork (its caller already leads a group), wait and pass the exit code on.
-  const inner = ['setsid', '-w', 'sh', '-c', LEADER, 'sh', ...argv];
+  const inner = ['sh', '-c', LAUNCH, 'sh', ...argv];
   return command(sudoPrompt === undefined ? inner : ['sudo', '-S', '-p', sudoPrompt, '--', ...inner]);
 }
 
