@@ -2,43 +2,58 @@ import { AppError } from '../shared/errors.ts';
 import { auditCommand } from './cli/audit.ts';
 import { hostsCommand } from './cli/hosts.ts';
 import { labCommand } from './cli/lab.ts';
+import { terminalAsker } from './cli/asker.ts';
+import { execCommand, healthCommand, knownHostsCommand } from './cli/ssh.ts';
 import { Core } from './core/core.ts';
 import { resolveHome } from './core/paths.ts';
 import { APP_VERSION } from './core/version.ts';
 
-const USAGE = `usage: icbd [--home DIR] COMMAND ...
+const USAGE = `usage: icbd [--home DIR] [--accept-new] COMMAND ...
 
 commands:
-  audit                 every change made to a host, newest first
-  hosts list|add|rm     the host inventory
-  lab up|down|status    the demo lab: imgs, rw, home and caches as real hosts on this machine (root)
-  version               print the version
+  hosts list|add|rm|import-ssh-config   the host inventory
+  exec HOST -- COMMAND                  run a command on a host (exits with its exit code)
+  health [HOST]                         up/down and latency of the hosts
+  known-hosts list|forget               the host keys the app trusts
+  audit                                 every change made to a host, newest first
+  lab up|down|status|...                the demo lab: imgs, rw, home and caches as real hosts here (root)
+  version                               print the version
 
-Every command takes --json for output meant for scripts. The data directory is --home DIR,
-else $ICBD_HOME, else the app's per-user data directory.`;
+Most commands take --json for output meant for scripts. The data directory is --home DIR, else
+$ICBD_HOME, else the app's per-user data directory. --accept-new trusts (and saves) host keys seen
+for the first time, as OpenSSH's StrictHostKeyChecking=accept-new; a changed key is always refused.`;
 
 type Command = (core: Core, argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
   audit: auditCommand,
+  exec: execCommand,
+  health: healthCommand,
   hosts: hostsCommand,
+  'known-hosts': knownHostsCommand,
   lab: labCommand,
 };
 
 /** Global options come before the command, like git's. */
-function splitGlobal(argv: string[]): { home?: string; rest: string[] } {
+function splitGlobal(argv: string[]): { home?: string; acceptNew: boolean; rest: string[] } {
   const rest = [...argv];
   let home: string | undefined;
-  while (rest[0]?.startsWith('--home')) {
-    const arg = rest.shift()!;
-    if (arg.startsWith('--home=')) home = arg.slice('--home='.length);
-    else home = rest.shift();
-    if (!home) throw new AppError('INVALID_INPUT', '--home needs a directory.');
+  let acceptNew = false;
+  for (;;) {
+    const arg = rest[0];
+    if (arg === '--accept-new') {
+      rest.shift();
+      acceptNew = true;
+    } else if (arg?.startsWith('--home')) {
+      rest.shift();
+      home = arg.startsWith('--home=') ? arg.slice('--home='.length) : rest.shift();
+      if (!home) throw new AppError('INVALID_INPUT', '--home needs a directory.');
+    } else break;
   }
-  return { home, rest };
+  return { home, acceptNew, rest };
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { home, rest } = splitGlobal(argv);
+  const { home, acceptNew, rest } = splitGlobal(argv);
   const [name, ...args] = rest;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     console.log(USAGE);
@@ -50,11 +65,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) throw new AppError('INVALID_INPUT', `icbd: unknown command '${name}'.\n${USAGE}`);
-  const core = new Core({ home: resolveHome(home), door: 'cli' });
+  const core = new Core({ home: resolveHome(home), door: 'cli', asker: terminalAsker({ acceptNew }) });
   try {
     return await command(core, args);
   } finally {
-    core.close();
+    await core.close();
   }
 }
 

@@ -56,10 +56,9 @@ function start(): void {
   app.on('will-quit', (event) => {
     // Let the last window-state save land before the process goes.
     event.preventDefault();
-    void (opened?.state.flush() ?? Promise.resolve()).finally(() => {
-      core.close();
-      app.exit(0);
-    });
+    void (opened?.state.flush() ?? Promise.resolve())
+      .then(() => core.close())
+      .finally(() => app.exit(0));
   });
 
   app

@@ -26,10 +26,10 @@ async function main(): Promise<void> {
   if (values.open) await openInBrowser(served.url);
 
   const stop = () => {
-    void served.close().then(() => {
-      core.close();
-      process.exit(0);
-    });
+    void served
+      .close()
+      .then(() => core.close())
+      .finally(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

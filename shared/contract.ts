@@ -2,8 +2,10 @@ import { z } from 'zod';
 import type { WireError } from './errors.ts';
 import { auditEntry, auditQuery } from './audit.ts';
 import { host } from './inventory.ts';
-import { hostName } from './names.ts';
+import { address, hostName, port } from './names.ts';
 import { jobId, jobInfo, jobLog, jobStarted } from './jobs.ts';
+import { prompt, promptAnswer, promptId } from './prompts.ts';
+import { hostHealth, knownHostEntry, secretsStatus, terminalEvent } from './ssh.ts';
 import { labHostAction, labInfo, labPreflight, labSelftestResult, labUpInput } from './lab.ts';
 
 /**
@@ -48,6 +50,43 @@ export const requests = {
   'lab.down': request(empty, jobStarted, 'Stop the demo lab and remove everything it made (a job).'),
   'lab.host': request(labHostAction, z.object({ done: z.string() }), 'Reset, stop, start, cut or heal a lab host.'),
   'lab.selftest': request(empty, labSelftestResult, 'Prove the lab works: ssh through imgs, mkfs, fstab across a reboot, a service, send/receive.'),
+  'ssh.exec': request(
+    z.object({ host: hostName, command: z.string().min(1, 'Give a command to run.'), timeoutMs: z.number().int().positive().optional() }).strict(),
+    jobStarted,
+    "Run the operator's own command line on a host (a job: output as job.log, {code, signal} as its result).",
+  ),
+  'health.list': request(empty, z.array(hostHealth), 'Up/down, latency and last error of every inventory host, as last probed.'),
+  'health.check': request(z.object({ host: hostName.optional() }).strict(), z.array(hostHealth), 'Probe now (one host, or all) and answer with the result.'),
+  'knownHosts.list': request(empty, z.array(knownHostEntry), "Host keys known from ~/.ssh and the app's own known_hosts."),
+  'knownHosts.forget': request(
+    z.object({ address, port: port.default(22) }).strict(),
+    z.object({ removed: z.number().int() }),
+    "Forget the app's saved keys of an address (as ssh-keygen -R); ~/.ssh files are left to the operator.",
+  ),
+  'secrets.status': request(empty, secretsStatus, 'Whether passwords and passphrases are remembered, and if not why.'),
+  'prompts.list': request(empty, z.array(prompt), 'Questions waiting for the operator (unknown host keys, passwords).'),
+  'prompts.answer': request(promptAnswer, z.object({ answered: promptId }), 'Answer a question: accept or reject a host key, give or decline a secret.'),
+  'hosts.proposeFromSshConfig': request(
+    z.object({ path: z.string().regex(/^\//, 'The path of an ssh config file is absolute.').optional() }).strict(),
+    z.object({
+      proposals: z.array(z.object({ host, alias: z.string(), roleGuessed: z.boolean(), notes: z.array(z.string()) })),
+      skipped: z.array(z.object({ alias: z.string(), reason: z.string() })),
+    }),
+    'Hosts proposed from an OpenSSH config file (default ~/.ssh/config), roles guessed from names; nothing is added.',
+  ),
+  'terminal.open': request(
+    z.object({ host: hostName.optional(), cols: z.number().int().min(2).max(1000), rows: z.number().int().min(1).max(500) }).strict(),
+    z.object({ id: z.string(), title: z.string() }),
+    'Open a shell: on an inventory host over SSH (through its jump hosts), or a local one when no host is named.',
+  ),
+  'terminal.write': request(z.object({ id: z.string(), data: z.string().max(1_000_000) }).strict(), z.object({}), 'Keystrokes or pasted text for a terminal.'),
+  'terminal.resize': request(
+    z.object({ id: z.string(), cols: z.number().int().min(2).max(1000), rows: z.number().int().min(1).max(500) }).strict(),
+    z.object({}),
+    'The terminal window changed size.',
+  ),
+  'terminal.ack': request(z.object({ id: z.string(), chars: z.number().int().min(0) }).strict(), z.object({}), 'The window has drawn this much output (flow control).'),
+  'terminal.close': request(z.object({ id: z.string() }).strict(), z.object({}), 'Close a terminal (hangs up its shell).'),
 } as const;
 
 export const events = {
@@ -55,6 +94,10 @@ export const events = {
   'job.update': jobInfo,
   'job.log': jobLog,
   'audit.appended': auditEntry,
+  'health.changed': hostHealth,
+  prompt,
+  'prompt.closed': z.object({ id: promptId }),
+  'terminal.event': terminalEvent,
 } as const;
 
 export type Requests = typeof requests;

@@ -26,11 +26,14 @@ export const jobInfo = z.object({
   progress: z.number().min(0).max(1).optional(),
   message: z.string().optional(),
   error: wireError.optional(),
+  /** What a finished job produced, when it produces something (an exit code, a list). */
+  result: z.unknown().optional(),
   startedAt: z.number(),
   endedAt: z.number().optional(),
 });
 export type JobInfo = z.infer<typeof jobInfo>;
 
+/** `info` entries are lines of the job's own; `stdout`/`stderr` carry a remote command's output as it came, newlines included. */
 export const jobLog = z.object({
   id: jobId,
   stream: z.enum(['info', 'stdout', 'stderr']),

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { AppError } from '../../shared/errors.ts';
 import type { Core } from '../core/core.ts';
 import { parse } from './args.ts';
@@ -5,7 +6,8 @@ import { printJson, table } from './output.ts';
 
 const USAGE = `icbd hosts list [--json]
        icbd hosts add NAME --address ADDR --role imgs|rw|home|cache [--port N] [--user U] [--jump HOST] [--identity-file PATH] [--notes TEXT] [--json]
-       icbd hosts rm NAME [--json]`;
+       icbd hosts rm NAME [--json]
+       icbd hosts import-ssh-config [FILE] [--add] [--role NAME=ROLE ...] [--json]`;
 
 export async function hostsCommand(core: Core, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -64,7 +66,66 @@ export async function hostsCommand(core: Core, argv: string[]): Promise<number> 
       else console.log(`Removed ${result.removed}.`);
       return 0;
     }
+    case 'import-ssh-config':
+      return importSshConfig(core, rest);
     default:
       throw new AppError('INVALID_INPUT', `usage: ${USAGE}`);
   }
+}
+
+/**
+ * Shows what ~/.ssh/config (or FILE) would add, roles guessed from the names; with --add, adds
+ * them, --role NAME=ROLE correcting a guess. Jump hosts are added before the hosts behind them.
+ */
+async function importSshConfig(core: Core, argv: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    { add: { type: 'boolean' }, role: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+    USAGE,
+  );
+  if (positionals.length > 1) throw new AppError('INVALID_INPUT', `Name one ssh config file at most.\nusage: ${USAGE}`);
+  const path = positionals[0] === undefined ? undefined : resolve(positionals[0]);
+  const { proposals, skipped } = await core.call('hosts.proposeFromSshConfig', path === undefined ? {} : { path });
+  const roles = new Map<string, string>();
+  for (const r of values.role ?? []) {
+    const [name, role] = r.split('=');
+    if (!name || !role) throw new AppError('INVALID_INPUT', `--role takes NAME=ROLE, e.g. --role cache01=cache (got ${r}).`);
+    roles.set(name, role);
+  }
+  const hosts = proposals.map((p) => ({ ...p.host, ...(roles.has(p.host.name) && { role: roles.get(p.host.name) as never }) }));
+  const ordered = [...hosts].sort((a, b) => Number(Boolean(a.jump)) - Number(Boolean(b.jump)));
+  const added: string[] = [];
+  const failed: { name: string; message: string }[] = [];
+  if (values.add) {
+    for (const h of ordered) {
+      try {
+        added.push((await core.call('hosts.add', h)).name);
+      } catch (err) {
+        failed.push({ name: h.name, message: (err as Error).message });
+      }
+    }
+  }
+  if (values.json) {
+    printJson({ proposals: hosts, skipped, added, failed });
+  } else {
+    console.log(
+      table(
+        ['NAME', 'ROLE', 'ADDRESS', 'PORT', 'USER', 'JUMP', 'NOTES'],
+        proposals.map((p, i) => [
+          hosts[i]!.name,
+          `${hosts[i]!.role}${p.roleGuessed || roles.has(p.host.name) ? '' : ' (guess: none)'}`,
+          p.host.address,
+          p.host.port,
+          p.host.user,
+          p.host.jump,
+          p.notes.join(' ') || undefined,
+        ]),
+      ),
+    );
+    for (const s of skipped) console.log(`skipped ${s.alias}: ${s.reason}`);
+    for (const f of failed) console.log(`not added ${f.name}: ${f.message}`);
+    if (values.add) console.log(`Added ${added.length} of ${hosts.length}.`);
+    else console.log('Nothing added yet: check the roles, then run again with --add (and --role NAME=ROLE to correct one).');
+  }
+  return failed.length ? 1 : 0;
 }

@@ -3,9 +3,10 @@ import type { Core } from '../core/core.ts';
 
 /**
  * Follows a job to its end: progress on stderr (one rewritten line on a terminal, a line per step
- * otherwise), log lines on stdout; Ctrl-C cancels the job and waits for its clean-up.
+ * otherwise; none when quiet), its own log lines on stdout, a remote command's output as it
+ * came; Ctrl-C cancels the job and waits for its clean-up.
  */
-export async function followJob(core: Core, jobId: string, quiet = false): Promise<void> {
+export async function followJob(core: Core, jobId: string, { quiet = false } = {}): Promise<void> {
   const tty = process.stderr.isTTY;
   let lastMessage = '';
   const offUpdate = core.on('job.update', (job) => {
@@ -16,10 +17,11 @@ export async function followJob(core: Core, jobId: string, quiet = false): Promi
     else process.stderr.write(`${pct}${job.message}\n`);
   });
   const offLog = core.on('job.log', (log) => {
-    if (log.id !== jobId || quiet) return;
+    if (log.id !== jobId) return;
     if (tty && lastMessage) process.stderr.write('\r\x1b[K');
-    (log.stream === 'stderr' ? process.stderr : process.stdout).write(`${log.line}\n`);
     lastMessage = '';
+    if (log.stream === 'info') process.stdout.write(`${log.line}\n`);
+    else (log.stream === 'stderr' ? process.stderr : process.stdout).write(log.line);
   });
   const onSigint = () => {
     process.stderr.write('\nCancelling (cleaning up first)...\n');

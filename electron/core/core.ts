@@ -3,51 +3,99 @@ import { requests, type EventName, type EventPayload, type Output, type ParsedIn
 import { AppError, toWire } from '../../shared/errors.ts';
 import { AuditLog } from './audit/log.ts';
 import { EventBus } from './events.ts';
-import { InventoryStore } from './inventory/store.ts';
-import { Jobs } from './jobs/jobs.ts';
-import { APP_VERSION } from './version.ts';
 import { hostHandlers } from './handlers/hosts.ts';
 import { labHandlers } from './handlers/lab.ts';
+import { sshHandlers } from './handlers/ssh.ts';
+import { terminalHandlers } from './handlers/terminal.ts';
 import type { Handlers } from './handlers/types.ts';
+import { InventoryStore } from './inventory/store.ts';
+import { Jobs } from './jobs/jobs.ts';
+import { EventAsker, type Asker } from './prompts.ts';
+import { openSecrets } from './secrets/keytar.ts';
+import { HealthMonitor } from './ssh/health.ts';
+import { SshPool } from './ssh/pool.ts';
+import { Terminals } from './terminal/sessions.ts';
+import { APP_VERSION } from './version.ts';
 
 export type Door = 'electron' | 'browser' | 'cli';
 
 export interface CoreOptions {
   home: string;
   door: Door;
+  /** How to ask the operator; the window and browser mode ask through prompt events. */
+  asker?: Asker;
 }
 
 /**
  * The one implementation behind all three doors. `dispatch` is the only way in: it validates the
  * input against the contract, runs the handler, and turns any failure into a WireError.
+ * SSH, health and terminals start on first use, so a CLI command that needs none pays for none.
  */
 export class Core {
   readonly events = new EventBus();
   readonly jobs = new Jobs(this.events);
   readonly inventory: InventoryStore;
   readonly audit: AuditLog;
+  readonly #asker: Asker;
   readonly #handlers: Handlers;
+  #pool?: Promise<SshPool>;
+  #health?: Promise<HealthMonitor>;
+  #terminals?: Promise<Terminals>;
 
   constructor(readonly options: CoreOptions) {
     this.inventory = new InventoryStore(options.home, this.events);
     this.audit = new AuditLog(options.home, options.door, this.events);
+    const eventAsker = options.asker ? undefined : new EventAsker(this.events);
+    this.#asker = options.asker ?? eventAsker!;
     this.#handlers = {
       'app.info': async () => ({ name: 'iCBD Console', version: APP_VERSION, home: options.home, door: options.door }),
       'audit.list': (query) => this.audit.list(query),
       'jobs.list': async () => this.jobs.list(),
       'jobs.cancel': async ({ id }) => ({ cancelled: this.jobs.cancel(id) }),
       ...hostHandlers(this.inventory),
-      ...labHandlers(this.jobs, this.inventory),
+      ...labHandlers(this.jobs, this.inventory, () => this.ssh()),
+      ...sshHandlers({ jobs: this.jobs, pool: () => this.ssh(), health: () => this.health(), ...(eventAsker && { asker: eventAsker }) }),
+      ...terminalHandlers(() => this.terminals()),
     };
   }
 
-  /** Starts background work a window needs (file watches); the CLI does without. */
-  open(): void {
-    this.inventory.watch();
+  ssh(): Promise<SshPool> {
+    this.#pool ??= openSecrets().then(
+      (secrets) =>
+        new SshPool({
+          home: this.options.home,
+          getHosts: () => this.inventory.list(),
+          secrets,
+          askHostKey: (q) => this.#asker.askHostKey(q),
+          askSecret: (q) => this.#asker.askSecret(q),
+        }),
+    );
+    return this.#pool;
   }
 
-  close(): void {
+  health(): Promise<HealthMonitor> {
+    this.#health ??= this.ssh().then(
+      (pool) => new HealthMonitor(pool, { getHosts: () => this.inventory.list(), onChange: (h) => this.events.emit('health.changed', h) }),
+    );
+    return this.#health;
+  }
+
+  terminals(): Promise<Terminals> {
+    this.#terminals ??= this.ssh().then((pool) => new Terminals(pool, (e) => this.events.emit('terminal.event', e)));
+    return this.#terminals;
+  }
+
+  /** Starts what a window needs in the background: the inventory watch and host health. */
+  open(): void {
+    this.inventory.watch();
+    void this.health().then((h) => h.start());
+  }
+
+  async close(): Promise<void> {
     this.inventory.close();
+    if (this.#health) (await this.#health).stop();
+    if (this.#terminals) (await this.#terminals).closeAll();
+    if (this.#pool) (await this.#pool).close();
   }
 
   async dispatch(name: unknown, rawInput: unknown): Promise<Reply> {

@@ -1,7 +1,11 @@
 import { AppError } from '../../../shared/errors.ts';
 import type { Host } from '../../../shared/inventory.ts';
+import { readFileIfExists } from '../files.ts';
 import type { InventoryStore } from '../inventory/store.ts';
 import type { Jobs } from '../jobs/jobs.ts';
+import { hostFieldMatches, parseKnownHosts, type KnownHosts } from '../ssh/known-hosts.ts';
+import type { SshPool } from '../ssh/pool.ts';
+import { knownHostName } from '../../../shared/ssh.ts';
 import type { Handlers } from './types.ts';
 
 // The lab pulls in its own modules; load them only when the operator asks for the lab.
@@ -18,7 +22,7 @@ async function labCall<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function labHandlers(jobs: Jobs, inventory: InventoryStore): Handlers<'lab.preflight' | 'lab.status' | 'lab.up' | 'lab.down' | 'lab.host' | 'lab.selftest'> {
+export function labHandlers(jobs: Jobs, inventory: InventoryStore, pool: () => Promise<SshPool>): Handlers<'lab.preflight' | 'lab.status' | 'lab.up' | 'lab.down' | 'lab.host' | 'lab.selftest'> {
   return {
     'lab.preflight': async () => (await lab()).labPreflight(),
     'lab.status': async () => {
@@ -36,7 +40,9 @@ export function labHandlers(jobs: Jobs, inventory: InventoryStore): Handlers<'la
         if (addHosts) {
           const { added, kept } = await addLabHosts(inventory, info.hosts, info.identityFile);
           if (added.length) ctx.log(`Added to the inventory: ${added.join(', ')}.`);
-          for (const line of kept) ctx.log(line, 'stderr');
+          for (const line of kept) ctx.log(line);
+          const trusted = await trustLabHostKeys((await pool()).knownHosts, info.knownHosts, info.hosts.filter((h) => added.includes(h.name)));
+          if (trusted) ctx.log(`Trusted the ${trusted} host keys the lab generated (from ${info.knownHosts}).`);
         }
       });
       return { jobId: job.id };
@@ -98,4 +104,28 @@ export async function addLabHosts(
     added.push(h.name);
   }
   return { added, kept };
+}
+
+/**
+ * The lab made its hosts' keys itself and wrote them to its known_hosts, so they are trusted
+ * without asking. A key the app saved for the same lab address earlier (a lab since rebuilt) is
+ * replaced: those addresses exist only inside the lab's own namespaces.
+ */
+export async function trustLabHostKeys(
+  knownHosts: KnownHosts,
+  labKnownHosts: string,
+  hosts: readonly { address: string; port: number }[],
+): Promise<number> {
+  const lines = parseKnownHosts((await readFileIfExists(labKnownHosts)) ?? '', labKnownHosts);
+  let added = 0;
+  for (const h of hosts) {
+    for (const line of lines.filter((l) => l.marker === undefined && hostFieldMatches(l.hosts, knownHostName(h.address, h.port)))) {
+      const { state } = await knownHosts.check(h.address, h.port, line.key);
+      if (state === 'known') continue;
+      if (state === 'changed') await knownHosts.forget(h.address, h.port);
+      await knownHosts.add(h.address, h.port, line.key);
+      added++;
+    }
+  }
+  return added;
 }

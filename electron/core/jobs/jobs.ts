@@ -20,7 +20,7 @@ export class Jobs {
 
   constructor(private readonly events: EventBus) {}
 
-  start(kind: string, title: string, run: (ctx: JobContext) => Promise<void>): JobInfo {
+  start(kind: string, title: string, run: (ctx: JobContext) => Promise<unknown>): JobInfo {
     const abort = new AbortController();
     const info: JobInfo = { id: randomUUID(), kind, title, state: 'running', startedAt: Date.now() };
     this.#jobs.set(info.id, { info, abort });
@@ -39,7 +39,13 @@ export class Jobs {
     };
     update({});
     void run(ctx).then(
-      () => update({ state: abort.signal.aborted ? 'cancelled' : 'done', progress: 1, endedAt: Date.now() }),
+      (result) =>
+        update({
+          state: abort.signal.aborted ? 'cancelled' : 'done',
+          progress: 1,
+          endedAt: Date.now(),
+          ...(result !== undefined && { result }),
+        }),
       (err: unknown) =>
         update({
           state: abort.signal.aborted ? 'cancelled' : 'failed',

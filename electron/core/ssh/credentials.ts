@@ -2,7 +2,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { utils, type AuthHandlerMiddleware, type AnyAuthMethod, type AuthenticationType, type ParsedKey } from 'ssh2';
+import ssh2, { type AuthHandlerMiddleware, type AnyAuthMethod, type AuthenticationType, type ParsedKey } from 'ssh2';
+
+// ssh2 is CommonJS and Node's ESM loader cannot see `utils` as a named export: take it from the default.
+const { utils } = ssh2;
 import type { Host } from '../../../shared/inventory.ts';
 import type { SecretQuestion } from '../../../shared/ssh.ts';
 import { accounts, type Secrets } from '../secrets/secrets.ts';
