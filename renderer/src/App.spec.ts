@@ -14,6 +14,8 @@ beforeEach(() => {
   fake.reset();
   fake.answer('app.info', () => INFO);
   fake.answer('hosts.list', () => [{ name: 'imgs', address: '10.0.0.10', port: 22, user: 'root', role: 'imgs' }]);
+  fake.answer('health.list', () => []);
+  fake.answer('prompts.list', () => []);
   location.hash = '#/hosts';
 });
 

@@ -62,9 +62,11 @@ export interface BrowserMode {
   stop(): Promise<void>;
 }
 
-export async function startBrowserMode(home: string): Promise<BrowserMode> {
+/** `env` adds to this process's environment, e.g. a HOME whose ~/.ssh the test wrote. */
+export async function startBrowserMode(home: string, env: NodeJS.ProcessEnv = {}): Promise<BrowserMode> {
   const child = spawn('npx', ['tsx', 'electron/serve.ts', '--port', '0', '--home', home], {
     cwd: ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

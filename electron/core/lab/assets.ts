@@ -57,8 +57,9 @@ MaxStartups 50:30:100
  * Arguments: <unified cgroup dir> <name=systemd cgroup dir> <program> <args...>
  */
 export const SUPERVISOR = `#!/bin/sh
-echo $$ > "$1/cgroup.procs"
-echo $$ > "$2/cgroup.procs"
+# outside its cgroup the host would be invisible to stop, reset and down: refuse to run
+echo $$ > "$1/cgroup.procs" || exit 1
+echo $$ > "$2/cgroup.procs" || exit 1
 shift 2
 stop=0
 child=

@@ -93,13 +93,20 @@ export function removeTree(labCgroup: string, host?: string): void {
   }
 }
 
-/** Pids whose /proc/PID/cgroup names the lab's tree: also killed processes not yet reaped (zombies). */
+/**
+ * Live pids whose /proc/PID/cgroup names the lab's tree, including processes still exiting.
+ * Zombies are left out: they are only exit codes, and the killed hosts' processes are orphans
+ * whose reaping is up to the machine's init (immediate under systemd or tini, seconds under
+ * some sandbox inits).
+ */
 export function processesOf(labCgroup: string): number[] {
   const found: number[] = [];
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      if (fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/${labCgroup}/`)) found.push(Number(pid));
+      if (!fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/${labCgroup}/`)) continue;
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z') found.push(Number(pid));
     } catch {
       // exited meanwhile
     }
@@ -107,11 +114,8 @@ export function processesOf(labCgroup: string): number[] {
   return found;
 }
 
-/**
- * Killed host processes linger as zombies until the machine's init reaps them (their parents
- * died with them); wait for that so "down" really means no process of the lab.
- */
-export async function waitReaped(labCgroup: string, timeoutMs = 10_000): Promise<number[]> {
+/** Waits until no live process of the lab remains (killed ones may take a moment to exit). */
+export async function waitGone(labCgroup: string, timeoutMs = 10_000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
   let left = processesOf(labCgroup);
   while (left.length && Date.now() < deadline) {

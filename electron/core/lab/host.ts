@@ -92,9 +92,6 @@ export async function startHost(ctx: HostCtx): Promise<void> {
   const n = labNames(ctx.slot);
   const p = hostPaths(ctx.dir, ctx.spec.name);
   const loop = await attachDisk(p.disk);
-  const cg = createHostCgroup(n.cgroup, ctx.spec.name);
-  const script = path.join(ctx.dir, 'supervise.sh');
-  fs.writeFileSync(script, SUPERVISOR, { mode: 0o755 });
   const args = [
     '--boot',
     // no systemd on the machine to register with or to create a scope for the container
@@ -113,19 +110,39 @@ export async function startHost(ctx: HostCtx): Promise<void> {
     '--resolv-conf=off',
     '--timezone=off',
   ];
+  await launch(ctx, ['systemd-nspawn', ...args]);
+}
+
+/**
+ * Starts the supervisor of a host's machine, detached (it outlives the lab command), and waits
+ * until it has moved into the host's cgroup; until then the host would look stopped.
+ */
+export async function launch(ctx: HostCtx, command: string[]): Promise<void> {
+  const p = hostPaths(ctx.dir, ctx.spec.name);
+  const cg = createHostCgroup(labNames(ctx.slot).cgroup, ctx.spec.name);
+  // hosts start in parallel: a script rewritten in place could be read half-written (sh then
+  // runs nothing and exits 0), so it is replaced atomically
+  const script = path.join(ctx.dir, 'supervise.sh');
+  const tmp = `${script}.${process.pid}.${ctx.spec.name}`;
+  fs.writeFileSync(tmp, SUPERVISOR, { mode: 0o755 });
+  fs.renameSync(tmp, script);
   const log = fs.openSync(p.console, 'a');
+  let ended = '';
   try {
-    const child = spawn('sh', [script, cg.unified, cg.named, 'systemd-nspawn', ...args], { detached: true, stdio: ['ignore', log, log], env: labEnv() });
-    child.on('error', () => {});
+    const child = spawn('sh', [script, cg.unified, cg.named, ...command], { detached: true, stdio: ['ignore', log, log], env: labEnv() });
+    child.on('error', (e) => (ended = `could not run the supervisor: ${e.message}`));
+    child.on('exit', (code, sig) => (ended = `the supervisor exited (${sig ?? code})`));
+    if (child.pid === undefined) throw new LabError(`cannot start ${ctx.spec.name}: spawn failed`, 'check free memory and process limits');
     fs.writeFileSync(path.join(p.root, 'supervisor.pid'), String(child.pid));
     child.unref();
   } finally {
     fs.closeSync(log);
   }
-  // the supervisor moves itself into the cgroup; until then the host would look stopped
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 30_000;
   while (!isRunning(ctx)) {
-    if (Date.now() > deadline) throw new LabError(`host ${ctx.spec.name} did not start:\n${consoleTail(ctx)}`, `read ${p.console}`);
+    if (ended || Date.now() > deadline) {
+      throw new LabError(`${ctx.spec.name} did not start: ${ended || 'its supervisor never joined the cgroup'}\n${consoleTail(ctx)}`, `read ${p.console}`);
+    }
     await sleep(10);
   }
 }
@@ -154,7 +171,15 @@ export async function stopHost(ctx: HostCtx, graceful: boolean): Promise<void> {
   if (!(await killTree(cg))) {
     throw new LabError(`host ${ctx.spec.name} did not stop: processes remain in ${cg.unified}`, 'look for stuck I/O (D state) with `ps`; then run `lab down`');
   }
-  removeTree(labNames(ctx.slot).cgroup, ctx.spec.name);
+  // Processes still exiting keep the tree busy for a moment. It must go: the next start would
+  // find the old tree, with controllers nspawn delegated, where the kernel refuses to place a process.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    removeTree(labNames(ctx.slot).cgroup, ctx.spec.name);
+    if (!fs.existsSync(cg.unified) && !fs.existsSync(cg.named)) break;
+    if (Date.now() > deadline) throw new LabError(`cannot remove the cgroup of ${ctx.spec.name} (${cg.unified})`, 'run `lab down`, then `lab up`');
+    await sleep(50);
+  }
   cleanNspawnLeftovers(ctx);
   fs.rmSync(path.join(p.root, 'supervisor.pid'), { force: true });
 }

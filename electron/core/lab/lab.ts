@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureBase } from './base-image.ts';
-import { cgroupDirs, killTree, processesOf, removeTree, waitReaped } from './cgroup.ts';
+import { cgroupDirs, killTree, processesOf, removeTree, waitGone } from './cgroup.ts';
 import { detachDisk, freshDisk } from './disk.ts';
 import { LabError } from './errors.ts';
 import { runRaw, sleep } from './exec.ts';
@@ -118,13 +118,15 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
   try {
     progress('base', 'looking for a cached base image', 0.02);
     for (const h of topo.hosts) fs.mkdirSync(hostPaths(dir, h.name).root, { recursive: true });
-    await Promise.all([ensureOperatorKey(dir), ...topo.hosts.map((h) => ensureHostKey(dir, h.name))]);
-    const [base, vmBase] = await Promise.all([
+    await settleAll([ensureOperatorKey(dir), ...topo.hosts.map((h) => ensureHostKey(dir, h.name))]);
+    const bases = await settleAll([
       ensureBase({ extraPackages: opts.packages, signal: opts.signal, onProgress: (m, f) => progress('base', m, 0.02 + f * 0.68) }),
       opts.nfs
         ? ensureBase({ extraPackages: [...(opts.packages ?? []), ...VM_PACKAGES], signal: opts.signal, onProgress: (m, f) => progress('base', `VM base: ${m}`, 0.02 + f * 0.68) })
-        : undefined,
+        : Promise.resolve(undefined),
     ]);
+    const base = bases[0]!;
+    const vmBase = bases[1];
     st.base = base.dir;
     st.vmBase = vmBase?.dir;
     const built = base.built || !!vmBase?.built;
@@ -137,7 +139,7 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
     const tNet = Date.now();
     progress('network', `networks ${topo.nets.map((n) => n.cidr).join(', ')}`, 0.72);
     await createSwitch(topo);
-    await Promise.all(topo.hosts.map((h) => (st.hosts[h.name]?.kind === 'qemu' ? createVmNetwork(slot, h) : createHostNetwork(slot, h))));
+    await settleAll(topo.hosts.map((h) => (st.hosts[h.name]?.kind === 'qemu' ? createVmNetwork(slot, h) : createHostNetwork(slot, h))));
     const ssh = writeSshFiles(dir, topo);
     st.timings.networkMs = Date.now() - tNet;
     checkAbort(opts.signal);
@@ -145,9 +147,9 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
     const tBoot = Date.now();
     progress('hosts', `starting ${topo.hosts.map((h) => h.name).join(', ')}`, 0.78);
     const l = load(dir)!;
-    await Promise.all(topo.hosts.map((h) => boot(l.ctx(h.name))));
+    await settleAll(topo.hosts.map((h) => boot(l.ctx(h.name))));
     let ready = 0;
-    await Promise.all(
+    await settleAll(
       topo.hosts.map(async (h) => {
         const verdict = await waitReady(l.ctx(h.name), readyTimeout(l.ctx(h.name)));
         if (verdict !== 'running') throw await notRunning(l, h.name, verdict);
@@ -156,15 +158,29 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
       }),
     );
     st.timings.bootMs = Date.now() - tBoot;
-    st.timings[base.built ? 'upFromEmptyCacheMs' : 'upWithCachedBaseMs'] = Date.now() - t0;
+    st.timings[built ? 'upFromEmptyCacheMs' : 'upWithCachedBaseMs'] = Date.now() - t0;
     writeState(dir, st);
     progress('done', `lab up in ${((Date.now() - t0) / 1000).toFixed(1)} s; ssh -F ${ssh.config} <host>`, 1);
     return info(load(dir)!);
   } catch (e) {
     progress('cleanup', `up failed, tearing down: ${(e as Error).message.split('\n')[0]}`, 1);
-    await labDown({ dir });
+    try {
+      await labDown({ dir });
+    } catch (downErr) {
+      (e as Error).message += `\n(and the cleanup failed too: ${(downErr as Error).message}; run \`lab down\`)`;
+    }
     throw e;
   }
+}
+
+/**
+ * Like Promise.all, but waits for every task before failing: a cleanup must not run while
+ * other hosts are still mounting and starting.
+ */
+async function settleAll<T>(tasks: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(tasks);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 /** From nothing (or after a wipe) to booting: fresh disk, pristine root, machine started. */
@@ -239,9 +255,9 @@ export async function labDown(opts: DirOpts = {}): Promise<void> {
     if (!(await killTree(cg))) {
       throw new LabError(`processes of the lab survive in ${cg.unified}`, 'look for processes stuck in I/O (D state); then run `lab down` again');
     }
+    const alive = await waitGone(n.cgroup);
+    if (alive.length) throw new LabError(`processes of the lab survive SIGKILL: ${alive.join(' ')}`, 'look for processes stuck in I/O (D state); then run `lab down` again');
     removeTree(n.cgroup);
-    const zombies = await waitReaped(n.cgroup);
-    if (zombies.length) throw new LabError(`processes of the lab were killed but not reaped: ${zombies.join(' ')}`, "the machine's init does not reap orphans; they hold no resources, but report it");
   }
   progress('unmounting', 0.4);
   const hostNames = fs.existsSync(hostsDir) ? fs.readdirSync(hostsDir) : [];
@@ -288,7 +304,7 @@ function targets(l: Loaded, host?: string): string[] {
 export async function labReset(host?: string, opts: DirOpts = {}): Promise<void> {
   const l = mustLoad(opts);
   const names = targets(l, host);
-  await Promise.all(
+  await settleAll(
     names.map(async (name) => {
       const t0 = Date.now();
       const ctx = l.ctx(name);

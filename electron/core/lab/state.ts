@@ -62,8 +62,15 @@ export function reserveSlot(dir: string, inUse: (slot: number) => boolean): numb
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = slotOwner(s);
-      // A reservation whose owner has no state and no kernel objects is left over from a crash.
-      if (owner !== null && readState(owner)?.slot !== s && !inUse(s)) {
+      // A reservation whose owner has no state and no kernel objects is left over from a crash
+      // (without an owner at all, once it is too old to be one being written right now).
+      let stale: boolean;
+      try {
+        stale = owner === null ? Date.now() - fs.statSync(slotDir(s)).mtimeMs > 60_000 : readState(owner)?.slot !== s;
+      } catch {
+        stale = false; // released meanwhile: the next round takes it
+      }
+      if (stale && !inUse(s)) {
         fs.rmSync(slotDir(s), { recursive: true, force: true });
         s--;
       }

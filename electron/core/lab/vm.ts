@@ -1,11 +1,7 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SUPERVISOR } from './assets.ts';
-import { createHostCgroup } from './cgroup.ts';
-import { LabError } from './errors.ts';
-import { labEnv, run, sleep } from './exec.ts';
-import { type HostCtx, isRunning, mountRoot, unmountAll, wipeRoot } from './host.ts';
+import { run } from './exec.ts';
+import { type HostCtx, isRunning, launch, mountRoot, unmountAll, wipeRoot } from './host.ts';
 import { hostPaths } from './paths.ts';
 import { type HostSpec, labNames } from './topology.ts';
 
@@ -66,9 +62,6 @@ export async function startVm(ctx: HostCtx, hostIndex: number): Promise<void> {
   if (isRunning(ctx)) return;
   const n = labNames(ctx.slot);
   const p = hostPaths(ctx.dir, ctx.spec.name);
-  const cg = createHostCgroup(n.cgroup, ctx.spec.name);
-  const script = path.join(ctx.dir, 'supervise.sh');
-  fs.writeFileSync(script, SUPERVISOR, { mode: 0o755 });
   const kernel = fs.realpathSync(path.join(ctx.base, 'vmlinuz'));
   const initrd = fs.realpathSync(path.join(ctx.base, 'initrd.img'));
   const qemu = [
@@ -88,22 +81,5 @@ export async function startVm(ctx: HostCtx, hostIndex: number): Promise<void> {
       '-device', `virtio-net-pci,netdev=n${i},mac=${mac(ctx.slot, hostIndex, i)}`,
     ]),
   ];
-  const log = fs.openSync(p.console, 'a');
-  try {
-    const child = spawn('sh', [script, cg.unified, cg.named, 'ip', 'netns', 'exec', n.switchNs, ...qemu], {
-      detached: true,
-      stdio: ['ignore', log, log],
-      env: labEnv(),
-    });
-    child.on('error', () => {});
-    fs.writeFileSync(path.join(p.root, 'supervisor.pid'), String(child.pid));
-    child.unref();
-  } finally {
-    fs.closeSync(log);
-  }
-  const deadline = Date.now() + 5000;
-  while (!isRunning(ctx)) {
-    if (Date.now() > deadline) throw new LabError(`VM ${ctx.spec.name} did not start`, `read ${p.console}`);
-    await sleep(10);
-  }
+  await launch(ctx, ['ip', 'netns', 'exec', n.switchNs, ...qemu]);
 }

@@ -24,11 +24,16 @@ export class Connection {
     client.on('error', (err: Error & { level?: string }) => {
       this.#closeReason ??= err.level === 'client-timeout' ? 'no answer to keepalives: the host or the network stopped responding' : err.message;
     });
-    client.on('close', () => {
-      this.#closed = true;
-      for (const fn of this.#onClose) fn(this.#closeReason);
-      for (const wake of this.#waiting.splice(0)) wake();
-    });
+    client.on('close', () => this.#dead());
+  }
+
+  /** Once, whoever notices first: ssh2's close, or a request that found the socket gone. */
+  #dead(reason?: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closeReason ??= reason;
+    for (const fn of this.#onClose) fn(this.#closeReason);
+    for (const wake of this.#waiting.splice(0)) wake();
   }
 
   get closed(): boolean {
@@ -46,7 +51,12 @@ export class Connection {
   }
 
   openExec(commandLine: string): Promise<ClientChannel> {
-    return this.#session((cb) => this.client.exec(commandLine, cb));
+    return this.#session((cb) =>
+      this.client.exec(commandLine, (err, channel) => {
+        if (channel) recordExit(channel);
+        cb(err, channel);
+      }),
+    );
   }
 
   shell(pty: PseudoTtyOptions): Promise<ClientChannel> {
@@ -97,8 +107,12 @@ export class Connection {
           resolve(performance.now() - t0);
         });
       } catch (err) {
+        // "Not connected": the socket died before ssh2 noticed (it emits no close for it), so the
+        // connection is declared dead here and the next request dials again.
         clearTimeout(timer);
-        reject(err);
+        this.#dead((err as Error).message);
+        this.client.destroy();
+        reject(new AppError('UNAVAILABLE', `${this.host.name} is not connected (${(err as Error).message}).`));
       }
     });
   }
@@ -129,7 +143,10 @@ export class Connection {
       try {
         open(opened);
       } catch (err) {
-        // ssh2 throws "Not connected" when the socket died before 'close' was emitted.
+        // ssh2 throws "Not connected" when the socket died without a close: declare it dead, so
+        // the pool stops handing this connection out.
+        this.#dead((err as Error).message);
+        this.client.destroy();
         opened(err as Error, undefined as unknown as T);
       }
     });
@@ -138,4 +155,20 @@ export class Connection {
   #assertOpen(): void {
     if (this.#closed) throw new AppError('UNAVAILABLE', `The connection to ${this.host.name} is closed${this.#closeReason ? ` (${this.#closeReason})` : ''}.`);
   }
+}
+
+const exits = new WeakMap<ClientChannel, { code: number | null; signal: string | null }>();
+
+/**
+ * ssh2 emits a channel's 'exit' once, and a fast command behind a jump host can deliver its exit
+ * status in the same read as the exec reply: before whoever awaits the channel has attached a
+ * listener. So the status is caught here, in the exec callback itself.
+ */
+function recordExit(channel: ClientChannel): void {
+  channel.once('exit', (code: number | null, signal?: string) => exits.set(channel, { code: code ?? null, signal: signal ?? null }));
+}
+
+/** The exit status of an exec channel, once it has arrived. */
+export function exitOf(channel: ClientChannel): { code: number | null; signal: string | null } {
+  return exits.get(channel) ?? { code: null, signal: null };
 }

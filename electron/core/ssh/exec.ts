@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
 import { AppError } from '../../../shared/errors.ts';
 import type { Host } from '../../../shared/inventory.ts';
+import { exitOf } from './connection.ts';
 import { launchLine, stopGroupArgv } from './remote-command.ts';
 import { lastLine, type SudoPassword } from './sudo.ts';
 
@@ -51,7 +52,6 @@ export async function execOnConnection(src: ExecChannelSource, argv: readonly st
     let head = Buffer.alloc(0);
     let preStart = '';
     let prompts = 0;
-    let exit: ExecResult = { code: null, signal: null };
     let stopping: 'CANCELLED' | 'TIMEOUT' | undefined;
     let failure: AppError | undefined;
     let settled = false;
@@ -109,11 +109,8 @@ export async function execOnConnection(src: ExecChannelSource, argv: readonly st
       }
     });
 
-    channel.on('exit', (code: number | null, signal?: string) => {
-      exit = { code: code ?? null, signal: signal ?? null };
-    });
-
     channel.on('close', () => {
+      const exit = exitOf(channel);
       if (stopping && pgid !== undefined) return; // stop() settles once the group is confirmed gone
       if (stopping) return settle(() => reject(new AppError(stopping!, stopping === 'TIMEOUT' ? `The command on ${host.name} did not start within ${o.timeoutMs} ms.` : cancelled().message)));
       if (failure) return settle(() => reject(failure));

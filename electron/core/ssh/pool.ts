@@ -214,7 +214,7 @@ export class SshPool {
     const client = await connectHop({
       host,
       target,
-      ...(via ? { via: { name: via.host.name, sock: await via.forward(host.address, host.port) } } : {}),
+      ...(via ? { via: { name: via.host.name, sock: await forwardTo(via, host) } } : {}),
       knownHosts: this.knownHosts,
       ...(interactive ? { askHostKey: o.askHostKey } : {}),
       secrets: o.secrets,
@@ -243,4 +243,14 @@ export class SshPool {
 function agentSocket(option: string | null | undefined): string | undefined {
   if (option === null) return undefined;
   return option ?? process.env.SSH_AUTH_SOCK ?? undefined;
+}
+
+/** The next hop's stream; its failure names the host the operator asked for, not only the hop. */
+async function forwardTo(via: Connection, host: Host) {
+  try {
+    return await via.forward(host.address, host.port);
+  } catch (err) {
+    const e = err instanceof AppError ? err : new AppError('UNAVAILABLE', (err as Error).message);
+    throw new AppError(e.code, `${host.name} cannot be reached: ${e.message}`, e.detail);
+  }
 }

@@ -13,6 +13,11 @@ describe('explain', () => {
     expect(explain(new AppError('CONFLICT', 'There is already a host named rw.'))).toEqual({ message: 'There is already a host named rw.' });
   });
 
+  it('adds nothing to a refused host key: the core’s message says what to do, and a guess would mislead', () => {
+    const changed = 'The host key of imgs (10.0.0.10:22) has CHANGED: … remove the old key with `ssh-keygen -R`, and connect again.';
+    expect(explain(new AppError('UNAUTHORIZED', changed, { reason: 'host-key-changed' }))).toEqual({ message: changed });
+  });
+
   it('words a failure of the window itself, with what to do', () => {
     const explained = explain(new TypeError('x is undefined'));
     expect(explained.message).toBe('Something unexpected went wrong in the window: x is undefined');

@@ -8,7 +8,6 @@ export interface Explained {
 
 const NEXT: Partial<Record<ErrorCode, string>> = {
   UNAVAILABLE: 'The console reconnects by itself; try again in a moment.',
-  UNAUTHORIZED: 'Open the address that icbd serve printed, with its token, again.',
   TIMEOUT: 'Try again; if it keeps timing out, check the network path to the host.',
   INTERNAL: 'If the message does not say how to fix it, restart the console and report the message.',
 };

@@ -21,11 +21,7 @@ export const VIEWS = [
     label: 'Transfers',
     coming: 'Every replication transfer with its progress, rate and time left, and a way to cancel one that is running.',
   },
-  {
-    id: 'terminal',
-    label: 'Terminal',
-    coming: 'A shell on any host, reached through its jump hosts, with every host key checked.',
-  },
+  { id: 'terminal', label: 'Terminal' },
   {
     id: 'audit',
     label: 'Audit',

@@ -5,7 +5,9 @@ import { createRawSnippet } from 'svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../../../shared/errors.ts';
 import type { Host } from '../../../../shared/inventory.ts';
+import type { HostHealth } from '../../../../shared/ssh.ts';
 import { fake } from '../../lib/fake-api.ts';
+import { health } from '../../lib/health.svelte.ts';
 import { hostList } from '../../lib/hosts.svelte.ts';
 import HostsView from './HostsView.svelte';
 
@@ -39,7 +41,7 @@ describe('HostsView', () => {
     expect(namesIn('Read/write space')).toEqual([]);
     expect(within(group('Read/write space')).getByText('None yet.')).toBeTruthy();
     const row = screen.getByRole('rowheader', { name: 'cache02' }).closest('tr')!;
-    expect([...row.cells].slice(0, 4).map((c) => c.textContent)).toEqual(['cache02', '[fd00::22]:2222', 'icbd', 'imgs']);
+    expect([...row.cells].slice(0, 5).map((c) => c.textContent)).toEqual(['cache02', 'unknown', '[fd00::22]:2222', 'icbd', 'imgs']);
     expect(screen.getByText('3 hosts')).toBeTruthy();
   });
 
@@ -115,5 +117,63 @@ describe('HostsView', () => {
     await hostList.refresh();
     render(HostsView);
     expect(screen.getByRole('alert').textContent).toContain('is not valid JSON (Unexpected token); fix or move it away.');
+  });
+});
+
+describe('host health', () => {
+  const up = (host: string, latencyMs: number): HostHealth => ({ host, state: 'up', latencyMs, lastError: null, checkedAt: 2, since: 1 });
+  const CHANGED =
+    'The host key of cache01 (10.0.0.21:22) has CHANGED: known ED25519 SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s (/home/op/.config/iCBD Console/known_hosts line 3), presented SHA256:8XzyWq3p0D1s6RsO1Xkq4A7Gd1sB9cTrmKxV2yE5fLw. Nothing was sent to it.';
+  const statusOf = (name: string) => screen.getByRole('rowheader', { name }).nextElementSibling!;
+  let unfollowHealth: () => void;
+
+  beforeEach(() => {
+    health.byHost = {};
+    unfollowHealth = health.follow();
+  });
+  afterEach(() => unfollowHealth());
+
+  it('shows up with latency, down and unknown, from health.list and then health.changed', async () => {
+    fake.answer('health.list', () => [up('imgs', 3.25)]);
+    await showWith([imgs, cache01, cache02]);
+    await health.refresh();
+    render(HostsView);
+    expect(statusOf('imgs').textContent).toBe('up, 3.3 ms');
+    expect(statusOf('cache02').textContent).toBe('unknown');
+
+    fake.emit('health.changed', { host: 'cache01', state: 'down', latencyMs: null, lastError: CHANGED, checkedAt: 3, since: 3 });
+    const down = await within(statusOf('cache01') as HTMLElement).findByRole('button');
+    expect(down.getAttribute('title')).toBe(CHANGED);
+    expect(down.textContent).toContain(`down: ${CHANGED}`);
+    fake.emit('health.changed', up('imgs', 41.6));
+    await waitFor(() => expect(statusOf('imgs').textContent).toBe('up, 42 ms'));
+  });
+
+  it('shows why a host is down in full, below its row, on demand', async () => {
+    fake.answer('health.list', () => [{ host: 'cache01', state: 'down', latencyMs: null, lastError: CHANGED, checkedAt: 3, since: 3 }]);
+    const user = await showWith([imgs, cache01]);
+    await health.refresh();
+    render(HostsView);
+    expect(screen.queryByRole('alert')).toBeNull();
+    const down = within(statusOf('cache01') as HTMLElement).getByRole('button');
+    await user.click(down);
+    expect(down.getAttribute('aria-expanded')).toBe('true');
+    expect(screen.getByRole('alert').textContent?.trim()).toBe(CHANGED);
+    await user.click(down);
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('probes every host on "Check now", busy until the answer', async () => {
+    let answer!: () => void;
+    fake.answer('health.list', () => []);
+    fake.answer('health.check', () => new Promise((resolve) => (answer = () => resolve([up('imgs', 1)]))));
+    const user = await showWith([imgs]);
+    render(HostsView);
+    await user.click(screen.getByRole('button', { name: 'Check now' }));
+    expect(fake.api.invoke).toHaveBeenCalledWith('health.check', {});
+    expect(screen.getByRole('button', { name: /Checking/ }).getAttribute('aria-busy')).toBe('true');
+    answer();
+    await waitFor(() => expect(statusOf('imgs').textContent).toBe('up, 1.0 ms'));
+    expect(screen.getByRole('button', { name: 'Check now' }).getAttribute('aria-busy')).toBeNull();
   });
 });
