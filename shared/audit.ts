@@ -12,9 +12,15 @@ export const auditEntry = z.object({
   door: z.enum(['electron', 'browser', 'cli']),
   host: hostName,
   action: z.string(),
+  /** The installation step it belongs to (installer entries). */
+  step: z.string().optional(),
   command: z.string().optional(),
+  /** The file written, with its diff and the copy of the old content kept beside it. */
+  path: z.string().optional(),
   diff: z.string().optional(),
-  result: z.enum(['ok', 'failed', 'cancelled']),
+  backup: z.string().optional(),
+  /** skipped: its guard found nothing to do; undone: taken back after a later change failed. */
+  result: z.enum(['ok', 'failed', 'cancelled', 'skipped', 'undone']),
   detail: z.string().optional(),
   ms: z.number().optional(),
 });

@@ -7,6 +7,10 @@ import { jobId, jobInfo, jobLog, jobStarted } from './jobs.ts';
 import { prompt, promptAnswer, promptId } from './prompts.ts';
 import { hostHealth, knownHostEntry, secretsStatus, terminalEvent } from './ssh.ts';
 import { labHostAction, labInfo, labPreflight, labSelftestResult, labUpInput } from './lab.ts';
+import { installDisks, installPlan, installRemember, installRequest, installState } from './install.ts';
+import { nodeImageInput, settingsEntry, settingsSetInput, snapshotCreateInput, snapshotDeleteInput, snapshotTree, subvolumeList } from './replication.ts';
+import { nodeRepo, snapshot } from './snapshots.ts';
+import { pushInput, pushPlan, syncInput, syncPlan, transferId, transferLogLine, transferRecord } from './transfers.ts';
 
 /**
  * Every request and event that crosses a process boundary, declared once. The renderer's client,
@@ -87,6 +91,39 @@ export const requests = {
   ),
   'terminal.ack': request(z.object({ id: z.string(), chars: z.number().int().min(0) }).strict(), z.object({}), 'The window has drawn this much output (flow control).'),
   'terminal.close': request(z.object({ id: z.string() }).strict(), z.object({}), 'Close a terminal (hangs up its shell).'),
+  'install.plan': request(installRequest, installPlan, 'Dry run: read the host once and plan every step of its role (changes with diffs and exact commands); nothing changes.'),
+  'install.apply': request(installRequest, jobStarted, 'Install a role (a job: progress per step, the command log as job.log, the final plan as result). Refused while the plan has blockers.'),
+  'install.reboot': request(installRequest, jobStarted, 'Reboot a host, wait for it over SSH and check it again (a job; result: the plan, empty when every mount and service came back).'),
+  'install.state': request(z.object({ host: hostName }).strict(), installState, "What is known of a host's install (wizard stage, choices, last run and check), or proposed settings when nothing is."),
+  'install.remember': request(installRemember, installState, "Save the wizard's stage and choices for a host, so it resumes there."),
+  'install.disks': request(z.object({ host: hostName }).strict(), installDisks, "A host's disks, each with why it may not be formatted, and the preflight's findings."),
+  'replication.repos': request(
+    z.object({ nodes: z.array(hostName).optional() }).strict(),
+    z.array(nodeRepo),
+    'The image repository of each node (default: imgs and every cache): images, snapshots and their btrfs facts.',
+  ),
+  'replication.tree': request(empty, snapshotTree, 'Images → snapshots × nodes: present, missing, diverged or in transfer, with sizes, age and parents.'),
+  'replication.subvolumes': request(z.object({ node: hostName }).strict(), subvolumeList, "A node's raw btrfs subvolume list (Lib, icbd, .snap …), to check an installation."),
+  'replication.addImage': request(nodeImageInput, nodeRepo, "Add an image to a node's repository (on imgs also its working subvolume)."),
+  'replication.snapshot': request(snapshotCreateInput, snapshot, "Take the next numbered read-only snapshot of an image's working subvolume (default on imgs)."),
+  'replication.deleteSnapshot': request(
+    snapshotDeleteInput,
+    z.object({ deleted: z.string() }),
+    'Delete a snapshot; refused while a replica needs it as incremental parent, unless forced.',
+  ),
+  'replication.planPush': request(pushInput, pushPlan, 'What a push would do (parent, codec, exact commands, who is skipped and why); nothing runs.'),
+  'replication.push': request(pushInput, z.object({ plan: pushPlan, transfers: z.array(transferRecord) }), 'Plan a push again on the core and queue its transfers.'),
+  'replication.planSync': request(syncInput.partial({ source: true }), syncPlan, 'Every carried image’s newest snapshot to every cache lacking it, receivers grouped into fan-outs; nothing runs.'),
+  'replication.sync': request(
+    syncInput.partial({ source: true }),
+    z.object({ plan: syncPlan, transfers: z.array(transferRecord) }),
+    'Plan the sync again on the core and queue its transfers.',
+  ),
+  'replication.settings.get': request(z.object({ node: hostName.optional() }).strict(), z.array(settingsEntry), 'Replication settings of one node or of every imgs and cache node.'),
+  'replication.settings.set': request(settingsSetInput, settingsEntry, "Change a node's replication settings (repository path, carried images, transfer limit …)."),
+  'transfers.list': request(empty, z.array(transferRecord), 'Every transfer, running and past (kept across restarts), newest first.'),
+  'transfers.cancel': request(z.object({ id: transferId }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel a queued or running transfer; partial receives are deleted.'),
+  'transfers.log': request(z.object({ id: transferId }).strict(), z.array(z.string()), "A transfer's log, oldest line first."),
 } as const;
 
 export const events = {
@@ -98,6 +135,8 @@ export const events = {
   prompt,
   'prompt.closed': z.object({ id: promptId }),
   'terminal.event': terminalEvent,
+  'transfer.update': transferRecord,
+  'transfer.log': transferLogLine,
 } as const;
 
 export type Requests = typeof requests;

@@ -339,16 +339,20 @@ export function buildTree(repos: readonly NodeRepo[], source: string, active: re
   const ordered = [...repos].sort((a, b) => (a.node === source ? -1 : b.node === source ? 1 : a.node.localeCompare(b.node)));
   const names = [...new Set(ordered.flatMap((r) => r.images.map((i) => i.name)))].sort();
   const sourceRepo = ordered.find((r) => r.node === source);
+  // Indexed once per image: the tree must stay fast with 10 000 snapshots on each of several nodes.
+  const busyKeys = new Set(active.flatMap((t) => t.targets.map((n) => `${t.image}@${t.number}@${n}`)));
   return names.map((name) => {
-    const numbers = [...new Set(ordered.flatMap((r) => findImage(r, name)?.snapshots.map((s) => s.number) ?? []))].sort((a, b) => b - a);
+    const byNode = new Map(ordered.map((r) => [r.node, new Map((findImage(r, name)?.snapshots ?? []).map((s) => [s.number, s]))]));
+    const byUuid = new Map<string, Snapshot>();
+    for (const r of [...ordered].reverse()) for (const s of findImage(r, name)?.snapshots ?? []) byUuid.set(s.uuid, s);
+    const numbers = [...new Set(ordered.flatMap((r) => [...byNode.get(r.node)!.keys()]))].sort((a, b) => b - a);
     const rows = numbers.map((number): TreeRow => {
-      const at = (r: NodeRepo) => findImage(r, name)?.snapshots.find((s) => s.number === number);
+      const at = (r: NodeRepo) => byNode.get(r.node)!.get(number);
       const reference = ordered.map(at).find((s) => s !== undefined)!;
-      const siblings = ordered.flatMap((r) => findImage(r, name)?.snapshots ?? []);
-      const parentSnap = reference.parentUuid ? siblings.find((s) => s.uuid === reference.parentUuid) : undefined;
+      const parentSnap = reference.parentUuid ? byUuid.get(reference.parentUuid) : undefined;
       const cells = ordered.map((r): TreeCell => {
         const s = at(r);
-        const busy = active.some((t) => t.image === name && t.number === number && t.targets.includes(r.node));
+        const busy = busyKeys.has(`${name}@${number}@${r.node}`);
         if (busy) return { node: r.node, state: 'transferring' };
         if (!s) return { node: r.node, state: 'missing' };
         if (sameSnapshot(s, reference)) return { node: r.node, state: 'present', snapshot: s };

@@ -4,12 +4,17 @@ import { AppError, toWire } from '../../shared/errors.ts';
 import { AuditLog } from './audit/log.ts';
 import { EventBus } from './events.ts';
 import { hostHandlers } from './handlers/hosts.ts';
+import { installHandlers } from './handlers/install.ts';
 import { labHandlers } from './handlers/lab.ts';
+import { replicationHandlers } from './handlers/replication.ts';
 import { sshHandlers } from './handlers/ssh.ts';
 import { terminalHandlers } from './handlers/terminal.ts';
 import type { Handlers } from './handlers/types.ts';
 import { InventoryStore } from './inventory/store.ts';
+import { InstallStore } from './installer/saved-state.ts';
+import { InstallService } from './installer/service.ts';
 import { Jobs } from './jobs/jobs.ts';
+import { openReplication, type ReplicationStack } from './replication/stack.ts';
 import { EventAsker, type Asker } from './prompts.ts';
 import { openSecrets } from './secrets/keytar.ts';
 import { HealthMonitor } from './ssh/health.ts';
@@ -36,17 +41,25 @@ export class Core {
   readonly jobs = new Jobs(this.events);
   readonly inventory: InventoryStore;
   readonly audit: AuditLog;
+  readonly installer: InstallService;
   readonly #asker: Asker;
   readonly #handlers: Handlers;
   #pool?: Promise<SshPool>;
   #health?: Promise<HealthMonitor>;
   #terminals?: Promise<Terminals>;
+  #replication?: Promise<ReplicationStack>;
 
   constructor(readonly options: CoreOptions) {
     this.inventory = new InventoryStore(options.home, this.events);
     this.audit = new AuditLog(options.home, options.door, this.events);
     const eventAsker = options.asker ? undefined : new EventAsker(this.events);
     this.#asker = options.asker ?? eventAsker!;
+    this.installer = new InstallService({
+      pool: () => this.ssh(),
+      hosts: () => this.inventory.list(),
+      audit: (record) => this.audit.append(record),
+      store: new InstallStore(options.home),
+    });
     this.#handlers = {
       'app.info': async () => ({ name: 'iCBD Console', version: APP_VERSION, home: options.home, door: options.door }),
       'audit.list': (query) => this.audit.list(query),
@@ -56,6 +69,8 @@ export class Core {
       ...labHandlers(this.jobs, this.inventory, () => this.ssh()),
       ...sshHandlers({ jobs: this.jobs, pool: () => this.ssh(), health: () => this.health(), ...(eventAsker && { asker: eventAsker }) }),
       ...terminalHandlers(() => this.terminals()),
+      ...replicationHandlers(() => this.replication(), () => this.inventory.list()),
+      ...installHandlers(this.jobs, this.installer),
     };
   }
 
@@ -83,6 +98,13 @@ export class Core {
   terminals(): Promise<Terminals> {
     this.#terminals ??= this.ssh().then((pool) => new Terminals(pool, (e) => this.events.emit('terminal.event', e)));
     return this.#terminals;
+  }
+
+  replication(): Promise<ReplicationStack> {
+    this.#replication ??= this.ssh().then((pool) =>
+      openReplication({ home: this.options.home, pool, getHosts: () => this.inventory.list(), events: this.events, audit: this.audit }),
+    );
+    return this.#replication;
   }
 
   /** Starts what a window needs in the background: the inventory watch and host health. */

@@ -77,7 +77,7 @@ describe('ssh in the Hosts view', () => {
   it('imports hosts from ~/.ssh/config: roles guessed and marked, the rest chosen, jump hosts first', async () => {
     await page.getByRole('button', { name: 'Import from ~/.ssh/config' }).last().click();
     const panel = page.getByRole('region', { name: 'Import from ~/.ssh/config' });
-    await expect.poll(() => panel.getByRole('checkbox').count()).toBe(3);
+    await expect.poll(() => panel.getByRole('checkbox').count(), { timeout: 10_000 }).toBe(3);
     expect(await panel.getByRole('checkbox', { name: 'Add imgs' }).isChecked()).toBe(true);
     expect(await panel.getByRole('checkbox', { name: 'Add cache01' }).isChecked()).toBe(true);
     expect(await panel.getByRole('checkbox', { name: 'Add backup-box' }).isChecked()).toBe(false);
@@ -87,7 +87,7 @@ describe('ssh in the Hosts view', () => {
     await panel.getByRole('checkbox', { name: 'Add backup-box' }).check();
     await screenshots(page, 'hosts-import');
     await panel.getByRole('button', { name: 'Add selected (3)' }).click();
-    await expect.poll(() => panel.count()).toBe(0);
+    await expect.poll(() => panel.count(), { timeout: 10_000 }).toBe(0);
 
     const listed = await cli(home, 'hosts', 'list', '--json');
     expect(listed.code, listed.stderr).toBe(0);

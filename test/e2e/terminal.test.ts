@@ -82,6 +82,8 @@ function needsLab(ctx: TestContext): void {
 const lines = () => page.locator('#terminal-panel .xterm-rows > div').allTextContents();
 const hasLine = async (test: (line: string) => boolean) => (await lines()).some((line) => test(line.trim()));
 const tab = (name: string | RegExp) => page.getByRole('tab', { name });
+// A shell's answer can take a few seconds on a busy machine (the lab, other test files).
+const SHELL = { timeout: 15_000 };
 
 async function openShell(target: string): Promise<void> {
   await page.getByLabel('Shell on').selectOption(target);
@@ -96,11 +98,11 @@ describe('terminal in browser mode', () => {
   it('opens a local shell that shows its prompt and runs what is typed', async () => {
     expect(await page.getByRole('heading', { name: 'No shell open' }).isVisible()).toBe(true);
     await openShell('');
-    await expect.poll(() => tab(/local/).getAttribute('aria-selected')).toBe('true');
-    await expect.poll(() => hasLine((l) => /[$#]$/.test(l))).toBe(true);
-    await expect.poll(focusIsInTerminal).toBe(true);
+    await expect.poll(() => tab(/local/).getAttribute('aria-selected'), SHELL).toBe('true');
+    await expect.poll(() => hasLine((l) => /[$#]$/.test(l)), SHELL).toBe(true);
+    await expect.poll(focusIsInTerminal, SHELL).toBe(true);
     await page.keyboard.type('echo $((6*7))\n');
-    await expect.poll(() => hasLine((l) => l === '42')).toBe(true);
+    await expect.poll(() => hasLine((l) => l === '42'), SHELL).toBe(true);
   });
 
   it('keeps streaming far past the 256 KiB the core lets out unacknowledged', async () => {
@@ -111,7 +113,7 @@ describe('terminal in browser mode', () => {
 
   it('draws 24-bit colours and a selection under the strict CSP, and copies and pastes with Ctrl+Shift+C/V', async () => {
     await page.keyboard.type("printf '\\e[38;2;200;80;10mmarker-%s\\e[0m\\n' copied\n");
-    await expect.poll(() => hasLine((l) => l === 'marker-copied')).toBe(true);
+    await expect.poll(() => hasLine((l) => l === 'marker-copied'), SHELL).toBe(true);
     const marker = page.locator('#terminal-panel .xterm-rows span', { hasText: 'marker-copied' });
     expect(await marker.evaluate((el) => getComputedStyle(el).color)).toBe('rgb(200, 80, 10)');
 
@@ -122,7 +124,7 @@ describe('terminal in browser mode', () => {
     await page.keyboard.type('echo pasted:');
     await page.keyboard.press('Control+Shift+V');
     await page.keyboard.press('Enter');
-    await expect.poll(() => hasLine((l) => l === 'pasted:marker-copied')).toBe(true);
+    await expect.poll(() => hasLine((l) => l === 'pasted:marker-copied'), SHELL).toBe(true);
     await screenshots(page, 'terminal-local');
   });
 
@@ -133,7 +135,7 @@ describe('terminal in browser mode', () => {
     await page.keyboard.type('.');
     await page.keyboard.press('Control+A');
     await page.keyboard.type('echo esc:\n');
-    await expect.poll(() => hasLine((l) => l === 'esc:pasted:marker-copied')).toBe(true);
+    await expect.poll(() => hasLine((l) => l === 'esc:pasted:marker-copied'), SHELL).toBe(true);
 
     await page.keyboard.press('Control+Shift+ArrowUp');
     expect(await tab(/local/).evaluate((el) => el === document.activeElement)).toBe(true);
@@ -160,9 +162,9 @@ describe('terminal in browser mode', () => {
     await cacheKey.getByRole('button', { name: 'Accept' }).click();
 
     await expect.poll(() => hasLine((l) => /cache01.*[$#]$/.test(l)), { timeout: 30_000 }).toBe(true);
-    await expect.poll(focusIsInTerminal).toBe(true);
+    await expect.poll(focusIsInTerminal, SHELL).toBe(true);
     await page.keyboard.type('hostname\n');
-    await expect.poll(() => hasLine((l) => l === 'cache01')).toBe(true);
+    await expect.poll(() => hasLine((l) => l === 'cache01'), SHELL).toBe(true);
     await screenshots(page, 'terminal-ssh');
   });
 
@@ -172,11 +174,11 @@ describe('terminal in browser mode', () => {
     await page.getByRole('heading', { level: 1, name: 'Hosts' }).waitFor();
     await page.getByRole('link', { name: /Terminal/ }).click();
     await expect.poll(() => page.getByRole('tab').allTextContents()).toEqual([expect.stringContaining('local'), expect.stringContaining('cache01')]);
-    await expect.poll(() => hasLine((l) => l === 'cache01')).toBe(true);
+    await expect.poll(() => hasLine((l) => l === 'cache01'), SHELL).toBe(true);
     await tab(/cache01/).focus();
     await page.keyboard.press('Enter');
     await page.keyboard.type('echo still-$(hostname)\n');
-    await expect.poll(() => hasLine((l) => l === 'still-cache01')).toBe(true);
+    await expect.poll(() => hasLine((l) => l === 'still-cache01'), SHELL).toBe(true);
   });
 
   it('shows health, latency and the accepted keys in the Hosts view', async (ctx) => {
@@ -185,7 +187,7 @@ describe('terminal in browser mode', () => {
     await page.getByRole('button', { name: 'Check now' }).click();
     const status = (name: string) => page.getByRole('row').filter({ has: page.getByRole('rowheader', { name, exact: true }) }).locator('td').first();
     await expect.poll(() => status('cache01').textContent(), { timeout: 30_000 }).toMatch(/^up, [\d.]+ ms$/);
-    await expect.poll(() => status('imgs').textContent()).toMatch(/^up, [\d.]+ ms$/);
+    await expect.poll(() => status('imgs').textContent(), SHELL).toMatch(/^up, [\d.]+ ms$/);
 
     await page.getByText('Host keys and saved passwords').click();
     const cache01 = lab!.hosts.find((h) => h.name === 'cache01')!;
@@ -201,8 +203,8 @@ describe('terminal in browser mode', () => {
     await tab(/local/).click();
     await page.keyboard.press('Enter');
     await page.keyboard.type('exit 3\n');
-    await expect.poll(() => tab(/local/).textContent()).toContain('exit 3');
-    await expect.poll(() => hasLine((l) => l === '[Shell ended: exit 3]')).toBe(true);
+    await expect.poll(() => tab(/local/).textContent(), SHELL).toContain('exit 3');
+    await expect.poll(() => hasLine((l) => l === '[Shell ended: exit 3]'), SHELL).toBe(true);
     await page.getByRole('button', { name: 'Close local' }).click();
     expect(await tab(/local/).count()).toBe(0);
   });

@@ -39,6 +39,8 @@ export function pristine(os: keyof typeof OS_RELEASE): HostState {
     clockSkew: 0,
     commands: ['findmnt', 'lsblk', 'systemctl', 'ssh-keygen', ...(el ? ['firewall-cmd', 'getenforce', 'setenforce', os === 'centos7' ? 'yum' : 'dnf'] : ['apt-get'])],
     btrfsInKernel: true,
+    nfsd: true,
+    nfsClient: true,
     findmntVerify: os !== 'centos7',
     devices: [
       { name: 'vda', kname: 'vda', pkname: '', type: 'disk', size: 17179869184, ro: false, fstype: '', label: '', uuid: '', pttype: 'dos', mountpoint: '', majMin: '252:0', nodes: ['/dev/vda'] },

@@ -41,7 +41,7 @@ export interface Probe {
   firewall: boolean;
 }
 
-export function probeFor(input: InstallInput): Probe {
+export function probeFor(input: Pick<InstallInput, 'role'>): Probe {
   const spec = ROLES[input.role];
   const layout = spec.layout.flatMap((l) => (l.kind === 'subvolume' && l.seedFrom ? [l.path, l.seedFrom] : [l.path]));
   // mount points as every family spells them, and where they live inside enclosing binds (mounts.ts)
@@ -74,6 +74,9 @@ export function gatherScript(p: Probe, nonce: string): string {
     `s commands; for c in ${words(COMMANDS)}; do command -v "$c" >/dev/null 2>&1 && echo "$c"; done`,
     's btrfs-kernel; { grep -qw btrfs /proc/filesystems || modinfo btrfs; } >/dev/null 2>&1 && echo yes',
     's findmnt-verify; findmnt --help 2>/dev/null | grep -q -- --verify && echo yes',
+    // a container shares its host's kernel, which may have neither (LAB-NOTES)
+    's nfs-kernel; { grep -qw nfsd /proc/filesystems || modinfo nfsd; } >/dev/null 2>&1 && echo nfsd;' +
+      ' { grep -qw nfs4 /proc/filesystems || modinfo nfsv4; } >/dev/null 2>&1 && echo nfs4',
     // PTTYPE is missing from CentOS 7's lsblk (util-linux 2.23); the second form is for it
     's lsblk; lsblk -P -b -o NAME,KNAME,PKNAME,TYPE,SIZE,RO,FSTYPE,LABEL,UUID,PTTYPE,MOUNTPOINT,MAJ:MIN 2>/dev/null ||' +
       ' lsblk -P -b -o NAME,KNAME,PKNAME,TYPE,SIZE,RO,FSTYPE,LABEL,UUID,MOUNTPOINT,MAJ:MIN 2>/dev/null',
@@ -83,7 +86,7 @@ export function gatherScript(p: Probe, nonce: string): string {
     `s stat; stat -c '%n|%F|%d|%i' -- ${words(p.paths)} 2>/dev/null`,
     `s statfs; stat -f -c '%n|%T' -- ${words(p.paths)} 2>/dev/null`,
     ...p.dirs.map((d) => `s ${quote(`dir ${d}`)}; ls -A ${quote(d)} 2>/dev/null`),
-    `s units; systemctl show -p Id,LoadState,ActiveState,UnitFileState -- ${words(p.units)} 2>/dev/null`,
+    `s units; systemctl show -p Id,LoadState,ActiveState,UnitFileState,ConditionResult -- ${words(p.units)} 2>/dev/null`,
     "s packages; if command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W -f='${Package} ${db:Status-Abbrev}\\n' " +
       `${words(p.debPackages)} 2>/dev/null; elif command -v rpm >/dev/null 2>&1; then rpm -q --qf '%{NAME} ii\\n' ${words(p.rpmPackages)} 2>/dev/null; fi`,
     's ip-forward; cat /proc/sys/net/ipv4/ip_forward 2>/dev/null',
@@ -137,6 +140,8 @@ export function parseGather(out: string, nonce: string, probe: Probe, localMidpo
     commands: words('commands'),
     btrfsInKernel: line('btrfs-kernel') === 'yes',
     findmntVerify: line('findmnt-verify') === 'yes',
+    nfsd: words('nfs-kernel').includes('nfsd'),
+    nfsClient: words('nfs-kernel').includes('nfs4'),
     devices: parseDevices(get('lsblk'), get('devnodes')),
     mounts: parseMounts(get('findmnt')),
     files,
@@ -169,7 +174,7 @@ export function parseGather(out: string, nonce: string, probe: Probe, localMidpo
 }
 
 /** Reads the host's state in one round trip. */
-export async function gather(remote: Remote, input: InstallInput, now: () => number = Date.now, signal?: AbortSignal): Promise<HostState> {
+export async function gather(remote: Remote, input: Pick<InstallInput, 'role'>, now: () => number = Date.now, signal?: AbortSignal): Promise<HostState> {
   const probe = probeFor(input);
   const nonce = randomBytes(9).toString('hex');
   const before = now();

@@ -2,8 +2,9 @@ import { AppError } from '../../../shared/errors.ts';
 import { command } from '../../../shared/shell.ts';
 
 /**
- * The installer's only way to a host. The lead backs `run` with the SSH pool: the remote side
- * executes `command(argv)` (shared/shell.ts) with stdin fed and closed, and reports the exit code.
+ * The installer's only way to a host, backed by the SSH pool (pool-remote.ts, which also runs
+ * every command as root through sudo for a login that is not root): the remote side executes
+ * `command(argv)` (shared/shell.ts) with stdin fed and closed, and reports the exit code.
  * Everything else (reading state, writing files) is built on `run` so a fake host in tests is one
  * function.
  */
@@ -21,11 +22,6 @@ export interface RunResult {
 
 export interface Remote {
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
-}
-
-/** For a login user that is not root: every command through `sudo -n` (no password prompt to hang on). */
-export function withSudo(remote: Remote): Remote {
-  return { run: (argv, opts) => remote.run(['sudo', '-n', '--', ...argv], opts) };
 }
 
 /** Runs and throws REMOTE_FAILED on a non-zero exit, with the command line and its stderr. */

@@ -42,6 +42,8 @@ export interface UnitState {
   loadState: string;
   activeState: string;
   unitFileState: string;
+  /** "no" once systemd tried to start it and a Condition…= was not met; empty before any try. */
+  conditionResult?: string;
 }
 
 export interface FirewallState {
@@ -62,6 +64,9 @@ export interface HostState {
   commands: string[];
   btrfsInKernel: boolean;
   findmntVerify: boolean;
+  /** The kernel can serve NFS (nfsd) / mount nfs4: a container's shared kernel may not. */
+  nfsd: boolean;
+  nfsClient: boolean;
   devices: BlockDevice[];
   mounts: Mount[];
   /** Contents of the files read; a missing file has no key. */
@@ -186,7 +191,13 @@ export function parseUnits(text: string, asked: readonly string[]): Record<strin
         .filter((l) => l.includes('='))
         .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const),
     );
-    out[asked[i]!] = { loadState: kv.get('LoadState') ?? '', activeState: kv.get('ActiveState') ?? '', unitFileState: kv.get('UnitFileState') ?? '' };
+    const condition = kv.get('ConditionResult');
+    out[asked[i]!] = {
+      loadState: kv.get('LoadState') ?? '',
+      activeState: kv.get('ActiveState') ?? '',
+      unitFileState: kv.get('UnitFileState') ?? '',
+      ...(condition ? { conditionResult: condition } : {}),
+    };
   });
   return out;
 }

@@ -4,6 +4,7 @@ import { isFinished, type JobInfo, type JobLog } from '../../../shared/jobs.ts';
 import type { EventBus } from '../events.ts';
 
 export interface JobContext {
+  id: string;
   signal: AbortSignal;
   progress(fraction: number | undefined, message?: string): void;
   log(line: string, stream?: JobLog['stream']): void;
@@ -30,6 +31,7 @@ export class Jobs {
       this.events.emit('job.update', { ...info });
     };
     const ctx: JobContext = {
+      id: info.id,
       signal: abort.signal,
       progress: (fraction, message) => {
         if (isFinished(info.state)) return;

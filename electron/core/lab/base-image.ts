@@ -5,6 +5,7 @@ import path from 'node:path';
 import { FSTAB_GENERATOR, SSHD_SNIPPET } from './assets.ts';
 import { LabError } from './errors.ts';
 import { labEnv, run, sleep } from './exec.ts';
+import { mountsUnder, unmountAll } from './host.ts';
 import { cacheDir } from './paths.ts';
 
 const SUITE = 'bookworm';
@@ -105,10 +106,15 @@ export async function ensureBase(opts: {
   }
   try {
     for (const old of fs.readdirSync(cache)) {
-      if (old.startsWith(`base-${key}.tmp-`)) fs.rmSync(path.join(cache, old), { recursive: true, force: true });
+      if (old.startsWith(`base-${key}.tmp-`)) await removeBuildDir(path.join(cache, old));
     }
     const tmp = `${final}.tmp-${process.pid}`;
-    await debootstrap(tmp, path.join(cache, 'debs'), opts);
+    try {
+      await debootstrap(tmp, path.join(cache, 'debs'), opts);
+    } catch (e) {
+      await removeBuildDir(tmp);
+      throw e;
+    }
     opts.onProgress?.('configuring the base image', 0.95);
     await configureBase(tmp);
     fs.renameSync(tmp, final);
@@ -116,6 +122,19 @@ export async function ensureBase(opts: {
   } finally {
     fs.rmSync(lock, { recursive: true, force: true });
   }
+}
+
+/**
+ * Removes an unfinished build. debootstrap mounts /proc (and may bind /dev) inside its target
+ * while it runs; a killed build leaves them mounted, and a recursive delete would walk into the
+ * machine's own /proc or /dev. So: unmount first, and refuse if anything stays mounted.
+ */
+async function removeBuildDir(dir: string): Promise<void> {
+  await unmountAll(dir);
+  if (mountsUnder(dir).length) {
+    throw new LabError(`an interrupted base build still has mounts under ${dir}`, `unmount them (findmnt -R ${dir}), then run \`lab up\` again`);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 function debootstrap(

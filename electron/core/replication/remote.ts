@@ -29,6 +29,16 @@ export interface ReplicationRemote {
   readonly pipesStdout: boolean;
 }
 
+/** A change made to a node (snapshot, delete, receive, clean-up), for the audit log. */
+export interface HostChange {
+  host: string;
+  action: string;
+  command: string;
+  result: 'ok' | 'failed' | 'cancelled';
+  detail?: string;
+  ms?: number;
+}
+
 export interface RunOutput extends RemoteExecResult {
   stdout: string;
   stderr: string;

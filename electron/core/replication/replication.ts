@@ -30,13 +30,16 @@ import {
   snapshotArgv,
 } from './commands.ts';
 import { planPush, planSync, type NodeFacts, type PlanContext, type PlannedPush, type PushRequest } from './planner.ts';
-import { runText, type ReplicationRemote } from './remote.ts';
+import { command } from '../../../shared/shell.ts';
+import { runText, type HostChange, type ReplicationRemote } from './remote.ts';
 import type { ReplicationSettings } from './settings.ts';
 
 export interface ReplicationOptions {
   remote: ReplicationRemote;
   getHosts(): Promise<Host[]>;
   settings: ReplicationSettings;
+  /** Every command that changes a node, with its outcome (the audit log). */
+  onChange?(change: HostChange): void | Promise<void>;
 }
 
 /** The roles that hold an image repository: the source of images and its replicas. */
@@ -60,6 +63,21 @@ export class Replication {
     const r = await runText(this.o.remote, node, argv, { sudo: true, timeoutMs });
     if (r.code !== 0) throw new AppError('REMOTE_FAILED', `${what} on ${node} failed: ${lastText(r.stderr) || `exit code ${r.code}`}`, { stderr: r.stderr.slice(-4000) });
     return r;
+  }
+
+  /** #run for a command that changes the node: its outcome goes to onChange, failed or not. */
+  async #change(node: string, action: string, argv: string[], what: string) {
+    const t0 = Date.now();
+    const report = (result: HostChange['result'], detail?: string) =>
+      this.o.onChange?.({ host: node, action, command: command(argv), result, ms: Date.now() - t0, ...(detail ? { detail } : {}) });
+    try {
+      const r = await this.#run(node, argv, what);
+      await report('ok');
+      return r;
+    } catch (err) {
+      await report('failed', err instanceof Error ? err.message : String(err));
+      throw err;
+    }
   }
 
   /** The source of images: the inventory's imgs node. */
@@ -90,7 +108,7 @@ export class Replication {
     const host = await this.#host(node);
     const s = await this.o.settings.get(node, host.role);
     // Only the source edits images; replicas get the directory that receives go into.
-    await this.#run(node, addImageArgv(`${s.root}/${image}`, host.role === 'imgs' ? `${s.workRoot}/${image}` : undefined), `Adding ${image}`);
+    await this.#change(node, 'replication.addImage', addImageArgv(`${s.root}/${image}`, host.role === 'imgs' ? `${s.workRoot}/${image}` : undefined), `Adding ${image}`);
     return this.repo(node);
   }
 
@@ -101,7 +119,7 @@ export class Replication {
     const s = await this.o.settings.get(node, host.role);
     const number = nextSnapshotNumber(findImage(await this.repo(node), image));
     const path = snapshotPath(s.root, image, number);
-    await this.#run(node, snapshotArgv(`${s.workRoot}/${image}`, path), `Snapshotting ${image}`);
+    await this.#change(node, 'snapshot.create', snapshotArgv(`${s.workRoot}/${image}`, path), `Snapshotting ${image}`);
     const shown = await this.#run(node, showArgv(path), `Reading ${path}`);
     return { image, number, path, ...parseSubvolumeShow(shown.stdout) };
   }
@@ -114,7 +132,7 @@ export class Replication {
     if (!snap) throw new AppError('NOT_FOUND', `${node} has no ${image}@${number}.`);
     const blockers = deletionBlockers(repos, await this.source(), node, image, number);
     if (blockers.length && !force) throw new AppError('CONFLICT', `${blockers.join('\n')}\nDelete it anyway with force.`, { blockers });
-    await this.#run(node, deleteSnapshotArgv(snap.path), `Deleting ${snap.path}`);
+    await this.#change(node, 'snapshot.delete', deleteSnapshotArgv(snap.path), `Deleting ${snap.path}`);
   }
 
   async #context(nodes: readonly string[]): Promise<PlanContext> {

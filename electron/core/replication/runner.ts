@@ -4,7 +4,8 @@ import type { TransferMode } from '../../../shared/transfers.ts';
 import { lastText, removeReceivedArgv, showArgv } from './commands.ts';
 import type { PipelineCommands } from './pipeline.ts';
 import { FanOut } from './relay.ts';
-import { runText, type RemoteExecResult, type ReplicationRemote } from './remote.ts';
+import { command } from '../../../shared/shell.ts';
+import { runText, type HostChange, type RemoteExecResult, type ReplicationRemote } from './remote.ts';
 import { StreamWatch } from './watch.ts';
 
 export interface RunTarget {
@@ -24,6 +25,8 @@ export interface RunGroupInput {
   onBytes(bytes: number): void;
   onLog(line: string): void;
   onVerifying(): void;
+  /** The clean-up of a failed receive changed a node (the audit log). */
+  onChange?(change: HostChange): void;
 }
 
 export interface TargetOutcome {
@@ -76,7 +79,7 @@ export async function runGroup(i: RunGroupInput): Promise<{ targets: TargetOutco
     let error = cancelled ? 'cancelled' : streamError ? `${streamError}${tail ? `: ${tail}` : ''}` : await verify(i.remote, t, i.sent);
     if (error) {
       // Only a number proven free before the receive (the `free` marker) holds nothing but ours.
-      const cleaned = watch.status(`free@${t.node}`) === 0 ? await removeReceived(i.remote, t) : 'nothing of it was received';
+      const cleaned = watch.status(`free@${t.node}`) === 0 ? await removeReceived(i.remote, t, i.onChange) : 'nothing of it was received';
       error = `${t.node}: ${error}; ${cleaned}; ${i.source} is untouched.`;
       i.onLog(error);
     }
@@ -98,12 +101,18 @@ async function verify(remote: ReplicationRemote, t: RunTarget, sent: Pick<Snapsh
   }
 }
 
-async function removeReceived(remote: ReplicationRemote, t: RunTarget): Promise<string> {
+async function removeReceived(remote: ReplicationRemote, t: RunTarget, onChange?: (c: HostChange) => void): Promise<string> {
+  const argv = removeReceivedArgv(t.finalPath);
+  const t0 = Date.now();
   // Not under the transfer's signal: a cancelled transfer must still clean up.
-  const r = await runText(remote, t.node, removeReceivedArgv(t.finalPath), { sudo: true, timeoutMs: 120_000 }).catch((err: unknown) => err as Error);
+  const r = await runText(remote, t.node, argv, { sudo: true, timeoutMs: 120_000 }).catch((err: unknown) => err as Error);
+  const change = (result: HostChange['result'], detail: string) => onChange?.({ host: t.node, action: 'replication.cleanup', command: command(argv), result, detail, ms: Date.now() - t0 });
   if (r instanceof Error || r.code !== 0) {
     const why = r instanceof Error ? r.message : lastText(r.stderr);
+    change('failed', why);
     return `the partial snapshot ${t.finalPath} could not be deleted (${why}): delete it with \`btrfs subvolume delete ${t.finalPath}\``;
   }
-  return r.stdout.includes('icbd:deleted') ? `the partial snapshot ${t.finalPath} was deleted` : 'nothing of it was left on disk';
+  if (!r.stdout.includes('icbd:deleted')) return 'nothing of it was left on disk';
+  change('ok', `deleted the partial snapshot ${t.finalPath}`);
+  return `the partial snapshot ${t.finalPath} was deleted`;
 }

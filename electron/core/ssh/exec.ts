@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
 import { AppError } from '../../../shared/errors.ts';
 import type { Host } from '../../../shared/inventory.ts';
@@ -20,6 +20,12 @@ export interface ExecOptions {
   /** Fed to the command once it has started; without it the command reads an empty stdin. */
   stdin?: Buffer | string | Readable;
   onStdinProgress?(bytes: number): void;
+  /**
+   * Receives the command's stdout instead of onStdout, with backpressure: the channel stops
+   * reading (so the remote side stops being granted window) while the stream is full. Ended
+   * when the channel closes, whatever the outcome.
+   */
+  stdout?: Writable;
 }
 
 export interface ExecResult {
@@ -75,8 +81,19 @@ export async function execOnConnection(src: ExecChannelSource, argv: readonly st
       void feedStdin(channel, o).catch(() => undefined);
     };
 
+    const out = (chunk: Buffer) => {
+      if (!o.stdout) return o.onStdout?.(chunk);
+      if (!o.stdout.write(chunk)) {
+        channel.pause();
+        o.stdout.once('drain', () => channel.resume());
+      }
+    };
+
+    // Nobody left to take the output (every relay receiver stopped): the command cannot go on.
+    o.stdout?.once('error', (err) => fail(new AppError('REMOTE_FAILED', `The output of the command on ${host.name} could not be delivered: ${err.message}`)));
+
     channel.on('data', (chunk: Buffer) => {
-      if (pgid !== undefined) return o.onStdout?.(chunk);
+      if (pgid !== undefined) return out(chunk);
       head = Buffer.concat([head, chunk]);
       const nl = head.indexOf(10);
       if (nl < 0) {
@@ -90,7 +107,7 @@ export async function execOnConnection(src: ExecChannelSource, argv: readonly st
       if (stopping) return killGroup(stopping);
       const rest = head.subarray(nl + 1);
       started();
-      if (rest.length) o.onStdout?.(rest);
+      if (rest.length) out(rest);
     });
 
     channel.stderr.on('data', (chunk: Buffer) => {
@@ -110,6 +127,7 @@ export async function execOnConnection(src: ExecChannelSource, argv: readonly st
     });
 
     channel.on('close', () => {
+      o.stdout?.end();
       const exit = exitOf(channel);
       if (stopping && pgid !== undefined) return; // stop() settles once the group is confirmed gone
       if (stopping) return settle(() => reject(new AppError(stopping!, stopping === 'TIMEOUT' ? `The command on ${host.name} did not start within ${o.timeoutMs} ms.` : cancelled().message)));

@@ -7,7 +7,7 @@ import {
   type TransferRecord,
 } from '../../../shared/transfers.ts';
 import type { PlannedGroup, PlannedPush } from '../replication/planner.ts';
-import type { ReplicationRemote } from '../replication/remote.ts';
+import type { HostChange, ReplicationRemote } from '../replication/remote.ts';
 import { runGroup } from '../replication/runner.ts';
 import { NodeQueue } from './queue.ts';
 import type { TransferStore } from './store.ts';
@@ -20,6 +20,8 @@ export interface TransferServiceOptions {
   /** Every change of a record: state changes at once, progress about once a second (pv's pace). */
   onUpdate(record: TransferRecord): void;
   onLog?(id: string, line: string): void;
+  /** Receives and clean-ups, as they end (the audit log). */
+  onChange?(change: HostChange): void;
 }
 
 /** Progress is written to the history at most this often; state changes are written at once. */
@@ -32,9 +34,28 @@ const PERSIST_PROGRESS_MS = 5_000;
 export class TransferService {
   readonly #queue: NodeQueue;
   readonly #active = new Map<string, { record: TransferRecord; abort: AbortController }>();
+  #polling: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: TransferServiceOptions) {
     this.#queue = new NodeQueue(o.limit);
+  }
+
+  /** While transfers are active, once a second: cancel requests from other processes (`icbd cancel`). */
+  #pollCancelRequests(): void {
+    if (this.#polling) return;
+    this.#polling = setInterval(() => {
+      if (this.#active.size === 0) {
+        clearInterval(this.#polling);
+        this.#polling = undefined;
+        return;
+      }
+      for (const id of this.#active.keys())
+        void this.o.store
+          .takeCancelRequest(id)
+          .then((asked) => asked && this.cancel(id))
+          .catch(() => undefined);
+    }, 1000);
+    this.#polling.unref();
   }
 
   /** Queues every group of the plan; returns their records (state queued). */
@@ -64,15 +85,20 @@ export class TransferService {
       this.#active.set(record.id, { record, abort });
       await this.#save(record);
       records.push({ ...record });
+      this.#pollCancelRequests();
       this.#queue.add({ id: record.id, nodes: [push.plan.source, ...group.wire.targets], start: () => this.#run(push, group, record, abort.signal) });
     }
     return records;
   }
 
-  /** false when the transfer has already finished. */
+  /** false when the transfer has already finished. A transfer of another process is asked to cancel through the store. */
   async cancel(id: string): Promise<boolean> {
     const active = this.#active.get(id);
     if (!active) {
+      if (await this.o.store.ownerAlive(id)) {
+        await this.o.store.requestCancel(id);
+        return true;
+      }
       if (await this.o.store.get(id)) return false;
       throw new AppError('NOT_FOUND', `There is no transfer ${id}.`);
     }
@@ -88,8 +114,12 @@ export class TransferService {
     return true;
   }
 
-  list(): Promise<TransferRecord[]> {
-    return this.o.store.list();
+  /** The history, with this process's running transfers at their latest progress (the file lags by up to 5 s). */
+  async list(): Promise<TransferRecord[]> {
+    return (await this.o.store.list()).map((r) => {
+      const live = this.#active.get(r.id)?.record;
+      return live ? { ...live, targets: live.targets.map((t) => ({ ...t })) } : r;
+    });
   }
 
   async #run(push: PlannedPush, group: PlannedGroup, record: TransferRecord, signal: AbortSignal): Promise<void> {
@@ -126,7 +156,19 @@ export class TransferService {
           record.state = 'verifying';
           void this.#save(record);
         },
+        ...(this.o.onChange ? { onChange: this.o.onChange } : {}),
       });
+      for (const t of result.targets) {
+        const receive = group.wire.commands.find((c) => c.host === t.node) ?? group.wire.commands.at(-1)!;
+        this.o.onChange?.({
+          host: t.node,
+          action: 'replication.receive',
+          command: receive.command,
+          result: t.ok ? 'ok' : result.cancelled ? 'cancelled' : 'failed',
+          detail: t.ok ? `${push.plan.image}@${push.plan.number} from ${push.plan.source} (${record.kind}, ${record.mode}, ${record.codec})` : (t.error ?? 'failed'),
+          ms: Date.now() - record.startedAt!,
+        });
+      }
       record.targets = result.targets.map((t) => (t.ok ? { node: t.node, state: 'done' } : { node: t.node, state: 'failed', error: t.error ?? 'failed' }));
       const failed = result.targets.filter((t) => !t.ok);
       if (result.cancelled) {

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { access, appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTransferFinished, transferRecord, type TransferRecord } from '../../../shared/transfers.ts';
 import { readFileIfExists, withFileLock, writeFileAtomic } from '../files.ts';
@@ -50,6 +50,33 @@ export class TransferStore {
     await appendFile(join(this.logDir, `${id}.log`), `${new Date(at).toISOString()} ${line}\n`, { mode: 0o600 });
   }
 
+  /**
+   * Asks the process running a transfer to cancel it: the window, the browser mode and each CLI
+   * run their own transfers, and `icbd cancel` must reach any of them.
+   */
+  async requestCancel(id: string): Promise<void> {
+    await mkdir(this.#cancelDir, { recursive: true, mode: 0o700 });
+    await writeFile(join(this.#cancelDir, id), '', { mode: 0o600 });
+  }
+
+  /** Whether a cancel was asked for `id`; the request is consumed. */
+  async takeCancelRequest(id: string): Promise<boolean> {
+    const file = join(this.#cancelDir, id);
+    if (!(await access(file).then(() => true, () => false))) return false;
+    await rm(file, { force: true });
+    return true;
+  }
+
+  get #cancelDir(): string {
+    return join(this.logDir, 'cancel');
+  }
+
+  /** Whether the process that last wrote `id` is still running (so it can act on a cancel request). */
+  async ownerAlive(id: string): Promise<boolean> {
+    const line = (await this.#read()).get(id);
+    return line !== undefined && !isTransferFinished(line.record.state) && alive(line.pid);
+  }
+
   async readLog(id: string): Promise<string[]> {
     const text = await readFile(join(this.logDir, `${id}.log`), 'utf8').catch(() => '');
     return text.split('\n').filter(Boolean);
@@ -95,7 +122,7 @@ function settleInterrupted({ pid, record }: Line): TransferRecord {
     etaSeconds: null,
     error: {
       code: 'UNAVAILABLE',
-      message: `Interrupted: the process that ran this transfer (pid ${pid}) stopped. A partial receive may remain in a .incoming-${record.id} directory; the snapshot list shows it and a retry works.`,
+      message: `Interrupted: the process that ran this transfer (pid ${pid}) stopped. A partial receive of ${record.image}@${record.number} may remain on ${record.targets.map((t) => t.node).join(', ')}: the snapshot tree shows it as diverged (writable); delete it there, then push again.`,
     },
   };
 }

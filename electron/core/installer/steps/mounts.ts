@@ -49,8 +49,11 @@ export const mounts: Step = {
     const notices: Notice[] = ctx.uuid
       ? fstabProblems(after, entries).map((message) => ({ level: 'blocker' as const, message: `/etc/fstab would be invalid: ${message}` }))
       : [{ level: 'info', message: 'The lines name the filesystem by the UUID mkfs gives it.' }];
-    if (!(ctx.input.nfs ?? true) && ctx.spec.mounts.some((m) => m.kind === 'nfs')) {
+    const nfsLines = ctx.spec.mounts.some((m) => m.kind === 'nfs');
+    if (!(ctx.input.nfs ?? true) && nfsLines) {
       notices.push({ level: 'warning', message: "The cache's nfs4 lines are left out (no NFS client on this host)." });
+    } else if (nfsLines && !state.nfsClient) {
+      notices.push({ level: 'blocker', message: "This kernel cannot mount nfs4 (no NFS client, as in a container): install without the cache's NFS lines, or on a host whose kernel has the nfs module." });
     }
     const own = lines.slice(1);
     const changes: Change[] = prepare(ctx, own, entries);

@@ -73,7 +73,12 @@ export const selinux: Step = {
 // systemctl's words for a unit that starts at boot (static/indirect units are pulled in by others).
 const ENABLED = new Set(['enabled', 'enabled-runtime', 'static', 'indirect', 'generated', 'alias']);
 
-/** Annex 2's start/enable lists: enabled and running, with every unit that does not exist reported. */
+/**
+ * Annex 2's start/enable lists: enabled and running, with every unit that does not exist reported.
+ * A unit that cannot run on this host is enabled (it starts on a kernel that has what it needs)
+ * and reported instead of started again and again: nfs-server where the kernel has no nfsd, and
+ * any unit whose Condition…= systemd found unmet (chrony without CAP_SYS_TIME in a container).
+ */
 export const services: Step = {
   id: 'services',
   title: 'Services',
@@ -94,7 +99,12 @@ export const services: Step = {
         }
       }
       if (!u || !ENABLED.has(u.unitFileState)) enable.push(unit);
-      if (!u || u.activeState !== 'active') start.push(unit);
+      if (u?.activeState === 'active') continue;
+      if (service === 'nfs-server' && !state.nfsd) {
+        notices.push({ level: 'warning', message: `${unit} is enabled but cannot run here: this kernel has no NFS server (nfsd), as in a container.` });
+      } else if (u?.conditionResult === 'no') {
+        notices.push({ level: 'warning', message: `${unit} is enabled but does not run here: systemd found its start conditions unmet (systemctl status ${unit} names the one).` });
+      } else start.push(unit);
     }
     const changes = [
       ...(enable.length ? [cmd(`Enable ${enable.join(', ')} at boot`, ['systemctl', 'enable', ...enable])] : []),

@@ -1,0 +1,54 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppError } from '../../../shared/errors.ts';
+import type { SshPool } from '../ssh/pool.ts';
+import type { Remote } from './remote.ts';
+
+/**
+ * The installer's Remote over the SSH pool. Every command needs root: the pool runs it through
+ * sudo (answering a password prompt itself) unless the login is root.
+ */
+export function poolRemote(pool: SshPool, host: string): Remote {
+  return {
+    run: async (argv, o = {}) => {
+      const r = await pool.run(host, argv, {
+        allowFailure: true,
+        sudo: true,
+        ...(o.stdin !== undefined && { stdin: o.stdin }),
+        ...(o.timeoutMs !== undefined && { timeoutMs: o.timeoutMs }),
+        ...(o.signal && { signal: o.signal }),
+      });
+      // killed by a signal: no exit status, and any non-zero code reads as failed
+      return { code: r.code ?? 255, stdout: r.stdout, stderr: r.stderr };
+    },
+  };
+}
+
+const BOOT_ID = '/proc/sys/kernel/random/boot_id';
+
+export async function bootId(remote: Remote): Promise<string> {
+  const r = await remote.run(['cat', BOOT_ID], { timeoutMs: 15_000 });
+  if (r.code !== 0 || !r.stdout.trim()) throw new AppError('REMOTE_FAILED', `Cannot read ${BOOT_ID}: ${r.stderr.trim()}`);
+  return r.stdout.trim();
+}
+
+/**
+ * Resolves once the host answers over SSH from a boot other than `before`. Answering alone is not
+ * enough: right after `systemctl reboot` the old system may still be up for a moment.
+ */
+export async function waitForNewBoot(pool: SshPool, host: string, before: string, o: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+  const deadline = Date.now() + o.timeoutMs;
+  pool.disconnect(host);
+  let last = '';
+  while (Date.now() < deadline) {
+    if (o.signal?.aborted) throw new AppError('CANCELLED', `Stopped waiting for ${host} to come back.`);
+    try {
+      const r = await pool.run(host, ['cat', BOOT_ID], { allowFailure: true, timeoutMs: 10_000, ...(o.signal && { signal: o.signal }) });
+      if (r.code === 0 && r.stdout.trim() && r.stdout.trim() !== before) return;
+    } catch (err) {
+      last = (err as Error).message;
+      pool.disconnect(host);
+    }
+    await sleep(1000);
+  }
+  throw new AppError('TIMEOUT', `${host} did not come back over SSH within ${Math.round(o.timeoutMs / 1000)} s after the reboot${last ? ` (${last})` : ''}; look at its console.`);
+}

@@ -1,0 +1,221 @@
+import { parseOsRelease } from '../../../shared/distro.ts';
+import { AppError, toWire } from '../../../shared/errors.ts';
+import type { Host } from '../../../shared/inventory.ts';
+import {
+  cacheAddress, cacheNumberOf, guideClientSubnet, GUIDE_HOST_PART, networkOf,
+  type InstallDisks, type InstallPlanOut, type InstallRequest, type InstallRun, type InstallSettings, type InstallState, type WizardStage,
+} from '../../../shared/install.ts';
+import type { AuditRecord } from '../audit/log.ts';
+import type { JobContext } from '../jobs/jobs.ts';
+import type { SshPool } from '../ssh/pool.ts';
+import type { AuditEntry } from './apply.ts';
+import { diskProblems, icbdFilesystem } from './disks.ts';
+import { gather } from './gather.ts';
+import { stepsFor, type InstallPlan } from './plan.ts';
+import { bootId, poolRemote, waitForNewBoot } from './pool-remote.ts';
+import { checkHost, install, rebootAndCheck, type InstallDeps } from './runner.ts';
+import type { Saved, InstallStore } from './saved-state.ts';
+import type { InstallInput } from './step.ts';
+import { preflightNotices } from './steps/system.ts';
+
+// The engine's plan is what crosses the boundary: this fails to compile if the two drift apart.
+const wire = (p: InstallPlan): InstallPlanOut => p;
+
+/** A VM under software emulation takes minutes to come back; a container seconds. */
+const REBOOT_TIMEOUT_MS = 10 * 60_000;
+
+export interface InstallServiceDeps {
+  pool(): Promise<SshPool>;
+  hosts(): Promise<Host[]>;
+  audit(record: AuditRecord): Promise<unknown>;
+  store: InstallStore;
+}
+
+export function inputOf(r: InstallRequest): InstallInput {
+  return {
+    host: r.host,
+    role: r.role,
+    platform: { ...r.platform, ...(r.role === 'cache' && r.cache ? { cacheClient: cacheAddress(r.cache.clientSubnet) } : {}) },
+    nfs: r.nfs,
+    ...(r.confirmDisk !== undefined && { confirmDisk: r.confirmDisk }),
+  };
+}
+
+function toAudit(e: AuditEntry): AuditRecord {
+  return {
+    host: e.host,
+    step: e.step,
+    action: e.summary,
+    result: e.result,
+    ...(e.command !== undefined && { command: e.command }),
+    ...(e.path !== undefined && { path: e.path }),
+    ...(e.diff !== undefined && { diff: e.diff }),
+    ...(e.backup !== undefined && { backup: e.backup }),
+    ...(e.error !== undefined && { detail: e.error }),
+  };
+}
+
+const MARK: Record<AuditEntry['result'], string> = { ok: 'ok    ', failed: 'FAILED', skipped: 'skip  ', undone: 'undone' };
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Check, plan, apply and reboot-and-verify over the SSH pool, with every change in the audit
+ * log and each host's progress remembered (saved-state.ts). The jobs it runs are the core's.
+ */
+export class InstallService {
+  constructor(private readonly d: InstallServiceDeps) {}
+
+  async plan(r: InstallRequest): Promise<InstallPlanOut> {
+    const plan = await checkHost(await this.#deps(r.host), inputOf(r));
+    await this.#checked(r.host, plan);
+    return wire(plan);
+  }
+
+  /** The host's disks, each with why it may not be formatted, and the preflight's findings. */
+  async disks(host: string): Promise<InstallDisks> {
+    const h = await this.#host(host);
+    const state = await gather(poolRemote(await this.d.pool(), host), { role: h.role });
+    const fs = icbdFilesystem(state);
+    return {
+      distribution: parseOsRelease(state.osRelease).prettyName,
+      preflight: preflightNotices(state),
+      ...(fs && 'uuid' in fs ? { filesystem: fs.uuid } : {}),
+      disks: state.devices
+        .filter((d) => d.type === 'disk' || d.type === 'loop')
+        .map((d) => ({ device: d.nodes.find((n) => !/\/loop\d+$/.test(n)) ?? d.nodes[0] ?? `/dev/${d.kname}`, nodes: d.nodes, size: d.size, type: d.type, fstype: d.fstype, problems: diskProblems(d, state.devices) })),
+    };
+  }
+
+  async apply(r: InstallRequest, ctx: JobContext): Promise<InstallPlanOut> {
+    return this.#run(r, 'apply', ctx, async (deps, input) => {
+      const steps = stepsFor(input.role);
+      return install(
+        {
+          ...deps,
+          progress: ({ step, phase, plan }) => {
+            const i = steps.findIndex((s) => s.id === step);
+            const n = plan.changes.length;
+            if (phase === 'applying') {
+              ctx.progress(i / steps.length, `${plan.title}: ${n} change${n === 1 ? '' : 's'}`);
+              ctx.log(`== ${plan.title}`);
+              void this.#setRun(r.host, (run) => ({ ...run, step }));
+            } else ctx.progress((i + 1) / steps.length, `${plan.title}: ${phase === 'done' ? 'done, verified' : 'nothing to do'}`);
+          },
+        },
+        input,
+      );
+    });
+  }
+
+  async reboot(r: InstallRequest, ctx: JobContext): Promise<InstallPlanOut> {
+    return this.#run(r, 'reboot', ctx, async (deps, input) => {
+      const pool = await this.d.pool();
+      const before = await bootId(deps.remote);
+      ctx.progress(0.1, `Rebooting ${r.host}`);
+      const plan = await rebootAndCheck(deps, input, async () => {
+        ctx.progress(0.3, `Waiting for ${r.host} to come back`);
+        await waitForNewBoot(pool, r.host, before, { timeoutMs: REBOOT_TIMEOUT_MS, signal: ctx.signal });
+        ctx.progress(0.8, `${r.host} is back; checking every mount and service`);
+      });
+      ctx.log(plan.changes === 0 ? `${r.host} came back with every mount and service in place.` : `${r.host} came back with ${plan.changes} thing(s) to do again.`);
+      return plan;
+    });
+  }
+
+  async state(host: string, isOurs: (jobId: string) => boolean): Promise<InstallState> {
+    const s = await this.d.store.read(host);
+    if (!s) return { host, settings: await this.#propose(host), proposed: true };
+    const run = s.run;
+    if (run?.state === 'running' && (run.pid === process.pid ? !isOurs(run.jobId) : !alive(run.pid))) {
+      const fixed = await this.#setRun(host, (x) => ({ ...x, state: 'interrupted' }));
+      return { ...fixed, proposed: false };
+    }
+    return { ...s, proposed: false };
+  }
+
+  async remember(host: string, patch: { settings?: InstallSettings; stage?: WizardStage }): Promise<InstallState> {
+    const proposed = await this.#propose(host);
+    const s = await this.d.store.update(host, (old) => ({ ...(old ?? { host, settings: proposed }), ...patch }));
+    return { ...s, proposed: false };
+  }
+
+  /** Refuses a second run on a host while one is going, here or in another door. */
+  async ensureIdle(host: string, isOurs: (jobId: string) => boolean): Promise<void> {
+    const { run } = await this.state(host, isOurs);
+    if (run?.state === 'running') throw new AppError('CONFLICT', `${host}: an ${run.kind} is already running (since ${new Date(run.startedAt).toLocaleTimeString()}); wait for it or cancel it.`);
+  }
+
+  async #run(r: InstallRequest, kind: InstallRun['kind'], ctx: JobContext, body: (deps: InstallDeps, input: InstallInput) => Promise<InstallPlan>): Promise<InstallPlanOut> {
+    const startedAt = Date.now();
+    await this.d.store.update(r.host, (old) => ({
+      ...(old ?? { host: r.host }),
+      settings: { role: r.role, platform: r.platform, nfs: r.nfs, ...(r.cache && { cache: r.cache }), ...(old?.settings.disk && { disk: old.settings.disk }), ...(r.confirmDisk && { disk: r.confirmDisk }) },
+      run: { kind, jobId: ctx.id, state: 'running', startedAt, pid: process.pid },
+    }));
+    const deps: InstallDeps = {
+      ...(await this.#deps(r.host)),
+      signal: ctx.signal,
+      audit: async (e) => {
+        await this.d.audit(toAudit(e));
+        ctx.log(`${MARK[e.result]} ${e.command ?? (e.path ? `write ${e.path}${e.backup ? ` (old one kept as ${e.backup})` : ''}` : e.summary)}${e.error ? `: ${e.error}` : ''}`);
+      },
+    };
+    try {
+      const plan = await body(deps, inputOf(r));
+      await this.#setRun(r.host, (run) => ({ ...run, state: 'done', endedAt: Date.now() }));
+      await this.#checked(r.host, plan);
+      return wire(plan);
+    } catch (err) {
+      const state = ctx.signal.aborted ? 'cancelled' : 'failed';
+      await this.#setRun(r.host, (run) => ({ ...run, state, endedAt: Date.now(), error: toWire(err).message }));
+      throw err;
+    }
+  }
+
+  async #deps(host: string): Promise<InstallDeps> {
+    return { remote: poolRemote(await this.d.pool(), host), audit: async (e) => void (await this.d.audit(toAudit(e))) };
+  }
+
+  async #host(name: string): Promise<Host> {
+    const h = (await this.d.hosts()).find((x) => x.name === name);
+    if (!h) throw new AppError('NOT_FOUND', `There is no host named ${name} in the inventory.`);
+    return h;
+  }
+
+  async #setRun(host: string, fn: (run: InstallRun) => InstallRun): Promise<Saved> {
+    return this.d.store.update(host, (old) => {
+      if (!old?.run) throw new AppError('INTERNAL', `${host}: no run to update.`);
+      return { ...old, run: fn(old.run) };
+    });
+  }
+
+  async #checked(host: string, plan: InstallPlan): Promise<void> {
+    const settings = await this.#propose(host);
+    await this.d.store.update(host, (old) => ({ ...(old ?? { host, settings }), lastCheck: { at: Date.now(), changes: plan.changes, blockers: plan.blockers.length } }));
+  }
+
+  /**
+   * Settings for a host never installed here: its inventory role, the platform of the host last
+   * installed, else one read from the inventory (the rw and home nodes' addresses, imgs at the
+   * guide's .251 of their network). An address nothing tells is left empty for the operator.
+   */
+  async #propose(host: string): Promise<InstallSettings> {
+    const hosts = await this.d.hosts();
+    const role = hosts.find((h) => h.name === host)?.role ?? 'cache';
+    const last = (await this.d.store.list()).find((s) => s.host !== host);
+    const ip = (r: Host['role']) => hosts.find((h) => h.role === r && /^\d+\.\d+\.\d+\.\d+$/.test(h.address))?.address ?? '';
+    const [data, home] = [ip('rw'), ip('home')];
+    const net = data || home ? networkOf(`${data || home}/24`) : '';
+    const platform = last?.settings.platform ?? { imgs: net ? net.replace(/\.0\/24$/, `.${GUIDE_HOST_PART}`) : '', home, data, clients: net };
+    const number = cacheNumberOf(host) ?? 1;
+    return { role, platform, nfs: true, ...(role === 'cache' && { cache: { number, clientSubnet: guideClientSubnet(number) } }) };
+  }
+}
