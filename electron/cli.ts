@@ -1,7 +1,9 @@
 import { AppError } from '../shared/errors.ts';
 import { auditCommand } from './cli/audit.ts';
 import { hostsCommand } from './cli/hosts.ts';
+import { installCommand } from './cli/install.ts';
 import { labCommand } from './cli/lab.ts';
+import { cancelCommand, pushCommand, snapshotCommand, snapshotsCommand, syncCommand, transfersCommand } from './cli/replication.ts';
 import { terminalAsker } from './cli/asker.ts';
 import { execCommand, healthCommand, knownHostsCommand } from './cli/ssh.ts';
 import { Core } from './core/core.ts';
@@ -15,8 +17,15 @@ commands:
   exec HOST -- COMMAND                  run a command on a host (exits with its exit code)
   health [HOST]                         up/down and latency of the hosts
   known-hosts list|forget               the host keys the app trusts
+  install HOST --role ROLE [--dry-run]  plan a role on a host (diffs, exact commands) and apply it
   audit                                 every change made to a host, newest first
   lab up|down|status|...                the demo lab: imgs, rw, home and caches as real hosts here (root)
+  snapshots [HOST] [--image NAME]       images × snapshots × nodes; a host's snapshots; --subvolumes its raw list
+  snapshot create|delete|add-image ...  take, delete (guarded) or add images and snapshots
+  push HOST:IMAGE[@N] --to HOST[,...]   replicate a snapshot (--compress, --relay, --tcp, --dry-run)
+  sync [CACHE...]                       newest snapshot of every carried image to every cache lacking it
+  transfers [--watch]                   every transfer, running and past
+  cancel ID                             cancel a transfer (partial receives are deleted)
   version                               print the version
 
 Most commands take --json for output meant for scripts. The data directory is --home DIR, else
@@ -29,8 +38,15 @@ const COMMANDS: Record<string, Command> = {
   exec: execCommand,
   health: healthCommand,
   hosts: hostsCommand,
+  install: installCommand,
   'known-hosts': knownHostsCommand,
   lab: labCommand,
+  snapshots: snapshotsCommand,
+  snapshot: snapshotCommand,
+  push: pushCommand,
+  sync: syncCommand,
+  transfers: transfersCommand,
+  cancel: cancelCommand,
 };
 
 /** Global options come before the command, like git's. */

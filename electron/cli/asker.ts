@@ -34,7 +34,8 @@ export function terminalAsker(opts: { acceptNew: boolean }): Asker {
   };
 }
 
-async function ask(question: string): Promise<string> {
+/** One line typed on the terminal (the question goes to stderr, so stdout stays the command's output). */
+export async function ask(question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   try {
     return await rl.question(question);

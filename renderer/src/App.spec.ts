@@ -25,7 +25,7 @@ describe('App frame', () => {
     const banner = screen.getByRole('banner');
     await waitFor(() => expect(banner.textContent).toContain('/home/op/.config/iCBD Console'));
     expect(banner.textContent).toContain('0.1.0');
-    expect(screen.getByRole('status').textContent).toContain('Connected');
+    expect(screen.getByRole('status', { name: /^Connection/ }).textContent).toContain('Connected');
     expect(screen.getByRole('navigation', { name: 'Views' })).toBeTruthy();
     expect(screen.getByRole('main').querySelector('h1')?.textContent).toBe('Hosts');
     await waitFor(() => expect(screen.getByRole('rowheader', { name: 'imgs' })).toBeTruthy());
@@ -51,13 +51,13 @@ describe('App frame', () => {
     vi.useFakeTimers({ toFake: ['setInterval'] });
     try {
       render(App);
-      await waitFor(() => expect(screen.getByRole('status').textContent).toContain('Disconnected'));
+      await waitFor(() => expect(screen.getByRole('status', { name: /^Connection/ }).textContent).toContain('Disconnected'));
       expect(screen.getByRole('alert').textContent).toContain('Lost the connection to icbd serve');
       const listed = fake.api.invoke.mock.calls.filter(([name]) => name === 'hosts.list').length;
 
       fake.answer('app.info', () => INFO);
       vi.advanceTimersByTime(5000);
-      await waitFor(() => expect(screen.getByRole('status').textContent).toContain('Connected'));
+      await waitFor(() => expect(screen.getByRole('status', { name: /^Connection/ }).textContent).toContain('Connected'));
       expect(screen.queryByRole('alert')).toBeNull();
       expect(fake.api.invoke.mock.calls.filter(([name]) => name === 'hosts.list').length).toBe(listed + 1);
     } finally {

@@ -85,7 +85,18 @@ export function deleteSnapshotArgv(path: string): string[] {
 // or — on btrfs-progs that accept a stream cut at a command boundary — complete-looking). The
 // runner calls this only for a number it proved free before the receive, so whatever is there
 // is the transfer's own.
+//
+// A receive whose sender vanished behind a lost link never sees the end of its input (sshd
+// notices a dead client only hours later): it still holds the subvolume, so the receive writing
+// into this very path (an open file under it) is stopped first.
 const REMOVE_RECEIVED = `[ -e "$1" ] || exit 0
+for c in /proc/[0-9]*/cmdline; do
+  [ "$(tr '\\0' ' ' < "$c" 2>/dev/null)" = "btrfs receive \${1%/*} " ] || continue
+  p=\${c%/cmdline}
+  for f in "$p"/cwd "$p"/fd/*; do
+    case $(readlink "$f" 2>/dev/null) in "$1"|"$1"/*) kill "\${p#/proc/}" 2>/dev/null; sleep 1; break ;; esac
+  done
+done
 btrfs subvolume delete "$1" >/dev/null && echo icbd:deleted`;
 
 export function removeReceivedArgv(path: string): string[] {

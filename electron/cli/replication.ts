@@ -1,0 +1,252 @@
+import { AppError } from '../../shared/errors.ts';
+import type { PushPlan, SyncPlan, TransferRecord } from '../../shared/transfers.ts';
+import { isTransferFinished } from '../../shared/transfers.ts';
+import { formatAge, formatBytes, formatDuration, formatPercent, formatRate } from '../../shared/units.ts';
+import type { Core } from '../core/core.ts';
+import { parse } from './args.ts';
+import { printJson, table } from './output.ts';
+
+const SNAPSHOTS_USAGE = 'icbd snapshots [HOST] [--image NAME] [--subvolumes] [--json]';
+
+const CELL: Record<string, string> = { present: 'yes', missing: '-', diverged: 'DIVERGED', transferring: 'in transfer' };
+
+/** Without HOST the tree (a column per node); with HOST that node's snapshots, or its raw subvolume list. */
+export async function snapshotsCommand(core: Core, argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { image: { type: 'string' }, subvolumes: { type: 'boolean' }, json: { type: 'boolean' } }, SNAPSHOTS_USAGE);
+  const [node] = positionals;
+  if (values.subvolumes) {
+    if (!node) throw new AppError('INVALID_INPUT', `Name the host whose subvolumes to list.\nusage: ${SNAPSHOTS_USAGE}`);
+    const list = await core.call('replication.subvolumes', { node });
+    if (values.json) printJson(list);
+    else if (!list.mount) console.log(`${node} has no btrfs filesystem at the repository's usual places.`);
+    else console.log(table(['ID', 'PATH', 'RO', 'UUID', 'RECEIVED UUID'], list.subvolumes.map((s) => [s.id, s.path, s.readOnly ? 'ro' : '', s.uuid ?? undefined, s.receivedUuid ?? undefined])));
+    return 0;
+  }
+  if (node) {
+    const [repo] = await core.call('replication.repos', { nodes: [node] });
+    const images = repo!.images.filter((i) => !values.image || i.name === values.image);
+    if (values.json) printJson({ ...repo, images });
+    else if (!repo!.exists) console.log(`${node} has no repository at ${repo!.root}.`);
+    else
+      console.log(
+        table(
+          ['IMAGE', 'SNAPSHOT', 'UUID', 'RECEIVED UUID', 'RO', 'SIZE', 'CREATED'],
+          images.flatMap((i) => i.snapshots.map((s) => [i.name, s.number, s.uuid, s.receivedUuid ?? undefined, s.readOnly ? 'ro' : 'WRITABLE', formatBytes(s.referencedBytes), formatAge(s.createdAt)])),
+        ),
+      );
+    for (const p of repo!.problems) console.error(`note: ${p}`);
+    return 0;
+  }
+  const tree = await core.call('replication.tree', {});
+  const images = tree.images.filter((i) => !values.image || i.name === values.image);
+  if (values.json) return (printJson({ ...tree, images }), 0);
+  const nodes = tree.nodes.map((n) => n.name);
+  console.log(
+    table(
+      ['IMAGE', 'SNAPSHOT', ...nodes.map((n) => n.toUpperCase()), 'SIZE', 'AGE', 'PARENT'],
+      images.flatMap((i) =>
+        i.rows.map((r) => [i.name, r.number, ...r.cells.map((c) => CELL[c.state]), formatBytes(r.referencedBytes), formatAge(r.createdAt), r.parent ? (r.parent.number ?? r.parent.uuid.slice(0, 8)) : undefined]),
+      ),
+    ),
+  );
+  for (const n of tree.nodes) for (const p of n.problems) console.error(`note: ${p}`);
+  for (const i of images) for (const r of i.rows) for (const c of r.cells) if (c.reason) console.error(`${i.name}@${r.number} on ${c.node}: ${c.reason}`);
+  return 0;
+}
+
+const SNAPSHOT_USAGE = `icbd snapshot create IMAGE [--on HOST] [--json]
+       icbd snapshot delete HOST:IMAGE@N [--force] [--json]
+       icbd snapshot add-image HOST IMAGE [--json]`;
+
+export async function snapshotCommand(core: Core, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values, positionals } = parse(rest, { on: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } }, SNAPSHOT_USAGE);
+  if (sub === 'create' && positionals.length === 1) {
+    const snap = await core.call('replication.snapshot', { image: positionals[0]!, ...(values.on ? { node: values.on } : {}) });
+    if (values.json) printJson(snap);
+    else console.log(`Created ${snap.image}@${snap.number} (${snap.path}, uuid ${snap.uuid}).`);
+    return 0;
+  }
+  if (sub === 'delete' && positionals.length === 1) {
+    const ref = parseRef(positionals[0]!, SNAPSHOT_USAGE);
+    if (ref.number === undefined) throw new AppError('INVALID_INPUT', `Name the snapshot number: HOST:IMAGE@N.\nusage: ${SNAPSHOT_USAGE}`);
+    const r = await core.call('replication.deleteSnapshot', { node: ref.host, image: ref.image, number: ref.number, force: values.force ?? false });
+    if (values.json) printJson(r);
+    else console.log(`Deleted ${r.deleted}.`);
+    return 0;
+  }
+  if (sub === 'add-image' && positionals.length === 2) {
+    const repo = await core.call('replication.addImage', { node: positionals[0]!, image: positionals[1]! });
+    if (values.json) printJson(repo);
+    else console.log(`${positionals[1]} is in ${positionals[0]}'s repository (${repo.root}).`);
+    return 0;
+  }
+  throw new AppError('INVALID_INPUT', `usage: ${SNAPSHOT_USAGE}`);
+}
+
+/** HOST:IMAGE[@N]; the names themselves are checked by the core, with its messages. */
+function parseRef(ref: string, usage: string): { host: string; image: string; number?: number } {
+  const m = /^([^:]+):(.+?)(?:@([^@]*))?$/.exec(ref);
+  if (!m) throw new AppError('INVALID_INPUT', `Write the snapshot as HOST:IMAGE@N (got ${JSON.stringify(ref)}).\nusage: ${usage}`);
+  if (m[3] !== undefined && !/^\d+$/.test(m[3])) throw new AppError('INVALID_INPUT', `The snapshot number after @ is a whole number (got ${JSON.stringify(m[3])}).`);
+  return { host: m[1]!, image: m[2]!, ...(m[3] !== undefined ? { number: Number(m[3]) } : {}) };
+}
+
+const PUSH_USAGE = 'icbd push HOST:IMAGE[@N] --to HOST[,HOST...] [--compress none|zstd|lz4|gzip|snappy|auto] [--relay|--tcp] [--dry-run] [--json]';
+
+export async function pushCommand(core: Core, argv: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    { to: { type: 'string' }, compress: { type: 'string' }, relay: { type: 'boolean' }, tcp: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
+    PUSH_USAGE,
+  );
+  if (positionals.length !== 1 || !values.to) throw new AppError('INVALID_INPUT', `Name one snapshot and its receivers.\nusage: ${PUSH_USAGE}`);
+  if (values.relay && values.tcp) throw new AppError('INVALID_INPUT', 'Choose --relay or --tcp, not both.');
+  const ref = parseRef(positionals[0]!, PUSH_USAGE);
+  const input = {
+    source: ref.host,
+    targets: values.to.split(',').filter(Boolean),
+    image: ref.image,
+    ...(ref.number !== undefined ? { number: ref.number } : {}),
+    mode: values.relay ? ('relay' as const) : values.tcp ? ('tcp' as const) : ('direct' as const),
+    ...(values.compress ? { compression: values.compress as 'auto' } : {}),
+  };
+  if (values['dry-run']) {
+    const plan = await core.call('replication.planPush', input);
+    if (values.json) printJson(plan);
+    else printPushPlan(plan);
+    return 0;
+  }
+  const { plan, transfers } = await core.call('replication.push', input);
+  if (!values.json) printPushPlan(plan);
+  const end = await follow(core, transfers, !values.json);
+  if (values.json) printJson({ plan, transfers: end });
+  return end.every((t) => t.state === 'done') ? 0 : 1;
+}
+
+const SYNC_USAGE = 'icbd sync [CACHE...] [--compress CODEC] [--relay|--tcp] [--dry-run] [--json]';
+
+/** Every carried image's newest snapshot to every cache lacking it; the plan is printed before anything runs. */
+export async function syncCommand(core: Core, argv: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    { compress: { type: 'string' }, relay: { type: 'boolean' }, tcp: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
+    SYNC_USAGE,
+  );
+  const input = {
+    ...(positionals.length ? { targets: positionals } : {}),
+    mode: values.relay ? ('relay' as const) : values.tcp ? ('tcp' as const) : ('direct' as const),
+    ...(values.compress ? { compression: values.compress as 'auto' } : {}),
+  };
+  const plan = await core.call('replication.planSync', input);
+  if (!values.json) printSyncPlan(plan);
+  if (values['dry-run'] || plan.upToDate) {
+    if (values.json) printJson(plan);
+    return 0;
+  }
+  const started = await core.call('replication.sync', input);
+  const end = await follow(core, started.transfers, !values.json);
+  if (values.json) printJson({ plan: started.plan, transfers: end });
+  return end.every((t) => t.state === 'done') ? 0 : 1;
+}
+
+function printPushPlan(plan: PushPlan): void {
+  console.log(`${plan.image}@${plan.number} from ${plan.source}, ${plan.mode}${plan.encrypted ? '' : ' (UNENCRYPTED: tcp)'}`);
+  for (const g of plan.groups)
+    console.log(`  ${g.kind}${g.parent ? ` from parent ${g.parent.number}` : ''} → ${g.targets.join(', ')}: ${g.codec}, about ${formatBytes(g.estimatedBytes)}${g.codecNote ? `\n    note: ${g.codecNote}` : ''}`);
+  for (const s of plan.skipped) console.log(`  skipped ${s.node}: ${s.reason}`);
+  for (const w of plan.warnings) console.log(`  warning: ${w}`);
+}
+
+function printSyncPlan(plan: SyncPlan): void {
+  if (plan.upToDate) return console.log('Every cache already has the newest snapshot of each image it carries.');
+  for (const p of plan.pushes) printPushPlan(p);
+}
+
+/**
+ * Waits for the transfers to end: one rewritten progress line on a terminal (bytes, rate, %,
+ * ETA), a line per state change otherwise. Ctrl-C cancels them and waits for the clean-up.
+ */
+async function follow(core: Core, records: readonly TransferRecord[], human: boolean): Promise<TransferRecord[]> {
+  const latest = new Map(records.map((r) => [r.id, r]));
+  const tty = human && process.stderr.isTTY;
+  const line = (r: TransferRecord) =>
+    `${r.image}@${r.number} → ${r.targets.map((t) => t.node).join(',')}  ${r.state}  ${formatBytes(r.bytes)}${r.totalBytes !== null ? ` / ${formatBytes(r.totalBytes)}` : ''}  ${formatRate(r.rate)}  ${formatPercent(r.fraction)}  ETA ${formatDuration(r.etaSeconds)}`;
+  const done = () => [...latest.values()].every((r) => isTransferFinished(r.state));
+  let resolve!: () => void;
+  const finished = new Promise<void>((r) => (resolve = r));
+  const off = core.on('transfer.update', (r) => {
+    const before = latest.get(r.id);
+    if (!before) return;
+    latest.set(r.id, r);
+    if (tty) process.stderr.write(`\r\x1b[K${line(r)}`);
+    else if (human && before.state !== r.state) process.stderr.write(`${line(r)}\n`);
+    if (isTransferFinished(r.state)) {
+      if (tty) process.stderr.write('\n');
+      if (human) console.log(r.state === 'done' ? `${r.image}@${r.number} done on ${r.targets.map((t) => t.node).join(', ')}.` : `${r.state}: ${r.error?.message ?? ''}`);
+    }
+    if (done()) resolve();
+  });
+  const onSigint = () => {
+    process.stderr.write('\nCancelling (cleaning up first)...\n');
+    for (const id of latest.keys()) void core.call('transfers.cancel', { id }).catch(() => undefined);
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    if (!done()) await finished;
+  } finally {
+    off();
+    process.off('SIGINT', onSigint);
+  }
+  return [...latest.values()];
+}
+
+const TRANSFERS_USAGE = 'icbd transfers [--watch] [--json]';
+
+/** The same history the window shows (the data directory's), running ones first. */
+export async function transfersCommand(core: Core, argv: string[]): Promise<number> {
+  const { values } = parse(argv, { watch: { type: 'boolean' }, json: { type: 'boolean' } }, TRANSFERS_USAGE);
+  const show = async () => {
+    const list = await core.call('transfers.list', {});
+    if (values.json) return printJson(list);
+    if (!list.length) return console.log('No transfers yet.');
+    const now = Date.now();
+    console.log(
+      table(
+        ['ID', 'STATE', 'SNAPSHOT', 'FROM', 'TO', 'MODE', 'CODEC', 'BYTES', 'RATE', '%', 'ETA', 'ELAPSED'],
+        list.map((r) => [
+          r.id.slice(0, 8),
+          r.state,
+          `${r.image}@${r.number}`,
+          r.source,
+          r.targets.map((t) => `${t.node}${t.state === 'failed' ? '(failed)' : ''}`).join(','),
+          r.mode === 'tcp' ? 'tcp (unencrypted)' : r.mode,
+          r.codec,
+          formatBytes(r.bytes),
+          isTransferFinished(r.state) ? undefined : formatRate(r.rate),
+          formatPercent(r.fraction),
+          isTransferFinished(r.state) ? undefined : formatDuration(r.etaSeconds),
+          r.startedAt ? formatDuration(((r.endedAt ?? now) - r.startedAt) / 1000) : undefined,
+        ]),
+      ),
+    );
+  };
+  if (!values.watch) return (await show(), 0);
+  for (;;) {
+    if (process.stdout.isTTY) process.stdout.write('\x1b[H\x1b[2J');
+    await show();
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+export async function cancelCommand(core: Core, argv: string[]): Promise<number> {
+  const { positionals } = parse(argv, {}, 'icbd cancel ID');
+  if (positionals.length !== 1) throw new AppError('INVALID_INPUT', 'usage: icbd cancel ID');
+  const list = await core.call('transfers.list', {});
+  // The table shows 8 characters of the id; accept any unique prefix.
+  const matches = list.filter((r) => r.id.startsWith(positionals[0]!));
+  if (matches.length !== 1) throw new AppError(matches.length ? 'INVALID_INPUT' : 'NOT_FOUND', matches.length ? `${positionals[0]} matches ${matches.length} transfers: give more of the id.` : `There is no transfer ${positionals[0]}.`);
+  const { cancelled } = await core.call('transfers.cancel', { id: matches[0]!.id });
+  console.log(cancelled ? `Cancelling ${matches[0]!.id}; partial receives are deleted.` : `${matches[0]!.id} has already ended (${matches[0]!.state}).`);
+  return cancelled ? 0 : 1;
+}

@@ -1,0 +1,53 @@
+/**
+ * Prepares lab nodes for replication the way the installer (issue 5) will, without depending on
+ * it: a stand-in for its disk, subvolume and key steps, run through the app's own SSH pool.
+ *
+ * - /dev/vdb formatted with btrfs; the guide's `Lib` top-level subvolume with `icbd`, `icbd/.snap`
+ *   (the repository root the replication defaults expect) and `icbd/shared-vms` (the working
+ *   images) inside; `Lib/icbd` mounted at /var/lib/icbd. The real installer mounts all of `Lib`
+ *   on /var/lib after copying its contents over; mounting only `Lib/icbd` keeps the host's own
+ *   /var/lib (dpkg, systemd state) in place while giving the same paths and the same raw
+ *   subvolume tree.
+ * - quotas on, so that snapshots have sizes (qgroups), as the tree shows them.
+ * - imgs's root key trusted by root on each cache, and each cache's host key in imgs's
+ *   known_hosts (read through the app's verified connection, not scanned off the network): what
+ *   direct mode needs.
+ */
+import type { SshPool } from '../../electron/core/ssh/pool.ts';
+
+const FORMAT = `set -e
+if mountpoint -q /var/lib/icbd; then exit 0; fi
+mkfs.btrfs -q -f /dev/vdb >/dev/null 2>&1
+top=$(mktemp -d)
+mount /dev/vdb "$top"
+btrfs -q subvolume create "$top/Lib"
+btrfs -q subvolume create "$top/Lib/icbd"
+btrfs -q subvolume create "$top/Lib/icbd/.snap"
+btrfs -q subvolume create "$top/Lib/icbd/shared-vms"
+btrfs quota enable "$top"
+umount "$top"
+rmdir "$top"
+mkdir -p /var/lib/icbd
+mount -o subvol=Lib/icbd /dev/vdb /var/lib/icbd`;
+
+const KEY = `set -e
+[ -f /root/.ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N '' -f /root/.ssh/id_ed25519
+cat /root/.ssh/id_ed25519.pub`;
+
+const TRUST = `set -e
+mkdir -p -m 700 /root/.ssh
+grep -qxF "$1" /root/.ssh/authorized_keys 2>/dev/null || echo "$1" >> /root/.ssh/authorized_keys`;
+
+const KNOWN = `set -e
+mkdir -p -m 700 /root/.ssh
+grep -qxF "$1" /root/.ssh/known_hosts 2>/dev/null || echo "$1" >> /root/.ssh/known_hosts`;
+
+export async function prepareReplication(pool: SshPool, source: string, caches: readonly { name: string; address: string }[]): Promise<void> {
+  await Promise.all([source, ...caches.map((c) => c.name)].map((n) => pool.run(n, ['sh', '-c', FORMAT], { timeoutMs: 60_000 })));
+  const pub = (await pool.run(source, ['sh', '-c', KEY])).stdout.trim();
+  for (const c of caches) {
+    await pool.run(c.name, ['sh', '-c', TRUST, 'sh', pub]);
+    const hostKey = (await pool.run(c.name, ['cat', '/etc/ssh/ssh_host_ed25519_key.pub'])).stdout.trim().split(' ').slice(0, 2).join(' ');
+    await pool.run(source, ['sh', '-c', KNOWN, 'sh', `${c.address} ${hostKey}`]);
+  }
+}
