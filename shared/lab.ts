@@ -28,7 +28,7 @@ export type LabInfoWire = z.infer<typeof labInfo>;
 
 export const labUpInput = z
   .object({
-    caches: z.number().int().min(1, 'The lab has 1 to 4 caches.').max(4, 'The lab has 1 to 4 caches.').default(1),
+    caches: z.number().int().min(1, 'The lab has 1 to 9 caches.').max(9, 'The lab has 1 to 9 caches.').default(1),
     nfs: z.boolean().default(false),
     addHosts: z.boolean().default(true),
   })

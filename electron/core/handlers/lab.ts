@@ -35,7 +35,8 @@ export function labHandlers(jobs: Jobs, inventory: InventoryStore, pool: () => P
         const info = await labCall(() =>
           labUp({ caches, nfs, signal: ctx.signal, onProgress: (p) => ctx.progress(p.fraction, p.message) }),
         );
-        for (const [what, seconds] of Object.entries(info.timings ?? {})) ctx.log(`${what}: ${seconds.toFixed(1)} s`);
+        // The lab's budget figures (up from an empty cache, up with a cached base, per-host boot).
+        for (const [what, ms] of Object.entries(info.timings ?? {})) ctx.log(`${what.replace(/Ms$/, '')}: ${(ms / 1000).toFixed(1)} s`);
         ctx.log(`ssh -F ${info.sshConfig} cache01`);
         if (addHosts) {
           const { added, kept } = await addLabHosts(inventory, info.hosts, info.identityFile);
@@ -55,9 +56,18 @@ export function labHandlers(jobs: Jobs, inventory: InventoryStore, pool: () => P
     },
     'lab.host': async ({ action, host }) => {
       const l = await lab();
-      const act = { reset: () => l.labReset(host), stop: () => l.labStop(host!), start: () => l.labStart(host!), cut: () => l.labCut(host!), heal: () => l.labHeal(host!) };
+      // The lab's own last word says how long it took (the reset budget is printed, not asserted).
+      let said: string | undefined;
+      const opts = { onProgress: (p: { message: string }) => (said = p.message) };
+      const act = {
+        reset: () => l.labReset(host, opts),
+        stop: () => l.labStop(host!, opts),
+        start: () => l.labStart(host!, opts),
+        cut: () => l.labCut(host!, opts),
+        heal: () => l.labHeal(host!, opts),
+      };
       await labCall(act[action]);
-      return { done: `${action} ${host ?? 'every host'}` };
+      return { done: said ?? `${action} ${host ?? 'every host'}` };
     },
     'lab.selftest': () => labCall(async () => (await lab()).labSelftest()),
   };
