@@ -16,7 +16,7 @@ import { Core } from '../../electron/core/core.ts';
 import { labReset, sshRun } from '../../electron/core/lab/index.ts';
 import type { Asker } from '../../electron/core/prompts.ts';
 import type { InstallPlanOut, InstallRequest } from '../../shared/install.ts';
-import { LAB_INSTALL_PACKAGES, LAB_PLATFORM } from './install-lab.ts';
+import { installLabUp, LAB_PLATFORM } from './install-lab.ts';
 
 const labDir = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-install-lab-'));
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-install-home-'));
@@ -51,8 +51,7 @@ const notices = (plan: InstallPlanOut, step: string) => plan.steps.find((s) => s
 
 describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('installer on the lab', { timeout: 600_000 }, () => {
   beforeAll(async () => {
-    const end = await core.jobs.wait((await core.call('lab.up', { caches: 1, nfs: false, addHosts: true, packages: LAB_INSTALL_PACKAGES })).jobId);
-    if (end.state !== 'done') throw new Error(`lab up: ${end.error?.message}`);
+    await installLabUp(core, labDir);
   }, 1_800_000);
 
   afterAll(async () => {

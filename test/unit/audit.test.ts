@@ -25,6 +25,8 @@ describe('audit log', () => {
   it('lists newest first, filtered by host and time, skipping a torn last line', async () => {
     const log = new AuditLog(home(), 'electron');
     await log.append({ host: 'cache01', action: 'a', result: 'ok' });
+    // Times are in milliseconds: step off the entries' own millisecond on both sides.
+    await new Promise((r) => setTimeout(r, 5));
     const middle = new Date().toISOString();
     await new Promise((r) => setTimeout(r, 5));
     await log.append({ host: 'imgs', action: 'b', result: 'ok' });

@@ -80,7 +80,12 @@ export function gatherScript(p: Probe, nonce: string): string {
     // PTTYPE is missing from CentOS 7's lsblk (util-linux 2.23); the second form is for it
     's lsblk; lsblk -P -b -o NAME,KNAME,PKNAME,TYPE,SIZE,RO,FSTYPE,LABEL,UUID,PTTYPE,MOUNTPOINT,MAJ:MIN 2>/dev/null ||' +
       ' lsblk -P -b -o NAME,KNAME,PKNAME,TYPE,SIZE,RO,FSTYPE,LABEL,UUID,MOUNTPOINT,MAJ:MIN 2>/dev/null',
-    "s devnodes; find /dev -maxdepth 1 -type b -exec stat -c '%n %t %T' {} + 2>/dev/null",
+    // [ -b ] stats each node: find -type b trusts readdir's type, which calls a device bind-mounted
+    // over a placeholder file (nspawn's --bind, the lab's /dev/vdb) a regular file
+    "s devnodes; for f in /dev/*; do [ -b \"$f\" ] && stat -c '%n %t %T' -- \"$f\"; done 2>/dev/null",
+    // lsblk takes signatures from udev's database; without udev (a container) it reports none, so
+    // every node is probed for what is on it, the safety check of mkfs depends on it
+    's blkid; for f in /dev/*; do [ -b "$f" ] && blkid -p -o export -- "$f" 2>/dev/null && echo; done',
     's findmnt; findmnt -P -o TARGET,SOURCE,FSTYPE,FSROOT,OPTIONS,UUID 2>/dev/null',
     ...p.files.map((f) => `s ${quote(`file ${f}`)}; if [ -f ${quote(f)} ]; then printf y; cat ${quote(f)}; fi`),
     `s stat; stat -c '%n|%F|%d|%i' -- ${words(p.paths)} 2>/dev/null`,
@@ -142,7 +147,7 @@ export function parseGather(out: string, nonce: string, probe: Probe, localMidpo
     findmntVerify: line('findmnt-verify') === 'yes',
     nfsd: words('nfs-kernel').includes('nfsd'),
     nfsClient: words('nfs-kernel').includes('nfs4'),
-    devices: parseDevices(get('lsblk'), get('devnodes')),
+    devices: parseDevices(get('lsblk'), get('devnodes'), get('blkid')),
     mounts: parseMounts(get('findmnt')),
     files,
     paths: parsePaths(get('stat'), get('statfs')),

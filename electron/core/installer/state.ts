@@ -102,8 +102,20 @@ export function parsePairs(text: string): Record<string, string>[] {
     });
 }
 
-/** lsblk rows joined with the /dev nodes found for each major:minor (`find /dev … -printf '%p %t %T'`, hex). */
-export function parseDevices(lsblk: string, devnodes: string): BlockDevice[] {
+/** lsblk rows joined with the /dev nodes found for each major:minor (`stat -c '%n %t %T'` of each block node, hex). */
+/** `blkid -p -o export` blocks (DEVNAME=…, TYPE=…, LABEL=…, UUID=…, PTTYPE=…) by device node. */
+export function parseProbes(text: string): Map<string, Record<string, string>> {
+  const out = new Map<string, Record<string, string>>();
+  for (const block of text.split(/\n\s*\n/)) {
+    const kv = Object.fromEntries(block.split('\n').flatMap((l) => (l.includes('=') ? [[l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]] : [])));
+    if (kv.DEVNAME) out.set(kv.DEVNAME, kv);
+  }
+  return out;
+}
+
+/** lsblk's rows, with what a direct probe of the device found where lsblk (without udev) knew nothing. */
+export function parseDevices(lsblk: string, devnodes: string, blkid = ''): BlockDevice[] {
+  const probes = parseProbes(blkid);
   const nodes = new Map<string, string[]>();
   for (const line of devnodes.split('\n')) {
     const [path, maj, min] = line.trim().split(/\s+/);
@@ -113,6 +125,7 @@ export function parseDevices(lsblk: string, devnodes: string): BlockDevice[] {
   }
   return parsePairs(lsblk).map((r) => {
     const majMin = r.MAJ_MIN ?? '';
+    const found = (nodes.get(majMin) ?? []).map((n) => probes.get(n)).find((p) => p !== undefined) ?? {};
     return {
       name: r.NAME ?? '',
       kname: r.KNAME ?? r.NAME ?? '',
@@ -120,10 +133,10 @@ export function parseDevices(lsblk: string, devnodes: string): BlockDevice[] {
       type: r.TYPE ?? '',
       size: Number(r.SIZE ?? 0),
       ro: r.RO === '1',
-      fstype: r.FSTYPE ?? '',
-      label: r.LABEL ?? '',
-      uuid: r.UUID ?? '',
-      pttype: r.PTTYPE ?? '',
+      fstype: r.FSTYPE || found.TYPE || '',
+      label: r.LABEL || found.LABEL || '',
+      uuid: r.UUID || found.UUID || '',
+      pttype: r.PTTYPE || found.PTTYPE || '',
       mountpoint: r.MOUNTPOINT ?? '',
       majMin,
       nodes: (nodes.get(majMin) ?? []).sort(),

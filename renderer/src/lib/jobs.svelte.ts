@@ -11,6 +11,11 @@ class JobTracker {
   jobs = $state.raw<Record<string, JobInfo>>({});
   logs = $state.raw<Record<string, JobLog[]>>({});
 
+  /** A job learnt of by asking (jobs.list) rather than by an event, e.g. after a reload. */
+  track(job: JobInfo): void {
+    if (!this.jobs[job.id]) this.jobs = { ...this.jobs, [job.id]: job };
+  }
+
   follow(): () => void {
     const offUpdate = api.on('job.update', (job) => {
       this.jobs = { ...this.jobs, [job.id]: job };

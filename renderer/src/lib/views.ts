@@ -10,17 +10,8 @@ export const VIEWS = [
     coming:
       'Installing and verifying the servers of each role step by step, as in the installation guide: disks, btrfs subvolumes, fstab, services and firewall. Every step shows its plan and exact commands before it runs.',
   },
-  {
-    id: 'snapshots',
-    label: 'Snapshots',
-    coming:
-      'Which node holds which read-only VM image snapshot, matched by btrfs UUID, and replication of a snapshot from the image repository to the cache nodes.',
-  },
-  {
-    id: 'transfers',
-    label: 'Transfers',
-    coming: 'Every replication transfer with its progress, rate and time left, and a way to cancel one that is running.',
-  },
+  { id: 'snapshots', label: 'Snapshots' },
+  { id: 'transfers', label: 'Transfers' },
   { id: 'terminal', label: 'Terminal' },
   {
     id: 'audit',

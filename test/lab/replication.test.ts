@@ -1,0 +1,277 @@
+/**
+ * Issue 6 against the demo lab: pushes imgs → caches through the core as the operator runs them
+ * (direct, relay, tcp, fan-out, compression), and every way a transfer can end badly (cancel,
+ * a cut link, a full disk) leaves no partial snapshot, an intact source, and a retry that works.
+ * The lab lives in its own directory, so this file can run beside any other lab.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Core } from '../../electron/core/core.ts';
+import { addLabHosts, trustLabHostKeys } from '../../electron/core/handlers/lab.ts';
+import { labCut, labDown, labHeal, labUp, type LabInfo } from '../../electron/core/lab/index.ts';
+import type { Asker } from '../../electron/core/prompts.ts';
+import { AppError } from '../../shared/errors.ts';
+import type { PushInput, TransferRecord } from '../../shared/transfers.ts';
+import { isTransferFinished } from '../../shared/transfers.ts';
+import { prepareReplication } from './replication-fixture.ts';
+
+const labDir = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-repl-lab-'));
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-repl-home-'));
+process.env.ICBD_LAB_DIR = labDir;
+const asker: Asker = { askHostKey: async () => false, askSecret: async () => undefined };
+const core = new Core({ home, door: 'cli', asker });
+const execFileP = promisify(execFile);
+/** The tools the pipelines use; the lab hosts have no network to install them later. */
+export const REPLICATION_PACKAGES = ['pv', 'zstd', 'lz4', 'socat'];
+const ROOT = '/var/lib/icbd/.snap';
+const WORK = '/var/lib/icbd/shared-vms';
+let lab: LabInfo;
+
+const icbd = (...args: string[]) =>
+  execFileP('node', ['electron/icbd.mjs', '--home', home, ...args], { env: { ...process.env, ICBD_LAB_DIR: labDir } }).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  );
+
+async function sh(node: string, script: string, ...args: string[]): Promise<string> {
+  return (await (await core.ssh()).run(node, ['sh', '-c', script, 'sh', ...args], { timeoutMs: 120_000 })).stdout;
+}
+
+/** A new image on imgs with `mb` MiB of data (random: no codec shrinks it), and its snapshot 1. */
+async function image(name: string, mb: number): Promise<void> {
+  await core.call('replication.addImage', { node: 'imgs', image: name });
+  await sh('imgs', 'head -c "$2"M /dev/urandom > "$1/disk.img" && head -c 1M /dev/zero >> "$1/disk.img" && sync', `${WORK}/${name}`, String(mb));
+  await core.call('replication.snapshot', { image: name });
+}
+
+const sum = async (node: string, p: string) => (await sh(node, 'sha256sum "$1"/disk.img | cut -d" " -f1', p)).trim();
+const exists = async (node: string, p: string) => (await sh(node, '[ -e "$1" ] && echo yes || echo no', p)).trim() === 'yes';
+
+/** Every transfer.update until each record of the push has ended; `during` sees each update. */
+async function push(input: PushInput, during?: (r: TransferRecord) => void | Promise<void>): Promise<{ records: TransferRecord[]; updates: TransferRecord[] }> {
+  const updates: TransferRecord[] = [];
+  const ended = new Map<string, TransferRecord>();
+  let ids: Set<string> | undefined;
+  let resolve!: () => void;
+  const all = new Promise<void>((r) => (resolve = r));
+  const off = core.on('transfer.update', (r) => {
+    updates.push(r);
+    if (ids && !ids.has(r.id)) return;
+    void during?.(r);
+    if (isTransferFinished(r.state)) ended.set(r.id, r);
+    if (ids && [...ids].every((id) => ended.has(id))) resolve();
+  });
+  try {
+    const { transfers } = await core.call('replication.push', input);
+    ids = new Set(transfers.map((t) => t.id));
+    for (const u of updates) if (isTransferFinished(u.state) && ids.has(u.id)) ended.set(u.id, u);
+    if (ids.size && ![...ids].every((id) => ended.has(id))) await all;
+    return { records: [...ids].map((id) => ended.get(id)!), updates: updates.filter((u) => ids!.has(u.id)) };
+  } finally {
+    off();
+  }
+}
+
+async function repoSnapshot(node: string, img: string, n: number) {
+  const [repo] = await core.call('replication.repos', { nodes: [node] });
+  return repo!.images.find((i) => i.name === img)?.snapshots.find((s) => s.number === n);
+}
+
+describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication on the lab', () => {
+  beforeAll(async () => {
+    lab = await labUp({ dir: labDir, caches: 2, packages: REPLICATION_PACKAGES });
+    await addLabHosts(core.inventory, lab.hosts, lab.identityFile);
+    await trustLabHostKeys((await core.ssh()).knownHosts, lab.knownHosts, lab.hosts);
+    await prepareReplication(
+      await core.ssh(),
+      'imgs',
+      lab.hosts.filter((h) => h.role === 'cache'),
+    );
+  }, 900_000);
+
+  afterAll(async () => {
+    await core.close();
+    await labDown({ dir: labDir });
+    fs.rmSync(labDir, { recursive: true, force: true });
+    fs.rmSync(home, { recursive: true, force: true });
+  }, 300_000);
+
+  it('pushes full, then incremental: data equal, received_uuid the source uuid, audited', async () => {
+    await image('win10', 64);
+    const full = await push({ source: 'imgs', targets: ['cache01'], image: 'win10' });
+    expect(full.records).toHaveLength(1);
+    expect(full.records[0]).toMatchObject({ state: 'done', kind: 'full', parentNumber: null, fraction: 1 });
+    expect(full.records[0]!.totalBytes).toBeGreaterThan(64 * 2 ** 20);
+    expect(await sum('cache01', `${ROOT}/win10/1`)).toBe(await sum('imgs', `${ROOT}/win10/1`));
+    const [src1, dst1] = [await repoSnapshot('imgs', 'win10', 1), await repoSnapshot('cache01', 'win10', 1)];
+    expect(dst1).toMatchObject({ readOnly: true, receivedUuid: src1!.uuid });
+
+    // 2 % of the blocks rewritten
+    await sh('imgs', 'dd if=/dev/urandom of="$1/disk.img" bs=64K count=21 seek=100 conv=notrunc status=none && sync', `${WORK}/win10`);
+    await core.call('replication.snapshot', { image: 'win10' });
+    const inc = await push({ source: 'imgs', targets: ['cache01'], image: 'win10' });
+    expect(inc.records[0]).toMatchObject({ state: 'done', kind: 'incremental', parentNumber: 1, number: 2 });
+    expect(inc.records[0]!.bytes).toBeLessThan(full.records[0]!.bytes * 0.1);
+    expect(await sum('cache01', `${ROOT}/win10/2`)).toBe(await sum('imgs', `${ROOT}/win10/2`));
+    expect(await repoSnapshot('cache01', 'win10', 2)).toMatchObject({ readOnly: true, receivedUuid: (await repoSnapshot('imgs', 'win10', 2))!.uuid });
+
+    const audit = await core.call('audit.list', {});
+    expect(audit.filter((e) => e.action === 'replication.receive' && e.host === 'cache01' && e.result === 'ok')).toHaveLength(2);
+    expect(audit.filter((e) => e.action === 'snapshot.create' && e.host === 'imgs').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a second push of the same snapshot is a no-op, saying why', async () => {
+    const plan = await core.call('replication.planPush', { source: 'imgs', targets: ['cache01'], image: 'win10' });
+    expect(plan.groups).toEqual([]);
+    expect(plan.skipped).toEqual([{ node: 'cache01', reason: 'cache01 already has win10@2.' }]);
+    const again = await core.call('replication.push', { source: 'imgs', targets: ['cache01'], image: 'win10' });
+    expect(again.transfers).toEqual([]);
+  });
+
+  it('fans out to two caches reading the source once (direct, then relay), with compression', async () => {
+    await image('fan', 48);
+    const direct = await push({ source: 'imgs', targets: ['cache01', 'cache02'], image: 'fan', compression: 'lz4' });
+    expect(direct.records).toHaveLength(1);
+    const [rec] = direct.records;
+    expect(rec).toMatchObject({ state: 'done', codec: 'lz4', targets: [{ node: 'cache01', state: 'done' }, { node: 'cache02', state: 'done' }] });
+    // One stream: pv on the source counted it once, not once per receiver.
+    expect(rec!.bytes).toBeLessThan(rec!.totalBytes! * 1.05);
+    for (const c of ['cache01', 'cache02']) expect(await sum(c, `${ROOT}/fan/1`)).toBe(await sum('imgs', `${ROOT}/fan/1`));
+
+    await sh('imgs', 'dd if=/dev/urandom of="$1/disk.img" bs=64K count=8 seek=10 conv=notrunc status=none && sync', `${WORK}/fan`);
+    await core.call('replication.snapshot', { image: 'fan' });
+    const plan = await core.call('replication.planPush', { source: 'imgs', targets: ['cache01', 'cache02'], image: 'fan', mode: 'relay', compression: 'zstd' });
+    expect(plan.groups).toHaveLength(1);
+    expect(plan.groups[0]!.commands.filter((c) => c.command.includes('btrfs send'))).toHaveLength(1);
+    const relay = await push({ source: 'imgs', targets: ['cache01', 'cache02'], image: 'fan', mode: 'relay', compression: 'zstd' });
+    expect(relay.records[0]).toMatchObject({ state: 'done', mode: 'relay', kind: 'incremental', codec: 'zstd' });
+    for (const c of ['cache01', 'cache02']) expect(await sum(c, `${ROOT}/fan/2`)).toBe(await sum('imgs', `${ROOT}/fan/2`));
+  });
+
+  it('tcp transport: said to be unencrypted in the plan, and it works', async () => {
+    // The caches reach imgs on iCBD-Net; the receivers accept the stream from that address only.
+    await core.call('replication.settings.set', { node: 'imgs', settings: { replicationAddress: '10.213.2.251' } });
+    await image('tcpimg', 16);
+    const plan = await core.call('replication.planPush', { source: 'imgs', targets: ['cache02'], image: 'tcpimg', mode: 'tcp' });
+    expect(plan.encrypted).toBe(false);
+    expect(plan.warnings.join(' ')).toMatch(/unencrypted/);
+    const tcp = await push({ source: 'imgs', targets: ['cache02'], image: 'tcpimg', mode: 'tcp' });
+    expect(tcp.records[0]).toMatchObject({ state: 'done', mode: 'tcp' });
+    expect(await sum('cache02', `${ROOT}/tcpimg/1`)).toBe(await sum('imgs', `${ROOT}/tcpimg/1`));
+  });
+
+  it('never uses a diverged same-numbered snapshot as parent, and reports it', async () => {
+    await image('div', 8);
+    // cache02 makes its own div@1: same number, another identity.
+    await sh('cache02', 'mkdir -p "$1" && btrfs -q subvolume create "$1/w" && btrfs -q subvolume snapshot -r "$1/w" "$1/1" && btrfs -q subvolume delete "$1/w"', `${ROOT}/div`);
+    await core.call('replication.snapshot', { image: 'div' });
+    const plan1 = await core.call('replication.planPush', { source: 'imgs', targets: ['cache02'], image: 'div', number: 1 });
+    expect(plan1.groups).toEqual([]);
+    expect(plan1.skipped[0]!.reason).toMatch(/diverged/);
+    const plan2 = await core.call('replication.planPush', { source: 'imgs', targets: ['cache02'], image: 'div', number: 2 });
+    expect(plan2.groups[0]).toMatchObject({ kind: 'full', parent: null });
+    const tree = await core.call('replication.tree', {});
+    const row = tree.images.find((i) => i.name === 'div')!.rows.find((r) => r.number === 1)!;
+    expect(row.cells.find((c) => c.node === 'cache02')).toMatchObject({ state: 'diverged' });
+    expect(row.cells.find((c) => c.node === 'cache02')!.reason).toMatch(/never used as a parent/);
+    const done = await push({ source: 'imgs', targets: ['cache02'], image: 'div', number: 2 });
+    expect(done.records[0]).toMatchObject({ state: 'done', kind: 'full' });
+  });
+
+  /** After a failed or cancelled push: nothing at the number on the cache, the source unchanged, a retry works. */
+  async function expectCleanRetry(img: string, cache: string, sourceSum: string) {
+    expect(await exists(cache, `${ROOT}/${img}/1`)).toBe(false);
+    expect(await sum('imgs', `${ROOT}/${img}/1`)).toBe(sourceSum);
+    expect(await repoSnapshot('imgs', img, 1)).toMatchObject({ readOnly: true });
+    const retry = await push({ source: 'imgs', targets: [cache], image: img });
+    expect(retry.records[0]).toMatchObject({ state: 'done' });
+    expect(await sum(cache, `${ROOT}/${img}/1`)).toBe(sourceSum);
+  }
+
+  it('cancel mid-transfer: no partial subvolume, source intact, a retry succeeds', async () => {
+    await image('big', 1000);
+    const before = await sum('imgs', `${ROOT}/big/1`);
+    let asked = false;
+    const r = await push({ source: 'imgs', targets: ['cache01'], image: 'big', compression: 'none' }, async (u) => {
+      if (asked || u.state !== 'running' || u.bytes === 0) return;
+      asked = true;
+      expect(await core.call('transfers.cancel', { id: u.id })).toEqual({ cancelled: true });
+    });
+    expect(r.records[0]).toMatchObject({ state: 'cancelled' });
+    expect(r.records[0]!.bytes).toBeLessThan(r.records[0]!.totalBytes!);
+    const audit = await core.call('audit.list', { host: 'cache01' });
+    expect(audit.find((e) => e.action === 'replication.receive')).toMatchObject({ result: 'cancelled' });
+    await expectCleanRetry('big', 'cache01', before);
+  });
+
+  it('a link cut mid-transfer fails it, cleans up once the node is back, and a retry succeeds', async () => {
+    const before = await sum('imgs', `${ROOT}/big/1`);
+    let cut = false;
+    let heal: NodeJS.Timeout | undefined;
+    const r = await push({ source: 'imgs', targets: ['cache02'], image: 'big', compression: 'none' }, async (u) => {
+      if (cut || u.state !== 'running' || u.bytes === 0) return;
+      cut = true;
+      await labCut('cache02', { dir: labDir });
+      // Long enough for ssh on imgs to give up on the dead link (ServerAlive 15 s × 3).
+      heal = setTimeout(() => void labHeal('cache02', { dir: labDir }), 60_000);
+    });
+    clearTimeout(heal);
+    await labHeal('cache02', { dir: labDir });
+    expect(cut).toBe(true);
+    expect(r.records[0]).toMatchObject({ state: 'failed' });
+    expect(r.records[0]!.error!.message).toMatch(/cache02/);
+    await expectCleanRetry('big', 'cache02', before);
+  });
+
+  it('a full disk on the receiver fails the push, leaves nothing, and a retry after freeing space succeeds', async () => {
+    await image('fill', 300);
+    const before = await sum('imgs', `${ROOT}/fill/1`);
+    await sh('cache01', 'avail=$(df --output=avail -B1 "$1" | tail -1); fallocate -l $((avail - 100*1024*1024)) "$1/filler"; sync', '/var/lib/icbd');
+    const r = await push({ source: 'imgs', targets: ['cache01'], image: 'fill' });
+    expect(r.records[0]).toMatchObject({ state: 'failed' });
+    expect(r.records[0]!.error!.message).toMatch(/space|receive/i);
+    await sh('cache01', 'rm -f "$1/filler"; sync', '/var/lib/icbd');
+    await expectCleanRetry('fill', 'cache01', before);
+  });
+
+  it('hostile image and snapshot names are refused with a clear message; nothing runs', async () => {
+    const hostile = ['a b', "it's", 'x;touch /tmp/pwned', '$(touch /tmp/pwned)', '`touch /tmp/pwned`', '../etc', '..', 'ünïcödé', 'a"b', 'a\nb'];
+    for (const name of hostile) {
+      for (const call of [
+        () => core.call('replication.addImage', { node: 'imgs', image: name }),
+        () => core.call('replication.snapshot', { image: name }),
+        () => core.call('replication.planPush', { source: 'imgs', targets: ['cache01'], image: name }),
+        () => core.call('replication.deleteSnapshot', { node: 'imgs', image: name, number: 1 }),
+        () => core.call('replication.settings.set', { node: 'cache01', settings: { images: [name] } }),
+      ]) {
+        const err = await call().catch((e: unknown) => e);
+        expect(err, name).toBeInstanceOf(AppError);
+        expect((err as AppError).code).toBe('INVALID_INPUT');
+        expect((err as AppError).message).toMatch(/image name|cannot contain|starts with/);
+      }
+    }
+    const bad = await core.call('replication.planPush', { source: 'imgs', targets: ['cache01'], image: 'win10', number: '1;reboot' as unknown as number }).catch((e: unknown) => e);
+    expect((bad as AppError).code).toBe('INVALID_INPUT');
+    const cli = await icbd('push', 'imgs:x;touch /tmp/pwned@1', '--to', 'cache01');
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toMatch(/cannot contain ";"/);
+    for (const n of ['imgs', 'cache01']) expect(await exists(n, '/tmp/pwned')).toBe(false);
+  });
+
+  it('the CLI lists the tree, a node, its raw subvolumes and the transfer history', async () => {
+    const tree = await icbd('snapshots', '--image', 'win10');
+    expect(tree.code).toBe(0);
+    expect(tree.stdout).toMatch(/IMAGE\s+SNAPSHOT\s+IMGS\s+CACHE01\s+CACHE02/);
+    expect(tree.stdout).toMatch(/win10\s+2\s+yes\s+yes\s+-/);
+    const raw = await icbd('snapshots', 'cache01', '--subvolumes', '--json');
+    const paths = (JSON.parse(raw.stdout) as { subvolumes: { path: string }[] }).subvolumes.map((s) => s.path);
+    expect(paths).toEqual(expect.arrayContaining(['Lib', 'Lib/icbd', 'Lib/icbd/.snap', 'Lib/icbd/.snap/win10/1']));
+    const list = JSON.parse((await icbd('transfers', '--json')).stdout) as TransferRecord[];
+    expect(list.filter((t) => t.state === 'done').length).toBeGreaterThanOrEqual(6);
+    expect(list.some((t) => t.state === 'cancelled')).toBe(true);
+  });
+});
