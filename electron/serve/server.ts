@@ -114,9 +114,13 @@ export async function serve(options: ServeOptions): Promise<Served> {
   };
 }
 
-/** One browser tab: requests answered in any order, events forwarded only once subscribed. */
+/**
+ * One browser tab: requests answered in any order, events forwarded only once subscribed. The
+ * shells a tab opened end with it: nobody else can see or close them.
+ */
 function connect(ws: WebSocket, core: Core): void {
   const subscriptions = new Map<EventName, () => void>();
+  const terminals = new Set<string>();
   const send = (message: unknown) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
   };
@@ -128,7 +132,9 @@ function connect(ws: WebSocket, core: Core): void {
       return ws.close(1003, 'not JSON');
     }
     if (message.t === 'req' && typeof message.id === 'number') {
-      send({ t: 'res', id: message.id, reply: await core.dispatch(message.name, message.input) });
+      const reply = await core.dispatch(message.name, message.input);
+      if (message.name === 'terminal.open' && reply.ok) terminals.add((reply.value as { id: string }).id);
+      send({ t: 'res', id: message.id, reply });
     } else if (message.t === 'sub' && isEventName(message.name) && !subscriptions.has(message.name)) {
       const name = message.name;
       subscriptions.set(name, core.on(name, (payload) => send({ t: 'ev', name, payload })));
@@ -138,6 +144,7 @@ function connect(ws: WebSocket, core: Core): void {
   });
   ws.on('close', () => {
     for (const off of subscriptions.values()) off();
+    for (const id of terminals) void core.dispatch('terminal.close', { id });
   });
 }
 

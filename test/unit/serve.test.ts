@@ -21,7 +21,10 @@ beforeAll(async () => {
   core = new Core({ home: join(base, 'home'), door: 'browser' });
   served = await serve({ core, rendererDir: renderer, port: 0 });
 });
-afterAll(() => served.close());
+afterAll(async () => {
+  await served.close();
+  await core.close();
+});
 
 function get(path: string, headers: Record<string, string> = {}) {
   return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
@@ -89,5 +92,18 @@ describe('browser mode server', () => {
     });
     expect(reply).toMatchObject({ t: 'res', id: 1, reply: { ok: true, value: { door: 'browser' } } });
     good.ws.close();
+  });
+
+  it("closes the shells a tab opened when the tab goes away", async () => {
+    const { ws } = await socket({ origin: `http://127.0.0.1:${served.port}`, cookie: cookie() });
+    const reply = await new Promise<{ reply: { ok: boolean; value: { id: string } } }>((resolve) => {
+      ws.once('message', (d) => resolve(JSON.parse(String(d))));
+      ws.send(JSON.stringify({ t: 'req', id: 7, name: 'terminal.open', input: { cols: 80, rows: 24 } }));
+    });
+    expect(reply.reply.ok).toBe(true);
+    const terminals = await core.terminals();
+    expect(terminals.list().map((t) => t.id)).toContain(reply.reply.value.id);
+    ws.close();
+    await expect.poll(() => terminals.list().length).toBe(0);
   });
 });
