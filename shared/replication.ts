@@ -140,7 +140,16 @@ export function parseSubvolumeList(text: string, readOnly: ReadonlySet<number>):
       readOnly: readOnly.has(id),
     });
   }
-  return out.sort((a, b) => a.path.localeCompare(b.path));
+  // btrfs prints subvolumes below the subvolume it was asked through relative to that one
+  // (win10/1 for Lib/icbd/.snap/win10/1): complete each path from its parent's.
+  const byId = new Map(out.map((s) => [s.id, s]));
+  const full = (s: Subvolume, depth = 0): string => {
+    const parent = byId.get(s.parentId);
+    if (!parent || depth > 64) return s.path;
+    const above = full(parent, depth + 1);
+    return s.path === above || s.path.startsWith(`${above}/`) ? s.path : `${above}/${s.path}`;
+  };
+  return out.map((s) => ({ ...s, path: full(s) })).sort((a, b) => a.path.localeCompare(b.path));
 }
 
 /** The ids in `btrfs subvolume list -r` output. */

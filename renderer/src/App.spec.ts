@@ -34,12 +34,12 @@ describe('App frame', () => {
   it('switches views with Ctrl+digit, through the hash, and focuses the new heading', async () => {
     const user = userEvent.setup();
     render(App);
-    await user.keyboard('{Control>}3{/Control}');
-    await waitFor(() => expect(location.hash).toBe('#/snapshots'));
-    const heading = await screen.findByRole('heading', { level: 1, name: 'Snapshots' });
-    expect(screen.getByText(/Which node holds which read-only VM image snapshot/)).toBeTruthy();
+    await user.keyboard('{Control>}6{/Control}');
+    await waitFor(() => expect(location.hash).toBe('#/audit'));
+    const heading = await screen.findByRole('heading', { level: 1, name: 'Audit' });
+    expect(screen.getByText(/The log of every change made to a host/)).toBeTruthy();
     expect(document.activeElement).toBe(heading);
-    expect(document.title).toBe('Snapshots · iCBD Console');
+    expect(document.title).toBe('Audit · iCBD Console');
     await user.keyboard('{Meta>}1{/Meta}');
     await screen.findByRole('heading', { level: 1, name: 'Hosts' });
   });

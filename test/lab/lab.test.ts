@@ -38,6 +38,9 @@ const directProbe = (address: string) => {
 const hash = (f: string) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
 const ETC = ['/etc/hostname', '/etc/hosts', '/etc/fstab', '/etc/machine-id'].filter((f) => fs.existsSync(f));
 const etcBefore = Object.fromEntries(ETC.map((f) => [f, hash(f)]));
+const inotifyBefore = fs.existsSync('/run/icbdlab.inotify-max-user-instances')
+  ? `${fs.readFileSync('/run/icbdlab.inotify-max-user-instances', 'utf8').trim()}\n`
+  : fs.readFileSync('/proc/sys/fs/inotify/max_user_instances', 'utf8');
 
 /** Waits for a rebooted host: the marker in /run (a tmpfs) is gone once it booted again. */
 async function waitRebooted(host: string): Promise<string> {
@@ -197,6 +200,9 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('iCBD lab', { timeout: 30
     await labDown({ dir });
     expect(await labLeftovers(again.slot, dir)).toEqual([]);
     for (const f of ETC) expect(hash(f)).toBe(etcBefore[f]);
+    // The raised inotify limit goes back to the machine's own once no lab is up (other labs may
+    // be up beside this one on a developer's machine; in CI this is the only one).
+    if (!fs.existsSync('/run/icbdlab')) expect(fs.readFileSync('/proc/sys/fs/inotify/max_user_instances', 'utf8')).toBe(inotifyBefore);
   });
 
   it('cleans up a half-built lab when up is cancelled', async () => {

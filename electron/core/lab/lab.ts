@@ -13,6 +13,7 @@ import { hostPaths, labDir, sshPaths } from './paths.ts';
 import { preflight } from './preflight.ts';
 import { ensureHostKey, ensureOperatorKey, sshRun, writeSshFiles } from './ssh-files.ts';
 import { buildVmImage, createVmNetwork, NFS_VM_HOSTS, startVm, VM_PACKAGES } from './vm.ts';
+import { raiseInotifyLimit } from './limits.ts';
 import { findSlot, type LabState, readState, releaseSlot, removeState, reserveSlot, writeState } from './state.ts';
 import { hostSpec, labNames, type Role, type Topology, topology } from './topology.ts';
 
@@ -110,6 +111,7 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
   if (readState(dir)) throw new LabError(`a lab is already up in ${dir}`, 'use it (`lab status`), or run `lab down` first');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const slot = reserveSlot(dir, (s) => nsExists(labNames(s).switchNs));
+  raiseInotifyLimit();
   const caches = opts.caches ?? 1;
   const topo = topology(slot, caches);
   const st: LabState = { version: 1, slot, caches, nfs: !!opts.nfs, base: '', hosts: {}, timings: {} };

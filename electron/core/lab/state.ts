@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { LabError } from './errors.ts';
+import { restoreInotifyLimit } from './limits.ts';
 import { SLOT_ROOT } from './paths.ts';
 import { MAX_SLOTS } from './topology.ts';
 
@@ -87,8 +88,9 @@ export function releaseSlot(slot: number, dir: string): void {
   try {
     fs.rmdirSync(SLOT_ROOT);
   } catch {
-    // other labs still hold slots
+    return; // other labs still hold slots
   }
+  restoreInotifyLimit();
 }
 
 /** The slot `dir` holds, found from the reservations when its state file is gone (half-built lab). */

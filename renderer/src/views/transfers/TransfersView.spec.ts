@@ -1,0 +1,53 @@
+import { render, screen, waitFor, within } from '@testing-library/svelte';
+import '@testing-library/svelte/vitest';
+import { userEvent } from '@testing-library/user-event';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { TransferRecord } from '../../../../shared/transfers.ts';
+import { fake } from '../../lib/fake-api.ts';
+import { transferMonitor } from '../../lib/transfers.svelte.ts';
+import TransfersView from './TransfersView.svelte';
+
+vi.mock('../../lib/api.ts', async () => (await import('../../lib/fake-api.ts')).apiModule);
+// jsdom has no canvas: the chart is Chart.js's business, tested in the e2e run.
+vi.mock('./RateChart.svelte', async () => ({ default: (await import('./RateChartStub.svelte')).default }));
+
+const running: TransferRecord = {
+  id: 'aaaaaaaa-1111',
+  source: 'imgs',
+  targets: [{ node: 'cache01', state: 'pending' }],
+  image: 'win10',
+  number: 3,
+  mode: 'tcp',
+  kind: 'incremental',
+  parentNumber: 2,
+  codec: 'zstd',
+  state: 'running',
+  bytes: 512 * 2 ** 20,
+  totalBytes: 1024 * 2 ** 20,
+  rate: 100 * 2 ** 20,
+  fraction: 0.5,
+  etaSeconds: 5,
+  queuedAt: 1,
+  startedAt: Date.now() - 5000,
+};
+
+afterEach(() => fake.reset());
+
+describe('the transfer monitor', () => {
+  it('shows progress against the estimate, says tcp is unencrypted, and cancels', async () => {
+    fake.answer('transfers.list', () => [running]);
+    fake.answer('transfers.cancel', () => ({ cancelled: true }));
+    const off = transferMonitor.follow();
+    render(TransfersView);
+    const item = await screen.findByRole('listitem', { name: /Transfer win10@3 to cache01/ });
+    expect(item.textContent).toContain('512 MiB of 1.00 GiB');
+    expect(item.textContent).toContain('50 %');
+    expect(item.textContent).toContain('ETA 5 s');
+    expect(item.textContent).toContain('tcp (unencrypted)');
+    await userEvent.setup().click(within(item).getByRole('button', { name: 'Cancel' }));
+    expect(fake.api.invoke).toHaveBeenCalledWith('transfers.cancel', { id: running.id });
+    fake.emit('transfer.update', { ...running, state: 'cancelled', endedAt: Date.now() });
+    await waitFor(() => expect(within(item).queryByRole('button', { name: 'Cancel' })).toBeNull());
+    off();
+  });
+});
