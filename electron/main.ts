@@ -7,7 +7,7 @@ import { APP_VERSION } from './core/version.ts';
 import { PRIVILEGED_SCHEME, serveRenderer } from './app-protocol.ts';
 import { hardenContents, hardenSession } from './hardening.ts';
 import { forwardEvents, registerIpc } from './ipc.ts';
-import { installMenu } from './menu.ts';
+import { installContextMenu, installMenu } from './menu.ts';
 import { openWindow, type OpenedWindow } from './window.ts';
 import { backgroundFor } from './window-options.ts';
 
@@ -49,7 +49,10 @@ function start(): void {
     }
   };
 
-  app.on('web-contents-created', (_event, contents) => hardenContents(contents));
+  app.on('web-contents-created', (_event, contents) => {
+    hardenContents(contents);
+    installContextMenu(contents);
+  });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });

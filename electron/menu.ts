@@ -1,4 +1,4 @@
-import { dialog, Menu, shell, type BrowserWindow, type MenuItemConstructorOptions } from 'electron';
+import { dialog, Menu, shell, type BrowserWindow, type MenuItemConstructorOptions, type WebContents } from 'electron';
 
 export const APP_NAME = 'iCBD Console';
 
@@ -75,4 +75,23 @@ export function installMenu(ctx: MenuContext, window: () => BrowserWindow | unde
     },
   };
   Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate(ctx, actions)));
+}
+
+/**
+ * The right-click menu of the page: cut, copy, paste and select all, enabled as the page's
+ * selection allows. Without it Electron shows none, and the terminal's copy and paste are
+ * reachable only by keyboard.
+ */
+export function contextMenuTemplate(flags: { canCut: boolean; canCopy: boolean; canPaste: boolean; canSelectAll: boolean }): MenuItemConstructorOptions[] {
+  return [
+    { role: 'cut', enabled: flags.canCut },
+    { role: 'copy', enabled: flags.canCopy },
+    { role: 'paste', enabled: flags.canPaste },
+    { type: 'separator' },
+    { role: 'selectAll', enabled: flags.canSelectAll },
+  ];
+}
+
+export function installContextMenu(contents: WebContents): void {
+  contents.on('context-menu', (_event, params) => Menu.buildFromTemplate(contextMenuTemplate(params.editFlags)).popup());
 }

@@ -51,3 +51,12 @@ describe('application menu', () => {
     expect(detail).toContain('Electron 45.5.0');
   });
 });
+
+describe('context menu', () => {
+  it('offers cut, copy, paste and select all, each enabled only when the page allows it', async () => {
+    const { contextMenuTemplate } = await import('../../electron/menu.ts');
+    const template = contextMenuTemplate({ canCut: false, canCopy: true, canPaste: true, canSelectAll: true });
+    expect(template.map((i) => i.role ?? i.type)).toEqual(['cut', 'copy', 'paste', 'separator', 'selectAll']);
+    expect(template.filter((i) => i.role).map((i) => i.enabled)).toEqual([false, true, true, true]);
+  });
+});
