@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 
 // menu.ts builds the real menu with electron's Menu; the template itself is plain data.
 vi.mock('electron', () => ({ dialog: {}, Menu: {}, shell: {} }));
-const { APP_NAME, aboutDetail, menuTemplate } = await import('../../electron/menu.ts');
+const { APP_NAME, aboutDetail, contextMenuTemplate, menuTemplate } = await import('../../electron/menu.ts');
 
 const ctx = { version: '1.2.3', home: '/home/op/.config/iCBD Console', dev: false, platform: 'linux' as NodeJS.Platform };
 const actions = { about: vi.fn(), showDataFolder: vi.fn() };
@@ -53,8 +53,7 @@ describe('application menu', () => {
 });
 
 describe('context menu', () => {
-  it('offers cut, copy, paste and select all, each enabled only when the page allows it', async () => {
-    const { contextMenuTemplate } = await import('../../electron/menu.ts');
+  it('offers cut, copy, paste and select all, each enabled only when the page allows it', () => {
     const template = contextMenuTemplate({ canCut: false, canCopy: true, canPaste: true, canSelectAll: true });
     expect(template.map((i) => i.role ?? i.type)).toEqual(['cut', 'copy', 'paste', 'separator', 'selectAll']);
     expect(template.filter((i) => i.role).map((i) => i.enabled)).toEqual([false, true, true, true]);
