@@ -10,7 +10,7 @@ import { labHostAction, labInfo, labPreflight, labSelftestResult, labUpInput } f
 import { installDisks, installPlan, installRemember, installRequest, installState } from './install.ts';
 import { nodeImageInput, settingsEntry, settingsSetInput, snapshotCreateInput, snapshotDeleteInput, snapshotTree, subvolumeList } from './replication.ts';
 import { nodeRepo, snapshot } from './snapshots.ts';
-import { pushInput, pushPlan, syncInput, syncPlan, transferId, transferLogLine, transferRecord } from './transfers.ts';
+import { pushInput, pushPlan, setupKeysInput, setupKeysResult, syncInput, syncPlan, transferId, transferLogLine, transferRecord } from './transfers.ts';
 
 /**
  * Every request and event that crosses a process boundary, declared once. The renderer's client,
@@ -118,6 +118,11 @@ export const requests = {
     syncInput.partial({ source: true }),
     z.object({ plan: syncPlan, transfers: z.array(transferRecord) }),
     'Plan the sync again on the core and queue its transfers.',
+  ),
+  'replication.setupKeys': request(
+    setupKeysInput,
+    setupKeysResult,
+    "Let the source's root ssh to each receiver for direct mode: its key (made if missing) into their authorized_keys, their host keys (read over the console's verified connection) into its known_hosts; audited, then checked.",
   ),
   'replication.settings.get': request(z.object({ node: hostName.optional() }).strict(), z.array(settingsEntry), 'Replication settings of one node or of every imgs and cache node.'),
   'replication.settings.set': request(settingsSetInput, settingsEntry, "Change a node's replication settings (repository path, carried images, transfer limit …)."),

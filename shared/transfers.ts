@@ -76,8 +76,17 @@ export const pushPlan = z.object({
   /** Receivers left out, each with the reason (already has it, diverged copy, does not carry it …). */
   skipped: z.array(z.object({ node: hostName, reason: z.string() })),
   warnings: z.array(z.string()),
+  /**
+   * Direct mode: receivers the source cannot log in to over SSH (no key, unknown host key). The
+   * push is refused while this is set; `replication.setupKeys` with this input fixes it.
+   */
+  setupKeys: z.object({ from: hostName, to: z.array(hostName).min(1) }).optional(),
 });
 export type PushPlan = z.infer<typeof pushPlan>;
+
+export const setupKeysInput = z.object({ from: hostName, to: z.array(hostName).min(1, 'Name at least one receiving node.') }).strict();
+
+export const setupKeysResult = z.array(z.object({ node: hostName, ok: z.boolean(), detail: z.string() }));
 
 export const syncPlan = z.object({ pushes: z.array(pushPlan), upToDate: z.boolean() });
 export type SyncPlan = z.infer<typeof syncPlan>;

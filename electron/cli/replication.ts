@@ -92,12 +92,29 @@ function parseRef(ref: string, usage: string): { host: string; image: string; nu
   return { host: m[1]!, image: m[2]!, ...(m[3] !== undefined ? { number: Number(m[3]) } : {}) };
 }
 
-const PUSH_USAGE = 'icbd push HOST:IMAGE[@N] --to HOST[,HOST...] [--compress none|zstd|lz4|gzip|snappy|auto] [--relay|--tcp] [--dry-run] [--json]';
+const PUSH_USAGE = 'icbd push HOST:IMAGE[@N] --to HOST[,HOST...] [--compress none|zstd|lz4|gzip|snappy|auto] [--relay|--tcp] [--setup-keys] [--dry-run] [--json]';
+
+/** --setup-keys: the receivers the plan says the source cannot ssh to get their keys first (audited, then checked again). */
+async function setUpKeys(core: Core, plan: PushPlan, human: boolean): Promise<void> {
+  if (!plan.setupKeys) return;
+  const results = await core.call('replication.setupKeys', plan.setupKeys);
+  if (human) for (const r of results) console.log(`${r.ok ? 'keys set up' : 'keys NOT set up'}: ${r.detail}`);
+  const failed = results.filter((r) => !r.ok);
+  if (failed.length) throw new AppError('REMOTE_FAILED', failed.map((r) => r.detail).join('\n'));
+}
 
 export async function pushCommand(core: Core, argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     argv,
-    { to: { type: 'string' }, compress: { type: 'string' }, relay: { type: 'boolean' }, tcp: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
+    {
+      to: { type: 'string' },
+      compress: { type: 'string' },
+      relay: { type: 'boolean' },
+      tcp: { type: 'boolean' },
+      'setup-keys': { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
     PUSH_USAGE,
   );
   if (positionals.length !== 1 || !values.to) throw new AppError('INVALID_INPUT', `Name one snapshot and its receivers.\nusage: ${PUSH_USAGE}`);
@@ -111,13 +128,19 @@ export async function pushCommand(core: Core, argv: string[]): Promise<number> {
     mode: values.relay ? ('relay' as const) : values.tcp ? ('tcp' as const) : ('direct' as const),
     ...(values.compress ? { compression: values.compress as 'auto' } : {}),
   };
-  if (values['dry-run']) {
+  if (values['dry-run'] || values['setup-keys']) {
     const plan = await core.call('replication.planPush', input);
-    if (values.json) printJson(plan);
-    else printPushPlan(plan);
-    return 0;
+    if (values['dry-run']) {
+      if (values.json) printJson(plan);
+      else printPushPlan(plan);
+      return 0;
+    }
+    await setUpKeys(core, plan, !values.json);
   }
-  const { plan, transfers } = await core.call('replication.push', input);
+  const { plan, transfers } = await core.call('replication.push', input).catch((err: unknown) => {
+    const offer = err instanceof AppError && err.code === 'CONFLICT' && (err.detail as { setupKeys?: unknown } | undefined)?.setupKeys;
+    throw offer ? new AppError('CONFLICT', `${(err as AppError).message}\nOr run again with --setup-keys.`, (err as AppError).detail) : err;
+  });
   if (!values.json) printPushPlan(plan);
   const end = await follow(core, transfers, !values.json);
   if (values.json) printJson({ plan, transfers: end });
@@ -155,6 +178,7 @@ function printPushPlan(plan: PushPlan): void {
   for (const g of plan.groups)
     console.log(`  ${g.kind}${g.parent ? ` from parent ${g.parent.number}` : ''} → ${g.targets.join(', ')}: ${g.codec}, about ${formatBytes(g.estimatedBytes)}${g.codecNote ? `\n    note: ${g.codecNote}` : ''}`);
   for (const s of plan.skipped) console.log(`  skipped ${s.node}: ${s.reason}`);
+  if (plan.setupKeys) console.log(`  keys missing: ${plan.setupKeys.from} cannot ssh to ${plan.setupKeys.to.join(', ')}; --setup-keys sets them up`);
   for (const w of plan.warnings) console.log(`  warning: ${w}`);
 }
 

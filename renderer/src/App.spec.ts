@@ -16,6 +16,7 @@ beforeEach(() => {
   fake.answer('hosts.list', () => [{ name: 'imgs', address: '10.0.0.10', port: 22, user: 'root', role: 'imgs' }]);
   fake.answer('health.list', () => []);
   fake.answer('prompts.list', () => []);
+  fake.answer('audit.list', () => []);
   location.hash = '#/hosts';
 });
 
@@ -37,7 +38,7 @@ describe('App frame', () => {
     await user.keyboard('{Control>}6{/Control}');
     await waitFor(() => expect(location.hash).toBe('#/audit'));
     const heading = await screen.findByRole('heading', { level: 1, name: 'Audit' });
-    expect(screen.getByText(/The log of every change made to a host/)).toBeTruthy();
+    expect(await screen.findByText(/No change made to a host matches/)).toBeTruthy();
     expect(document.activeElement).toBe(heading);
     expect(document.title).toBe('Audit · iCBD Console');
     await user.keyboard('{Meta>}1{/Meta}');

@@ -145,7 +145,7 @@ describe('hosts in browser mode', () => {
     expect(page.url()).toMatch(/#\/install$/);
     await page.reload();
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Install');
-    await screenshots(page, 'install-coming');
+    await screenshots(page, 'install');
     await page.getByRole('link', { name: 'Install' }).focus();
     await page.keyboard.press('ArrowUp');
     await page.keyboard.press('Enter');

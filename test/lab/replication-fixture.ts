@@ -42,8 +42,10 @@ const KNOWN = `set -e
 mkdir -p -m 700 /root/.ssh
 grep -qxF "$1" /root/.ssh/known_hosts 2>/dev/null || echo "$1" >> /root/.ssh/known_hosts`;
 
-export async function prepareReplication(pool: SshPool, source: string, caches: readonly { name: string; address: string }[]): Promise<void> {
+/** `keys: false` leaves the nodes strangers to each other, as a fresh installation is (replication.setupKeys's test). */
+export async function prepareReplication(pool: SshPool, source: string, caches: readonly { name: string; address: string }[], o: { keys?: boolean } = {}): Promise<void> {
   await Promise.all([source, ...caches.map((c) => c.name)].map((n) => pool.run(n, ['sh', '-c', FORMAT], { timeoutMs: 60_000 })));
+  if (o.keys === false) return;
   const pub = (await pool.run(source, ['sh', '-c', KEY])).stdout.trim();
   for (const c of caches) {
     await pool.run(c.name, ['sh', '-c', TRUST, 'sh', pub]);

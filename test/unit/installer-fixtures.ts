@@ -64,6 +64,7 @@ export function pristine(os: keyof typeof OS_RELEASE): HostState {
     units: {},
     packages: [],
     ipForward: '0',
+    procSysWritable: true,
     ...(el ? { selinux: 'Enforcing', firewall: { running: true, available: ['dhcp', 'dns', 'http', 'https', 'nfs', 'ssh', 'tftp', 'mountd', 'rpc-bind', 'ntp', 'samba', 'samba-client', 'squid', 'mdns', 'ftp', 'iscsi-target', 'rsyncd', 'dhcpv6-client'], zoneServices: ['dhcpv6-client', 'ssh'], masquerade: false, directRules: [], zoneInterfaces: [] } } : {}),
     addresses: [
       { ifname: 'lo', address: '127.0.0.1' },

@@ -50,6 +50,23 @@ describe('push plan', () => {
     expect(plan.groups[2]?.commands[0]?.command).toContain(`btrfs send -q ${ROOT}/img1/3`);
   });
 
+  it('direct mode: receivers the source cannot log in to are skipped with the offer to set up keys', async () => {
+    const access = new Map([
+      ['cache02', { node: 'cache02', kind: 'key' as const, detail: 'root@cache02: Permission denied (publickey).' }],
+      ['cache03', { node: 'cache03', kind: 'unreachable' as const, detail: 'ssh: connect to host cache03 port 22: No route to host' }],
+    ]);
+    const direct = await planPush({ source: 'imgs', targets: ['cache01', 'cache02', 'cache03'], image: 'img1', mode: 'direct', compression: 'auto' }, ctx({ access }));
+    expect(direct.plan.groups.map((g) => g.targets)).toEqual([['cache01']]);
+    expect(direct.plan.setupKeys).toEqual({ from: 'imgs', to: ['cache02'] });
+    expect(direct.plan.skipped.map((s) => s.reason)).toEqual([
+      "imgs's root has no key cache02 accepts (root@cache02: Permission denied (publickey).): set up node keys (replication.setupKeys) to fix it.",
+      "imgs's root cannot reach cache03 (ssh: connect to host cache03 port 22: No route to host).",
+    ]);
+    const relay = await planPush({ source: 'imgs', targets: ['cache02'], image: 'img1', mode: 'relay', compression: 'auto' }, ctx({ access }));
+    expect(relay.plan.setupKeys).toBeUndefined();
+    expect(relay.plan.groups).toHaveLength(1);
+  });
+
   it('a fan-out: receivers sharing a parent read one stream', async () => {
     const two = facts('cache06', 'cache', { img1: [snap('img1', 1, u(1, 6), u(1))] });
     const { plan } = await planPush({ source: 'imgs', targets: ['cache02', 'cache06'], image: 'img1', mode: 'direct', compression: 'auto' }, ctx({ nodes: new Map([imgs, c2, two].map((f) => [f.host.name, f])) }));

@@ -2,7 +2,7 @@ import { AppError } from '../../../shared/errors.ts';
 import type { Host } from '../../../shared/inventory.ts';
 import { activeTransfers, wireTree } from '../../../shared/replication.ts';
 import type { NodeRepo } from '../../../shared/snapshots.ts';
-import type { TransferRecord } from '../../../shared/transfers.ts';
+import type { PushPlan, TransferRecord } from '../../../shared/transfers.ts';
 import type { PlannedPush } from '../replication/planner.ts';
 import type { ReplicationStack } from '../replication/stack.ts';
 import { listSubvolumes } from '../replication/subvolumes.ts';
@@ -19,6 +19,7 @@ type ReplicationNames =
   | 'replication.push'
   | 'replication.planSync'
   | 'replication.sync'
+  | 'replication.setupKeys'
   | 'replication.settings.get'
   | 'replication.settings.set'
   | 'transfers.list'
@@ -46,6 +47,17 @@ export function replicationHandlers(stack: () => Promise<ReplicationStack>, getH
     const records: TransferRecord[] = [];
     for (const p of pushes) records.push(...(await s.transfers.enqueue(p)));
     return records;
+  };
+
+  /** A direct push to nodes the source cannot log in to would only fail in ssh: refuse it with the fix. */
+  const refuseWithoutKeys = (plans: readonly PushPlan[]) => {
+    const offer = plans.find((p) => p.setupKeys)?.setupKeys;
+    if (!offer) return;
+    const to = [...new Set(plans.flatMap((p) => p.setupKeys?.to ?? []))];
+    const why = plans.flatMap((p) => p.skipped.filter((s) => to.includes(s.node)).map((s) => s.reason));
+    throw new AppError('CONFLICT', `${[...new Set(why)].join('\n')}\nSet up node keys (replication.setupKeys from ${offer.from} to ${to.join(', ')}), then push again.`, {
+      setupKeys: { from: offer.from, to },
+    });
   };
 
   return {
@@ -88,14 +100,17 @@ export function replicationHandlers(stack: () => Promise<ReplicationStack>, getH
     'replication.push': async (input) => {
       const s = await stack();
       const planned = await s.replication.planPush(input);
+      refuseWithoutKeys([planned.plan]);
       return { plan: planned.plan, transfers: await enqueue(s, [planned]) };
     },
     'replication.planSync': async (input) => (await (await stack()).replication.planSync(input)).plan,
     'replication.sync': async (input) => {
       const s = await stack();
       const { plan, pushes } = await s.replication.planSync(input);
+      refuseWithoutKeys(plan.pushes);
       return { plan, transfers: await enqueue(s, pushes) };
     },
+    'replication.setupKeys': async ({ from, to }) => (await stack()).replication.setupKeys(from, to),
     'replication.settings.get': async ({ node }) => {
       const s = await stack();
       const hosts = node ? [await host(node)] : await repoHosts();

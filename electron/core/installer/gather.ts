@@ -6,7 +6,7 @@ import { roleEntries, ROLES, VAR_LIB } from '../../../shared/roles.ts';
 import { quote } from '../../../shared/shell.ts';
 import { runChecked, type Remote } from './remote.ts';
 import type { InstallInput } from './step.ts';
-import { parseAddresses, parseDevices, parseMounts, parsePaths, parseUnits, type HostState } from './state.ts';
+import { parseAddresses, parseDevices, parseMounts, parsePaths, parseUnits, withEnabled, withMounts, type HostState } from './state.ts';
 import { TOP } from './steps/lib.ts';
 
 /**
@@ -91,10 +91,15 @@ export function gatherScript(p: Probe, nonce: string): string {
     `s stat; stat -c '%n|%F|%d|%i' -- ${words(p.paths)} 2>/dev/null`,
     `s statfs; stat -f -c '%n|%T' -- ${words(p.paths)} 2>/dev/null`,
     ...p.dirs.map((d) => `s ${quote(`dir ${d}`)}; ls -A ${quote(d)} 2>/dev/null`),
-    `s units; systemctl show -p Id,LoadState,ActiveState,UnitFileState,ConditionResult -- ${words(p.units)} 2>/dev/null`,
+    `s units; systemctl show -p Id,LoadState,ActiveState,UnitFileState,ConditionResult,ConditionTimestampMonotonic -- ${words(p.units)} 2>/dev/null`,
+    // a SysV script's generated unit (Debian's tftpd-hpa) shows UnitFileState=generated whether or
+    // not it starts at boot; is-enabled asks its rc links
+    `s is-enabled; for u in ${words(p.units)}; do printf '%s ' "$u"; systemctl is-enabled -- "$u" 2>/dev/null || echo; done`,
     "s packages; if command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W -f='${Package} ${db:Status-Abbrev}\\n' " +
       `${words(p.debPackages)} 2>/dev/null; elif command -v rpm >/dev/null 2>&1; then rpm -q --qf '%{NAME} ii\\n' ${words(p.rpmPackages)} 2>/dev/null; fi`,
     's ip-forward; cat /proc/sys/net/ipv4/ip_forward 2>/dev/null',
+    // a container's /proc/sys is read-only (LAB-NOTES): values can be persisted, not set live
+    's proc-sys; [ -w /proc/sys/net/ipv4/ip_forward ] && echo rw',
     's selinux; command -v getenforce >/dev/null 2>&1 && getenforce',
     's addresses; ip -o -4 addr show 2>/dev/null',
     's route; ip -4 route show default 2>/dev/null',
@@ -137,6 +142,7 @@ export function parseGather(out: string, nonce: string, probe: Probe, localMidpo
   }
   const words = (name: string) => line(name).split(/\s+/).filter(Boolean);
   const route = /\bdev\s+(\S+)/.exec(get('route'));
+  const mounts = parseMounts(get('findmnt'));
   return {
     uid: Number.parseInt(line('uid'), 10),
     osRelease: get('os-release'),
@@ -147,16 +153,17 @@ export function parseGather(out: string, nonce: string, probe: Probe, localMidpo
     findmntVerify: line('findmnt-verify') === 'yes',
     nfsd: words('nfs-kernel').includes('nfsd'),
     nfsClient: words('nfs-kernel').includes('nfs4'),
-    devices: parseDevices(get('lsblk'), get('devnodes'), get('blkid')),
-    mounts: parseMounts(get('findmnt')),
+    devices: withMounts(parseDevices(get('lsblk'), get('devnodes'), get('blkid')), mounts),
+    mounts,
     files,
     paths: parsePaths(get('stat'), get('statfs')),
     dirEntries: Object.fromEntries(probe.dirs.map((d) => [d, get(`dir ${d}`).split('\n').filter(Boolean)])),
-    units: parseUnits(get('units'), probe.units),
+    units: withEnabled(parseUnits(get('units'), probe.units), get('is-enabled')),
     packages: get('packages')
       .split('\n')
       .flatMap((l) => (/^\S+ ii/.test(l) ? [l.split(' ')[0]!] : [])),
     ipForward: line('ip-forward'),
+    procSysWritable: line('proc-sys') === 'rw',
     ...(line('selinux') ? { selinux: line('selinux') } : {}),
     ...(sec.has('fw-state')
       ? {

@@ -1,8 +1,9 @@
 import { AppError } from '../../../shared/errors.ts';
+import { command } from '../../../shared/shell.ts';
 import { applyChanges, type AuditEntry } from './apply.ts';
 import { gather } from './gather.ts';
 import { contextFor, planInstall, planStep, stepsFor, type InstallPlan } from './plan.ts';
-import type { Remote } from './remote.ts';
+import { runChecked, type Remote } from './remote.ts';
 import type { InstallInput, StepId, StepPlan } from './step.ts';
 import type { HostState } from './state.ts';
 
@@ -74,15 +75,19 @@ function context(state: HostState, input: InstallInput) {
   return ctx;
 }
 
+const REBOOT = ['systemd-run', '--quiet', '--on-active=2', '--timer-property=AccuracySec=100ms', 'systemctl', 'reboot'];
+
 /**
  * Reboot and check again: every fstab mount back and every service active means the host plans
  * nothing. `reconnect` resolves once the host answers over SSH again (the lead's SSH pool).
  */
 export async function rebootAndCheck(deps: InstallDeps, input: InstallInput, reconnect: () => Promise<void>): Promise<InstallPlan> {
   const at = new Date((deps.now ?? Date.now)()).toISOString();
-  // the connection drops under the command, so its exit status means nothing
-  await deps.remote.run(['systemctl', 'reboot']).catch(() => undefined);
-  await deps.audit({ at, host: input.host, step: 'services', summary: 'Reboot', command: 'systemctl reboot', result: 'ok' });
+  // A plain `systemctl reboot` races the shutdown for its own exit status, and a connection
+  // dropped mid-command may be noticed only by keepalive a minute later: the reboot is queued to
+  // start two seconds after the command has answered.
+  await runChecked(deps.remote, REBOOT);
+  await deps.audit({ at, host: input.host, step: 'services', summary: 'Reboot', command: command(REBOOT), result: 'ok' });
   await reconnect();
   return checkHost(deps, input);
 }

@@ -89,7 +89,8 @@ export class InstallService {
       preflight: preflightNotices(state),
       ...(fs && 'uuid' in fs ? { filesystem: fs.uuid } : {}),
       disks: state.devices
-        .filter((d) => d.type === 'disk' || d.type === 'loop')
+        // a container sees every disk of the machine in sysfs; only those with a node here are its own
+        .filter((d) => (d.type === 'disk' || d.type === 'loop') && d.nodes.length > 0)
         .map((d) => ({ device: d.nodes.find((n) => !/\/loop\d+$/.test(n)) ?? d.nodes[0] ?? `/dev/${d.kname}`, nodes: d.nodes, size: d.size, type: d.type, fstype: d.fstype, problems: diskProblems(d, state.devices) })),
     };
   }
@@ -97,7 +98,7 @@ export class InstallService {
   async apply(r: InstallRequest, ctx: JobContext): Promise<InstallPlanOut> {
     return this.#run(r, 'apply', ctx, async (deps, input) => {
       const steps = stepsFor(input.role);
-      return install(
+      const plan = await install(
         {
           ...deps,
           progress: ({ step, phase, plan }) => {
@@ -112,6 +113,8 @@ export class InstallService {
         },
         input,
       );
+      ctx.progress(1, `${r.host} is installed as ${r.role} and verified: a check plans nothing.`);
+      return plan;
     });
   }
 
@@ -120,13 +123,11 @@ export class InstallService {
       const pool = await this.d.pool();
       const before = await bootId(deps.remote);
       ctx.progress(0.1, `Rebooting ${r.host}`);
-      const plan = await rebootAndCheck(deps, input, async () => {
+      return rebootAndCheck(deps, input, async () => {
         ctx.progress(0.3, `Waiting for ${r.host} to come back`);
         await waitForNewBoot(pool, r.host, before, { timeoutMs: REBOOT_TIMEOUT_MS, signal: ctx.signal });
         ctx.progress(0.8, `${r.host} is back; checking every mount and service`);
       });
-      ctx.log(plan.changes === 0 ? `${r.host} came back with every mount and service in place.` : `${r.host} came back with ${plan.changes} thing(s) to do again.`);
-      return plan;
     });
   }
 

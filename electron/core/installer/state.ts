@@ -79,6 +79,8 @@ export interface HostState {
   /** Installed packages among those asked for. */
   packages: string[];
   ipForward: string;
+  /** False where /proc/sys is read-only (a container): kernel parameters cannot be set live. */
+  procSysWritable: boolean;
   /** getenforce's answer where SELinux exists. */
   selinux?: string;
   firewall?: FirewallState;
@@ -144,6 +146,15 @@ export function parseDevices(lsblk: string, devnodes: string, blkid = ''): Block
   });
 }
 
+/**
+ * lsblk names a device's mount point by matching its major:minor, which a btrfs mount never has
+ * (it gets an anonymous device) and which it cannot read without udev: a mount whose source is
+ * one of the device's nodes counts too.
+ */
+export function withMounts(devices: BlockDevice[], mounts: readonly Mount[]): BlockDevice[] {
+  return devices.map((d) => (d.mountpoint ? d : { ...d, mountpoint: mounts.find((m) => d.nodes.includes(m.source))?.target ?? '' }));
+}
+
 export function parseMounts(findmnt: string): Mount[] {
   return parsePairs(findmnt).map((r) => ({
     target: r.TARGET ?? '',
@@ -204,7 +215,8 @@ export function parseUnits(text: string, asked: readonly string[]): Record<strin
         .filter((l) => l.includes('='))
         .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const),
     );
-    const condition = kv.get('ConditionResult');
+    // ConditionResult reads "no" until the conditions were checked once, i.e. until a start was tried
+    const condition = (kv.get('ConditionTimestampMonotonic') ?? '0') !== '0' ? kv.get('ConditionResult') : undefined;
     out[asked[i]!] = {
       loadState: kv.get('LoadState') ?? '',
       activeState: kv.get('ActiveState') ?? '',
@@ -212,6 +224,17 @@ export function parseUnits(text: string, asked: readonly string[]): Record<strin
       ...(condition ? { conditionResult: condition } : {}),
     };
   });
+  return out;
+}
+
+/** `UNIT STATE` lines of `systemctl is-enabled`, which knows SysV rc links, over UnitFileState. */
+export function withEnabled(units: Record<string, UnitState>, isEnabled: string): Record<string, UnitState> {
+  const out = { ...units };
+  for (const line of isEnabled.split('\n')) {
+    const [unit, state] = line.trim().split(/\s+/);
+    const u = unit ? out[unit] : undefined;
+    if (u && state) out[unit!] = { ...u, unitFileState: state };
+  }
   return out;
 }
 

@@ -63,13 +63,22 @@ export interface PipelineCommands {
 // the others keep a server that refuses it reachable.
 const CIPHERS = 'aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com';
 
-export function sshArgv(t: Pick<PipelineTarget, 'address' | 'user' | 'sshPort'>, remoteLine: string): string[] {
+export type SshLeg = Pick<PipelineTarget, 'address' | 'user' | 'sshPort'>;
+
+export function sshArgv(t: SshLeg, remoteLine: string): string[] {
   return [
     'ssh', '-T', '-x',
     '-o', 'BatchMode=yes',
     '-o', 'StrictHostKeyChecking=yes',
     '-o', 'ConnectTimeout=15',
     '-o', 'ServerAliveInterval=15',
+    // The plan's access check (keys.ts) opens the connection and leaves it up for a minute; the
+    // transfer's ssh hands its stdio to it (fd passing, no extra copy of the data) instead of a
+    // second handshake, and so do the pushes of a sync that follow. A leg that finds no usable
+    // socket connects on its own.
+    '-o', 'ControlMaster=auto',
+    '-o', 'ControlPath=~/.ssh/icbd-%C',
+    '-o', 'ControlPersist=60',
     '-c', CIPHERS,
     '-p', String(t.sshPort),
     `${t.user}@${t.address}`,

@@ -15,6 +15,7 @@ import {
 } from '../../../shared/snapshots.ts';
 import type { PushPlan, SyncPlan, TransferGroup, TransferMode } from '../../../shared/transfers.ts';
 import type { NodeTools } from './commands.ts';
+import { describeProblem, type AccessProblem } from './keys.ts';
 import { buildPipeline, type PipelineCommands, type PipelineSpec } from './pipeline.ts';
 import type { RunTarget } from './runner.ts';
 
@@ -32,6 +33,8 @@ export interface PlanContext {
   newId(): string;
   /** A one-time port for a tcp receiver. */
   tcpPort(): number;
+  /** Direct mode: why the source cannot ssh to a receiver (keys.ts); receivers absent here can. */
+  access?: ReadonlyMap<string, AccessProblem>;
   /** The stream size of sending `snapshot` (against `parent`), measured on the source; null if unknown. */
   estimate(source: string, snapshot: string, parent: string | null): Promise<number | null>;
 }
@@ -92,11 +95,14 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
   if (!snap.readOnly) throw new AppError('CONFLICT', `${snap.path} is not read-only: btrfs sends only read-only snapshots.`);
 
   const skipped: PushPlan['skipped'] = [];
+  const needKeys: string[] = [];
   const byParent = new Map<string, { parent: Snapshot | null; targets: NodeFacts[] }>();
   for (const name of new Set(req.targets)) {
     if (name === req.source) throw new AppError('INVALID_INPUT', `${name} is the source; it cannot also receive.`);
     const target = node(ctx, name);
-    const reason = skipReason(req, snap, target);
+    const access = req.mode === 'direct' ? ctx.access?.get(name) : undefined;
+    if (access && access.kind !== 'unreachable' && !skipReason(req, snap, target)) needKeys.push(name);
+    const reason = skipReason(req, snap, target) ?? (access && `${describeProblem(req.source, access)}.`);
     if (reason) {
       skipped.push({ node: name, reason });
       continue;
@@ -167,6 +173,7 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
     groups: groups.map((g) => g.wire),
     skipped,
     warnings,
+    ...(needKeys.length ? { setupKeys: { from: req.source, to: needKeys } } : {}),
   };
   return { plan, snapshot: snap, groups };
 }

@@ -29,6 +29,7 @@ import {
   showArgv,
   snapshotArgv,
 } from './commands.ts';
+import { checkAccess, setupKeys, type AccessProblem, type AccessTarget, type SetupKeysResult } from './keys.ts';
 import { planPush, planSync, type NodeFacts, type PlanContext, type PlannedPush, type PushRequest } from './planner.ts';
 import { command } from '../../../shared/shell.ts';
 import { runText, type HostChange, type ReplicationRemote } from './remote.ts';
@@ -168,14 +169,40 @@ export class Replication {
     return 'bytes' in e ? e.bytes : null;
   }
 
+  /** Where `node` is reached from the source over OpenSSH: what direct mode's legs use. */
+  async #leg(node: string): Promise<AccessTarget & { host: Host }> {
+    const host = await this.#host(node);
+    const { replicationAddress } = await this.o.settings.get(node, host.role);
+    return { node, host, address: replicationAddress ?? host.address, user: host.user, sshPort: host.port };
+  }
+
+  /** Direct mode only: each receiver the source cannot ssh to, checked at once (the transfer then reuses the connection). */
+  async #access(req: { source: string; mode: TransferMode }, targets: readonly string[]): Promise<Map<string, AccessProblem> | undefined> {
+    if (req.mode !== 'direct') return undefined;
+    const found = await Promise.all(targets.filter((t) => t !== req.source).map(async (t) => checkAccess(this.o.remote, req.source, await this.#leg(t))));
+    return new Map(found.filter((p) => p !== undefined).map((p) => [p.node, p]));
+  }
+
+  async #planContext(req: { source: string; mode: TransferMode }, targets: readonly string[]): Promise<PlanContext> {
+    const [ctx, access] = await Promise.all([this.#context([req.source, ...targets]), this.#access(req, targets)]);
+    return access ? { ...ctx, access } : ctx;
+  }
+
   async planPush(req: PushRequest): Promise<PlannedPush> {
-    return planPush(req, await this.#context([req.source, ...req.targets]));
+    return planPush(req, await this.#planContext(req, req.targets));
+  }
+
+  async setupKeys(from: string, to: readonly string[]): Promise<SetupKeysResult[]> {
+    if (to.includes(from)) throw new AppError('INVALID_INPUT', `${from} is the source; it does not ssh to itself.`);
+    const source = await this.#host(from);
+    const targets = await Promise.all([...new Set(to)].map((t) => this.#leg(t)));
+    return setupKeys({ remote: this.o.remote, source, targets, ...(this.o.onChange ? { onChange: this.o.onChange } : {}) });
   }
 
   async planSync(req: { source?: string | undefined; targets?: readonly string[] | undefined; mode: TransferMode; compression: CodecRequest }) {
     const source = req.source ?? (await this.source());
     const hosts = await this.o.getHosts();
     const targets = req.targets ?? hosts.filter((h) => h.role === 'cache' && h.name !== source).map((h) => h.name);
-    return planSync({ ...req, source, targets }, await this.#context([source, ...targets]));
+    return planSync({ ...req, source, targets }, await this.#planContext({ source, mode: req.mode }, targets));
   }
 }

@@ -33,11 +33,16 @@ export const sysctl: Step = {
     const settings = Object.entries(spec.sysctl);
     const before = state.files['/etc/sysctl.conf'];
     const after = editOwned(before ?? '', SYSCTL, settings.map(([k, v]) => sysctlLine(k, v)));
+    const off = settings.filter(([k, v]) => LIVE[k]?.(state) !== v);
+    const live = state.procSysWritable ? off : [];
     return {
       changes: [
         ...fileChange('Persist the kernel parameters', { path: '/etc/sysctl.conf', inPlace: false }, before, after, { mode: '644' }),
-        ...settings.filter(([k, v]) => LIVE[k]?.(state) !== v).map(([k, v]) => cmd(`Set ${k}=${v} now`, ['sysctl', '-w', `${k}=${v}`])),
+        ...live.map(([k, v]) => cmd(`Set ${k}=${v} now`, ['sysctl', '-w', `${k}=${v}`])),
       ],
+      notices: state.procSysWritable
+        ? []
+        : off.map(([k, v]) => ({ level: 'warning' as const, message: `${k}=${v} is in /etc/sysctl.conf but cannot be set here: /proc/sys is read-only (a container); the host's own kernel decides.` })),
     };
   },
 };

@@ -1,0 +1,174 @@
+/**
+ * Issue 6's benchmark: the app's pushes against the raw pipes an operator would type, in one run,
+ * on one snapshot, on a lab of its own with 3 caches. Prints; asserts nothing.
+ *
+ *   npx tsx test/bench/replication.bench.ts          (ICBD_BENCH_MB=768, ICBD_BENCH_RUNS=3)
+ *
+ * Rows are interleaved (run 1 of every row, then run 2 …) so that a slow spell of the machine —
+ * other labs share its 2 cores — lands on every row alike. Before each run the received
+ * snapshots are deleted, btrfs is waited for, and the machine's page cache is emptied.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Core } from '../../electron/core/core.ts';
+import { addLabHosts, trustLabHostKeys } from '../../electron/core/handlers/lab.ts';
+import { labDown, labUp } from '../../electron/core/lab/index.ts';
+import { cryptoBindingAvailable } from '../../electron/core/ssh/algorithms.ts';
+import type { Asker } from '../../electron/core/prompts.ts';
+import type { PushInput } from '../../shared/transfers.ts';
+import { prepareReplication } from '../lab/replication-fixture.ts';
+import { BenchLab, IMAGE, ROOT } from './bench-lab.ts';
+import { median, mbps, met, ratiosTable, rowsTable, type Ratio, type Row } from './bench-table.ts';
+
+const MIB = Number(process.env.ICBD_BENCH_MB ?? 768);
+const RUNS = Number(process.env.ICBD_BENCH_RUNS ?? 3);
+const SAME_CIPHER = ['-c', 'aes128-gcm@openssh.com'];
+const CACHES = ['cache01', 'cache02', 'cache03'];
+/** imgs on iCBD-Net (electron/core/lab/topology.ts). */
+const ICBD_NET_IMGS = '10.213.2.251';
+
+interface Spec {
+  name: string;
+  /** Receivers to clean before each run. */
+  nodes: readonly string[];
+  number: number;
+  run(): Promise<number>;
+  note?: string;
+  /** Checksum the received data after the first run (one row per kind of transport is enough). */
+  checksum?: boolean;
+}
+
+async function main(): Promise<void> {
+  const labDir = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-bench-lab-'));
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-bench-home-'));
+  process.env.ICBD_LAB_DIR = labDir;
+  const asker: Asker = { askHostKey: async () => false, askSecret: async () => undefined };
+  const core = new Core({ home, door: 'cli', asker });
+  const t0 = Date.now();
+  const log = (m: string) => console.error(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${m}`);
+  try {
+    log(`lab up in ${labDir} (3 caches)`);
+    const lab = await labUp({ dir: labDir, caches: 3, packages: ['pv', 'zstd', 'lz4', 'socat'] });
+    await addLabHosts(core.inventory, lab.hosts, lab.identityFile);
+    await trustLabHostKeys((await core.ssh()).knownHosts, lab.knownHosts, lab.hosts);
+    const caches = lab.hosts.filter((h) => h.role === 'cache');
+    await prepareReplication(await core.ssh(), 'imgs', caches);
+    // tcp receivers accept only the source's address, and the caches see imgs by its iCBD-Net one.
+    await core.call('replication.settings.set', { node: 'imgs', settings: { replicationAddress: ICBD_NET_IMGS } });
+    const b = new BenchLab(core, new Map(caches.map((c) => [c.name, c.address])));
+
+    log(`image: ${MIB} MiB (zeros, /usr binaries, random)`);
+    await b.makeImage(MIB);
+    const changed = await b.changeTwoPercent(MIB);
+    const full = await b.streamBytes(1);
+    const inc = await b.streamBytes(2, 1);
+    log(`full stream ${full} B, incremental ${inc} B for ${changed} B changed`);
+
+    const push = (p: Partial<PushInput>) => async () => (await b.app({ source: 'imgs', targets: ['cache01'], image: IMAGE, number: 1, ...p })).seconds;
+    const fullRows: Spec[] = [
+      { name: 'local: btrfs send | btrfs receive (imgs)', nodes: [], number: 1, run: () => b.local(1) },
+      { name: 'raw: send | ssh -c aes128-gcm | receive', nodes: ['cache01'], number: 1, run: () => b.raw('cache01', 1, SAME_CIPHER), checksum: true },
+      { name: 'raw: send | ssh (defaults) | receive', nodes: ['cache01'], number: 1, run: () => b.raw('cache01', 1, []) },
+      { name: 'app direct, none', nodes: ['cache01'], number: 1, run: push({ compression: 'none' }), checksum: true },
+      { name: 'app direct, none, without pv', nodes: ['cache01'], number: 1, run: async () => (await b.app({ source: 'imgs', targets: ['cache01'], image: IMAGE, number: 1, compression: 'none' }, { meter: false })).seconds },
+      { name: 'app direct, defaults (auto)', nodes: ['cache01'], number: 1, run: push({}) },
+      { name: 'app direct fan-out ×3, defaults', nodes: CACHES, number: 1, run: push({ targets: CACHES }), checksum: true },
+      { name: 'raw fan-out ×3: send | zstd | tee into 3 ssh', nodes: CACHES, number: 1, run: () => b.rawFanOut(CACHES, 1) },
+      { name: 'app relay, none', nodes: ['cache01'], number: 1, run: push({ mode: 'relay', compression: 'none' }) },
+      { name: 'app relay, defaults (auto)', nodes: ['cache01'], number: 1, run: push({ mode: 'relay' }), checksum: true },
+      { name: 'app tcp, none', nodes: ['cache01'], number: 1, run: push({ mode: 'tcp', compression: 'none' }), checksum: true },
+      { name: 'app tcp, defaults (auto)', nodes: ['cache01'], number: 1, run: push({ mode: 'tcp' }) },
+    ];
+    const fullResults = await measure(b, fullRows, full, log);
+
+    // The incremental rows need cache01 to hold snapshot 1 (received, so it can be the parent).
+    await b.reset(CACHES, 1);
+    await b.app({ source: 'imgs', targets: ['cache01'], image: IMAGE, number: 1, compression: 'none' });
+    const incRows: Spec[] = [
+      { name: 'raw incremental: send -p | ssh -c aes128-gcm | receive', nodes: ['cache01'], number: 2, run: () => b.raw('cache01', 2, SAME_CIPHER, 1) },
+      {
+        name: 'app incremental, defaults (auto)',
+        nodes: ['cache01'],
+        number: 2,
+        run: async () => {
+          const r = await b.app({ source: 'imgs', targets: ['cache01'], image: IMAGE, number: 2 });
+          metered = r.records[0]!.bytes;
+          return r.seconds;
+        },
+      },
+    ];
+    let metered = 0;
+    const incResults = await measure(b, incRows, inc, log);
+    if ((await b.sum('cache01', `${ROOT}/${IMAGE}/2`)) !== (await b.sum('imgs', `${ROOT}/${IMAGE}/2`))) throw new Error('the incremental copy differs from the source');
+
+    const rows = [...fullResults, ...incResults];
+    const at = (name: string) => rows.find((r) => r.name === name)!;
+    const t = (name: string) => median(at(name).runs);
+    const binding = await cryptoBindingAvailable();
+    const ratios: Ratio[] = [
+      { name: 'direct (app, none) ÷ raw same cipher, MB/s', value: t('raw: send | ssh -c aes128-gcm | receive') / t('app direct, none'), goal: { op: '>=', value: 0.95 } },
+      { name: 'direct (app defaults) ÷ raw ssh defaults, MB/s', value: t('raw: send | ssh (defaults) | receive') / t('app direct, defaults (auto)'), goal: { op: '>=', value: 1.15 } },
+      {
+        name: 'relay (app defaults) ÷ raw same cipher, MB/s',
+        value: t('raw: send | ssh -c aes128-gcm | receive') / t('app relay, defaults (auto)'),
+        goal: { op: '>=', value: 0.7 },
+        note: `ssh2 native crypto binding ${binding ? 'available' : 'NOT available'}; relay without compression: ${(t('raw: send | ssh -c aes128-gcm | receive') / t('app relay, none')).toFixed(3)}`,
+      },
+      {
+        name: 'incremental stream bytes ÷ changed bytes',
+        value: inc / changed,
+        goal: { op: '<=', value: 1.05 },
+        note: `${inc} B stream (btrfs send -p | wc -c) for ${changed} B rewritten; pv in the app counted ${metered} B`,
+      },
+      { name: 'incremental push ÷ raw send -p pipe, time', value: t('app incremental, defaults (auto)') / t('raw incremental: send -p | ssh -c aes128-gcm | receive'), goal: { op: '<=', value: 1.2 } },
+      {
+        name: 'with monitor ÷ without, time',
+        value: t('app direct, none') / t('app direct, none, without pv'),
+        goal: { op: '<=', value: 1.05 },
+        note: 'the same plan run through the transfer service, once as planned (pv -n -b on imgs, its byte counts read from stderr into rate/ETA updates) and once with the pipeline rebuilt without pv (no progress at all)',
+      },
+      {
+        name: 'fan-out ×3 ÷ push to 1, time',
+        value: t('app direct fan-out ×3, defaults') / t('app direct, defaults (auto)'),
+        goal: { op: '<=', value: 1.3 },
+        note: `the same fan-out typed by hand takes ${(t('raw fan-out ×3: send | zstd | tee into 3 ssh') / t('app direct, defaults (auto)')).toFixed(3)}× the push to 1: every cache's sshd, zstd -d and btrfs receive run on the same 2 CPUs and disk as imgs's`,
+      },
+      { name: 'tcp (none) ÷ local pipe, MB/s', value: t('local: btrfs send | btrfs receive (imgs)') / t('app tcp, none'), goal: null, note: `tcp with the default codec: ${(t('local: btrfs send | btrfs receive (imgs)') / t('app tcp, defaults (auto)')).toFixed(3)}` },
+    ];
+    console.log(`\nReplication benchmark: ${MIB} MiB image (⅓ zeros, ⅓ /usr binaries, ⅓ random), full stream ${(full / 1e6).toFixed(0)} MB, medians of ${RUNS}, page cache dropped before each run`);
+    console.log(`machine: ${os.cpus().length} CPUs, ${os.loadavg()[0]!.toFixed(1)} load; lab of imgs + 3 caches; ssh2 native crypto binding: ${binding ? 'available' : 'NOT available'}\n`);
+    console.log(rowsTable(rows));
+    console.log('');
+    console.log(ratiosTable(ratios));
+    const missed = ratios.filter((r) => met(r) === false);
+    console.log(missed.length ? `\nGOALS MISSED: ${missed.map((r) => r.name).join('; ')}` : '\nEvery goal met.');
+    log('done');
+  } finally {
+    await core.close();
+    await labDown({ dir: labDir }).catch((err: unknown) => console.error(`lab down failed: ${String(err)}`));
+    fs.rmSync(labDir, { recursive: true, force: true });
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/** RUNS rounds over every row; the first run of a row is also checksummed (outside its time). */
+async function measure(b: BenchLab, specs: readonly Spec[], bytes: number, log: (m: string) => void): Promise<Row[]> {
+  const rows: Row[] = specs.map((s) => ({ name: s.name, runs: [], bytes, ...(s.note ? { note: s.note } : {}) }));
+  for (let round = 0; round < RUNS; round++) {
+    for (const [k, s] of specs.entries()) {
+      await b.reset(s.nodes, s.number);
+      const seconds = await s.run();
+      rows[k]!.runs.push(seconds);
+      log(`${s.name}: ${seconds.toFixed(2)} s (${(bytes / 1e6 / seconds).toFixed(0)} MB/s)`);
+      if (round === 0 && s.checksum) {
+        const want = await b.sum('imgs', `${ROOT}/${IMAGE}/${s.number}`);
+        for (const n of s.nodes) if ((await b.sum(n, `${ROOT}/${IMAGE}/${s.number}`)) !== want) throw new Error(`${s.name}: ${n}'s copy differs from the source`);
+      }
+    }
+  }
+  for (const r of rows) log(`${r.name}: median ${median(r.runs).toFixed(2)} s, ${mbps(r).toFixed(0)} MB/s`);
+  return rows;
+}
+
+await main();

@@ -1,0 +1,130 @@
+/**
+ * Direct mode between nodes that do not trust each other yet (a fresh installation): the plan
+ * says so and offers replication.setupKeys, a push is refused with that offer, and after the
+ * keys are set up — the cache's host key taken over the console's verified connection — the
+ * same push works. A lab of its own (1 cache), without the fixture's key step.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Core } from '../../electron/core/core.ts';
+import { addLabHosts, trustLabHostKeys } from '../../electron/core/handlers/lab.ts';
+import { labDown, labUp, type LabInfo } from '../../electron/core/lab/index.ts';
+import type { Asker } from '../../electron/core/prompts.ts';
+import { AppError } from '../../shared/errors.ts';
+import { isTransferFinished, type TransferRecord } from '../../shared/transfers.ts';
+import { prepareReplication } from './replication-fixture.ts';
+
+const labDir = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-keys-lab-'));
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-keys-home-'));
+process.env.ICBD_LAB_DIR = labDir;
+const asker: Asker = { askHostKey: async () => false, askSecret: async () => undefined };
+const core = new Core({ home, door: 'cli', asker });
+const execFileP = promisify(execFile);
+const ROOT = '/var/lib/icbd/.snap';
+const WORK = '/var/lib/icbd/shared-vms';
+let lab: LabInfo;
+let cacheAddress: string;
+
+const icbd = (...args: string[]) =>
+  execFileP('node', ['electron/icbd.mjs', '--home', home, ...args], { env: { ...process.env, ICBD_LAB_DIR: labDir } }).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  );
+
+async function sh(node: string, script: string, ...args: string[]): Promise<string> {
+  return (await (await core.ssh()).run(node, ['sh', '-c', script, 'sh', ...args], { timeoutMs: 120_000 })).stdout;
+}
+
+/** The shared connection a check leaves open would answer for a minute: close it to test from scratch. */
+const closeShared = () => sh('imgs', 'ssh -O exit -o ControlPath="$HOME/.ssh/icbd-%C" "root@$1" 2>/dev/null; true', cacheAddress);
+
+async function pushed(): Promise<TransferRecord> {
+  let resolve!: (r: TransferRecord) => void;
+  const ended = new Promise<TransferRecord>((r) => (resolve = r));
+  const off = core.on('transfer.update', (r) => isTransferFinished(r.state) && resolve(r));
+  try {
+    const { transfers } = await core.call('replication.push', { source: 'imgs', targets: ['cache01'], image: 'keys' });
+    expect(transfers).toHaveLength(1);
+    return await ended;
+  } finally {
+    off();
+  }
+}
+
+describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('direct mode sets up node keys when they are missing', () => {
+  beforeAll(async () => {
+    lab = await labUp({ dir: labDir, caches: 1, packages: ['pv', 'zstd', 'lz4', 'socat'] });
+    await addLabHosts(core.inventory, lab.hosts, lab.identityFile);
+    await trustLabHostKeys((await core.ssh()).knownHosts, lab.knownHosts, lab.hosts);
+    const caches = lab.hosts.filter((h) => h.role === 'cache');
+    cacheAddress = caches[0]!.address;
+    await prepareReplication(await core.ssh(), 'imgs', caches, { keys: false });
+    await core.call('replication.addImage', { node: 'imgs', image: 'keys' });
+    await sh('imgs', 'head -c 8M /dev/urandom > "$1/disk.img" && sync', `${WORK}/keys`);
+    await core.call('replication.snapshot', { image: 'keys' });
+  }, 900_000);
+
+  afterAll(async () => {
+    await core.close();
+    await labDown({ dir: labDir });
+    fs.rmSync(labDir, { recursive: true, force: true });
+    fs.rmSync(home, { recursive: true, force: true });
+  }, 300_000);
+
+  it('plans the offer and refuses the push, through the core and the CLI', async () => {
+    const plan = await core.call('replication.planPush', { source: 'imgs', targets: ['cache01'], image: 'keys' });
+    expect(plan.setupKeys).toEqual({ from: 'imgs', to: ['cache01'] });
+    expect(plan.groups).toEqual([]);
+    expect(plan.skipped[0]!.reason).toMatch(/imgs's root (does not know cache01's host key|has no key cache01 accepts).*setupKeys/);
+    // Relay mode needs no keys between the nodes: nothing to offer there.
+    expect((await core.call('replication.planPush', { source: 'imgs', targets: ['cache01'], image: 'keys', mode: 'relay' })).setupKeys).toBeUndefined();
+
+    const refused = await core.call('replication.push', { source: 'imgs', targets: ['cache01'], image: 'keys' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AppError);
+    expect(refused).toMatchObject({ code: 'CONFLICT', detail: { setupKeys: { from: 'imgs', to: ['cache01'] } } });
+    const cli = await icbd('push', 'imgs:keys', '--to', 'cache01');
+    expect(cli.code).not.toBe(0);
+    expect(cli.stderr).toMatch(/--setup-keys/);
+    expect(await sh('cache01', 'ls "$1" 2>/dev/null | wc -l', `${ROOT}/keys`)).toMatch(/^0/);
+  });
+
+  it('sets the keys up (audited, the host key as the console verified it), then the push works', async () => {
+    const results = await core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] });
+    expect(results).toEqual([{ node: 'cache01', ok: true, detail: expect.stringMatching(/imgs reaches cache01/) }]);
+    const known = await sh('imgs', 'cat /root/.ssh/known_hosts');
+    const hostKey = (await sh('cache01', 'cat /etc/ssh/ssh_host_ed25519_key.pub')).trim().split(' ').slice(0, 2).join(' ');
+    expect(known).toContain(`${cacheAddress} ${hostKey}`);
+    const audit = await core.call('audit.list', {});
+    expect(audit.filter((e) => e.action.startsWith('replication.keys.') && e.result === 'ok').map((e) => `${e.host}:${e.action}`).sort()).toEqual([
+      'cache01:replication.keys.authorize',
+      'imgs:replication.keys.known',
+      'imgs:replication.keys.source',
+    ]);
+
+    const done = await pushed();
+    expect(done).toMatchObject({ state: 'done', mode: 'direct' });
+    const sum = async (node: string) => (await sh(node, 'sha256sum "$1/disk.img" | cut -d" " -f1', `${ROOT}/keys/1`)).trim();
+    expect(await sum('cache01')).toBe(await sum('imgs'));
+
+    // A second setup changes nothing: one line per key.
+    await core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] });
+    const pub = (await sh('imgs', 'cat /root/.ssh/id_ed25519.pub')).trim();
+    expect((await sh('cache01', 'grep -cxF "$1" /root/.ssh/authorized_keys', pub)).trim()).toBe('1');
+  });
+
+  it('a forgotten host key alone is found and fixed too; the CLI sets it up with --setup-keys', async () => {
+    await sh('imgs', 'rm -f /root/.ssh/known_hosts');
+    await closeShared();
+    await core.call('replication.snapshot', { image: 'keys' });
+    const plan = await core.call('replication.planPush', { source: 'imgs', targets: ['cache01'], image: 'keys' });
+    expect(plan.skipped[0]!.reason).toMatch(/does not know cache01's host key/);
+    const cli = await icbd('push', 'imgs:keys', '--to', 'cache01', '--setup-keys');
+    expect(cli.stdout).toMatch(/keys set up: imgs reaches cache01/);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(/keys@2 done on cache01/);
+  });
+});
