@@ -7,7 +7,8 @@ import ts from 'typescript-eslint';
  * The layer rules live here so that a wrong-direction import fails `npm run check`:
  * shared/ imports neither Node nor the DOM side, the renderer neither Node nor electron, the core
  * never electron, and nobody but the renderer imports renderer/. (The tsconfig of each layer
- * also loads only that layer's types, so such an import fails to type-check as well.)
+ * also loads only that layer's types, so a Node import in shared/ or renderer/ fails to type-check
+ * as well.)
  */
 const NODE_BUILTINS = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'crypto', 'net', 'http', 'https', 'events', 'stream', 'url', 'util', 'tls', 'dns', 'worker_threads', 'process', 'buffer', 'timers', 'timers/*', 'readline', 'zlib'];
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
