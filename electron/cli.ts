@@ -18,6 +18,7 @@ commands:
   health [HOST]                         up/down and latency of the hosts
   known-hosts list|forget               the host keys the app trusts
   install HOST --role ROLE [--dry-run]  plan a role on a host (diffs, exact commands) and apply it
+  install trust [--dry-run]             SSH trust between every installed node, as the guide's table says
   audit                                 every change made to a host, newest first
   lab up|down|status|...                the demo lab: imgs, rw, home and caches as real hosts here (root)
   snapshots [HOST] [--image NAME]       images × snapshots × nodes; a host's snapshots; --subvolumes its raw list

@@ -7,7 +7,7 @@ import { jobId, jobInfo, jobLog, jobStarted } from './jobs.ts';
 import { prompt, promptAnswer, promptId } from './prompts.ts';
 import { hostHealth, knownHostEntry, secretsStatus, terminalEvent } from './ssh.ts';
 import { labHostAction, labInfo, labPreflight, labSelftestResult, labUpInput } from './lab.ts';
-import { installDisks, installPlan, installRemember, installRequest, installState } from './install.ts';
+import { installDisks, installPlan, installRemember, installRequest, installState, trustPlan } from './install.ts';
 import { nodeImageInput, settingsEntry, settingsSetInput, snapshotCreateInput, snapshotDeleteInput, snapshotTree, subvolumeList } from './replication.ts';
 import { nodeRepo, snapshot } from './snapshots.ts';
 import { pushInput, pushPlan, setupKeysInput, setupKeysResult, syncInput, syncPlan, transferId, transferLogLine, transferRecord } from './transfers.ts';
@@ -97,6 +97,8 @@ export const requests = {
   'install.state': request(z.object({ host: hostName }).strict(), installState, "What is known of a host's install (wizard stage, choices, last run and check), or proposed settings when nothing is."),
   'install.remember': request(installRemember, installState, "Save the wizard's stage and choices for a host, so it resumes there."),
   'install.disks': request(z.object({ host: hostName }).strict(), installDisks, "A host's disks, each with why it may not be formatted, and the preflight's findings."),
+  'install.planTrust': request(empty, trustPlan, "Dry run of Annex 2's SSH table over the platform: each installed node's /etc/hosts and SSH trust of every other node; nothing changes."),
+  'install.trust': request(empty, jobStarted, 'Bring SSH trust between every installed node up to the table (a job: the command log as job.log, the plan made after as result, empty when done).'),
   'replication.repos': request(
     z.object({ nodes: z.array(hostName).optional() }).strict(),
     z.array(nodeRepo),

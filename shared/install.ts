@@ -164,6 +164,15 @@ export const installPlan = z.object({
 });
 export type InstallPlanOut = z.infer<typeof installPlan>;
 
+/** Annex 2's SSH table over the whole platform: each installed node's /etc/hosts and ssh-trust steps. */
+export const trustPlan = z.object({
+  nodes: z.array(z.object({ host: z.string(), steps: z.array(stepPlan), skipped: z.string().optional() })),
+  notices: z.array(notice),
+  /** 0: every installed node trusts every other. */
+  changes: z.number().int(),
+});
+export type TrustPlanOut = z.infer<typeof trustPlan>;
+
 /** A disk as the installer sees it; `problems` empty means it may be formatted. */
 export const diskInfo = z.object({
   device: z.string(),

@@ -1,14 +1,17 @@
 import { AppError } from '../../shared/errors.ts';
-import { guideClientSubnet, type InstallPlanOut, type InstallSettings, requestOf } from '../../shared/install.ts';
+import { guideClientSubnet, type InstallPlanOut, type InstallSettings, requestOf, type TrustPlanOut } from '../../shared/install.ts';
 import type { Core } from '../core/core.ts';
 import { parse } from './args.ts';
 import { ask } from './asker.ts';
-import { planText } from './install-plan.ts';
+import { planText, trustText } from './install-plan.ts';
 import { followJob } from './jobs.ts';
 import { printJson } from './output.ts';
 
 const USAGE = `icbd install HOST [--role ROLE] [--dry-run] [--json] [--yes] [--confirm-disk DEVICE] [--no-nfs] [--reboot]
-       [--cache-number N] [--client-subnet CIDR] [--imgs IP] [--home IP] [--data IP] [--clients CIDR]`;
+       [--cache-number N] [--client-subnet CIDR] [--imgs IP] [--home IP] [--data IP] [--clients CIDR]
+       icbd install trust [--dry-run] [--json] [--yes]`;
+
+const TRUST_OPTIONS = { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, yes: { type: 'boolean' } } as const;
 
 const OPTIONS = {
   role: { type: 'string' },
@@ -52,6 +55,7 @@ function settingsFrom(base: InstallSettings, v: Values): InstallSettings {
  * disk also needs the device typed (or --confirm-disk naming it exactly).
  */
 export async function installCommand(core: Core, argv: string[]): Promise<number> {
+  if (argv[0] === 'trust') return trustCommand(core, argv.slice(1));
   const { values, positionals } = parse(argv, OPTIONS, USAGE);
   const [host, ...extra] = positionals;
   if (!host || extra.length) throw new AppError('INVALID_INPUT', `Name one host.\nusage: ${USAGE}`);
@@ -101,5 +105,30 @@ export async function installCommand(core: Core, argv: string[]): Promise<number
     if (!values.json) console.log(plan.changes === 0 ? `${host} came back from the reboot with every mount and service in place.` : planText(plan));
   }
   if (values.json) printJson(plan);
+  return plan.changes === 0 ? 0 : 1;
+}
+
+/**
+ * Annex 2's SSH table over every installed node: a node installed after the others made a key
+ * they do not accept yet. Planned with diffs, applied after a yes like an install.
+ */
+async function trustCommand(core: Core, argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, TRUST_OPTIONS, USAGE);
+  if (positionals.length) throw new AppError('INVALID_INPUT', `install trust takes no host: it covers every installed node.\nusage: ${USAGE}`);
+  const show = (plan: TrustPlanOut) => (values.json ? printJson(plan) : console.log(trustText(plan, Boolean(process.stdout.isTTY))));
+  let plan = await core.call('install.planTrust', {});
+  if (values['dry-run'] || plan.changes === 0) {
+    show(plan);
+    return 0;
+  }
+  if (!values.yes) {
+    show(plan);
+    if (!(process.stdin.isTTY && process.stderr.isTTY)) throw new AppError('INVALID_INPUT', 'There is no terminal to ask on: run again with --yes to apply (or --dry-run to only plan).');
+    if (!/^y(es)?$/i.test((await ask(`Apply these ${plan.changes} changes? [y/N] `)).trim())) return 1;
+  }
+  const { jobId } = await core.call('install.trust', {});
+  await followJob(core, jobId, { quiet: values.json ?? false });
+  plan = (await core.jobs.wait(jobId)).result as TrustPlanOut;
+  show(plan);
   return plan.changes === 0 ? 0 : 1;
 }

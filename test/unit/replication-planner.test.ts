@@ -31,7 +31,7 @@ const ctx = (over: Partial<PlanContext> = {}): PlanContext => ({
   relayAvailable: true,
   newId: () => `t-${++ids}-aaaaaaaa`,
   tcpPort: () => 40000,
-  estimate: async (_s, _snap, parent) => (parent ? 1000 : 50000),
+  estimate: async (_s, _snap, parent) => ({ bytes: parent ? 1000 : 50000 }),
   ...over,
 });
 const push = (targets: string[], more = {}) => planPush({ source: 'imgs', targets, image: 'img1', mode: 'direct', compression: 'auto', ...more }, ctx());
@@ -107,6 +107,15 @@ describe('push plan', () => {
     await expect(push(['nope'])).rejects.toThrow(/no node nope/);
     await expect(push(['cache01'], { number: 9 })).rejects.toThrow(/no img1@9/);
     await expect(planPush({ source: 'imgs', targets: ['cache01'], image: 'img1', mode: 'relay', compression: 'auto' }, ctx({ relayAvailable: false }))).rejects.toThrow(/Relay mode is not available/);
+  });
+
+  it('says why there is no size estimate, instead of a percent that never moves', async () => {
+    const { plan } = await planPush(
+      { source: 'imgs', targets: ['cache03'], image: 'img1', mode: 'direct', compression: 'auto' },
+      ctx({ estimate: async () => ({ problem: 'btrfs send --no-data failed (exit 1): ERROR: not a read-only subvolume' }) }),
+    );
+    expect(plan.groups[0]?.estimatedBytes).toBeNull();
+    expect(plan.warnings.join('\n')).toMatch(/No size estimate for img1@3 \(btrfs send --no-data failed.*\): the monitor will show the rate/);
   });
 
   it('warns when the source cannot measure progress', async () => {

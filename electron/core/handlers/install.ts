@@ -2,7 +2,7 @@ import type { Jobs } from '../jobs/jobs.ts';
 import type { InstallService } from '../installer/service.ts';
 import type { Handlers } from './types.ts';
 
-type InstallNames = 'install.plan' | 'install.apply' | 'install.reboot' | 'install.state' | 'install.remember' | 'install.disks';
+type InstallNames = 'install.plan' | 'install.apply' | 'install.reboot' | 'install.state' | 'install.remember' | 'install.disks' | 'install.planTrust' | 'install.trust';
 
 export function installHandlers(jobs: Jobs, service: InstallService): Handlers<InstallNames> {
   const ours = (jobId: string) => jobs.list().some((j) => j.id === jobId && j.state === 'running');
@@ -21,5 +21,7 @@ export function installHandlers(jobs: Jobs, service: InstallService): Handlers<I
     'install.state': ({ host }) => service.state(host, ours),
     'install.remember': ({ host, settings, stage }) => service.remember(host, { ...(settings && { settings }), ...(stage && { stage }) }),
     'install.disks': ({ host }) => service.disks(host),
+    'install.planTrust': () => service.planTrust(),
+    'install.trust': async () => ({ jobId: jobs.start('install.trust', 'Set up SSH trust between the nodes', (ctx) => service.trust(ctx)).id }),
   };
 }

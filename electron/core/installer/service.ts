@@ -2,8 +2,8 @@ import { parseOsRelease } from '../../../shared/distro.ts';
 import { AppError, toWire } from '../../../shared/errors.ts';
 import type { Host } from '../../../shared/inventory.ts';
 import {
-  cacheAddress, cacheNumberOf, guideClientSubnet, GUIDE_HOST_PART, networkOf,
-  type InstallDisks, type InstallPlanOut, type InstallRequest, type InstallRun, type InstallSettings, type InstallState, type WizardStage,
+  cacheAddress, cacheNumberOf, guideClientSubnet, GUIDE_HOST_PART, installRequest, networkOf,
+  requestOf, type InstallDisks, type InstallPlanOut, type InstallRequest, type InstallRun, type InstallSettings, type InstallState, type TrustPlanOut, type WizardStage,
 } from '../../../shared/install.ts';
 import type { AuditRecord } from '../audit/log.ts';
 import type { JobContext } from '../jobs/jobs.ts';
@@ -13,13 +13,16 @@ import { diskProblems, icbdFilesystem } from './disks.ts';
 import { gather } from './gather.ts';
 import { stepsFor, type InstallPlan } from './plan.ts';
 import { bootId, poolRemote, waitForNewBoot } from './pool-remote.ts';
+import { readPeers } from './peers.ts';
 import { checkHost, install, rebootAndCheck, type InstallDeps } from './runner.ts';
 import type { Saved, InstallStore } from './saved-state.ts';
 import type { InstallInput } from './step.ts';
 import { preflightNotices } from './steps/system.ts';
+import { applyTrust, planTrust, type TrustDeps, type TrustPlan } from './trust.ts';
 
 // The engine's plan is what crosses the boundary: this fails to compile if the two drift apart.
 const wire = (p: InstallPlan): InstallPlanOut => p;
+const wireTrust = (p: TrustPlan): TrustPlanOut => p;
 
 /** A VM under software emulation takes minutes to come back; a container seconds. */
 const REBOOT_TIMEOUT_MS = 10 * 60_000;
@@ -74,7 +77,7 @@ export class InstallService {
   constructor(private readonly d: InstallServiceDeps) {}
 
   async plan(r: InstallRequest): Promise<InstallPlanOut> {
-    const plan = await checkHost(await this.#deps(r.host), inputOf(r));
+    const plan = await checkHost(await this.#deps(r.host), await this.#input(r));
     await this.#checked(r.host, plan);
     return wire(plan);
   }
@@ -170,7 +173,7 @@ export class InstallService {
       },
     };
     try {
-      const plan = await body(deps, inputOf(r));
+      const plan = await body(deps, await this.#input(r));
       await this.#setRun(r.host, (run) => ({ ...run, state: 'done', endedAt: Date.now() }));
       await this.#checked(r.host, plan);
       return wire(plan);
@@ -179,6 +182,42 @@ export class InstallService {
       await this.#setRun(r.host, (run) => ({ ...run, state, endedAt: Date.now(), error: toWire(err).message }));
       throw err;
     }
+  }
+
+  /** Dry run of the platform's trust (trust.ts). */
+  async planTrust(): Promise<TrustPlanOut> {
+    return wireTrust(await planTrust(await this.#trustDeps()));
+  }
+
+  async trust(ctx: JobContext): Promise<TrustPlanOut> {
+    ctx.progress(0.1, 'Reading every node\'s keys');
+    const after = await applyTrust(await this.#trustDeps(), {
+      signal: ctx.signal,
+      log: (line) => ctx.log(line),
+      audit: async (e) => {
+        await this.d.audit(toAudit(e));
+        ctx.log(`${MARK[e.result]} ${e.command ?? (e.path ? `write ${e.path}${e.backup ? ` (old one kept as ${e.backup})` : ''}` : e.summary)}${e.error ? `: ${e.error}` : ''}`);
+      },
+    });
+    ctx.progress(1, after.notices.length ? `Trust set up; ${after.notices.length} node(s) left for later` : 'Every node trusts every other, as the guide\'s table says.');
+    return wireTrust(after);
+  }
+
+  async #trustDeps(): Promise<TrustDeps> {
+    const [pool, hosts, saved] = await Promise.all([this.d.pool(), this.d.hosts(), this.d.store.list()]);
+    const settings = new Map(saved.map((s) => [s.host, s.settings]));
+    return {
+      hosts,
+      settings: (host) => settings.get(host),
+      remote: (host) => poolRemote(pool, host),
+      input: (host, s) => inputOf(installRequest.parse(requestOf(host, s))),
+    };
+  }
+
+  /** The request with every other inventory node as a peer, read through the pool now. */
+  async #input(r: InstallRequest): Promise<InstallInput> {
+    const [pool, hosts] = await Promise.all([this.d.pool(), this.d.hosts()]);
+    return { ...inputOf(r), peers: await readPeers((h) => poolRemote(pool, h), hosts, r.host, r.platform) };
   }
 
   async #deps(host: string): Promise<InstallDeps> {

@@ -71,10 +71,17 @@ export interface StepPlan {
 
 /** Another node this one must trust (Annex 2's SSH table: every node trusts every other). */
 export interface Peer {
+  /** The inventory name, said in notices. */
+  name?: string;
   /** Names and addresses the node is reached by (known_hosts). */
   names: string[];
+  /** Its IPv4 address on the platform's network: an /etc/hosts line makes `ssh NAME` work between nodes. */
+  address?: string;
+  /** Root's public key; missing until the node's ssh-key step made it. */
   publicKey?: string;
   hostKey?: string;
+  /** Why the node's keys could not be read (unreachable): its trust is completed later. */
+  problem?: string;
 }
 
 export interface InstallInput {

@@ -36,7 +36,7 @@ export interface PlanContext {
   /** Direct mode: why the source cannot ssh to a receiver (keys.ts); receivers absent here can. */
   access?: ReadonlyMap<string, AccessProblem>;
   /** The stream size of sending `snapshot` (against `parent`), measured on the source; null if unknown. */
-  estimate(source: string, snapshot: string, parent: string | null): Promise<number | null>;
+  estimate(source: string, snapshot: string, parent: string | null): Promise<{ bytes: number } | { problem: string }>;
 }
 
 export interface PlannedGroup {
@@ -147,7 +147,9 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
         })),
       };
       const commands = buildPipeline(spec);
-      const estimatedBytes = await ctx.estimate(req.source, snap.path, parent?.path ?? null);
+      const estimate = await ctx.estimate(req.source, snap.path, parent?.path ?? null);
+      const estimatedBytes = 'bytes' in estimate ? estimate.bytes : null;
+      if ('problem' in estimate) warnings.push(`No size estimate for ${req.image}@${snap.number} (${estimate.problem}): the monitor will show the rate, not the percent or ETA.`);
       const wire: TransferGroup = {
         kind: parent ? 'incremental' : 'full',
         parent: parent ? { number: parent.number, uuid: parent.uuid } : null,

@@ -161,12 +161,17 @@ export class Replication {
     };
   }
 
-  /** The send stream's size, measured on the source without reading file data; null if it cannot tell. */
-  async estimate(source: string, snapshot: string, parent: string | null): Promise<number | null> {
-    const r = await runText(this.o.remote, source, estimateArgv(snapshot, parent), { sudo: true, timeoutMs: 600_000 }).catch(() => undefined);
-    if (!r) return null;
-    const e = parseEstimate(r.stdout, r.stderr);
-    return 'bytes' in e ? e.bytes : null;
+  /**
+   * The send stream's size, measured on the source without reading file data; when it cannot
+   * tell, the reason (the plan shows it: the monitor then has a rate but no percent or ETA).
+   */
+  async estimate(source: string, snapshot: string, parent: string | null): Promise<{ bytes: number } | { problem: string }> {
+    try {
+      const r = await runText(this.o.remote, source, estimateArgv(snapshot, parent), { sudo: true, timeoutMs: 600_000 });
+      return parseEstimate(r.stdout, r.stderr);
+    } catch (err) {
+      return { problem: (err as Error).message };
+    }
   }
 
   /** Where `node` is reached from the source over OpenSSH: what direct mode's legs use. */

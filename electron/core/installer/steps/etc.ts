@@ -12,7 +12,8 @@ export const hosts: Step = {
   title: '/etc/hosts',
   plan: (ctx) => {
     const where = editTarget(ctx, '/etc/hosts');
-    const wanted = hostsEntries(ctx.spec, ctx.input.platform).map(([address, names]) => hostsLine(address, names));
+    const peers = (ctx.input.peers ?? []).flatMap((p) => (p.name && p.address ? [hostsLine(p.address, [p.name])] : []));
+    const wanted = [...hostsEntries(ctx.spec, ctx.input.platform).map(([address, names]) => hostsLine(address, names)), ...peers];
     const changes: Change[] = fileChange('Point the platform names at their nodes', where, where.current, editOwned(where.current ?? '', HOSTS, wanted), { mode: '644' });
     // dnsmasq serves /etc/hosts to the clients and reads it at start
     const units = changes.length ? restartable(ctx, ctx.spec.services.filter((s) => SERVICES[s].config.includes('/etc/hosts'))) : [];

@@ -1,7 +1,7 @@
 import { AUTHORIZED_KEYS, authorizedKeyLine, KNOWN_HOSTS, knownHostLine } from '../../../../shared/etc-files.ts';
 import { editOwned } from '../../../../shared/textfile.ts';
 import { cmd, fileChange } from '../changes.ts';
-import type { Change, Step } from '../step.ts';
+import type { Change, Notice, Step } from '../step.ts';
 
 export const SSH_DIR = '/root/.ssh';
 export const KEY = `${SSH_DIR}/id_ed25519`;
@@ -28,7 +28,7 @@ export const sshTrust: Step = {
   title: 'SSH trust between nodes',
   plan: ({ state, input }) => {
     const peers = input.peers ?? [];
-    if (peers.length === 0) return { changes: [], notices: [{ level: 'info', message: 'No other node known yet: trust is set up when the others are installed.' }] };
+    if (peers.length === 0) return { changes: [], notices: [{ level: 'info', message: 'No other node in the inventory yet: trust is set up when the others are installed (install trust).' }] };
     const keys = peers.flatMap((p) => (p.publicKey ? [authorizedKeyLine(p.publicKey)] : []));
     const known = peers.flatMap((p) => (p.hostKey ? [knownHostLine(p.names, p.hostKey)] : []));
     const authorized = state.files[`${SSH_DIR}/authorized_keys`];
@@ -38,6 +38,12 @@ export const sshTrust: Step = {
         ...fileChange('Accept the other nodes\' keys', { path: `${SSH_DIR}/authorized_keys`, inPlace: false }, authorized, editOwned(authorized ?? '', AUTHORIZED_KEYS, keys), { mode: '600' }),
         ...fileChange('Know the other nodes\' host keys', { path: `${SSH_DIR}/known_hosts`, inPlace: false }, knownHosts, editOwned(knownHosts ?? '', KNOWN_HOSTS, known), { mode: '644' }),
       ],
+      notices: peers.flatMap((p): Notice[] => {
+        const name = p.name ?? p.names[0];
+        if (p.problem) return [{ level: 'warning', message: `${name} is not reachable (${p.problem}): trust with it will be completed when it is reachable (install trust).` }];
+        if (!p.publicKey) return [{ level: 'info', message: `${name} has no root key yet: trust with it will be completed when it is installed (install trust).` }];
+        return [];
+      }),
     };
   },
 };
