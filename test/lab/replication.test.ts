@@ -66,7 +66,9 @@ async function push(input: PushInput, during?: (r: TransferRecord) => void | Pro
     if (ids && [...ids].every((id) => ended.has(id))) resolve();
   });
   try {
-    const { transfers } = await core.call('replication.push', input);
+    const { plan, transfers } = await core.call('replication.push', input);
+    // A push whose stream size could not be estimated has no percent: the plan says why.
+    expect(plan.warnings.filter((w) => w.startsWith('No size estimate'))).toEqual([]);
     ids = new Set(transfers.map((t) => t.id));
     for (const u of updates) if (isTransferFinished(u.state) && ids.has(u.id)) ended.set(u.id, u);
     if (ids.size && ![...ids].every((id) => ended.has(id))) await all;
