@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Core } from '../../electron/core/core.ts';
-import { addLabHosts, trustLabHostKeys } from '../../electron/core/handlers/lab.ts';
-import { labDown, labUp } from '../../electron/core/lab/index.ts';
+import { labDown } from '../../electron/core/lab/index.ts';
 import type { SnapshotTree } from '../../shared/replication.ts';
-import { prepareReplication } from '../lab/replication-fixture.ts';
+import { prepareReplication, REPLICATION_PACKAGES } from '../lab/replication-fixture.ts';
+import { labWithHosts } from '../lab/session.ts';
 import { buildRenderer, launchChromium, openWatchedPage, screenshots, startBrowserMode, type BrowserMode } from './browser.ts';
 
 const labDir = mkdtempSync(join(tmpdir(), 'icbd-e2e-repl-lab-'));
@@ -25,12 +25,10 @@ let problems: string[];
 
 beforeAll(async () => {
   await buildRenderer();
-  const lab = await labUp({ dir: labDir, caches: 2, packages: ['pv', 'zstd', 'lz4', 'socat'] });
   // The operator's side of the setup, done once through a core of its own on the same data directory.
   const core = new Core({ home, door: 'cli', asker: { askHostKey: async () => false, askSecret: async () => undefined } });
   try {
-    await addLabHosts(core.inventory, lab.hosts, lab.identityFile);
-    await trustLabHostKeys((await core.ssh()).knownHosts, lab.knownHosts, lab.hosts);
+    const lab = await labWithHosts(core, { dir: labDir, caches: 2, packages: REPLICATION_PACKAGES });
     await prepareReplication(await core.ssh(), 'imgs', lab.hosts.filter((h) => h.role === 'cache'));
     for (const [image, mb] of [['e2e', 900], ['slow', 1500]] as const) {
       await core.call('replication.addImage', { node: 'imgs', image });

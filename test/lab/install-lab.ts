@@ -1,8 +1,8 @@
-import { addLabHosts, trustLabHostKeys } from '../../electron/core/handlers/lab.ts';
 import type { Core } from '../../electron/core/core.ts';
-import { labUp, type LabInfo } from '../../electron/core/lab/index.ts';
+import type { LabInfo } from '../../electron/core/lab/index.ts';
 import { packagesFor } from '../../shared/distro.ts';
 import type { PlatformInput } from '../../shared/install.ts';
+import { labWithHosts } from './session.ts';
 
 /**
  * The lab's hosts have no outside network, so the packages the installer's Debian mapping wants
@@ -15,9 +15,6 @@ export const LAB_INSTALL_PACKAGES = [...packagesFor('debian').map((p) => p.name)
 export const LAB_PLATFORM: PlatformInput = { imgs: '10.213.2.251', home: '10.213.2.12', data: '10.213.2.11', clients: '10.213.2.0/24' };
 
 /** lab up with extra packages (not a contract option), its hosts added to the core's inventory and their keys trusted. */
-export async function installLabUp(core: Core, dir: string, opts: { nfs?: boolean; packages?: string[] } = {}): Promise<LabInfo> {
-  const info = await labUp({ dir, caches: 1, nfs: opts.nfs ?? false, packages: opts.packages ?? LAB_INSTALL_PACKAGES });
-  const { added } = await addLabHosts(core.inventory, info.hosts, info.identityFile);
-  await trustLabHostKeys((await core.ssh()).knownHosts, info.knownHosts, info.hosts.filter((h) => added.includes(h.name)));
-  return info;
+export function installLabUp(core: Core, dir: string, opts: { nfs?: boolean; packages?: string[] } = {}): Promise<LabInfo> {
+  return labWithHosts(core, { dir, caches: 1, nfs: opts.nfs ?? false, packages: opts.packages ?? LAB_INSTALL_PACKAGES });
 }

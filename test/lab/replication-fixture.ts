@@ -53,3 +53,6 @@ export async function prepareReplication(pool: SshPool, source: string, caches: 
     await pool.run(source, ['sh', '-c', KNOWN, 'sh', `${c.address} ${hostKey}`]);
   }
 }
+
+/** The tools the pipelines use; the lab hosts have no network to install them later. */
+export const REPLICATION_PACKAGES = ['pv', 'zstd', 'lz4', 'socat'];

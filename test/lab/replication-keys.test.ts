@@ -4,40 +4,31 @@
  * keys are set up — the cache's host key taken over the console's verified connection — the
  * same push works. A lab of its own (1 cache), without the fixture's key step.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Core } from '../../electron/core/core.ts';
-import { addLabHosts, trustLabHostKeys } from '../../electron/core/handlers/lab.ts';
-import { labDown, labUp, type LabInfo } from '../../electron/core/lab/index.ts';
+import { labDown, type LabInfo } from '../../electron/core/lab/index.ts';
 import type { Asker } from '../../electron/core/prompts.ts';
 import { AppError } from '../../shared/errors.ts';
 import { isTransferFinished, type TransferRecord } from '../../shared/transfers.ts';
-import { prepareReplication } from './replication-fixture.ts';
+import { prepareReplication, REPLICATION_PACKAGES } from './replication-fixture.ts';
+import { icbdIn, labWithHosts, shOn } from './session.ts';
 
 const labDir = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-keys-lab-'));
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-keys-home-'));
 process.env.ICBD_LAB_DIR = labDir;
 const asker: Asker = { askHostKey: async () => false, askSecret: async () => undefined };
 const core = new Core({ home, door: 'cli', asker });
-const execFileP = promisify(execFile);
 const ROOT = '/var/lib/icbd/.snap';
 const WORK = '/var/lib/icbd/shared-vms';
 let lab: LabInfo;
 let cacheAddress: string;
 
-const icbd = (...args: string[]) =>
-  execFileP('node', ['electron/icbd.mjs', '--home', home, ...args], { env: { ...process.env, ICBD_LAB_DIR: labDir } }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => e,
-  );
+const icbd = icbdIn(home, labDir);
 
-async function sh(node: string, script: string, ...args: string[]): Promise<string> {
-  return (await (await core.ssh()).run(node, ['sh', '-c', script, 'sh', ...args], { timeoutMs: 120_000 })).stdout;
-}
+const sh = shOn(core);
 
 /** The shared connection a check leaves open would answer for a minute: close it to test from scratch. */
 const closeShared = () => sh('imgs', 'ssh -O exit -o ControlPath="$HOME/.ssh/icbd-%C" "root@$1" 2>/dev/null; true', cacheAddress);
@@ -57,9 +48,7 @@ async function pushed(): Promise<TransferRecord> {
 
 describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('direct mode sets up node keys when they are missing', () => {
   beforeAll(async () => {
-    lab = await labUp({ dir: labDir, caches: 1, packages: ['pv', 'zstd', 'lz4', 'socat'] });
-    await addLabHosts(core.inventory, lab.hosts, lab.identityFile);
-    await trustLabHostKeys((await core.ssh()).knownHosts, lab.knownHosts, lab.hosts);
+    lab = await labWithHosts(core, { dir: labDir, caches: 1, packages: REPLICATION_PACKAGES });
     const caches = lab.hosts.filter((h) => h.role === 'cache');
     cacheAddress = caches[0]!.address;
     await prepareReplication(await core.ssh(), 'imgs', caches, { keys: false });

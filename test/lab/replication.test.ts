@@ -4,42 +4,31 @@
  * a cut link, a full disk) leaves no partial snapshot, an intact source, and a retry that works.
  * The lab lives in its own directory, so this file can run beside any other lab.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Core } from '../../electron/core/core.ts';
-import { addLabHosts, trustLabHostKeys } from '../../electron/core/handlers/lab.ts';
-import { labCut, labDown, labHeal, labUp, type LabInfo } from '../../electron/core/lab/index.ts';
+import { labCut, labDown, labHeal, type LabInfo } from '../../electron/core/lab/index.ts';
 import type { Asker } from '../../electron/core/prompts.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { PushInput, TransferRecord } from '../../shared/transfers.ts';
 import { isTransferFinished } from '../../shared/transfers.ts';
-import { prepareReplication } from './replication-fixture.ts';
+import { prepareReplication, REPLICATION_PACKAGES } from './replication-fixture.ts';
+import { icbdIn, labWithHosts, shOn } from './session.ts';
 
 const labDir = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-repl-lab-'));
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-repl-home-'));
 process.env.ICBD_LAB_DIR = labDir;
 const asker: Asker = { askHostKey: async () => false, askSecret: async () => undefined };
 const core = new Core({ home, door: 'cli', asker });
-const execFileP = promisify(execFile);
-/** The tools the pipelines use; the lab hosts have no network to install them later. */
-export const REPLICATION_PACKAGES = ['pv', 'zstd', 'lz4', 'socat'];
 const ROOT = '/var/lib/icbd/.snap';
 const WORK = '/var/lib/icbd/shared-vms';
 let lab: LabInfo;
 
-const icbd = (...args: string[]) =>
-  execFileP('node', ['electron/icbd.mjs', '--home', home, ...args], { env: { ...process.env, ICBD_LAB_DIR: labDir } }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => e,
-  );
+const icbd = icbdIn(home, labDir);
 
-async function sh(node: string, script: string, ...args: string[]): Promise<string> {
-  return (await (await core.ssh()).run(node, ['sh', '-c', script, 'sh', ...args], { timeoutMs: 120_000 })).stdout;
-}
+const sh = shOn(core);
 
 /** A new image on imgs with `mb` MiB of data (random: no codec shrinks it), and its snapshot 1. */
 async function image(name: string, mb: number): Promise<void> {
@@ -85,9 +74,7 @@ async function repoSnapshot(node: string, img: string, n: number) {
 
 describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication on the lab', () => {
   beforeAll(async () => {
-    lab = await labUp({ dir: labDir, caches: 2, packages: REPLICATION_PACKAGES });
-    await addLabHosts(core.inventory, lab.hosts, lab.identityFile);
-    await trustLabHostKeys((await core.ssh()).knownHosts, lab.knownHosts, lab.hosts);
+    lab = await labWithHosts(core, { dir: labDir, caches: 2, packages: REPLICATION_PACKAGES });
     await prepareReplication(
       await core.ssh(),
       'imgs',

@@ -3,15 +3,14 @@
  * it, with only the inventory (no OpenSSH config). The lab lives in its own directory, so this file
  * can run beside any other lab.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Core } from '../../electron/core/core.ts';
 import type { Asker } from '../../electron/core/prompts.ts';
 import { AppError } from '../../shared/errors.ts';
+import { icbdIn } from './session.ts';
 
 const labDir = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-ssh-lab-'));
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-ssh-home-'));
@@ -23,13 +22,7 @@ const asker: Asker = {
   askSecret: async () => undefined,
 };
 const core = new Core({ home, door: 'cli', asker });
-const run = promisify(execFile);
-
-const icbd = (...args: string[]) =>
-  run('node', ['electron/icbd.mjs', '--home', home, ...args], { env: { ...process.env, ICBD_LAB_DIR: labDir } }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => e,
-  );
+const icbd = icbdIn(home, labDir);
 
 async function finished(jobId: string) {
   return core.jobs.wait(jobId);
