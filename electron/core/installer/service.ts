@@ -19,6 +19,7 @@ import type { Saved, InstallStore } from './saved-state.ts';
 import type { InstallInput } from './step.ts';
 import { preflightNotices } from './steps/system.ts';
 import { applyTrust, planTrust, type TrustDeps, type TrustPlan } from './trust.ts';
+import { isAlive } from '../pids.ts';
 
 // The engine's plan is what crosses the boundary: this fails to compile if the two drift apart.
 const wire = (p: InstallPlan): InstallPlanOut => p;
@@ -60,14 +61,6 @@ function toAudit(e: AuditEntry): AuditRecord {
 
 const MARK: Record<AuditEntry['result'], string> = { ok: 'ok    ', failed: 'FAILED', skipped: 'skip  ', undone: 'undone' };
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Check, plan, apply and reboot-and-verify over the SSH pool, with every change in the audit
@@ -138,7 +131,7 @@ export class InstallService {
     const s = await this.d.store.read(host);
     if (!s) return { host, settings: await this.#propose(host), proposed: true };
     const run = s.run;
-    if (run?.state === 'running' && (run.pid === process.pid ? !isOurs(run.jobId) : !alive(run.pid))) {
+    if (run?.state === 'running' && (run.pid === process.pid ? !isOurs(run.jobId) : !isAlive(run.pid))) {
       const fixed = await this.#setRun(host, (x) => ({ ...x, state: 'interrupted' }));
       return { ...fixed, proposed: false };
     }

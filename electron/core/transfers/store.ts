@@ -2,6 +2,7 @@ import { access, appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/prom
 import { join } from 'node:path';
 import { isTransferFinished, transferRecord, type TransferRecord } from '../../../shared/transfers.ts';
 import { readFileIfExists, withFileLock, writeFileAtomic } from '../files.ts';
+import { isAlive } from '../pids.ts';
 
 /**
  * The transfer history, shared by every door: `transfers.jsonl` in the data directory, one line
@@ -74,7 +75,7 @@ export class TransferStore {
   /** Whether the process that last wrote `id` is still running (so it can act on a cancel request). */
   async ownerAlive(id: string): Promise<boolean> {
     const line = (await this.#read()).get(id);
-    return line !== undefined && !isTransferFinished(line.record.state) && alive(line.pid);
+    return line !== undefined && !isTransferFinished(line.record.state) && isAlive(line.pid);
   }
 
   async readLog(id: string): Promise<string[]> {
@@ -104,17 +105,9 @@ export class TransferStore {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function settleInterrupted({ pid, record }: Line): TransferRecord {
-  if (isTransferFinished(record.state) || alive(pid)) return record;
+  if (isTransferFinished(record.state) || isAlive(pid)) return record;
   return {
     ...record,
     state: 'failed',
