@@ -153,6 +153,21 @@ describe('a pristine Debian 12 host', () => {
       ['/root/.ssh/known_hosts', 'imgs,10.0.2.251 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost\n', '644'],
     ]);
   });
+
+  it('ssh: peers not installed or unreachable are said, never silently skipped; a peer with an address gets an /etc/hosts line', () => {
+    const peers = [
+      { name: 'imgs', names: ['imgs', '10.0.2.251'], address: '10.0.2.251', publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPeer root@imgs', hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost' },
+      { name: 'cache01', names: ['cache01', '10.0.2.101'], address: '10.0.2.101', hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICache' },
+      { name: 'rw', names: ['rw'], problem: 'connection timed out' },
+    ];
+    const plan = planInstall(pristine('debian'), input('home', { confirmDisk: 'vdb', peers }));
+    expect(notices(plan, 'ssh-trust')).toEqual([
+      'info: cache01 has no root key yet: trust with it will be completed when it is installed (install trust).',
+      'warning: rw is not reachable (connection timed out): trust with it will be completed when it is reachable (install trust).',
+    ]);
+    expect(files(plan, 'ssh-trust')[1]?.after).toContain('cache01,10.0.2.101 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICache\n');
+    expect(files(plan, 'hosts')[0]?.after).toMatch(/^10\.0\.2\.251\timgs\n10\.0\.2\.101\tcache01\n$/m);
+  });
 });
 
 describe('a pristine RHEL-family host (the lab cannot run these)', () => {
