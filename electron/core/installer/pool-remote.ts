@@ -23,11 +23,16 @@ export function poolRemote(pool: SshPool, host: string): Remote {
   };
 }
 
-const BOOT_ID = '/proc/sys/kernel/random/boot_id';
+/*
+ * What tells one boot from the next: the kernel's boot id and the start time of PID 1. A VM
+ * gets a new boot id; a container shares its host's kernel, and nspawn's bind mount of boot_id
+ * can even point at a deleted file after a restart (an empty read), but its PID 1 starts anew.
+ */
+const BOOT_MARKER = ['sh', '-c', 'cat /proc/sys/kernel/random/boot_id 2>/dev/null; cut -d" " -f22 /proc/1/stat'];
 
 export async function bootId(remote: Remote): Promise<string> {
-  const r = await remote.run(['cat', BOOT_ID], { timeoutMs: 15_000 });
-  if (r.code !== 0 || !r.stdout.trim()) throw new AppError('REMOTE_FAILED', `Cannot read ${BOOT_ID}: ${r.stderr.trim()}`);
+  const r = await remote.run(BOOT_MARKER, { timeoutMs: 15_000 });
+  if (r.code !== 0 || !r.stdout.trim()) throw new AppError('REMOTE_FAILED', `Cannot tell the host's boot apart: ${r.stderr.trim()}`);
   return r.stdout.trim();
 }
 
@@ -42,7 +47,7 @@ export async function waitForNewBoot(pool: SshPool, host: string, before: string
   while (Date.now() < deadline) {
     if (o.signal?.aborted) throw new AppError('CANCELLED', `Stopped waiting for ${host} to come back.`);
     try {
-      const r = await pool.run(host, ['cat', BOOT_ID], { allowFailure: true, timeoutMs: 10_000, ...(o.signal && { signal: o.signal }) });
+      const r = await pool.run(host, BOOT_MARKER, { allowFailure: true, timeoutMs: 10_000, ...(o.signal && { signal: o.signal }) });
       if (r.code === 0 && r.stdout.trim() && r.stdout.trim() !== before) return;
     } catch (err) {
       last = (err as Error).message;

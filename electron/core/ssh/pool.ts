@@ -92,7 +92,11 @@ export class SshPool {
   async exec(hostName: string, cmd: readonly string[] | OperatorCommand, o: ExecOptions = {}): Promise<ExecResult> {
     const argv = 'operatorCommand' in cmd ? ['sh', '-c', cmd.operatorCommand] : cmd;
     if (argv.length === 0) throw new AppError('INVALID_INPUT', 'A command needs a program name.');
-    let conn = await this.#openConnection(hostName, { signal: o.signal });
+    // The command's time limit covers reaching the host too: a jump host that cannot get
+    // through (a node rebooting, a cut link) would otherwise hold the caller for minutes.
+    const started = Date.now();
+    let conn = await within(this.#openConnection(hostName, { signal: o.signal }), o.timeoutMs, () => new AppError('TIMEOUT', `${hostName} could not be reached within ${o.timeoutMs! / 1000} s.`));
+    if (o.timeoutMs !== undefined) o = { ...o, timeoutMs: Math.max(1, o.timeoutMs - (Date.now() - started)) };
     const sudo = o.sudo && conn.host.user !== 'root' ? new SudoPassword(conn.host, this.#o.secrets, this.#o.askSecret) : undefined;
     const source = {
       host: conn.host,
@@ -214,7 +218,14 @@ export class SshPool {
     const client = await connectHop({
       host,
       target,
-      ...(via ? { via: { name: via.host.name, sock: await forwardTo(via, host) } } : {}),
+      ...(via
+        ? {
+            via: {
+              name: via.host.name,
+              sock: await within(forwardTo(via, host), o.connectTimeoutMs, () => new AppError('TIMEOUT', `${host.name} cannot be reached: ${via.host.name} got no connection to ${host.address}:${host.port} within ${o.connectTimeoutMs / 1000} s.`)),
+            },
+          }
+        : {}),
       knownHosts: this.knownHosts,
       ...(interactive ? { askHostKey: o.askHostKey } : {}),
       secrets: o.secrets,
@@ -253,4 +264,16 @@ async function forwardTo(via: Connection, host: Host) {
     const e = err instanceof AppError ? err : new AppError('UNAVAILABLE', (err as Error).message);
     throw new AppError(e.code, `${host.name} cannot be reached: ${e.message}`, e.detail);
   }
+}
+
+/** The promise, or the error made by `late` once `ms` have passed (no limit without `ms`). */
+function within<T>(promise: Promise<T>, ms: number | undefined, late: () => Error): Promise<T> {
+  if (ms === undefined) return promise;
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(late()), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
