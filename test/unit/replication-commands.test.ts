@@ -43,5 +43,8 @@ describe('size estimate', () => {
   it('says why there is no estimate', () => {
     expect(parseEstimate('icbd:nodata 0\n', 'ERROR: parent determination failed\nicbd:exit:nodata:1\n')).toEqual({ problem: 'btrfs send --no-data failed (exit 1): ERROR: parent determination failed' });
     expect(parseEstimate('', '')).toMatchObject({ problem: expect.stringMatching(/nothing usable/) });
+    // The sender's broken pipe after a dump that read the whole stream is not a failure; before it, it is.
+    expect(parseEstimate('icbd:nodata 220\nicbd:estimate 8 -8\n', 'icbd:exit:nodata:0\nicbd:exit:nodata:141\nicbd:exit:dump:0\n')).toEqual({ bytes: 220 });
+    expect(parseEstimate('icbd:nodata 220\n', 'icbd:exit:nodata:0\nicbd:exit:nodata:141\nicbd:exit:dump:1\n')).toMatchObject({ problem: expect.stringMatching(/failed \(exit 141\)/) });
   });
 });
