@@ -27,6 +27,12 @@ export class Connection {
     client.on('close', () => this.#dead());
   }
 
+  /** The transport is gone though ssh2 has not noticed: declared dead, so the pool dials anew. */
+  lost(reason: string): void {
+    this.#dead(reason);
+    this.client.destroy();
+  }
+
   /** Once, whoever notices first: ssh2's close, or a request that found the socket gone. */
   #dead(reason?: string): void {
     if (this.#closed) return;

@@ -3,6 +3,7 @@ import type { ClientChannel } from 'ssh2';
 import { AppError } from '../../../shared/errors.ts';
 import type { Host } from '../../../shared/inventory.ts';
 import { exitOf } from './connection.ts';
+import { within } from './within.ts';
 import { launchLine, stopGroupArgv } from './remote-command.ts';
 import { lastLine, type SudoPassword } from './sudo.ts';
 
@@ -51,7 +52,9 @@ export async function execOnConnection(src: ExecChannelSource, argv: readonly st
   const deadline = o.timeoutMs === undefined ? undefined : Date.now() + o.timeoutMs;
   const cancelled = () => new AppError('CANCELLED', `The command on ${host.name} was cancelled before it started.`);
   if (o.signal?.aborted) throw cancelled();
-  const channel = await src.openExec(launchLine(argv, sudo?.prompt));
+  // Opening the channel counts against the time limit too: a connection whose far end vanished
+  // may never answer the request.
+  const channel = await within(src.openExec(launchLine(argv, sudo?.prompt)), o.timeoutMs, () => new AppError('TIMEOUT', `${host.name} did not open a session within ${o.timeoutMs! / 1000} s.`));
 
   return new Promise<ExecResult>((resolve, reject) => {
     let pgid: number | undefined;

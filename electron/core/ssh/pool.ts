@@ -14,6 +14,7 @@ import { execOnConnection, type ExecOptions, type ExecResult } from './exec.ts';
 import { KnownHosts } from './known-hosts.ts';
 import { readRemoteFile, uploadRemoteFile, writeRemoteFile, type ReadOptions, type UploadOptions, type WriteOptions } from './remote-files.ts';
 import { SudoPassword } from './sudo.ts';
+import { within } from './within.ts';
 
 export interface SshPoolOptions {
   /** The app's data directory: its known_hosts lives here. */
@@ -215,17 +216,13 @@ export class SshPool {
   async #dial(host: Host, target: string, path: string[], interactive: boolean): Promise<Connection> {
     const via = host.jump ? await this.#connection(host.jump, target, [...path, host.name], interactive) : undefined;
     const o = this.#o;
+    const sock = via
+      ? await within(forwardTo(via, host), o.connectTimeoutMs, () => new AppError('TIMEOUT', `${host.name} cannot be reached: ${via.host.name} got no connection to ${host.address}:${host.port} within ${o.connectTimeoutMs / 1000} s.`))
+      : undefined;
     const client = await connectHop({
       host,
       target,
-      ...(via
-        ? {
-            via: {
-              name: via.host.name,
-              sock: await within(forwardTo(via, host), o.connectTimeoutMs, () => new AppError('TIMEOUT', `${host.name} cannot be reached: ${via.host.name} got no connection to ${host.address}:${host.port} within ${o.connectTimeoutMs / 1000} s.`)),
-            },
-          }
-        : {}),
+      ...(via && sock ? { via: { name: via.host.name, sock } } : {}),
       knownHosts: this.knownHosts,
       ...(interactive ? { askHostKey: o.askHostKey } : {}),
       secrets: o.secrets,
@@ -237,6 +234,10 @@ export class SshPool {
       keepaliveCountMax: o.keepaliveCountMax,
     });
     const conn = new Connection(host, client);
+    // Through a jump host the transport is a forwarded channel. When the far end goes away (a
+    // node rebooting), the jump host's sshd reports EOF on that channel and nothing more: ssh2
+    // sees no socket close, and its keepalives go into the half-closed channel unanswered.
+    sock?.once('end', () => conn.lost(`${via!.host.name} reports that the connection to ${host.name} ended`));
     this.#live.set(host.name, conn);
     conn.onClose((reason) => {
       if (this.#live.get(host.name) === conn) this.#live.delete(host.name);
@@ -266,14 +267,3 @@ async function forwardTo(via: Connection, host: Host) {
   }
 }
 
-/** The promise, or the error made by `late` once `ms` have passed (no limit without `ms`). */
-function within<T>(promise: Promise<T>, ms: number | undefined, late: () => Error): Promise<T> {
-  if (ms === undefined) return promise;
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(late()), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
