@@ -1,4 +1,5 @@
 import { WIZARD_STAGES, requestOf, type InstallDisks, type InstallPlanOut, type InstallSettings, type InstallState, type WizardStage } from '../../../../shared/install.ts';
+import { Action } from '../../lib/action.svelte.ts';
 import { api } from '../../lib/api.ts';
 import { jobTracker } from '../../lib/jobs.svelte.ts';
 
@@ -31,14 +32,21 @@ export class Wizard {
   disks = $state.raw<InstallDisks>();
   plan = $state.raw<InstallPlanOut>();
   jobId = $state<string>();
-  error = $state<unknown>();
-  busy = $state(false);
+  readonly #action = new Action();
+
+  get busy(): boolean {
+    return this.#action.busy;
+  }
+
+  get error(): unknown {
+    return this.#action.error;
+  }
 
   readonly job = $derived(this.jobId ? jobTracker.jobs[this.jobId] : undefined);
   readonly log = $derived(this.jobId ? (jobTracker.logs[this.jobId] ?? []) : []);
 
   async open(host: string): Promise<void> {
-    await this.#do(async () => {
+    await this.#action.run(async () => {
       const state = await api.invoke('install.state', { host });
       this.host = host;
       this.state = state;
@@ -62,8 +70,7 @@ export class Wizard {
     if (!this.host) return;
     this.stage = stage;
     if (at(stage) > at(this.reached)) this.reached = stage;
-    this.error = undefined;
-    await this.#do(async () => {
+    await this.#action.run(async () => {
       this.state = await api.invoke('install.remember', { host: this.host!, stage });
       if ((stage === 'preflight' || stage === 'disk') && !this.disks) await this.loadDisks();
       if (stage === 'review') await this.check();
@@ -71,7 +78,7 @@ export class Wizard {
   }
 
   async save(settings: InstallSettings): Promise<void> {
-    await this.#do(async () => {
+    await this.#action.run(async () => {
       this.state = await api.invoke('install.remember', { host: this.host!, settings });
     });
   }
@@ -88,20 +95,20 @@ export class Wizard {
 
   async apply(): Promise<void> {
     const s = this.state!.settings;
-    await this.#do(async () => {
+    await this.#action.run(async () => {
       this.jobId = (await api.invoke('install.apply', requestOf(this.host!, s, s.disk))).jobId;
     });
     if (!this.error) await this.go('apply');
   }
 
   async reboot(): Promise<void> {
-    await this.#do(async () => {
+    await this.#action.run(async () => {
       this.jobId = (await api.invoke('install.reboot', requestOf(this.host!, this.state!.settings))).jobId;
     });
   }
 
   async recheck(): Promise<void> {
-    await this.#do(() => this.check());
+    await this.#action.run(() => this.check());
   }
 
   close(): void {
@@ -110,17 +117,5 @@ export class Wizard {
     this.stage = 'host';
     this.reached = 'host';
     this.jobId = undefined;
-  }
-
-  async #do(fn: () => Promise<void>): Promise<void> {
-    this.busy = true;
-    this.error = undefined;
-    try {
-      await fn();
-    } catch (err) {
-      this.error = err;
-    } finally {
-      this.busy = false;
-    }
   }
 }
