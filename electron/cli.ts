@@ -3,9 +3,10 @@ import { auditCommand } from './cli/audit.ts';
 import { hostsCommand } from './cli/hosts.ts';
 import { installCommand } from './cli/install.ts';
 import { labCommand } from './cli/lab.ts';
-import { cancelCommand, pushCommand, snapshotCommand, snapshotsCommand, syncCommand, transfersCommand } from './cli/replication.ts';
+import { cancelCommand, pushCommand, replicationCommand, snapshotCommand, snapshotsCommand, syncCommand, transfersCommand } from './cli/replication.ts';
 import { terminalAsker } from './cli/asker.ts';
 import { execCommand, healthCommand, knownHostsCommand } from './cli/ssh.ts';
+import { uploadCommand } from './cli/upload.ts';
 import { Core } from './core/core.ts';
 import { resolveHome } from './core/paths.ts';
 import { APP_VERSION } from './core/version.ts';
@@ -23,8 +24,10 @@ commands:
   lab up|down|status|...                the demo lab: imgs, rw, home and caches as real hosts here (root)
   snapshots [HOST] [--image NAME]       images × snapshots × nodes; a host's snapshots; --subvolumes its raw list
   snapshot create|delete|add-image ...  take, delete (guarded) or add images and snapshots
-  push HOST:IMAGE[@N] --to HOST[,...]   replicate a snapshot (--compress, --relay, --tcp, --dry-run)
-  sync [CACHE...]                       newest snapshot of every carried image to every cache lacking it
+  push HOST:IMAGE[@N] --to HOST[,...]   replicate a snapshot (--compress, --relay, --tcp, --setup-keys, --dry-run)
+  sync [CACHE...]                       newest snapshot of every carried image to every cache lacking it (same options)
+  replication settings|carry|set ...    per node: repository path, carried images, transfer limit, address
+  upload FILE HOST:IMAGE|HOST:iso       send a file of this machine into an image or the node's ISOs
   transfers [--watch]                   every transfer, running and past
   cancel ID                             cancel a transfer (partial receives are deleted)
   version                               print the version
@@ -46,6 +49,8 @@ const COMMANDS: Record<string, Command> = {
   snapshot: snapshotCommand,
   push: pushCommand,
   sync: syncCommand,
+  replication: replicationCommand,
+  upload: uploadCommand,
   transfers: transfersCommand,
   cancel: cancelCommand,
 };

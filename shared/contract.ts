@@ -10,7 +10,7 @@ import { labHostAction, labInfo, labPreflight, labSelftestResult, labUpInput } f
 import { installDisks, installPlan, installRemember, installRequest, installState, trustPlan } from './install.ts';
 import { nodeImageInput, settingsEntry, settingsSetInput, snapshotCreateInput, snapshotDeleteInput, snapshotTree, subvolumeList } from './replication.ts';
 import { nodeRepo, snapshot } from './snapshots.ts';
-import { pushInput, pushPlan, setupKeysInput, setupKeysResult, syncInput, syncPlan, transferId, transferLogLine, transferRecord } from './transfers.ts';
+import { pushInput, pushPlan, setupKeysInput, setupKeysResult, syncInput, syncPlan, transferId, transferLogLine, transferRecord, uploadInput, uploadRecord } from './transfers.ts';
 
 /**
  * Every request and event that crosses a process boundary, declared once. The renderer's client,
@@ -129,8 +129,13 @@ export const requests = {
   'replication.settings.get': request(z.object({ node: hostName.optional() }).strict(), z.array(settingsEntry), 'Replication settings of one node or of every imgs and cache node.'),
   'replication.settings.set': request(settingsSetInput, settingsEntry, "Change a node's replication settings (repository path, carried images, transfer limit …)."),
   'transfers.list': request(empty, z.array(transferRecord), 'Every transfer, running and past (kept across restarts), newest first.'),
-  'transfers.cancel': request(z.object({ id: transferId }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel a queued or running transfer; partial receives are deleted.'),
+  'transfers.cancel': request(z.object({ id: transferId }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel a queued or running transfer; partial receives and uploads are deleted.'),
   'transfers.log': request(z.object({ id: transferId }).strict(), z.array(z.string()), "A transfer's log, oldest line first."),
+  'transfers.upload': request(
+    uploadInput,
+    uploadRecord,
+    "Queue an upload of a file on the core's machine to a node (an image's working subvolume, or its ISO subvolume). Refused before anything is sent when the file is missing, the name is taken (without overwrite) or the node lacks the space.",
+  ),
 } as const;
 
 export const events = {

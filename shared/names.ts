@@ -51,3 +51,48 @@ export const keyPath = z
   .string()
   .max(4096)
   .regex(/^(\/|~\/)[^\0\n\r]*$/, 'A key file is an absolute path or starts with ~/.');
+
+// C0 and C1 control characters and DEL: they rewrite a terminal line or a log entry.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * A file's name inside a directory on a node (an upload's target): exactly one path component.
+ * It is quoted like every argument, so spaces, quotes, `;` and `$()` are only characters; what
+ * could leave the directory ("/", ".."), hide the file or meet the upload's hidden staging
+ * directory (a leading "."), pass for an option (a leading "-") or corrupt a terminal or a log
+ * (control characters) is refused. 255 bytes is the limit of a name on btrfs and ext4.
+ */
+export const fileName = z.string().superRefine((v, ctx) => {
+  const problem =
+    v === ''
+      ? 'A file name is required.'
+      : v.includes('/')
+        ? 'A file name cannot contain "/": give the name only, not a path.'
+        : v.includes('..')
+          ? 'A file name cannot contain "..".'
+          : CONTROL.test(v)
+            ? 'A file name cannot contain control characters (newlines, tabs, escapes).'
+            : v.startsWith('.') || v.startsWith('-')
+              ? 'A file name cannot start with "." or "-".'
+              : utf8Length(v) > 255
+                ? 'A file name has at most 255 bytes.'
+                : undefined;
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+function utf8Length(v: string): number {
+  let n = 0;
+  for (const c of v) {
+    const cp = c.codePointAt(0)!;
+    n += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  }
+  return n;
+}
+
+/** A file on the machine the console's core runs on: absolute (POSIX, or a Windows drive or share). */
+export const localFilePath = z
+  .string()
+  .max(4096, 'A file path has at most 4096 characters.')
+  .regex(/^(\/|[A-Za-z]:[\\/]|\\\\)/, 'Give the file as an absolute path (it starts with /, or with a drive letter on Windows).')
+  .refine((v) => !/[\0\n\r]/.test(v), 'A file path cannot contain NUL or line breaks.');

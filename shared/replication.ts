@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hostName } from './names.ts';
+import { address, hostName } from './names.ts';
 import {
   btrfsUuid,
   buildTree,
@@ -12,7 +12,7 @@ import {
   type ActiveTransfer,
   type NodeRepo,
 } from './snapshots.ts';
-import { isTransferFinished, type TransferRecord } from './transfers.ts';
+import { isTransferFinished, type PushPlan, type TransferRecord } from './transfers.ts';
 
 /**
  * What the replication requests carry across the process boundary, beyond the engine's own
@@ -90,11 +90,11 @@ export function wireTree(repos: readonly NodeRepo[], source: string, active: rea
   return { source, nodes: ordered.map((r) => ({ name: r.node, role: r.role, root: r.root, exists: r.exists, problems: r.problems })), images, at };
 }
 
-/** The snapshots the running transfers are writing, for the tree's "in transfer" cells. */
+/** The snapshots the running pushes are writing, for the tree's "in transfer" cells (an upload writes no snapshot). */
 export function activeTransfers(records: readonly TransferRecord[]): ActiveTransfer[] {
-  return records
-    .filter((r) => !isTransferFinished(r.state))
-    .map((r) => ({ image: r.image, number: r.number, targets: r.targets.filter((t) => t.state === 'pending').map((t) => t.node) }));
+  return records.flatMap((r) =>
+    r.operation === 'push' && !isTransferFinished(r.state) ? [{ image: r.image, number: r.number, targets: r.targets.filter((t) => t.state === 'pending').map((t) => t.node) }] : [],
+  );
 }
 
 // ——— raw subvolume list ———————————————————————————————————————————————————————————————————————
@@ -184,6 +184,33 @@ export const settingsEntry = z.object({ node: hostName, settings: repoSettings }
 export const settingsSetInput = z
   .object({
     node: hostName,
-    settings: repoSettings.partial().strict(),
+    settings: repoSettings
+      .partial()
+      .extend({
+        /** null: back to the node's inventory address. */
+        replicationAddress: address.nullable().optional(),
+      })
+      .strict(),
   })
   .strict();
+export type SettingsPatch = z.infer<typeof settingsSetInput>['settings'];
+
+export interface KeysOffer {
+  from: string;
+  to: string[];
+  /** Why the source cannot log in to each of `to`, as the plan said it. */
+  reasons: { node: string; reason: string }[];
+}
+
+/**
+ * The one replication.setupKeys input a push's or a sync's plans need before direct mode can
+ * run (a sync has a plan per image, each naming the receivers it could not reach); undefined when
+ * the source reaches every receiver.
+ */
+export function keysOffer(plans: readonly PushPlan[]): KeysOffer | undefined {
+  const from = plans.find((p) => p.setupKeys)?.setupKeys?.from;
+  if (!from) return undefined;
+  const to = [...new Set(plans.flatMap((p) => p.setupKeys?.to ?? []))];
+  const skipped = plans.flatMap((p) => p.skipped);
+  return { from, to, reasons: to.map((node) => ({ node, reason: skipped.find((s) => s.node === node)?.reason ?? `${from} cannot log in to ${node}.` })) };
+}

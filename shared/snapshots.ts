@@ -88,6 +88,8 @@ export const nodeRepo = z.object({
 });
 export type NodeRepo = z.infer<typeof nodeRepo>;
 
+const TRANSFER_LIMIT = 'The transfer limit is a whole number from 1 to 16.';
+
 /** Per-node replication settings; a node without an entry uses `defaultRepoSettings(role)`. */
 export const repoSettings = z.object({
   root: repoPath,
@@ -96,7 +98,7 @@ export const repoSettings = z.object({
   /** The images this node carries as a replica; 'all' follows the source. */
   images: z.union([z.literal('all'), z.array(imageName)]),
   /** Transfers this node takes part in at once (as sender or receiver). */
-  maxTransfers: z.number().int().min(1).max(16),
+  maxTransfers: z.number({ error: TRANSFER_LIMIT }).int(TRANSFER_LIMIT).min(1, TRANSFER_LIMIT).max(16, TRANSFER_LIMIT),
   /** Address other nodes use to reach this one for replication (tcp transport); default its inventory address. */
   replicationAddress: z.string().optional(),
 });

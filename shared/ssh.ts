@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ERROR_CODES } from './errors.ts';
 import type { Role } from './inventory.ts';
 import { hostName } from './names.ts';
 
@@ -46,13 +47,39 @@ export const knownHostEntry = z.object({
 });
 export type KnownHostEntry = z.infer<typeof knownHostEntry>;
 
-export const HEALTH_STATES = ['unknown', 'up', 'down'] as const;
+/**
+ * unknown: not probed yet. up: it answered, latency measured. down: no SSH answer. untrusted: it
+ * answers, but with a host key (its own or a jump host's) that is not accepted: never seen yet
+ * (the fingerprint must be checked), or changed or revoked (a security event).
+ */
+export const HEALTH_STATES = ['unknown', 'up', 'down', 'untrusted'] as const;
+export type HealthState = (typeof HEALTH_STATES)[number];
+
+/** Why a host is not up, as errors cross the wire (the message says what to do), plus the key at stake. */
+export const healthProblem = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  /** Set when the state is untrusted: which hop presented which key, and how it compares. */
+  hostKey: z
+    .object({
+      state: hostKeyState.exclude(['known']),
+      /** The host whose key it is: the probed host itself, or one of its jump hosts. */
+      hop: hostName,
+      address: z.string(),
+      port: z.number().int(),
+      keyType: z.string(),
+      fingerprint,
+    })
+    .optional(),
+});
+export type HealthProblem = z.infer<typeof healthProblem>;
+
 export const hostHealth = z.object({
   host: hostName,
   state: z.enum(HEALTH_STATES),
-  /** A round trip on the host's SSH connection, in milliseconds; null while down or unknown. */
+  /** A round trip on the host's SSH connection, in milliseconds; null unless up. */
   latencyMs: z.number().nonnegative().nullable(),
-  lastError: z.string().nullable(),
+  lastError: healthProblem.nullable(),
   /** Epoch milliseconds of the last probe and of the last change of state. */
   checkedAt: z.number().nullable(),
   since: z.number(),

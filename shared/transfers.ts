@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CODECS, codecRequest } from './compression.ts';
 import { wireError } from './jobs.ts';
-import { hostName } from './names.ts';
+import { fileName, hostName, localFilePath } from './names.ts';
 import { btrfsUuid, imageName, snapshotNumber } from './snapshots.ts';
 
 /**
@@ -107,19 +107,12 @@ export const targetResult = z.object({
   error: z.string().optional(),
 });
 
-export const transferRecord = z.object({
+/** What every transfer's record has, whatever moves: where it goes, how far it is, how it ended. */
+const transferProgress = {
   id: transferId,
-  source: hostName,
   targets: z.array(targetResult).min(1),
-  image: imageName,
-  number: snapshotNumber,
-  mode: transferMode,
-  kind: z.enum(['full', 'incremental']),
-  parentNumber: snapshotNumber.nullable(),
-  codec: z.enum(CODECS),
-  codecNote: z.string().optional(),
   state: transferState,
-  /** Bytes of the uncompressed stream read so far (what the estimate is comparable with). */
+  /** Bytes moved so far: of the uncompressed send stream (what the estimate is comparable with), or of the uploaded file. */
   bytes: z.number().nonnegative(),
   totalBytes: z.number().nonnegative().nullable(),
   /** Bytes per second, smoothed; null before two samples. */
@@ -131,8 +124,65 @@ export const transferRecord = z.object({
   startedAt: z.number().optional(),
   endedAt: z.number().optional(),
   error: wireError.optional(),
+};
+
+export const TRANSFER_OPERATIONS = ['push', 'upload'] as const;
+export type TransferOperation = (typeof TRANSFER_OPERATIONS)[number];
+
+export const pushRecord = z.object({
+  /** History written before uploads existed has no operation: every such record is a push. */
+  operation: z.literal('push').default('push'),
+  source: hostName,
+  image: imageName,
+  number: snapshotNumber,
+  mode: transferMode,
+  kind: z.enum(['full', 'incremental']),
+  parentNumber: snapshotNumber.nullable(),
+  codec: z.enum(CODECS),
+  codecNote: z.string().optional(),
+  ...transferProgress,
 });
+export type PushRecord = z.infer<typeof pushRecord>;
+
+/** Where an upload goes on its node: an image's working subvolume (the next snapshot carries it), or the ISO subvolume. */
+export const uploadInto = z.union([z.object({ image: imageName }).strict(), z.object({ iso: z.literal(true) }).strict()]);
+export type UploadInto = z.infer<typeof uploadInto>;
+
+export const uploadInput = z
+  .object({
+    node: hostName,
+    /** A file on the machine the console's core runs on (in browser mode: the one running `icbd serve`). */
+    file: localFilePath,
+    into: uploadInto,
+    /** The name on the node; default the local file's own name. */
+    name: fileName.optional(),
+    /** Replace a file of that name; without it an existing file is refused before anything is sent. */
+    overwrite: z.boolean().default(false),
+  })
+  .strict();
+export type UploadInput = z.input<typeof uploadInput>;
+
+export const uploadRecord = z.object({
+  operation: z.literal('upload'),
+  /** Uploads start on the operator's machine (where the core runs), not on a node: said in words, with its host name. */
+  source: z.string(),
+  file: localFilePath,
+  into: uploadInto,
+  /** The directory on the node and the file's name there. */
+  dir: z.string(),
+  name: fileName,
+  overwrite: z.boolean(),
+  ...transferProgress,
+});
+export type UploadRecord = z.infer<typeof uploadRecord>;
+
+export const transferRecord = z.union([pushRecord, uploadRecord]);
 export type TransferRecord = z.infer<typeof transferRecord>;
+
+/** What a transfer moves, in a few words: `win10@3`, or `disk.img into win10`, `netinst.iso into iso`. */
+export function transferSubject(r: TransferRecord): string {
+  return r.operation === 'push' ? `${r.image}@${r.number}` : `${r.name} into ${'image' in r.into ? r.into.image : 'iso'}`;
+}
 
 export const transferLogLine = z.object({ id: transferId, at: z.number(), line: z.string() });
 export type TransferLogLine = z.infer<typeof transferLogLine>;

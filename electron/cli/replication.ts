@@ -1,10 +1,13 @@
 import { AppError } from '../../shared/errors.ts';
-import type { PushPlan, SyncPlan, TransferRecord } from '../../shared/transfers.ts';
-import { isTransferFinished } from '../../shared/transfers.ts';
+import { keysOffer, type SettingsPatch } from '../../shared/replication.ts';
+import type { PushPlan, SyncPlan } from '../../shared/transfers.ts';
+import { isTransferFinished, transferSubject } from '../../shared/transfers.ts';
+import type { RepoSettings } from '../../shared/snapshots.ts';
 import { formatAge, formatBytes, formatDuration, formatPercent, formatRate } from '../../shared/units.ts';
 import type { Core } from '../core/core.ts';
 import { parse } from './args.ts';
 import { printJson, table } from './output.ts';
+import { follow } from './progress.ts';
 
 const SNAPSHOTS_USAGE = 'icbd snapshots [HOST] [--image NAME] [--subvolumes] [--json]';
 
@@ -94,13 +97,20 @@ function parseRef(ref: string, usage: string): { host: string; image: string; nu
 
 const PUSH_USAGE = 'icbd push HOST:IMAGE[@N] --to HOST[,HOST...] [--compress none|zstd|lz4|gzip|snappy|auto] [--relay|--tcp] [--setup-keys] [--dry-run] [--json]';
 
-/** --setup-keys: the receivers the plan says the source cannot ssh to get their keys first (audited, then checked again). */
-async function setUpKeys(core: Core, plan: PushPlan, human: boolean): Promise<void> {
-  if (!plan.setupKeys) return;
-  const results = await core.call('replication.setupKeys', plan.setupKeys);
+/** --setup-keys: the receivers the plans say the source cannot ssh to get their keys first (audited, then checked again). */
+async function setUpKeys(core: Core, plans: readonly PushPlan[], human: boolean): Promise<void> {
+  const offer = keysOffer(plans);
+  if (!offer) return;
+  const results = await core.call('replication.setupKeys', { from: offer.from, to: offer.to });
   if (human) for (const r of results) console.log(`${r.ok ? 'keys set up' : 'keys NOT set up'}: ${r.detail}`);
   const failed = results.filter((r) => !r.ok);
   if (failed.length) throw new AppError('REMOTE_FAILED', failed.map((r) => r.detail).join('\n'));
+}
+
+/** The core refuses a direct push or sync to nodes the source cannot log in to: say which option fixes it. */
+function offerSetupKeys(err: unknown): never {
+  const offer = err instanceof AppError && err.code === 'CONFLICT' && (err.detail as { setupKeys?: unknown } | undefined)?.setupKeys;
+  throw offer ? new AppError('CONFLICT', `${(err as AppError).message}\nOr run again with --setup-keys.`, (err as AppError).detail) : err;
 }
 
 export async function pushCommand(core: Core, argv: string[]): Promise<number> {
@@ -135,27 +145,32 @@ export async function pushCommand(core: Core, argv: string[]): Promise<number> {
       else printPushPlan(plan);
       return 0;
     }
-    await setUpKeys(core, plan, !values.json);
+    await setUpKeys(core, [plan], !values.json);
   }
-  const { plan, transfers } = await core.call('replication.push', input).catch((err: unknown) => {
-    const offer = err instanceof AppError && err.code === 'CONFLICT' && (err.detail as { setupKeys?: unknown } | undefined)?.setupKeys;
-    throw offer ? new AppError('CONFLICT', `${(err as AppError).message}\nOr run again with --setup-keys.`, (err as AppError).detail) : err;
-  });
+  const { plan, transfers } = await core.call('replication.push', input).catch(offerSetupKeys);
   if (!values.json) printPushPlan(plan);
   const end = await follow(core, transfers, !values.json);
   if (values.json) printJson({ plan, transfers: end });
   return end.every((t) => t.state === 'done') ? 0 : 1;
 }
 
-const SYNC_USAGE = 'icbd sync [CACHE...] [--compress CODEC] [--relay|--tcp] [--dry-run] [--json]';
+const SYNC_USAGE = 'icbd sync [CACHE...] [--compress CODEC] [--relay|--tcp] [--setup-keys] [--dry-run] [--json]';
 
 /** Every carried image's newest snapshot to every cache lacking it; the plan is printed before anything runs. */
 export async function syncCommand(core: Core, argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     argv,
-    { compress: { type: 'string' }, relay: { type: 'boolean' }, tcp: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
+    {
+      compress: { type: 'string' },
+      relay: { type: 'boolean' },
+      tcp: { type: 'boolean' },
+      'setup-keys': { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
     SYNC_USAGE,
   );
+  if (values.relay && values.tcp) throw new AppError('INVALID_INPUT', 'Choose --relay or --tcp, not both.');
   const input = {
     ...(positionals.length ? { targets: positionals } : {}),
     mode: values.relay ? ('relay' as const) : values.tcp ? ('tcp' as const) : ('direct' as const),
@@ -163,11 +178,16 @@ export async function syncCommand(core: Core, argv: string[]): Promise<number> {
   };
   const plan = await core.call('replication.planSync', input);
   if (!values.json) printSyncPlan(plan);
-  if (values['dry-run'] || plan.upToDate) {
+  const needsKeys = keysOffer(plan.pushes) !== undefined;
+  // Nothing to send only because keys are missing is not "up to date": the core's refusal says so.
+  if (values['dry-run'] || (plan.upToDate && !needsKeys)) {
     if (values.json) printJson(plan);
     return 0;
   }
-  const started = await core.call('replication.sync', input);
+  if (values['setup-keys']) await setUpKeys(core, plan.pushes, !values.json);
+  const started = await core.call('replication.sync', input).catch(offerSetupKeys);
+  // The core planned again: after setting up keys that plan is not the one printed above.
+  if (needsKeys && !values.json) printSyncPlan(started.plan);
   const end = await follow(core, started.transfers, !values.json);
   if (values.json) printJson({ plan: started.plan, transfers: end });
   return end.every((t) => t.state === 'done') ? 0 : 1;
@@ -183,46 +203,76 @@ function printPushPlan(plan: PushPlan): void {
 }
 
 function printSyncPlan(plan: SyncPlan): void {
-  if (plan.upToDate) return console.log('Every cache already has the newest snapshot of each image it carries.');
+  // A push with nothing to send still says why (missing keys, a diverged copy …).
+  if (plan.pushes.length === 0) return console.log('Every cache already has the newest snapshot of each image it carries.');
   for (const p of plan.pushes) printPushPlan(p);
 }
 
-/**
- * Waits for the transfers to end: one rewritten progress line on a terminal (bytes, rate, %,
- * ETA), a line per state change otherwise. Ctrl-C cancels them and waits for the clean-up.
- */
-async function follow(core: Core, records: readonly TransferRecord[], human: boolean): Promise<TransferRecord[]> {
-  const latest = new Map(records.map((r) => [r.id, r]));
-  const tty = human && process.stderr.isTTY;
-  const line = (r: TransferRecord) =>
-    `${r.image}@${r.number} → ${r.targets.map((t) => t.node).join(',')}  ${r.state}  ${formatBytes(r.bytes)}${r.totalBytes !== null ? ` / ${formatBytes(r.totalBytes)}` : ''}  ${formatRate(r.rate)}  ${formatPercent(r.fraction)}  ETA ${formatDuration(r.etaSeconds)}`;
-  const done = () => [...latest.values()].every((r) => isTransferFinished(r.state));
-  let resolve!: () => void;
-  const finished = new Promise<void>((r) => (resolve = r));
-  const off = core.on('transfer.update', (r) => {
-    const before = latest.get(r.id);
-    if (!before) return;
-    latest.set(r.id, r);
-    if (tty) process.stderr.write(`\r\x1b[K${line(r)}`);
-    else if (human && before.state !== r.state) process.stderr.write(`${line(r)}\n`);
-    if (isTransferFinished(r.state)) {
-      if (tty) process.stderr.write('\n');
-      if (human) console.log(r.state === 'done' ? `${r.image}@${r.number} done on ${r.targets.map((t) => t.node).join(', ')}.` : `${r.state}: ${r.error?.message ?? ''}`);
-    }
-    if (done()) resolve();
-  });
-  const onSigint = () => {
-    process.stderr.write('\nCancelling (cleaning up first)...\n');
-    for (const id of latest.keys()) void core.call('transfers.cancel', { id }).catch(() => undefined);
+const REPLICATION_USAGE = `icbd replication settings [NODE] [--json]
+       icbd replication carry CACHE (--all | --none | IMAGE...) [--json]
+       icbd replication set NODE [--root PATH] [--work-root PATH] [--limit N] [--address ADDR | --inventory-address] [--json]`;
+
+/** Per-node replication settings: what the Snapshots view's node settings show and change. */
+export async function replicationCommand(core: Core, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values, positionals } = parse(
+    rest,
+    {
+      all: { type: 'boolean' },
+      none: { type: 'boolean' },
+      root: { type: 'string' },
+      'work-root': { type: 'string' },
+      limit: { type: 'string' },
+      address: { type: 'string' },
+      'inventory-address': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    REPLICATION_USAGE,
+  );
+  const print = (entries: readonly { node: string; settings: RepoSettings }[]) =>
+    console.log(
+      table(
+        ['NODE', 'REPOSITORY', 'WORKING IMAGES', 'CARRIES', 'LIMIT', 'REPLICATION ADDRESS'],
+        entries.map(({ node, settings: s }) => [node, s.root, s.workRoot, carried(s.images), s.maxTransfers, s.replicationAddress ?? '(inventory address)']),
+      ),
+    );
+  const set = async (node: string, settings: SettingsPatch) => {
+    const entry = await core.call('replication.settings.set', { node, settings });
+    if (values.json) printJson(entry);
+    else print([entry]);
   };
-  process.on('SIGINT', onSigint);
-  try {
-    if (!done()) await finished;
-  } finally {
-    off();
-    process.off('SIGINT', onSigint);
+
+  if (sub === 'settings' && positionals.length <= 1) {
+    const entries = await core.call('replication.settings.get', positionals[0] ? { node: positionals[0] } : {});
+    if (values.json) printJson(entries);
+    else print(entries);
+    return 0;
   }
-  return [...latest.values()];
+  if (sub === 'carry' && positionals.length >= 1) {
+    const [node, ...images] = positionals;
+    if ([values.all, values.none, images.length > 0].filter(Boolean).length !== 1)
+      throw new AppError('INVALID_INPUT', `Say what ${node} carries: --all, --none, or the images by name.\nusage: ${REPLICATION_USAGE}`);
+    await set(node!, { images: values.all ? 'all' : images });
+    return 0;
+  }
+  if (sub === 'set' && positionals.length === 1) {
+    if (values.address !== undefined && values['inventory-address']) throw new AppError('INVALID_INPUT', 'Choose --address or --inventory-address, not both.');
+    if (values.limit !== undefined && !/^\d+$/.test(values.limit)) throw new AppError('INVALID_INPUT', `--limit is a whole number of transfers (got ${JSON.stringify(values.limit)}).`);
+    const patch: SettingsPatch = {
+      ...(values.root !== undefined ? { root: values.root } : {}),
+      ...(values['work-root'] !== undefined ? { workRoot: values['work-root'] } : {}),
+      ...(values.limit !== undefined ? { maxTransfers: Number(values.limit) } : {}),
+      ...(values.address !== undefined ? { replicationAddress: values.address } : values['inventory-address'] ? { replicationAddress: null } : {}),
+    };
+    if (Object.keys(patch).length === 0) throw new AppError('INVALID_INPUT', `Name at least one setting to change.\nusage: ${REPLICATION_USAGE}`);
+    await set(positionals[0]!, patch);
+    return 0;
+  }
+  throw new AppError('INVALID_INPUT', `usage: ${REPLICATION_USAGE}`);
+}
+
+function carried(images: RepoSettings['images']): string {
+  return images === 'all' ? 'all' : images.length ? images.join(',') : '(none)';
 }
 
 const TRANSFERS_USAGE = 'icbd transfers [--watch] [--json]';
@@ -237,15 +287,15 @@ export async function transfersCommand(core: Core, argv: string[]): Promise<numb
     const now = Date.now();
     console.log(
       table(
-        ['ID', 'STATE', 'SNAPSHOT', 'FROM', 'TO', 'MODE', 'CODEC', 'BYTES', 'RATE', '%', 'ETA', 'ELAPSED'],
+        ['ID', 'STATE', 'WHAT', 'FROM', 'TO', 'MODE', 'CODEC', 'BYTES', 'RATE', '%', 'ETA', 'ELAPSED'],
         list.map((r) => [
           r.id.slice(0, 8),
           r.state,
-          `${r.image}@${r.number}`,
+          transferSubject(r),
           r.source,
           r.targets.map((t) => `${t.node}${t.state === 'failed' ? '(failed)' : ''}`).join(','),
-          r.mode === 'tcp' ? 'tcp (unencrypted)' : r.mode,
-          r.codec,
+          r.operation === 'upload' ? 'upload' : r.mode === 'tcp' ? 'tcp (unencrypted)' : r.mode,
+          r.operation === 'upload' ? undefined : r.codec,
           formatBytes(r.bytes),
           isTransferFinished(r.state) ? undefined : formatRate(r.rate),
           formatPercent(r.fraction),

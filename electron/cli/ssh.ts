@@ -1,4 +1,5 @@
 import { AppError } from '../../shared/errors.ts';
+import type { HostHealth } from '../../shared/ssh.ts';
 import type { Core } from '../core/core.ts';
 import { parse } from './args.ts';
 import { followJob } from './jobs.ts';
@@ -29,12 +30,24 @@ export async function execCommand(core: Core, argv: string[]): Promise<number> {
 
 const HEALTH_USAGE = 'icbd health [HOST] [--json]';
 
+/** The STATE column: a key that is not accepted says which way, a changed or revoked one loudly. */
+function stateWords(h: HostHealth): string {
+  const key = h.lastError?.hostKey;
+  if (h.state !== 'untrusted' || !key) return h.state;
+  const whose = key.hop === h.host ? 'key' : `${key.hop}'s key`;
+  return key.state === 'unknown' ? `untrusted: ${whose} not accepted yet` : `UNTRUSTED: ${whose} ${key.state.toUpperCase()}`;
+}
+
+/** The table, then why each host is not up, in full: the words say what to do. */
 export async function healthCommand(core: Core, argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, HEALTH_USAGE);
   const list = await core.call('health.check', positionals[0] ? { host: positionals[0] } : {});
   if (values.json) printJson(list);
   else if (!list.length) console.log('No hosts to check. Add some with: icbd hosts add');
-  else console.log(table(['HOST', 'STATE', 'LATENCY', 'LAST ERROR'], list.map((h) => [h.host, h.state, h.latencyMs === null ? undefined : `${h.latencyMs.toFixed(0)} ms`, h.lastError ?? undefined])));
+  else {
+    console.log(table(['HOST', 'STATE', 'LATENCY'], list.map((h) => [h.host, stateWords(h), h.latencyMs === null ? undefined : `${h.latencyMs.toFixed(0)} ms`])));
+    for (const h of list) if (h.lastError) console.log(`\n${h.host}: ${h.lastError.message}`);
+  }
   return list.every((h) => h.state === 'up') ? 0 : 1;
 }
 

@@ -14,6 +14,7 @@ import { InventoryStore } from './inventory/store.ts';
 import { InstallStore } from './installer/saved-state.ts';
 import { InstallService } from './installer/service.ts';
 import { Jobs } from './jobs/jobs.ts';
+import { ReplicationSettings } from './replication/settings.ts';
 import { openReplication, type ReplicationStack } from './replication/stack.ts';
 import { EventAsker, type Asker } from './prompts.ts';
 import { openSecrets } from './secrets/keytar.ts';
@@ -53,12 +54,14 @@ export class Core {
     this.inventory = new InventoryStore(options.home, this.events);
     this.audit = new AuditLog(options.home, options.door, this.events);
     const eventAsker = options.asker ? undefined : new EventAsker(this.events);
+    const replicationSettings = new ReplicationSettings(options.home);
     this.#asker = options.asker ?? eventAsker!;
     this.installer = new InstallService({
       pool: () => this.ssh(),
       hosts: () => this.inventory.list(),
       audit: (record) => this.audit.append(record),
       store: new InstallStore(options.home),
+      replicationAddress: async (h) => (await replicationSettings.get(h.name, h.role)).replicationAddress,
     });
     this.#handlers = {
       'app.info': async () => ({ name: 'iCBD Console', version: APP_VERSION, home: options.home, door: options.door }),
@@ -102,7 +105,7 @@ export class Core {
 
   replication(): Promise<ReplicationStack> {
     this.#replication ??= this.ssh().then((pool) =>
-      openReplication({ home: this.options.home, pool, getHosts: () => this.inventory.list(), events: this.events, audit: this.audit }),
+      openReplication({ home: this.options.home, pool, getHosts: () => this.inventory.list(), events: this.events, audit: this.audit, trust: (from, to) => this.installer.trustPair(from, to) }),
     );
     return this.#replication;
   }

@@ -11,7 +11,7 @@ export interface ServeOptions {
   core: Core;
   rendererDir: string;
   port: number;
-  /** For tests; a fresh random token otherwise. */
+  /** The data directory's kept token (token.ts); a fresh random one when absent. */
   token?: string;
 }
 
@@ -22,7 +22,16 @@ export interface Served {
   close(): Promise<void>;
 }
 
-const COOKIE = 'icbd_token';
+/** The URL `icbd serve` prints: the only way in, until the token is traded for a cookie. */
+export function serveUrl(port: number, token: string): string {
+  return `http://127.0.0.1:${port}/?token=${token}`;
+}
+
+/**
+ * Cookies are per host, not per port: one name per port, so opening a second server's URL (another
+ * data directory) does not replace the first server's cookie and sign its tabs out.
+ */
+export const cookieName = (port: number) => `icbd_token_${port}`;
 const MAX_MESSAGE = 4 * 1024 * 1024;
 
 const SECURITY_HEADERS = {
@@ -52,7 +61,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
     const buf = Buffer.from(candidate);
     return buf.length === tokenBuf.length && timingSafeEqual(buf, tokenBuf);
   };
-  const requestToken = (req: IncomingMessage, url: URL) => url.searchParams.get('token') ?? cookie(req.headers.cookie, COOKIE);
+  const requestToken = (req: IncomingMessage, url: URL) => url.searchParams.get('token') ?? cookie(req.headers.cookie, cookieName(port));
 
   const refuse = (res: ServerResponse, status: number, text: string) => {
     res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
@@ -65,14 +74,24 @@ export async function serve(options: ServeOptions): Promise<Served> {
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'Only GET is served here.');
     const fromUrl = url.searchParams.get('token');
     if (!tokenMatches(requestToken(req, url)))
-      return refuse(res, 401, 'Missing or wrong token: open the URL with ?token=... that icbd serve printed.');
+      return refuse(
+        res,
+        401,
+        'This token is not (or no longer) accepted: icbd serve was restarted with a new token, or this is not its URL. Open the URL with ?token=... that it printed on its first line (npm run serve -- --print-url prints it again).',
+      );
     if (fromUrl) {
       // Trade the token in the URL for a cookie, so it leaves the address bar and history.
       res.writeHead(303, {
         ...SECURITY_HEADERS,
-        'Set-Cookie': `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+        'Set-Cookie': `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`,
         Location: url.pathname,
       });
+      return res.end();
+    }
+    // A tab whose WebSocket fails asks here, as plain HTTP, whether its cookie still holds: a
+    // browser does not tell a page why a WebSocket handshake failed, so 401 vs no answer is the sign.
+    if (url.pathname === '/api') {
+      res.writeHead(204, SECURITY_HEADERS);
       return res.end();
     }
     const file = await rendererFile(options.rendererDir, url.pathname).catch(() => undefined);
@@ -103,7 +122,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
   port = (http.address() as AddressInfo).port;
 
   return {
-    url: `http://127.0.0.1:${port}/?token=${token}`,
+    url: serveUrl(port, token),
     port,
     token,
     close: async () => {

@@ -62,9 +62,12 @@ export interface BrowserMode {
   stop(): Promise<void>;
 }
 
-/** `env` adds to this process's environment, e.g. a HOME whose ~/.ssh the test wrote. */
-export async function startBrowserMode(home: string, env: NodeJS.ProcessEnv = {}): Promise<BrowserMode> {
-  const child = spawn('npx', ['tsx', 'electron/serve.ts', '--port', '0', '--home', home], {
+/**
+ * `env` adds to this process's environment, e.g. a HOME whose ~/.ssh the test wrote; `port` (default
+ * any free one) and `args` (e.g. --new-token) are the server's own options.
+ */
+export async function startBrowserMode(home: string, env: NodeJS.ProcessEnv = {}, o: { port?: number; args?: string[] } = {}): Promise<BrowserMode> {
+  const child = spawn('npx', ['tsx', 'electron/serve.ts', '--port', String(o.port ?? 0), '--home', home, ...(o.args ?? [])], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -11,7 +11,8 @@ import { buildRenderer, launchChromium, openWatchedPage, screenshots, startBrows
 /**
  * Issue 5 through the window: cache01 of a lab of its own goes from an empty disk to verified in
  * the cache-node wizard (browser mode over the same core as Electron), the window is reloaded
- * halfway and resumes, and a second check plans nothing. Screenshots of every stage, light and dark.
+ * halfway and resumes, and a second check plans nothing; then home is installed the same way by its
+ * role alone. Screenshots of every stage, light and dark.
  */
 
 const labDir = mkdtempSync(join(tmpdir(), 'icbd-e2e-install-lab-'));
@@ -107,6 +108,27 @@ describe('the cache-node wizard on the lab', () => {
     await page.getByText('Checked just now: nothing to do.').waitFor({ timeout: 60_000 });
     expect(await page.getByRole('button', { name: 'Replicate the latest images now' }).isDisabled()).toBe(true);
     await screenshots(page, 'wizard-8-done');
+  });
+
+  it('installs home by its role, reboots it, and a second check plans nothing', { timeout: 600_000 }, async () => {
+    await page.getByRole('link', { name: 'Install' }).click();
+    await page.getByRole('button', { name: 'Any host by role' }).click();
+    await page.getByLabel('Host').selectOption('home');
+    await expect.poll(() => page.getByLabel('Role').inputValue()).toBe('home');
+    await page.getByRole('radio', { name: /\/dev\/vdb/ }).check();
+    await page.getByRole('button', { name: 'Check (dry run)' }).click();
+    await page.getByText('$ mkfs.btrfs -L icbd /dev/vdb').waitFor();
+    const apply = page.getByRole('button', { name: /^Apply \d+ changes$/ });
+    expect(await apply.isDisabled()).toBe(true);
+    await page.getByLabel(/Type \/dev\/vdb to confirm/).fill('/dev/vdb');
+    await screenshots(page, 'by-role-review');
+    await apply.click();
+    await page.getByText('home is installed and verified as home.').waitFor({ timeout: 300_000 });
+    await page.getByRole('button', { name: 'Reboot home and verify' }).click();
+    await page.getByText('home came back with every mount and service in place.').waitFor({ timeout: 300_000 });
+    await screenshots(page, 'by-role-rebooted');
+    await page.getByRole('button', { name: 'Check again' }).click();
+    await page.getByText('Checked just now: home is a verified home node, nothing to do.').waitFor({ timeout: 60_000 });
   });
 
   it('shows every change in the Audit view, filtered by host, with the command or the diff', async () => {

@@ -56,3 +56,22 @@ export async function prepareReplication(pool: SshPool, source: string, caches: 
 
 /** The tools the pipelines use; the lab hosts have no network to install them later. */
 export const REPLICATION_PACKAGES = ['pv', 'zstd', 'lz4', 'socat'];
+
+const UNTRUST = `set -e
+umask 077
+f=/root/.ssh/authorized_keys
+[ -f "$f" ] || exit 0
+grep -vxF "$1" "$f" > "$f.icbd" || true
+mv "$f.icbd" "$f"`;
+
+// The connection a direct-mode check leaves open (ControlPersist) would still let root in: close it.
+const FORGET = `ssh -O exit -o ControlPath="$HOME/.ssh/icbd-%C" "root@$1" >/dev/null 2>&1
+ssh-keygen -R "$1" -f /root/.ssh/known_hosts >/dev/null 2>&1
+true`;
+
+/** Undoes the key step for one cache, as if it had been rebuilt: the source's root can no longer log in to it. */
+export async function forgetKeys(pool: SshPool, source: string, cache: { name: string; address: string }): Promise<void> {
+  const pub = (await pool.run(source, ['sh', '-c', KEY])).stdout.trim();
+  await pool.run(cache.name, ['sh', '-c', UNTRUST, 'sh', pub]);
+  await pool.run(source, ['sh', '-c', FORGET, 'sh', cache.address]);
+}

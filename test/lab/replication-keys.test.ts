@@ -1,8 +1,10 @@
 /**
  * Direct mode between nodes that do not trust each other yet (a fresh installation): the plan
  * says so and offers replication.setupKeys, a push is refused with that offer, and after the
- * keys are set up — the cache's host key taken over the console's verified connection — the
- * same push works. A lab of its own (1 cache), without the fixture's key step.
+ * keys are set up — by the installer's trust, the cache's host key taken over the console's
+ * verified connection — the same push works. The nodes were never installed from this console:
+ * the keys are set up all the same. A lab of its own (1 cache), without the fixture's key step.
+ * (install-trust.test.ts shows node keys and the installer's trust writing the same lines.)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -81,17 +83,21 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('direct mode sets up node
     expect(await sh('cache01', 'ls "$1" 2>/dev/null | wc -l', `${ROOT}/keys`)).toMatch(/^0/);
   });
 
-  it('sets the keys up (audited, the host key as the console verified it), then the push works', async () => {
+  it('sets the keys up (imgs\'s root key made, audited as install steps, the host key as the console verified it), then the push works', async () => {
+    const since = new Date().toISOString();
     const results = await core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] });
-    expect(results).toEqual([{ node: 'cache01', ok: true, detail: expect.stringMatching(/imgs reaches cache01/) }]);
+    expect(results).toEqual([{ node: 'cache01', ok: true, detail: 'imgs reaches cache01 as root' }]);
     const known = await sh('imgs', 'cat /root/.ssh/known_hosts');
     const hostKey = (await sh('cache01', 'cat /etc/ssh/ssh_host_ed25519_key.pub')).trim().split(' ').slice(0, 2).join(' ');
-    expect(known).toContain(`${cacheAddress} ${hostKey}`);
-    const audit = await core.call('audit.list', {});
-    expect(audit.filter((e) => e.action.startsWith('replication.keys.') && e.result === 'ok').map((e) => `${e.host}:${e.action}`).sort()).toEqual([
-      'cache01:replication.keys.authorize',
-      'imgs:replication.keys.known',
-      'imgs:replication.keys.source',
+    expect(known.split('\n')).toContain(`cache01,${cacheAddress} ${hostKey}`);
+    const pub = (await sh('imgs', 'cat /root/.ssh/id_ed25519.pub')).trim();
+    expect(pub).toMatch(/^ssh-ed25519 \S+ root@imgs$/);
+    expect((await sh('cache01', 'cat /root/.ssh/authorized_keys')).split('\n')).toContain(pub);
+    const audit = await core.call('audit.list', { since });
+    expect(audit.map((e) => `${e.host} ${e.step} ${e.path ?? e.command?.split(' ')[0]} ${e.result}`).sort()).toEqual([
+      'cache01 ssh-trust /root/.ssh/authorized_keys ok',
+      'imgs ssh-key ssh-keygen ok',
+      'imgs ssh-trust /root/.ssh/known_hosts ok',
     ]);
 
     const done = await pushed();
@@ -100,8 +106,9 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('direct mode sets up node
     expect(await sum('cache01')).toBe(await sum('imgs'));
 
     // A second setup changes nothing: one line per key.
-    await core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] });
-    const pub = (await sh('imgs', 'cat /root/.ssh/id_ed25519.pub')).trim();
+    const again = new Date().toISOString();
+    expect(await core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] })).toMatchObject([{ ok: true }]);
+    expect(await core.call('audit.list', { since: again })).toEqual([]);
     expect((await sh('cache01', 'grep -cxF "$1" /root/.ssh/authorized_keys', pub)).trim()).toBe('1');
   });
 

@@ -75,7 +75,8 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH on the lab', { timeo
     const t0 = Date.now();
     const down = (await core.call('health.check', { host: 'cache01' }))[0]!;
     expect(down.state).toBe('down');
-    expect(down.lastError).toBeTruthy();
+    expect(down.lastError).toMatchObject({ message: expect.stringContaining('cache01') });
+    expect(down.lastError!.hostKey).toBeUndefined();
     expect(Date.now() - t0).toBeLessThan(45_000);
 
     const pool = await core.ssh();
@@ -94,6 +95,41 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH on the lab', { timeo
     expect(up!.latencyMs).toBeGreaterThan(0);
   });
 
+  it('shows a host whose key is not accepted yet as untrusted, not down, with the fingerprint to check; up once accepted', async () => {
+    const pool = await core.ssh();
+    const cache01 = (await core.call('hosts.list', {})).find((h) => h.name === 'cache01')!;
+    const lab = (await core.call('lab.status', {}))!;
+    // The fingerprint cache01 really has, from the keys the lab made (what its console would print).
+    const { execFileSync } = await import('node:child_process');
+    const real = execFileSync('ssh-keygen', ['-l', '-F', cache01.address, '-f', lab.knownHosts], { encoding: 'utf8' }).match(/SHA256:[A-Za-z0-9+/]{43}/g)!;
+    expect(await pool.knownHosts.forget(cache01.address, cache01.port)).toBeGreaterThan(0);
+    // Closing takes a moment; a probe meanwhile would find the old connection closing, not the key.
+    pool.disconnect('cache01');
+    for (let i = 0; i < 50 && pool.isConnected('cache01'); i++) await new Promise((r) => setTimeout(r, 100));
+
+    const untrusted = (await core.call('health.check', { host: 'cache01' }))[0]!;
+    expect(untrusted).toMatchObject({
+      state: 'untrusted',
+      latencyMs: null,
+      lastError: { code: 'UNAUTHORIZED', hostKey: { state: 'unknown', hop: 'cache01', address: cache01.address, port: cache01.port } },
+    });
+    expect(real).toContain(untrusted.lastError!.hostKey!.fingerprint);
+    expect(untrusted.lastError!.message).toContain(`is not accepted yet`);
+    // imgs, its jump host, is trusted and up: only cache01 is in question.
+    expect((await core.call('health.check', { host: 'imgs' }))[0]).toMatchObject({ state: 'up' });
+
+    const cli = await icbd('health', 'cache01');
+    expect(cli.code).toBe(1);
+    expect(cli.stdout).toMatch(/^cache01 +untrusted: key not accepted yet +-$/m);
+    expect(cli.stdout).toContain(`\ncache01: cache01 (${cache01.address}:${cache01.port}) answers, but its host key`);
+    expect(cli.stdout).toContain('`icbd exec cache01 -- true`');
+
+    // What the words say to do (here without a terminal to answer on, so --accept-new).
+    expect((await icbd('--accept-new', 'exec', 'cache01', '--', 'true')).code).toBe(0);
+    expect((await core.call('health.check', { host: 'cache01' }))[0]).toMatchObject({ state: 'up', lastError: null });
+    expect(asked).toEqual([]);
+  });
+
   it('refuses a changed host key before sending any credential, saying how to fix it', async () => {
     const pool = await core.ssh();
     const imgs = (await core.call('hosts.list', {})).find((h) => h.name === 'imgs')!;
@@ -110,5 +146,25 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH on the lab', { timeo
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/SHA256:/);
     expect(refused.stderr).toMatch(/ssh-keygen -R/);
+
+    // Health: a security event, not a host that is down; cache01 behind imgs is as untrusted as imgs.
+    const imgsHealth = (await core.call('health.check', { host: 'imgs' }))[0]!;
+    const cache01Health = (await core.call('health.check', { host: 'cache01' }))[0]!;
+    const changed = { state: 'changed', hop: 'imgs', address: imgs.address, port: imgs.port } as const;
+    expect(imgsHealth).toMatchObject({ state: 'untrusted', lastError: { code: 'UNAUTHORIZED', hostKey: changed } });
+    expect(cache01Health).toMatchObject({ state: 'untrusted', lastError: { hostKey: changed } });
+    const forget = `icbd known-hosts forget ${imgs.address} ${imgs.port}`;
+    expect(imgsHealth.lastError!.message).toMatch(/^SECURITY: the host key of imgs .* has CHANGED/);
+    expect(imgsHealth.lastError!.message).toContain(forget);
+    const cli = await icbd('health');
+    expect(cli.code).toBe(1);
+    expect(cli.stdout).toMatch(/^imgs +UNTRUSTED: key CHANGED +-$/m);
+    expect(cli.stdout).toMatch(/^cache01 +UNTRUSTED: imgs's key CHANGED +-$/m);
+    expect(cli.stdout).toContain(`\nimgs: SECURITY: the host key of imgs`);
+
+    // After checking (the lab's imgs was not reinstalled: the test planted the other key), what the words say.
+    expect((await icbd(...forget.split(' ').slice(1))).code).toBe(0);
+    expect((await icbd('--accept-new', 'exec', 'cache01', '--', 'hostname')).stdout).toBe('cache01\n');
+    expect((await core.call('health.check', {})).map((h) => [h.host, h.state])).toEqual(expect.arrayContaining([['imgs', 'up'], ['cache01', 'up']]));
   });
 });

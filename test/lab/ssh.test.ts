@@ -539,6 +539,52 @@ describe.skipIf(!canRun)('ssh core against real sshd', () => {
     }
   });
 
+  it('reports a host whose key is not accepted yet as untrusted, and up as soon as a connection accepts it', async () => {
+    const sshd = await new Sshd('health-key', await freePort(), hostKeyA).start();
+    const h = host('imgs', sshd);
+    // A fresh data directory: the key is unknown; the operator's connection (interactive) accepts it.
+    const p = pool([h], { askHostKey: async () => true });
+    const events: HostHealth[] = [];
+    // Backoff far beyond the test: coming up can only be the monitor noticing the new connection.
+    const monitor = new HealthMonitor(p, { getHosts: async () => [h], onChange: (e) => events.push(e), intervalMs: 60_000, maxBackoffMs: 60_000 });
+    monitor.start();
+    try {
+      const untrusted = await waitFor('untrusted', () => events.find((e) => e.state === 'untrusted'));
+      expect(untrusted).toMatchObject({ latencyMs: null, lastError: { code: 'UNAUTHORIZED', hostKey: { state: 'unknown', hop: 'imgs', port: sshd.port, fingerprint: hostKeyA.fingerprint } } });
+      expect(events.some((e) => e.state === 'down')).toBe(false);
+      await p.run('imgs', ['true']);
+      await waitFor('up', () => events.find((e) => e.state === 'up'), 5_000);
+    } finally {
+      monitor.stop();
+      await sshd.kill();
+    }
+  });
+
+  it('reports a changed host key as untrusted, with the command that forgets the old key after checking', async () => {
+    const sshd = await new Sshd('health-changed', await freePort(), hostKeyB).start();
+    const h = host('imgs', sshd);
+    const home = trustedHome([sshd, hostKeyA]);
+    const p = pool([h], { home, askHostKey: async () => expect.fail('a changed key is never asked about') });
+    const events: HostHealth[] = [];
+    const monitor = new HealthMonitor(p, { getHosts: async () => [h], onChange: (e) => events.push(e) });
+    monitor.start();
+    try {
+      const untrusted = await waitFor('untrusted', () => events.find((e) => e.state === 'untrusted'));
+      expect(untrusted.lastError).toMatchObject({ code: 'UNAUTHORIZED', hostKey: { state: 'changed', hop: 'imgs', fingerprint: hostKeyB.fingerprint } });
+      const words = untrusted.lastError!.message;
+      expect(words).toMatch(/^SECURITY: the host key of imgs \(127\.0\.0\.1:\d+\) has CHANGED/);
+      expect(words).toContain(`${hostKeyA.fingerprint} is known (${join(home, 'known_hosts')} line 1)`);
+      expect(words).toContain(`\`icbd known-hosts forget 127.0.0.1 ${sshd.port}\``);
+      // Those words, followed: the old key forgotten, the next connection accepts the new one.
+      expect(await p.knownHosts.forget('127.0.0.1', sshd.port)).toBe(1);
+      await monitor.refresh('imgs');
+      expect(monitor.snapshot()[0]).toMatchObject({ state: 'untrusted', lastError: { hostKey: { state: 'unknown' } } });
+    } finally {
+      monitor.stop();
+      await sshd.kill();
+    }
+  });
+
   describe('sudo for a non-root user', () => {
     const asUser = () => host('imgs', sshdA, { user: TEST_USER });
     const sudoAccount = () => accounts.sudo(TEST_USER, '127.0.0.1', sshdA.port);

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { planInstall, type InstallPlan } from '../../electron/core/installer/plan.ts';
+import { planInstall, stepsFor, type InstallPlan } from '../../electron/core/installer/plan.ts';
 import type { Change, StepId } from '../../electron/core/installer/step.ts';
+import { CACHE_NFS_MOUNTS } from '../../shared/roles.ts';
 import { command } from '../../shared/shell.ts';
-import { installed, input, pristine, PRISTINE_FSTAB, UUID } from './installer-fixtures.ts';
+import { installed, input, pristine, PRISTINE_FSTAB, PRISTINE_HOSTS, UUID } from './installer-fixtures.ts';
 
 // argv joined by spaces for reading; how it is quoted for the shell is shared/shell.ts's business
 const commands = (plan: InstallPlan, step: StepId) => (plan.steps.find((s) => s.id === step)?.changes ?? []).flatMap((c: Change) => (c.kind === 'command' ? [c.argv.join(' ')] : []));
@@ -54,7 +55,7 @@ describe('a pristine Debian 12 host', () => {
       expect(plan.steps.find((s) => s.id === 'disk')?.destructive).toBe(true);
       expect(commands(plan, 'selinux')).toEqual([]);
       expect(plan.steps.map((s) => s.id)).toEqual(
-        ['preflight', 'packages', 'selinux', 'disk', 'lib', 'layout', 'mounts', 'hosts', ...(role === 'imgs' ? ['sysctl', 'firewall'] : []), ...(role === 'rw' || role === 'home' ? ['exports'] : []), 'services', 'ssh-key', 'ssh-trust'],
+        ['preflight', 'packages', 'selinux', 'disk', 'lib', 'layout', 'hosts', 'mounts', ...(role === 'imgs' ? ['sysctl', 'firewall'] : []), ...(role === 'rw' || role === 'home' ? ['exports'] : []), 'services', 'ssh-key', 'ssh-trust'],
       );
     });
   }
@@ -105,11 +106,55 @@ describe('a pristine Debian 12 host', () => {
     expect(notices(plan, 'mounts')).toContain("warning: The cache's nfs4 lines are left out (no NFS client on this host).");
   });
 
-  it('cache: /etc/hosts is written in place at its bind source, seeded from the host file', () => {
-    const plan = planInstall(pristine('debian'), input('cache', { confirmDisk: 'vdb' }));
-    const [hosts] = files(plan, 'hosts');
-    expect(hosts).toMatchObject({ path: '/var/lib/icbd/mounts/etc/hosts', inPlace: true });
-    expect(hosts?.after.endsWith('10.0.2.251\timgs.icbd.local\n10.1.2.251\tboot.icbd.local root.icbd.local adm-s.icbd.local\n10.0.2.12\thome.icbd.local\n10.0.2.11\tdata.icbd.local\n')).toBe(true);
+  it('cache: the names of the nfs4 servers are in /etc/hosts before anything is mounted, and its bind source is a copy of it', () => {
+    const ids = stepsFor('cache').map((s) => s.id);
+    expect(ids.indexOf('hosts')).toBeLessThan(ids.indexOf('mounts'));
+    const s = pristine('debian');
+    const plan = planInstall(s, input('cache', { confirmDisk: 'vdb' }));
+    const [hosts, ...more] = files(plan, 'hosts');
+    expect(more).toEqual([]);
+    expect(hosts).toMatchObject({ path: '/etc/hosts', inPlace: false, before: PRISTINE_HOSTS });
+    expect(hosts?.after).toBe(PRISTINE_HOSTS + '10.0.2.251\timgs.icbd.local\n10.1.2.251\tboot.icbd.local root.icbd.local adm-s.icbd.local\n10.0.2.12\thome.icbd.local\n10.0.2.11\tdata.icbd.local\n');
+    const servers = new Set(CACHE_NFS_MOUNTS.flatMap((m) => (m.kind === 'nfs' ? [m.source.split(':')[0]!] : [])));
+    expect([...servers].filter((name) => !hosts!.after.split('\n').some((l) => l.split(/\s+/).slice(1).includes(name)))).toEqual([]);
+    const mounts = commands(plan, 'mounts');
+    const copy = mounts.indexOf('cp -a -- /etc/hosts /var/lib/icbd/mounts/etc/hosts.icbd-new');
+    expect(copy).toBeGreaterThanOrEqual(0);
+    expect(mounts.findIndex((c) => c.startsWith('mount '))).toBeGreaterThan(copy);
+
+    // the hosts step applied: it plans nothing more, and neither once the mounts step has bound the copy over the file
+    s.files['/etc/hosts'] = hosts!.after;
+    expect(files(planInstall(s, input('cache', { confirmDisk: 'vdb' })), 'hosts')).toEqual([]);
+    s.files['/var/lib/icbd/mounts/etc/hosts'] = hosts!.after;
+    s.paths['/var/lib/icbd/mounts/etc/hosts'] = s.paths['/etc/hosts']!;
+    expect(files(planInstall(s, input('cache', { confirmDisk: 'vdb' })), 'hosts')).toEqual([]);
+  });
+
+  it('cache: a bind source that exists but is not mounted yet is edited with the file; once mounted, only the source, in place', () => {
+    const source = '/var/lib/icbd/mounts/etc/hosts';
+    const s = installed('debian', 'cache', 'debian');
+    s.mounts = s.mounts.filter((m) => m.target !== '/etc/hosts');
+    s.paths['/etc/hosts'] = { kind: 'regular file', dev: '2049', ino: '1001', fstype: 'ext2/ext3' };
+    s.files['/etc/hosts'] = PRISTINE_HOSTS;
+    s.files[source] = PRISTINE_HOSTS;
+    const plan = planInstall(s, input('cache'));
+    expect(files(plan, 'hosts').map((f) => [f.path, f.inPlace, f.after.endsWith('10.0.2.11\tdata.icbd.local\n')])).toEqual([
+      ['/etc/hosts', false, true],
+      [source, true, true],
+    ]);
+    expect(commands(plan, 'hosts')).toEqual(['systemctl try-restart dnsmasq']);
+    expect(commands(plan, 'mounts')).toEqual(['mount /etc/hosts', 'systemctl try-restart dnsmasq']);
+
+    const bound = installed('debian', 'cache', 'debian');
+    bound.files[source] = PRISTINE_HOSTS;
+    expect(files(planInstall(bound, input('cache')), 'hosts').map((f) => [f.path, f.inPlace])).toEqual([[source, true]]);
+  });
+
+  it("cache: /etc/hosts mounted by someone else (a container's) is written in place and still copied into the bind source", () => {
+    const s = pristine('debian');
+    s.mounts.push({ target: '/etc/hosts', source: '/dev/vda1', fstype: 'ext4', fsroot: '/run/hosts', options: 'rw', uuid: '' });
+    const plan = planInstall(s, input('cache', { confirmDisk: 'vdb' }));
+    expect(files(plan, 'hosts')).toMatchObject([{ path: '/etc/hosts', inPlace: true }]);
     expect(commands(plan, 'mounts')).toContain('cp -a -- /etc/hosts /var/lib/icbd/mounts/etc/hosts.icbd-new');
   });
 
@@ -137,11 +182,15 @@ describe('a pristine Debian 12 host', () => {
 
   it('home: exports under an NFSv4 root for the platform network, then exportfs -ra', () => {
     const plan = planInstall(pristine('debian'), input('home', { confirmDisk: 'vdb' }));
-    expect(files(plan, 'exports')[0]).toMatchObject({ path: '/var/lib/icbd/mounts/etc/exports', inPlace: true });
+    expect(files(plan, 'exports')[0]).toMatchObject({ path: '/etc/exports', inPlace: false });
     expect(files(plan, 'exports')[0]?.after).toBe(
       '/var/lib/icbd/exports\t10.0.2.0/24(rw,fsid=0,crossmnt,no_subtree_check,no_root_squash)\n/var/lib/icbd/exports/nfs_home\t10.0.2.0/24(rw,no_subtree_check,no_root_squash)\n/var/lib/icbd/exports/nfs_root\t10.0.2.0/24(rw,no_subtree_check,no_root_squash)\n',
     );
     expect(commands(plan, 'exports')).toEqual(['exportfs -ra']);
+    // as the step runs, after the mounts step: at the bind source, in place
+    const s = installed('debian', 'home', 'debian');
+    s.files['/var/lib/icbd/mounts/etc/exports'] = '';
+    expect(files(planInstall(s, input('home')), 'exports').map((f) => [f.path, f.inPlace, f.after])).toEqual([['/var/lib/icbd/mounts/etc/exports', true, files(plan, 'exports')[0]?.after]]);
   });
 
   it('ssh: a key for the node, and trust of the peers given', () => {

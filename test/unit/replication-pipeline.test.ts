@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Codec } from '../../shared/compression.ts';
 import type { TransferMode } from '../../shared/transfers.ts';
 import { LocalRemote } from '../../electron/core/replication/local-remote.ts';
-import { buildPipeline, type PipelineSpec } from '../../electron/core/replication/pipeline.ts';
+import { buildPipeline, receiveLockPath, type PipelineSpec } from '../../electron/core/replication/pipeline.ts';
+import { removeReceivedArgv } from '../../electron/core/replication/commands.ts';
+import { runText } from '../../electron/core/replication/remote.ts';
 import { runGroup } from '../../electron/core/replication/runner.ts';
 
 /**
@@ -80,7 +84,7 @@ async function run(s: PipelineSpec) {
     source: 'imgs',
     sent: { uuid: SENT_UUID, receivedUuid: null },
     commands,
-    targets: s.targets.map((t) => ({ node: t.node, finalPath: t.finalPath })),
+    targets: s.targets.map((t) => ({ node: t.node, finalPath: t.finalPath, lockPath: receiveLockPath(s.transferId, t.node) })),
     signal: new AbortController().signal,
     onBytes: (b) => bytes.push(b),
     onLog: (l) => log.push(l),
@@ -124,6 +128,43 @@ describe('direct mode, run for real with stand-ins', () => {
     const { result } = await run(spec('direct', ['bad6']));
     expect(result.targets[0]?.error).toMatch(/verification failed: the received subvolume is not read-only.*was deleted/);
     await expect(readFile(join(dir, 'bad6', 'img', '7', 'data'))).rejects.toThrow();
+  });
+});
+
+describe('the clean-up of a failed receive', () => {
+  // A receiving end in a session of its own, as under sshd: the sender's cancel does not reach it.
+  function receiving(lock: string, final: string, script: string) {
+    const child = spawn('setsid', ['sh', '-c', `exec 9>"$1"; flock -n 9 || exit 9; ${script}`, 'sh', lock, final], { stdio: 'ignore' });
+    return new Promise<void>((resolve) => setTimeout(resolve, 300)).then(() => child);
+  }
+
+  it('waits for a receive still working through its input, then deletes what it made after the first look', async () => {
+    const lock = join(dir, 'lock-slow');
+    const final = join(dir, 'slow', 'img', '7');
+    // deaf to TERM, like a receive inside an ioctl: it makes its subvolume only after the clean-up has started
+    await receiving(lock, final, `trap '' TERM; sleep 1.5; mkdir -p "$2"; echo x > "$2/data"`);
+    const r = await runText(remote, 'slow', removeReceivedArgv(final, lock));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('icbd:deleted');
+    expect(existsSync(final)).toBe(false);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('stops a receive that would wait for input forever (its sender gone behind a lost link)', async () => {
+    const lock = join(dir, 'lock-stuck');
+    const final = join(dir, 'stuck', 'img', '7');
+    const child = await receiving(lock, final, `mkdir -p "$2"; sleep 600`);
+    const t0 = Date.now();
+    const r = await runText(remote, 'stuck', removeReceivedArgv(final, lock));
+    expect(r.stdout).toContain('icbd:deleted');
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(existsSync(final)).toBe(false);
+    await new Promise((resolve) => (child.exitCode === null && child.signalCode === null ? child.on('exit', resolve) : resolve(undefined)));
+  });
+
+  it('finds nothing to do when the receive ran its course (its lock is gone) and made nothing', async () => {
+    const r = await runText(remote, 'none', removeReceivedArgv(join(dir, 'none', 'img', '7'), join(dir, 'lock-none')));
+    expect(r).toMatchObject({ code: 0, stdout: '' });
   });
 });
 

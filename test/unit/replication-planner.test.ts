@@ -59,7 +59,7 @@ describe('push plan', () => {
     expect(direct.plan.groups.map((g) => g.targets)).toEqual([['cache01']]);
     expect(direct.plan.setupKeys).toEqual({ from: 'imgs', to: ['cache02'] });
     expect(direct.plan.skipped.map((s) => s.reason)).toEqual([
-      "imgs's root has no key cache02 accepts (root@cache02: Permission denied (publickey).): set up node keys (replication.setupKeys) to fix it.",
+      "imgs's root has no key cache02 accepts (root@cache02: Permission denied (publickey).): set up node keys to fix it.",
       "imgs's root cannot reach cache03 (ssh: connect to host cache03 port 22: No route to host).",
     ]);
     const relay = await planPush({ source: 'imgs', targets: ['cache02'], image: 'img1', mode: 'relay', compression: 'auto' }, ctx({ access }));

@@ -1,19 +1,22 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Core } from '../../electron/core/core.ts';
-import { serve, type Served } from '../../electron/serve/server.ts';
+import { cookieName, serve, serveUrl, type Served } from '../../electron/serve/server.ts';
+import { serveToken, storedToken, TOKEN_FILE } from '../../electron/serve/token.ts';
 
 let served: Served;
 let core: Core;
+let base: string;
+let renderer: string;
 const secretOutside = 'outside-the-renderer';
 
 beforeAll(async () => {
-  const base = mkdtempSync(join(tmpdir(), 'icbd-serve-'));
-  const renderer = join(base, 'renderer');
+  base = mkdtempSync(join(tmpdir(), 'icbd-serve-'));
+  renderer = join(base, 'renderer');
   mkdirSync(join(renderer, 'assets'), { recursive: true });
   writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>t</title>');
   writeFileSync(join(renderer, 'assets', 'a.js'), 'export {}');
@@ -37,7 +40,7 @@ function get(path: string, headers: Record<string, string> = {}) {
     req.end();
   });
 }
-const cookie = () => `icbd_token=${served.token}`;
+const cookie = () => `${cookieName(served.port)}=${served.token}`;
 
 describe('browser mode server', () => {
   it('listens on 127.0.0.1 only and prints a URL with the token', () => {
@@ -49,13 +52,15 @@ describe('browser mode server', () => {
     expect((await get('/')).status).toBe(401);
     expect((await get('/assets/a.js')).status).toBe(401);
     expect((await get('/?token=wrong')).status).toBe(401);
-    expect((await get('/', { cookie: 'icbd_token=wrong' })).status).toBe(401);
+    expect((await get('/', { cookie: `${cookieName(served.port)}=wrong` })).status).toBe(401);
+    // Cookies are not told apart by port: another server's cookie on this host is not this one's.
+    expect((await get('/', { cookie: `${cookieName(served.port + 1)}=${served.token}` })).status).toBe(401);
   });
 
   it('trades the URL token for a strict HttpOnly cookie and serves with a CSP', async () => {
     const first = await get(`/?token=${served.token}`);
     expect(first.status).toBe(303);
-    expect(String(first.headers['set-cookie'])).toMatch(/HttpOnly; SameSite=Strict/);
+    expect(String(first.headers['set-cookie'])).toBe(`${cookieName(served.port)}=${served.token}; HttpOnly; SameSite=Strict; Path=/`);
     const page = await get('/', { cookie: cookie() });
     expect(page.status).toBe(200);
     expect(page.headers['content-security-policy']).toMatch(/script-src 'self'/);
@@ -105,5 +110,83 @@ describe('browser mode server', () => {
     expect(terminals.list().map((t) => t.id)).toContain(reply.reply.value.id);
     ws.close();
     await expect.poll(() => terminals.list().length).toBe(0);
+  });
+
+  it('answers a plain GET of the WebSocket path, so a tab can tell "token refused" from "server gone"', async () => {
+    expect((await get('/api', { cookie: cookie() })).status).toBe(204);
+    const refused = await get('/api', { cookie: `${cookieName(served.port)}=an-old-token` });
+    expect(refused.status).toBe(401);
+    expect(refused.body).toContain('restarted with a new token');
+    expect(refused.body).toContain('npm run serve -- --print-url');
+  });
+
+  it('accepts the tabs of the previous run when restarted with the same token on the same port', async () => {
+    const home = join(base, 'restart-home');
+    const first = await serveToken(home);
+    const before = await serve({ core, rendererDir: renderer, port: 0, token: first.token });
+    const { port } = before;
+    await before.close();
+    const second = await serveToken(home);
+    expect(second.token).toBe(first.token);
+    const after = await serve({ core, rendererDir: renderer, port, token: second.token });
+    try {
+      const tab = await new Promise<boolean>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/api`, { headers: { origin: `http://127.0.0.1:${port}`, cookie: `${cookieName(port)}=${first.token}` } });
+        ws.once('open', () => (ws.close(), resolve(true)));
+        ws.once('error', () => resolve(false));
+      });
+      expect(tab).toBe(true);
+      expect(after.url).toBe(serveUrl(port, first.token));
+    } finally {
+      await after.close();
+    }
+  });
+});
+
+describe('the token kept in the data directory', () => {
+  const fresh = () => mkdtempSync(join(tmpdir(), 'icbd-serve-token-'));
+
+  it('is made once, readable by its owner only, and the same on the next run', async () => {
+    const home = fresh();
+    expect(await storedToken(home)).toMatchObject({ missing: true });
+    const first = await serveToken(home);
+    expect(first.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(first.note).toMatch(/^New token, kept in .*serve-token for the next runs/);
+    expect(statSync(join(home, TOKEN_FILE)).mode & 0o777).toBe(0o600);
+    const again = await serveToken(home);
+    expect(again).toEqual({ token: first.token, note: expect.stringMatching(/^Same token as before/) });
+    expect(await storedToken(home)).toEqual({ token: first.token });
+  });
+
+  it('is replaced on --new-token, and the old one is gone from the file', async () => {
+    const home = fresh();
+    const old = await serveToken(home);
+    const rotated = await serveToken(home, { rotate: true });
+    expect(rotated.token).not.toBe(old.token);
+    expect(rotated.note).toMatch(/^New token \(--new-token\)/);
+    expect(readFileSync(join(home, TOKEN_FILE), 'utf8').trim()).toBe(rotated.token);
+    expect((await serveToken(home)).token).toBe(rotated.token);
+  });
+
+  it('is not used when others could have read it, when it is no token, or when it is a symlink', async () => {
+    const home = fresh();
+    const leaked = await serveToken(home);
+    chmodSync(join(home, TOKEN_FILE), 0o644);
+    expect(await storedToken(home)).toMatchObject({ why: expect.stringContaining('could be read by other users (mode 644)') });
+    const replaced = await serveToken(home);
+    expect(replaced.token).not.toBe(leaked.token);
+    expect(replaced.note).toMatch(/^New token, because .* could be read by other users/);
+    expect(statSync(join(home, TOKEN_FILE)).mode & 0o777).toBe(0o600);
+
+    writeFileSync(join(home, TOKEN_FILE), 'not a token\n', { mode: 0o600 });
+    expect(await storedToken(home)).toMatchObject({ why: expect.stringContaining('does not hold a token') });
+
+    const elsewhere = join(fresh(), 'chosen');
+    writeFileSync(elsewhere, `${'a'.repeat(43)}\n`, { mode: 0o600 });
+    const linked = fresh();
+    symlinkSync(elsewhere, join(linked, TOKEN_FILE));
+    expect(await storedToken(linked)).toMatchObject({ why: expect.stringContaining('cannot be read (ELOOP)') });
+    expect((await serveToken(linked)).token).not.toBe('a'.repeat(43));
+    expect(readFileSync(elsewhere, 'utf8')).toBe(`${'a'.repeat(43)}\n`);
   });
 });

@@ -5,7 +5,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { progressFigures, pruneSamples, type TransferRecord } from '../../shared/transfers.ts';
+import { progressFigures, pruneSamples, type PushRecord, type UploadRecord } from '../../shared/transfers.ts';
 import { FanOut } from '../../electron/core/replication/relay.ts';
 import { NodeQueue } from '../../electron/core/transfers/queue.ts';
 import { TransferStore } from '../../electron/core/transfers/store.ts';
@@ -81,7 +81,8 @@ describe('history', () => {
   });
   afterEach(() => rm(home, { recursive: true, force: true }));
 
-  const record = (id: string, over: Partial<TransferRecord> = {}): TransferRecord => ({
+  const record = (id: string, over: Partial<PushRecord> = {}): PushRecord => ({
+    operation: 'push',
     id,
     source: 'imgs',
     targets: [{ node: 'cache01', state: 'pending' }],
@@ -118,6 +119,39 @@ describe('history', () => {
     const r = await new TransferStore(home).get('cccccccc-3');
     expect(r?.state).toBe('failed');
     expect(r?.error?.message).toMatch(/^Interrupted/);
+  });
+  it('history written before uploads existed (no operation) still loads, as pushes', async () => {
+    const s = new TransferStore(home);
+    const { operation: _, ...old } = record('abababab-7', { state: 'done' });
+    await writeFile(s.file, `${JSON.stringify({ pid: 1, record: old })}\n`);
+    expect(await s.get('abababab-7')).toEqual(record('abababab-7', { state: 'done', queuedAt: old.queuedAt }));
+  });
+  it('keeps uploads beside pushes; an interrupted one names the staging directory to remove', async () => {
+    const upload: UploadRecord = {
+      operation: 'upload',
+      id: 'acacacac-8',
+      source: "the operator's machine (ws1)",
+      targets: [{ node: 'imgs', state: 'pending' }],
+      file: '/home/op/win10.qcow2',
+      into: { image: 'win10' },
+      dir: '/var/lib/icbd/shared-vms/win10',
+      name: 'win10.qcow2',
+      overwrite: false,
+      state: 'running',
+      bytes: 10,
+      totalBytes: 100,
+      rate: null,
+      fraction: 0.1,
+      etaSeconds: null,
+      queuedAt: 5,
+    };
+    await new TransferStore(home).put(upload);
+    await new TransferStore(home, 2 ** 22 + 12345).put({ ...upload, id: 'adadadad-9' });
+    const list = await new TransferStore(home).list();
+    expect(list.find((r) => r.id === 'acacacac-8')).toEqual(upload);
+    const gone = list.find((r) => r.id === 'adadadad-9');
+    expect(gone?.state).toBe('failed');
+    expect(gone?.error?.message).toContain('/var/lib/icbd/shared-vms/win10/.icbd-upload-adadadad-9 on imgs');
   });
   it('a torn last line is skipped', async () => {
     const s = new TransferStore(home);

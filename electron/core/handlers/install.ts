@@ -5,23 +5,25 @@ import type { Handlers } from './types.ts';
 type InstallNames = 'install.plan' | 'install.apply' | 'install.reboot' | 'install.state' | 'install.remember' | 'install.disks' | 'install.planTrust' | 'install.trust';
 
 export function installHandlers(jobs: Jobs, service: InstallService): Handlers<InstallNames> {
-  const ours = (jobId: string) => jobs.list().some((j) => j.id === jobId && j.state === 'running');
   return {
     'install.plan': (r) => service.plan(r),
     'install.apply': async (r) => {
-      await service.ensureIdle(r.host, ours);
+      await service.ensureIdle(r.host);
       const job = jobs.start('install.apply', `Install ${r.role} on ${r.host}`, (ctx) => service.apply(r, ctx));
       return { jobId: job.id };
     },
     'install.reboot': async (r) => {
-      await service.ensureIdle(r.host, ours);
+      await service.ensureIdle(r.host);
       const job = jobs.start('install.reboot', `Reboot ${r.host} and verify`, (ctx) => service.reboot(r, ctx));
       return { jobId: job.id };
     },
-    'install.state': ({ host }) => service.state(host, ours),
+    'install.state': ({ host }) => service.state(host),
     'install.remember': ({ host, settings, stage }) => service.remember(host, { ...(settings && { settings }), ...(stage && { stage }) }),
     'install.disks': ({ host }) => service.disks(host),
     'install.planTrust': () => service.planTrust(),
-    'install.trust': async () => ({ jobId: jobs.start('install.trust', 'Set up SSH trust between the nodes', (ctx) => service.trust(ctx)).id }),
+    'install.trust': async () => {
+      await service.ensureTrustIdle();
+      return { jobId: jobs.start('install.trust', 'Set up SSH trust between the nodes', (ctx) => service.trust(ctx)).id };
+    },
   };
 }

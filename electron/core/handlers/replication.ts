@@ -1,11 +1,12 @@
 import { AppError } from '../../../shared/errors.ts';
 import type { Host } from '../../../shared/inventory.ts';
-import { activeTransfers, wireTree } from '../../../shared/replication.ts';
+import { activeTransfers, keysOffer, wireTree } from '../../../shared/replication.ts';
 import type { NodeRepo } from '../../../shared/snapshots.ts';
 import type { PushPlan, TransferRecord } from '../../../shared/transfers.ts';
 import type { PlannedPush } from '../replication/planner.ts';
 import type { ReplicationStack } from '../replication/stack.ts';
 import { listSubvolumes } from '../replication/subvolumes.ts';
+import { uploadDir } from '../transfers/upload.ts';
 import type { Handlers } from './types.ts';
 
 type ReplicationNames =
@@ -24,7 +25,8 @@ type ReplicationNames =
   | 'replication.settings.set'
   | 'transfers.list'
   | 'transfers.cancel'
-  | 'transfers.log';
+  | 'transfers.log'
+  | 'transfers.upload';
 
 const REPO_ROLES: ReadonlySet<Host['role']> = new Set(['imgs', 'cache']);
 
@@ -51,12 +53,10 @@ export function replicationHandlers(stack: () => Promise<ReplicationStack>, getH
 
   /** A direct push to nodes the source cannot log in to would only fail in ssh: refuse it with the fix. */
   const refuseWithoutKeys = (plans: readonly PushPlan[]) => {
-    const offer = plans.find((p) => p.setupKeys)?.setupKeys;
+    const offer = keysOffer(plans);
     if (!offer) return;
-    const to = [...new Set(plans.flatMap((p) => p.setupKeys?.to ?? []))];
-    const why = plans.flatMap((p) => p.skipped.filter((s) => to.includes(s.node)).map((s) => s.reason));
-    throw new AppError('CONFLICT', `${[...new Set(why)].join('\n')}\nSet up node keys (replication.setupKeys from ${offer.from} to ${to.join(', ')}), then push again.`, {
-      setupKeys: { from: offer.from, to },
+    throw new AppError('CONFLICT', `${offer.reasons.map((r) => r.reason).join('\n')}\nSet up node keys from ${offer.from} to ${offer.to.join(', ')} (the plan's "Set up node keys", or --setup-keys), then push again.`, {
+      setupKeys: { from: offer.from, to: offer.to },
     });
   };
 
@@ -126,5 +126,12 @@ export function replicationHandlers(stack: () => Promise<ReplicationStack>, getH
     'transfers.list': async () => (await stack()).transfers.list(),
     'transfers.cancel': async ({ id }) => ({ cancelled: await (await stack()).transfers.cancel(id) }),
     'transfers.log': async ({ id }) => (await stack()).store.readLog(id),
+    'transfers.upload': async (input) => {
+      const s = await stack();
+      const h = await host(input.node);
+      const settings = await s.settings.get(h.name, h.role);
+      s.limits.set(h.name, settings.maxTransfers);
+      return s.transfers.upload({ ...input, dir: uploadDir(h.name, h.role, settings, input.into) });
+    },
   };
 }

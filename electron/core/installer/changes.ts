@@ -2,7 +2,7 @@ import { unifiedDiff } from '../../../shared/unified-diff.ts';
 import type { CommandChange, FileChange, PlanContext } from './step.ts';
 import { mapPath, servicePackage, SERVICES } from '../../../shared/distro.ts';
 import type { MountSpec, Service } from '../../../shared/roles.ts';
-import { mountAt } from './state.ts';
+import { mountAt, sameFile } from './state.ts';
 
 export function cmd(summary: string, argv: string[], extra: Partial<Pick<CommandChange, 'onlyIf' | 'unless' | 'undo'>> = {}): CommandChange {
   return { kind: 'command', summary, argv, ...extra };
@@ -20,16 +20,27 @@ export function fileChange(
   return [{ kind: 'file', summary, path: where.path, ...(before === undefined ? {} : { before }), after, diff: unifiedDiff(where.path, before ?? '', after), inPlace: where.inPlace, ...extra }];
 }
 
+export interface EditTarget {
+  path: string;
+  inPlace: boolean;
+  current: string | undefined;
+}
+
 /**
- * Where an edit of `path` really goes. When the role bind-mounts the file (/etc/hosts, /etc/exports)
- * the bind source is edited, in place — also before the mount exists, since the mounts step seeds
- * the source from the file. A file bind-mounted by someone else is rewritten in place where it is.
+ * Where an edit of `path` goes so that the host has it now and after the mounts step. The file
+ * the host reads now: a file bind-mounted by the role (/etc/hosts, /etc/exports) is written at
+ * its bind source, in place; one bind-mounted by someone else is rewritten in place where it is.
+ * Until the role's bind is mounted, the file itself is what the host reads (the cache's nfs4
+ * mounts resolve their servers' names through /etc/hosts before the bind exists), and a bind
+ * source that exists already is edited as well, since the mounts step puts it over the file. A
+ * source that does not exist yet is not: the mounts step makes it as a copy of the edited file.
  */
-export function editTarget(ctx: PlanContext, path: string): { path: string; inPlace: boolean; current: string | undefined } {
+export function editTargets(ctx: PlanContext, path: string): EditTarget[] {
+  const { state } = ctx;
   const bind = ctx.spec.mounts.find((m): m is Extract<MountSpec, { kind: 'bind' }> => m.kind === 'bind' && m.file === true && mapPath(ctx.family, m.target) === path);
-  const files = ctx.state.files;
-  if (bind) return { path: bind.source, inPlace: true, current: files[bind.source] ?? files[path] };
-  return { path, inPlace: mountAt(ctx.state, path) !== undefined, current: files[path] };
+  const source: EditTarget | undefined = bind && state.files[bind.source] !== undefined ? { path: bind.source, inPlace: true, current: state.files[bind.source] } : undefined;
+  if (source && sameFile(state, source.path, path)) return [source];
+  return [{ path, inPlace: mountAt(state, path) !== undefined, current: state.files[path] }, ...(source ? [source] : [])];
 }
 
 export const dirname = (p: string) => p.slice(0, p.lastIndexOf('/')) || '/';

@@ -45,14 +45,21 @@ export async function readKeys(remote: Remote): Promise<NodeKeys> {
   return { ...(publicKey && { publicKey }), ...(hostKey && { hostKey: `${hostKey.type} ${hostKey.blob}` }) };
 }
 
-/** `h` as another node sees it. */
-export function peerOf(h: Host, platform: Platform, keys: NodeKeys): Peer {
+/** Where direct replication reaches a node when that is not its inventory address (replication settings). */
+export type ReplicationAddresses = (host: string) => string | undefined;
+
+/**
+ * `h` as another node sees it. Its known_hosts names include the name direct replication's ssh
+ * looks up (replication/pipeline.ts: the replication address, else the inventory's, on the
+ * inventory's port), so the one line the table writes is also the one a transfer needs.
+ */
+export function peerOf(h: Host, platform: Platform, keys: NodeKeys, replicationAddress?: string): Peer {
   const address = platformAddress(h, platform);
-  const names = [...new Set([h.name, knownHostField(h.address, h.port), ...(address ? [address] : [])])];
+  const names = [...new Set([h.name, knownHostField(h.address, h.port), ...(address ? [address] : []), ...(replicationAddress ? [knownHostField(replicationAddress, h.port)] : [])])];
   return { name: h.name, names, ...(address && { address }), ...keys };
 }
 
 /** Every inventory host but `self`, each read once, in parallel. */
-export async function readPeers(remoteOf: (host: string) => Remote, hosts: readonly Host[], self: string, platform: Platform): Promise<Peer[]> {
-  return Promise.all(hosts.filter((h) => h.name !== self).map(async (h) => peerOf(h, platform, await readKeys(remoteOf(h.name)))));
+export async function readPeers(remoteOf: (host: string) => Remote, hosts: readonly Host[], self: string, platform: Platform, replication: ReplicationAddresses): Promise<Peer[]> {
+  return Promise.all(hosts.filter((h) => h.name !== self).map(async (h) => peerOf(h, platform, await readKeys(remoteOf(h.name)), replication(h.name))));
 }

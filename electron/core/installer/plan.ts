@@ -15,10 +15,13 @@ import { packages, preflight, preflightNotices, selinux, services } from './step
 
 /**
  * The guide's order: packages before the disk (so the copy of /var/lib has them and there is
- * Apache configuration to seed the bind sources from), the mounts before the files that become
- * bind-mounted, the services last so they start on their final configuration.
+ * Apache configuration to seed the bind sources from), /etc/hosts before the mounts (the cache's
+ * nfs4 lines name home.icbd.local and data.icbd.local, which must resolve when they are mounted;
+ * the bind source of /etc/hosts is then made as a copy of the edited file), the exports after
+ * them (exportfs needs the exported binds), the services last so they start on their final
+ * configuration.
  */
-export const STEPS: readonly Step[] = [preflight, packages, selinux, disk, lib, layout, mounts, hosts, sysctl, firewall, exportsStep, services, sshKey, sshTrust];
+export const STEPS: readonly Step[] = [preflight, packages, selinux, disk, lib, layout, hosts, mounts, sysctl, firewall, exportsStep, services, sshKey, sshTrust];
 
 export function stepsFor(role: Role): Step[] {
   return STEPS.filter((s) => !s.roles || s.roles.includes(role));

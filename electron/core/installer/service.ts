@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { parseOsRelease } from '../../../shared/distro.ts';
 import { AppError, toWire } from '../../../shared/errors.ts';
 import type { Host } from '../../../shared/inventory.ts';
@@ -13,12 +14,12 @@ import { diskProblems, icbdFilesystem } from './disks.ts';
 import { gather } from './gather.ts';
 import { stepsFor, type InstallPlan } from './plan.ts';
 import { bootId, poolRemote, waitForNewBoot } from './pool-remote.ts';
-import { readPeers } from './peers.ts';
+import { readPeers, type ReplicationAddresses } from './peers.ts';
 import { checkHost, install, rebootAndCheck, type InstallDeps } from './runner.ts';
-import type { Saved, InstallStore } from './saved-state.ts';
+import { busyWith, isLive, type Hold, type InstallStore, type Liveness, type Saved } from './saved-state.ts';
 import type { InstallInput } from './step.ts';
 import { preflightNotices } from './steps/system.ts';
-import { applyTrust, planTrust, type TrustDeps, type TrustPlan } from './trust.ts';
+import { applyPair, applyTrust, planTrust, trustNodes, type TrustDeps, type TrustPlan } from './trust.ts';
 import { isAlive } from '../pids.ts';
 
 // The engine's plan is what crosses the boundary: this fails to compile if the two drift apart.
@@ -33,6 +34,20 @@ export interface InstallServiceDeps {
   hosts(): Promise<Host[]>;
   audit(record: AuditRecord): Promise<unknown>;
   store: InstallStore;
+  /** Where direct replication reaches the host, when not at its inventory address (replication settings). */
+  replicationAddress(host: Host): Promise<string | undefined>;
+}
+
+/**
+ * The runs and holds this process has going, by id: a saved record of this pid whose id is not
+ * here was left by an earlier process that had the same pid (saved-state.ts isLive).
+ */
+const live = new Set<string>();
+const LIVENESS: Liveness = { pid: process.pid, ours: (id) => live.has(id), alive: isAlive };
+
+/** Refusals name every busy node and what to do (the lines of busyWith). */
+function busyError(what: string, busy: readonly string[]): AppError {
+  return new AppError('CONFLICT', `${what} cannot start while ${busy.length === 1 ? 'a node it changes is' : 'nodes it changes are'} busy:\n${busy.join('\n')}\nThen try again.`, { busy });
 }
 
 export function inputOf(r: InstallRequest): InstallInput {
@@ -127,11 +142,11 @@ export class InstallService {
     });
   }
 
-  async state(host: string, isOurs: (jobId: string) => boolean): Promise<InstallState> {
+  async state(host: string): Promise<InstallState> {
     const s = await this.d.store.read(host);
     if (!s) return { host, settings: await this.#propose(host), proposed: true };
     const run = s.run;
-    if (run?.state === 'running' && (run.pid === process.pid ? !isOurs(run.jobId) : !isAlive(run.pid))) {
+    if (run?.state === 'running' && !isLive(run, LIVENESS)) {
       const fixed = await this.#setRun(host, (x) => ({ ...x, state: 'interrupted' }));
       return { ...fixed, proposed: false };
     }
@@ -144,36 +159,87 @@ export class InstallService {
     return { ...s, proposed: false };
   }
 
-  /** Refuses a second run on a host while one is going, here or in another door. */
-  async ensureIdle(host: string, isOurs: (jobId: string) => boolean): Promise<void> {
-    const { run } = await this.state(host, isOurs);
-    if (run?.state === 'running') throw new AppError('CONFLICT', `${host}: an ${run.kind} is already running (since ${new Date(run.startedAt).toLocaleTimeString()}); wait for it or cancel it.`);
+  /**
+   * Refuses a run on a host while another run or a trust job is at it, here or in another door,
+   * so that the request fails at once; the run checks again as it starts (#run).
+   */
+  async ensureIdle(host: string): Promise<void> {
+    const busy = await this.#busy([host]);
+    if (busy.length) throw new AppError('CONFLICT', `${busy[0]}.`, { busy });
   }
 
   async #run(r: InstallRequest, kind: InstallRun['kind'], ctx: JobContext, body: (deps: InstallDeps, input: InstallInput) => Promise<InstallPlan>): Promise<InstallPlanOut> {
     const startedAt = Date.now();
-    await this.d.store.update(r.host, (old) => ({
-      ...(old ?? { host: r.host }),
-      settings: { role: r.role, platform: r.platform, nfs: r.nfs, ...(r.cache && { cache: r.cache }), ...(old?.settings.disk && { disk: old.settings.disk }), ...(r.confirmDisk && { disk: r.confirmDisk }) },
-      run: { kind, jobId: ctx.id, state: 'running', startedAt, pid: process.pid },
-    }));
-    const deps: InstallDeps = {
-      ...(await this.#deps(r.host)),
-      signal: ctx.signal,
-      audit: async (e) => {
-        await this.d.audit(toAudit(e));
-        ctx.log(`${MARK[e.result]} ${e.command ?? (e.path ? `write ${e.path}${e.backup ? ` (old one kept as ${e.backup})` : ''}` : e.summary)}${e.error ? `: ${e.error}` : ''}`);
-      },
-    };
+    live.add(ctx.id);
     try {
-      const plan = await body(deps, await this.#input(r));
-      await this.#setRun(r.host, (run) => ({ ...run, state: 'done', endedAt: Date.now() }));
-      await this.#checked(r.host, plan);
-      return wire(plan);
-    } catch (err) {
-      const state = ctx.signal.aborted ? 'cancelled' : 'failed';
-      await this.#setRun(r.host, (run) => ({ ...run, state, endedAt: Date.now(), error: toWire(err).message }));
-      throw err;
+      // Checked and marked under the host's lock: a trust job taking the host at the same moment gets one or the other.
+      await this.d.store.update(r.host, (old, hold) => {
+        const busy = busyWith(old, hold, LIVENESS);
+        if (busy) throw new AppError('CONFLICT', `${r.host}: ${busy}.`, { busy: [`${r.host}: ${busy}`] });
+        return {
+          ...(old ?? { host: r.host }),
+          settings: { role: r.role, platform: r.platform, nfs: r.nfs, ...(r.cache && { cache: r.cache }), ...(old?.settings.disk && { disk: old.settings.disk }), ...(r.confirmDisk && { disk: r.confirmDisk }) },
+          run: { kind, jobId: ctx.id, state: 'running', startedAt, pid: process.pid },
+        };
+      });
+      const deps: InstallDeps = {
+        ...(await this.#deps(r.host)),
+        signal: ctx.signal,
+        audit: async (e) => {
+          await this.d.audit(toAudit(e));
+          ctx.log(`${MARK[e.result]} ${e.command ?? (e.path ? `write ${e.path}${e.backup ? ` (old one kept as ${e.backup})` : ''}` : e.summary)}${e.error ? `: ${e.error}` : ''}`);
+        },
+      };
+      try {
+        const plan = await body(deps, await this.#input(r));
+        await this.#setRun(r.host, (run) => ({ ...run, state: 'done', endedAt: Date.now() }));
+        await this.#checked(r.host, plan);
+        return wire(plan);
+      } catch (err) {
+        const state = ctx.signal.aborted ? 'cancelled' : 'failed';
+        await this.#setRun(r.host, (run) => ({ ...run, state, endedAt: Date.now(), error: toWire(err).message }));
+        throw err;
+      }
+    } finally {
+      live.delete(ctx.id);
+    }
+  }
+
+  /** `node: why` for each of `hosts` that a run or a hold is at now. */
+  async #busy(hosts: readonly string[]): Promise<string[]> {
+    const found = await Promise.all(hosts.map(async (h) => {
+      const why = busyWith(await this.d.store.read(h), await this.d.store.hold(h), LIVENESS);
+      return why ? [`${h}: ${why}`] : [];
+    }));
+    return found.flat();
+  }
+
+  /**
+   * Runs `fn` with every node in `hosts` held: refused (CONFLICT, naming each busy node) before
+   * anything is changed when a run or another hold is at one of them; an install of a held node
+   * is refused until the holds are let go, whatever happens in `fn`.
+   */
+  async #holding<T>(kind: Hold['kind'], id: string, what: string, hosts: readonly string[], fn: () => Promise<T>): Promise<T> {
+    const nodes = [...new Set(hosts)].sort();
+    const busy = await this.#busy(nodes);
+    if (busy.length) throw busyError(what, busy);
+    const hold: Hold = { kind, jobId: id, startedAt: Date.now(), pid: process.pid };
+    const held: string[] = [];
+    live.add(id);
+    try {
+      for (const h of nodes) {
+        // under the host's lock: a run that started since the check above wins, and this is refused
+        await this.d.store.setHold(h, (s, old) => {
+          const why = busyWith(s, old, LIVENESS);
+          if (why) throw busyError(what, [`${h}: ${why}`]);
+          return hold;
+        });
+        held.push(h);
+      }
+      return await fn();
+    } finally {
+      await Promise.all(held.map((h) => this.d.store.setHold(h, (_, old) => (old?.jobId === id ? undefined : old))));
+      live.delete(id);
     }
   }
 
@@ -182,18 +248,46 @@ export class InstallService {
     return wireTrust(await planTrust(await this.#trustDeps()));
   }
 
+  /** Refuses trust at once while a node it would change is busy; the job checks again as it takes them. */
+  async ensureTrustIdle(): Promise<void> {
+    const busy = await this.#busy(await this.#trustNodes());
+    if (busy.length) throw busyError('SSH trust between the nodes', busy);
+  }
+
   async trust(ctx: JobContext): Promise<TrustPlanOut> {
-    ctx.progress(0.1, 'Reading every node\'s keys');
-    const after = await applyTrust(await this.#trustDeps(), {
-      signal: ctx.signal,
-      log: (line) => ctx.log(line),
-      audit: async (e) => {
-        await this.d.audit(toAudit(e));
-        ctx.log(`${MARK[e.result]} ${e.command ?? (e.path ? `write ${e.path}${e.backup ? ` (old one kept as ${e.backup})` : ''}` : e.summary)}${e.error ? `: ${e.error}` : ''}`);
-      },
+    const after = await this.#holding('trust', ctx.id, 'SSH trust between the nodes', await this.#trustNodes(), async () => {
+      ctx.progress(0.1, 'Reading every node\'s keys');
+      return applyTrust(await this.#trustDeps(), {
+        signal: ctx.signal,
+        log: (line) => ctx.log(line),
+        audit: async (e) => {
+          await this.d.audit(toAudit(e));
+          ctx.log(`${MARK[e.result]} ${e.command ?? (e.path ? `write ${e.path}${e.backup ? ` (old one kept as ${e.backup})` : ''}` : e.summary)}${e.error ? `: ${e.error}` : ''}`);
+        },
+      });
     });
     ctx.progress(1, after.notices.length ? `Trust set up; ${after.notices.length} node(s) left for later` : 'Every node trusts every other, as the guide\'s table says.');
     return wireTrust(after);
+  }
+
+  /**
+   * Replication's node keys (replication.setupKeys): `source`'s root into each target by trust's
+   * own steps and lines (trust.ts applyPair), the nodes held meanwhile like trust holds them. A
+   * node never installed here is taken with the settings its install would be proposed. Per
+   * target, why it failed.
+   */
+  async trustPair(source: string, targets: readonly string[]): Promise<Map<string, string>> {
+    return this.#holding('keys', randomUUID(), 'Setting up node keys', [source, ...targets], async () => {
+      const d = await this.#trustDeps();
+      const proposed = new Map(await Promise.all([source, ...targets].filter((h) => !d.settings(h)).map(async (h) => [h, await this.#propose(h)] as const)));
+      return applyPair({ ...d, settings: (h) => d.settings(h) ?? proposed.get(h) }, source, targets, { audit: async (e) => void (await this.d.audit(toAudit(e))) });
+    });
+  }
+
+  async #trustNodes(): Promise<string[]> {
+    const [hosts, saved] = await Promise.all([this.d.hosts(), this.d.store.list()]);
+    const settings = new Map(saved.map((s) => [s.host, s.settings]));
+    return trustNodes({ hosts, settings: (host) => settings.get(host) });
   }
 
   async #trustDeps(): Promise<TrustDeps> {
@@ -204,13 +298,19 @@ export class InstallService {
       settings: (host) => settings.get(host),
       remote: (host) => poolRemote(pool, host),
       input: (host, s) => inputOf(installRequest.parse(requestOf(host, s))),
+      replicationAddress: await this.#replicationAddresses(hosts),
     };
+  }
+
+  async #replicationAddresses(hosts: readonly Host[]): Promise<ReplicationAddresses> {
+    const found = new Map(await Promise.all(hosts.map(async (h) => [h.name, await this.d.replicationAddress(h)] as const)));
+    return (host) => found.get(host);
   }
 
   /** The request with every other inventory node as a peer, read through the pool now. */
   async #input(r: InstallRequest): Promise<InstallInput> {
     const [pool, hosts] = await Promise.all([this.d.pool(), this.d.hosts()]);
-    return { ...inputOf(r), peers: await readPeers((h) => poolRemote(pool, h), hosts, r.host, r.platform) };
+    return { ...inputOf(r), peers: await readPeers((h) => poolRemote(pool, h), hosts, r.host, r.platform, await this.#replicationAddresses(hosts)) };
   }
 
   async #deps(host: string): Promise<InstallDeps> {

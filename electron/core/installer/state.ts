@@ -194,6 +194,12 @@ export function parsePaths(stat: string, statfs: string): Record<string, PathInf
   return out;
 }
 
+/** Both paths exist and are one inode: a bind mount of `a` is in place on `b`. */
+export function sameFile(s: HostState, a: string, b: string): boolean {
+  const [x, y] = [s.paths[a], s.paths[b]];
+  return x !== undefined && y !== undefined && x.dev === y.dev && x.ino === y.ino;
+}
+
 /** A btrfs subvolume's root directory is always inode 256. */
 export function isSubvolume(s: HostState, path: string): boolean {
   const p = s.paths[path];

@@ -3,23 +3,26 @@ import type { Host } from '../../../shared/inventory.ts';
 import type { InstallSettings } from '../../../shared/install.ts';
 import { applyChanges, type AuditEntry } from './apply.ts';
 import { gather } from './gather.ts';
-import { peerOf, readKeys, type NodeKeys } from './peers.ts';
+import { peerOf, readKeys, type NodeKeys, type ReplicationAddresses } from './peers.ts';
 import { contextFor, planStep } from './plan.ts';
 import type { Remote } from './remote.ts';
-import type { InstallInput, Notice, Step, StepPlan } from './step.ts';
+import type { InstallInput, Notice, Peer, PlanContext, Step, StepPlan } from './step.ts';
 import type { HostState } from './state.ts';
 import { hosts as hostsStep } from './steps/etc.ts';
-import { KEY, sshTrust } from './steps/ssh.ts';
+import { KEY, SSH_DIR, sshKey, sshTrust } from './steps/ssh.ts';
 
 /**
  * Annex 2's SSH table for the whole platform: a node installed later made a key the nodes
  * installed before it do not accept yet. Trust is the installer's own two steps (/etc/hosts for
  * the names, ssh-trust for authorized_keys and known_hosts) planned again on every installed
  * node with every other node as its peer, so it is planned with diffs, applied with audit and
- * verified by planning nothing, like any step.
+ * verified by planning nothing, like any step. Replication's node keys are one direction of the
+ * same table (applyPair), so the two write the same lines and never undo each other.
  */
 
 const TRUST_STEPS: readonly Step[] = [hostsStep, sshTrust];
+const AUTHORIZED_KEYS = `${SSH_DIR}/authorized_keys`;
+const KNOWN_HOSTS = `${SSH_DIR}/known_hosts`;
 
 export interface TrustNode {
   host: string;
@@ -40,12 +43,70 @@ export interface TrustDeps {
   settings(host: string): InstallSettings | undefined;
   remote(host: string): Remote;
   input(host: string, settings: InstallSettings): InstallInput;
+  replicationAddress: ReplicationAddresses;
+}
+
+export interface TrustApplyOptions {
+  audit(e: AuditEntry): void | Promise<void>;
+  log?(line: string): void;
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+/** What is done to one node: steps planned with its peers, kept to the one file `only` names when given. */
+interface Work {
+  host: string;
+  input: InstallInput;
+  steps: readonly Step[];
+  only?: string;
 }
 
 interface Planned {
   node: TrustNode;
-  input?: InstallInput;
+  work?: Work;
   state?: HostState;
+}
+
+function planSteps(w: Work, ctx: PlanContext): StepPlan[] {
+  return w.steps.map((s) => {
+    const p = planStep(s, ctx);
+    return w.only === undefined ? p : { ...p, changes: p.changes.filter((c) => c.kind === 'file' && c.path === w.only), notices: [] };
+  });
+}
+
+/** `later` says what becomes of an unreachable node's part. */
+async function planWork(d: TrustDeps, w: Work, later = ''): Promise<Planned> {
+  const skip = (why: string): Planned => ({ node: { host: w.host, steps: [], skipped: why } });
+  const state = await gather(d.remote(w.host), w.input).catch((err: unknown) => err as Error);
+  if (state instanceof Error) return skip(`${w.host} is not reachable (${state.message})${later}.`);
+  const ctx = contextFor(state, w.input);
+  if (!ctx) return skip(`${w.host}: the distribution is not recognised.`);
+  return { node: { host: w.host, steps: planSteps(w, ctx) }, work: w, state };
+}
+
+/**
+ * Applies a node's planned steps, reads it back and plans again: a step still planning changes
+ * is undone and the node's failure thrown.
+ */
+async function applyPlanned(d: TrustDeps, p: Planned, o: TrustApplyOptions): Promise<void> {
+  if (!p.work || !p.state) throw new AppError('REMOTE_FAILED', p.node.skipped ?? `${p.node.host} was not planned.`);
+  const { work, state } = p;
+  const remote = d.remote(work.host);
+  for (const [i, step] of work.steps.entries()) {
+    const plan = p.node.steps[i]!;
+    if (plan.changes.length === 0) continue;
+    o.log?.(`== ${work.host}: ${plan.title}`);
+    const tx = await applyChanges(
+      { remote, host: work.host, step: step.id, audit: o.audit, now: o.now ?? Date.now, findmntVerify: state.findmntVerify, ...(o.signal && { signal: o.signal }) },
+      plan.changes,
+    );
+    const ctx = contextFor(await gather(remote, work.input), work.input);
+    const left = ctx ? planSteps({ ...work, steps: [step] }, ctx)[0]! : plan;
+    if (left.changes.length > 0) {
+      await tx.undo();
+      throw new AppError('REMOTE_FAILED', `${plan.title} did not take; undone.`);
+    }
+  }
 }
 
 async function planNode(d: TrustDeps, h: Host, keys: ReadonlyMap<string, NodeKeys>): Promise<Planned> {
@@ -53,14 +114,11 @@ async function planNode(d: TrustDeps, h: Host, keys: ReadonlyMap<string, NodeKey
   if (!settings) return { node: { host: h.name, steps: [], skipped: `${h.name} was not installed from this console: install it, then its trust is set up.` } };
   const input: InstallInput = {
     ...d.input(h.name, settings),
-    peers: d.hosts.filter((p) => p.name !== h.name).map((p) => peerOf(p, settings.platform, keys.get(p.name) ?? {})),
+    peers: d.hosts.filter((p) => p.name !== h.name).map((p) => peerOf(p, settings.platform, keys.get(p.name) ?? {}, d.replicationAddress(p.name))),
   };
-  const state = await gather(d.remote(h.name), input).catch((err: unknown) => err as Error);
-  if (state instanceof Error) return { node: { host: h.name, steps: [], skipped: `${h.name} is not reachable (${state.message}): its trust is completed when it is.` } };
-  if (state.files[`${KEY}.pub`] === undefined) return { node: { host: h.name, steps: [], skipped: `${h.name} has no root key yet: its trust is set up when it is installed.` } };
-  const ctx = contextFor(state, input);
-  if (!ctx) return { node: { host: h.name, steps: [], skipped: `${h.name}: the distribution is not recognised.` } };
-  return { node: { host: h.name, steps: TRUST_STEPS.map((s) => planStep(s, ctx)) }, input, state };
+  const planned = await planWork(d, { host: h.name, input, steps: TRUST_STEPS }, ': its trust is completed when it is');
+  if (planned.state && planned.state.files[`${KEY}.pub`] === undefined) return { node: { host: h.name, steps: [], skipped: `${h.name} has no root key yet: its trust is set up when it is installed.` } };
+  return planned;
 }
 
 async function planAll(d: TrustDeps): Promise<Planned[]> {
@@ -77,47 +135,82 @@ function summary(planned: readonly Planned[]): TrustPlan {
   };
 }
 
+/** The nodes trust plans on (and so may change): those installed from this console. */
+export function trustNodes(d: Pick<TrustDeps, 'hosts' | 'settings'>): string[] {
+  return d.hosts.filter((h) => d.settings(h.name)).map((h) => h.name);
+}
+
 /** Dry run: every installed node's trust steps against its state now. */
 export async function planTrust(d: TrustDeps): Promise<TrustPlan> {
   return summary(await planAll(d));
 }
 
 /**
- * Applies each node's trust steps, reads it back and plans again: a step still planning changes
- * is undone and the node reported failed; the other nodes go on (one node down must not keep
- * the rest of the platform from trusting each other). Returns the plan made after.
+ * Applies each node's trust steps; a node whose steps do not take is reported failed and the
+ * other nodes go on (one node down must not keep the rest of the platform from trusting each
+ * other). Returns the plan made after.
  */
-export async function applyTrust(
-  d: TrustDeps,
-  o: { audit(e: AuditEntry): void | Promise<void>; log(line: string): void; signal?: AbortSignal; now?: () => number },
-): Promise<TrustPlan> {
+export async function applyTrust(d: TrustDeps, o: TrustApplyOptions): Promise<TrustPlan> {
   const failures: string[] = [];
   for (const p of await planAll(d)) {
-    if (!p.input || !p.state) continue;
-    const remote = d.remote(p.node.host);
-    for (const [i, step] of TRUST_STEPS.entries()) {
-      const plan = p.node.steps[i]!;
-      if (plan.changes.length === 0) continue;
-      o.log(`== ${p.node.host}: ${plan.title}`);
-      try {
-        const tx = await applyChanges(
-          { remote, host: p.node.host, step: step.id, audit: o.audit, now: o.now ?? Date.now, findmntVerify: p.state.findmntVerify, ...(o.signal && { signal: o.signal }) },
-          plan.changes,
-        );
-        const ctx = contextFor(await gather(remote, p.input), p.input);
-        const left = ctx ? planStep(step, ctx) : plan;
-        if (left.changes.length > 0) {
-          await tx.undo();
-          throw new AppError('REMOTE_FAILED', `${plan.title} did not take; undone.`);
-        }
-      } catch (err) {
-        if (o.signal?.aborted) throw err;
-        failures.push(`${p.node.host}: ${err instanceof Error ? err.message : String(err)}`);
-        break;
-      }
+    if (!p.work) continue;
+    try {
+      await applyPlanned(d, p, o);
+    } catch (err) {
+      if (o.signal?.aborted) throw err;
+      failures.push(`${p.node.host}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
   const after = await planTrust(d);
   if (failures.length) throw new AppError('REMOTE_FAILED', `Trust could not be set up on every node:\n${failures.join('\n')}`, { plan: after });
   return after;
+}
+
+/**
+ * One direction of the table, for replication's direct mode: `source`'s root reaching each
+ * target. Each node gets only what this direction needs, planned by the table's own steps: the
+ * source its root key (made if missing, as its install would) and the targets' host keys in
+ * known_hosts, each target the source's key in authorized_keys. The lines are the ones the table
+ * writes, so trust after this plans nothing for them, and this after trust changes nothing.
+ * `settings` must answer for every node named (a node never installed here: what its install
+ * would be proposed). A source that cannot be set up throws; a target's failure is returned.
+ */
+export async function applyPair(d: TrustDeps, source: string, targets: readonly string[], o: TrustApplyOptions): Promise<Map<string, string>> {
+  const node = (name: string) => {
+    const host = d.hosts.find((h) => h.name === name);
+    const settings = d.settings(name);
+    if (!host || !settings) throw new AppError('NOT_FOUND', `There is no host named ${name} in the inventory.`);
+    return { host, settings };
+  };
+  const work = (name: string, steps: readonly Step[], only?: string, peers: Peer[] = []): Work => ({
+    host: name,
+    input: { ...d.input(name, node(name).settings), peers },
+    steps,
+    ...(only && { only }),
+  });
+  const from = node(source);
+  await applyPlanned(d, await planWork(d, work(source, [sshKey])), o);
+  const [own, ...theirs] = await Promise.all([source, ...targets].map((n) => readKeys(d.remote(n))));
+  if (!own?.publicKey) throw new AppError('REMOTE_FAILED', `${source}'s root key cannot be read: ${own?.problem ?? `${KEY}.pub is not a public key`}.`);
+  const failed = new Map<string, string>();
+  const known: Peer[] = [];
+  for (const [i, name] of targets.entries()) {
+    const keys = theirs[i]!;
+    try {
+      if (!keys.hostKey) throw new AppError('REMOTE_FAILED', `${name}'s ed25519 host key cannot be read${keys.problem ? ` (${keys.problem})` : ''}.`);
+      const to = node(name);
+      await applyPlanned(d, await planWork(d, work(name, [sshTrust], AUTHORIZED_KEYS, [peerOf(from.host, to.settings.platform, { publicKey: own.publicKey })])), o);
+      known.push(peerOf(to.host, from.settings.platform, { hostKey: keys.hostKey }, d.replicationAddress(name)));
+    } catch (err) {
+      if (o.signal?.aborted) throw err;
+      failed.set(name, err instanceof Error ? err.message : String(err));
+    }
+  }
+  if (known.length === 0) return failed;
+  try {
+    await applyPlanned(d, await planWork(d, work(source, [sshTrust], KNOWN_HOSTS, known)), o);
+  } catch (err) {
+    for (const p of known) failed.set(p.name!, `${source}'s known_hosts: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return failed;
 }

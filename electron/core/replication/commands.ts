@@ -86,21 +86,23 @@ export function deleteSnapshotArgv(path: string): string[] {
 // runner calls this only for a number it proved free before the receive, so whatever is there
 // is the transfer's own.
 //
-// A receive whose sender vanished behind a lost link never sees the end of its input (sshd
-// notices a dead client only hours later): it still holds the subvolume, so the receive writing
-// into this very path (an open file under it) is stopped first.
-const REMOVE_RECEIVED = `[ -e "$1" ] || exit 0
-for c in /proc/[0-9]*/cmdline; do
-  [ "$(tr '\\0' ' ' < "$c" 2>/dev/null)" = "btrfs receive \${1%/*} " ] || continue
-  p=\${c%/cmdline}
-  for f in "$p"/cwd "$p"/fd/*; do
-    case $(readlink "$f" 2>/dev/null) in "$1"|"$1"/*) kill "\${p#/proc/}" 2>/dev/null; sleep 1; break ;; esac
+// The receive may still be running: its sender was cancelled or vanished behind a lost link
+// (sshd notices a dead client only hours later), or it is still working through what it had
+// buffered — and may create the subvolume after a look that found nothing. Every process of the
+// receiving end holds the transfer's lock (pipeline.ts), so those are stopped and waited for
+// before anything is looked at.
+const REMOVE_RECEIVED = `if [ -e "$2" ]; then
+  for f in /proc/[0-9]*/fd/*; do
+    [ "$(readlink "$f" 2>/dev/null)" = "$2" ] || continue
+    p=\${f#/proc/}; kill "\${p%%/*}" 2>/dev/null
   done
-done
+  flock -w 60 "$2" rm -f "$2" || { echo "the receive is still running after 60 s" >&2; exit 1; }
+fi
+[ -e "$1" ] || exit 0
 btrfs subvolume delete "$1" >/dev/null && echo icbd:deleted`;
 
-export function removeReceivedArgv(path: string): string[] {
-  return sh(REMOVE_RECEIVED, path);
+export function removeReceivedArgv(path: string, lockPath: string): string[] {
+  return sh(REMOVE_RECEIVED, path, lockPath);
 }
 
 // ——— probe ——————————————————————————————————————————————————————————————————————————————————

@@ -97,6 +97,15 @@ function connectAddress(host: string, port: number): string {
 }
 
 /**
+ * Held, for as long as any process of a transfer's receiving end lives, by all of them (an
+ * inherited descriptor): the clean-up waits on it (commands.ts), so it never looks at a path a
+ * receive is still about to write.
+ */
+export function receiveLockPath(transferId: string, node: string): string {
+  return `/run/lock/icbd-receive-${transferId}-${node}`;
+}
+
+/**
  * The receiving end's script. btrfs receive names the subvolume after the sent one, in the
  * directory it is given, and a read-only subvolume cannot be moved to another directory
  * afterwards (rename fails with EROFS), so the stream is received in place. The `free` marker
@@ -104,7 +113,9 @@ function connectAddress(host: string, port: number): string {
  */
 function receiverScript(spec: PipelineSpec, t: PipelineTarget): { script: string; markers: string[] } {
   const free = `free@${t.node}`;
+  const lock = quote(receiveLockPath(spec.transferId, t.node));
   const check = [
+    `exec 9>${lock} && flock -n 9 || { echo ${quote(`${t.node} is already receiving this transfer`)} >&2; echo "icbd:exit:${free}:1" >&2; exit 1; }`,
     `if [ -e ${quote(t.finalPath)} ]; then echo ${quote(`${t.finalPath} already exists`)} >&2; echo "icbd:exit:${free}:1" >&2; exit 1; fi`,
     `echo "icbd:exit:${free}:0" >&2`,
   ];
@@ -122,7 +133,10 @@ function receiverScript(spec: PipelineSpec, t: PipelineTarget): { script: string
   }
   stages.push(stage(`receive@${t.node}`, ['btrfs', 'receive', t.imageDir]));
   markers.push(`receive@${t.node}`);
-  return { script: [...check, `${command(['mkdir', '-p', t.imageDir])} && ${pipeline(stages)}`].join('\n'), markers };
+  // The lock goes with the end of the last process that held it: a receive that ran its course
+  // leaves nothing in /run/lock.
+  const receive = [`${command(['mkdir', '-p', t.imageDir])} && ${pipeline(stages)}`, `rc=$?; rm -f ${lock}; exit $rc`];
+  return { script: [...check, ...receive].join('\n'), markers };
 }
 
 export function buildPipeline(spec: PipelineSpec): PipelineCommands {

@@ -16,7 +16,7 @@ import {
 import type { PushPlan, SyncPlan, TransferGroup, TransferMode } from '../../../shared/transfers.ts';
 import type { NodeTools } from './commands.ts';
 import { describeProblem, type AccessProblem } from './keys.ts';
-import { buildPipeline, type PipelineCommands, type PipelineSpec } from './pipeline.ts';
+import { buildPipeline, receiveLockPath, type PipelineCommands, type PipelineSpec } from './pipeline.ts';
 import type { RunTarget } from './runner.ts';
 
 export interface NodeFacts {
@@ -126,7 +126,7 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
     [...byParent.values()].map(async ({ parent, targets }): Promise<PlannedGroup> => {
       const id = ctx.newId();
       const codec = chooseCodec(req.compression, [source, ...targets].map((n) => ({ node: n.host.name, codecs: codecsFromTools(n.tools.tools) })));
-      const runTargets = targets.map((t): RunTarget => ({ node: t.host.name, finalPath: snapshotPath(t.repo.root, req.image, snap.number) }));
+      const runTargets = targets.map((t): RunTarget => ({ node: t.host.name, finalPath: snapshotPath(t.repo.root, req.image, snap.number), lockPath: receiveLockPath(id, t.host.name) }));
       const spec: PipelineSpec = {
         transferId: id,
         mode: req.mode,

@@ -29,7 +29,7 @@ import {
   showArgv,
   snapshotArgv,
 } from './commands.ts';
-import { checkAccess, setupKeys, type AccessProblem, type AccessTarget, type SetupKeysResult } from './keys.ts';
+import { checkAccess, setupKeys, type AccessProblem, type AccessTarget, type SetupKeysResult, type TrustPair } from './keys.ts';
 import { planPush, planSync, type NodeFacts, type PlanContext, type PlannedPush, type PushRequest } from './planner.ts';
 import { command } from '../../../shared/shell.ts';
 import { runText, type HostChange, type ReplicationRemote } from './remote.ts';
@@ -41,6 +41,8 @@ export interface ReplicationOptions {
   settings: ReplicationSettings;
   /** Every command that changes a node, with its outcome (the audit log). */
   onChange?(change: HostChange): void | Promise<void>;
+  /** Node keys are the installer's trust between two nodes (keys.ts). */
+  trust: TrustPair;
 }
 
 /** The roles that hold an image repository: the source of images and its replicas. */
@@ -175,10 +177,10 @@ export class Replication {
   }
 
   /** Where `node` is reached from the source over OpenSSH: what direct mode's legs use. */
-  async #leg(node: string): Promise<AccessTarget & { host: Host }> {
+  async #leg(node: string): Promise<AccessTarget> {
     const host = await this.#host(node);
     const { replicationAddress } = await this.o.settings.get(node, host.role);
-    return { node, host, address: replicationAddress ?? host.address, user: host.user, sshPort: host.port };
+    return { node, address: replicationAddress ?? host.address, user: host.user, sshPort: host.port };
   }
 
   /** Direct mode only: each receiver the source cannot ssh to, checked at once (the transfer then reuses the connection). */
@@ -199,9 +201,9 @@ export class Replication {
 
   async setupKeys(from: string, to: readonly string[]): Promise<SetupKeysResult[]> {
     if (to.includes(from)) throw new AppError('INVALID_INPUT', `${from} is the source; it does not ssh to itself.`);
-    const source = await this.#host(from);
+    await this.#host(from);
     const targets = await Promise.all([...new Set(to)].map((t) => this.#leg(t)));
-    return setupKeys({ remote: this.o.remote, source, targets, ...(this.o.onChange ? { onChange: this.o.onChange } : {}) });
+    return setupKeys({ remote: this.o.remote, source: from, targets, trust: this.o.trust });
   }
 
   async planSync(req: { source?: string | undefined; targets?: readonly string[] | undefined; mode: TransferMode; compression: CodecRequest }) {

@@ -15,6 +15,8 @@ export interface RunTarget {
   node: string;
   /** `<root>/<image>/<n>`: where the received snapshot appears. */
   finalPath: string;
+  /** What the receiving end holds while it runs (pipeline.ts receiveLockPath). */
+  lockPath: string;
 }
 
 export interface RunGroupInput {
@@ -105,7 +107,7 @@ async function verify(remote: ReplicationRemote, t: RunTarget, sent: Pick<Snapsh
 }
 
 async function removeReceived(remote: ReplicationRemote, t: RunTarget, onChange?: (c: HostChange) => void): Promise<string> {
-  const argv = removeReceivedArgv(t.finalPath);
+  const argv = removeReceivedArgv(t.finalPath, t.lockPath);
   const t0 = Date.now();
   // Not under the transfer's signal: a cancelled transfer must still clean up. A node out of
   // reach (the link that failed the transfer) is tried again for a while: what it holds stays

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Role } from '../../../shared/inventory.ts';
 import { hostName } from '../../../shared/names.ts';
+import type { SettingsPatch } from '../../../shared/replication.ts';
 import { defaultRepoSettings, repoSettings, type RepoSettings } from '../../../shared/snapshots.ts';
 import { readFileIfExists, withFileLock, writeFileAtomic } from '../files.ts';
 
@@ -23,10 +24,12 @@ export class ReplicationSettings {
     return repoSettings.parse({ ...defaultRepoSettings(role), ...stored });
   }
 
-  async set(node: string, role: Role, patch: Partial<RepoSettings>): Promise<RepoSettings> {
+  /** A null in `patch` takes the setting back to its default (the replication address: none). */
+  async set(node: string, role: Role, patch: SettingsPatch): Promise<RepoSettings> {
     return withFileLock(this.path, async () => {
       const all = await this.#read();
-      const merged = repoSettings.parse({ ...defaultRepoSettings(role), ...all.nodes[node], ...patch });
+      const changed = Object.fromEntries(Object.entries({ ...all.nodes[node], ...patch }).filter(([, v]) => v !== null));
+      const merged = repoSettings.parse({ ...defaultRepoSettings(role), ...changed });
       const defaults = defaultRepoSettings(role);
       all.nodes[node] = Object.fromEntries(Object.entries(merged).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(defaults[k as keyof RepoSettings])));
       await writeFileAtomic(this.path, `${JSON.stringify(all, null, 2)}\n`);

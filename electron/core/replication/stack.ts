@@ -4,6 +4,7 @@ import type { EventBus } from '../events.ts';
 import type { SshPool } from '../ssh/pool.ts';
 import { TransferService } from '../transfers/service.ts';
 import { TransferStore } from '../transfers/store.ts';
+import type { TrustPair } from './keys.ts';
 import type { HostChange, ReplicationRemote } from './remote.ts';
 import { Replication } from './replication.ts';
 import { ReplicationSettings } from './settings.ts';
@@ -25,7 +26,7 @@ const DEFAULT_LIMIT = 2;
  * Replication and the transfer monitor over the SSH pool: every change to a node is audited,
  * every transfer change is an event and a line of the history in the data directory.
  */
-export function openReplication(o: { home: string; pool: SshPool; getHosts(): Promise<Host[]>; events: EventBus; audit: AuditLog }): ReplicationStack {
+export function openReplication(o: { home: string; pool: SshPool; getHosts(): Promise<Host[]>; events: EventBus; audit: AuditLog; trust: TrustPair }): ReplicationStack {
   const remote: ReplicationRemote = { exec: (host, argv, opts) => o.pool.exec(host, argv, opts), pipesStdout: true };
   const settings = new ReplicationSettings(o.home);
   const limits = new Map<string, number>();
@@ -36,10 +37,11 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
   const store = new TransferStore(o.home);
   return {
     remote,
-    replication: new Replication({ remote, getHosts: o.getHosts, settings, onChange }),
+    replication: new Replication({ remote, getHosts: o.getHosts, settings, onChange, trust: o.trust }),
     transfers: new TransferService({
       store,
       remote,
+      send: (host, localPath, remotePath, opts) => o.pool.upload(host, localPath, remotePath, opts),
       limit: (node) => limits.get(node) ?? DEFAULT_LIMIT,
       onUpdate: (r) => o.events.emit('transfer.update', r),
       onLog: (id, line) => o.events.emit('transfer.log', { id, at: Date.now(), line }),

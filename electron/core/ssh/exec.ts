@@ -16,6 +16,8 @@ export interface ExecOptions {
   signal?: AbortSignal;
   /** From the start of the request; on expiry the group is stopped and TIMEOUT thrown. */
   timeoutMs?: number;
+  /** When the request started (epoch ms), if before this call: the time limit counts from then. */
+  startedAt?: number;
   /** The command needs root: run through sudo unless the host's user is root. */
   sudo?: boolean;
   /** Fed to the command once it has started; without it the command reads an empty stdin. */
@@ -49,12 +51,12 @@ const MAX_HEAD = 64;
  */
 export async function execOnConnection(src: ExecChannelSource, argv: readonly string[], o: ExecOptions, sudo: SudoPassword | undefined): Promise<ExecResult> {
   const { host } = src;
-  const deadline = o.timeoutMs === undefined ? undefined : Date.now() + o.timeoutMs;
+  const deadline = o.timeoutMs === undefined ? undefined : (o.startedAt ?? Date.now()) + o.timeoutMs;
   const cancelled = () => new AppError('CANCELLED', `The command on ${host.name} was cancelled before it started.`);
   if (o.signal?.aborted) throw cancelled();
   // Opening the channel counts against the time limit too: a connection whose far end vanished
   // may never answer the request.
-  const channel = await within(src.openExec(launchLine(argv, sudo?.prompt)), o.timeoutMs, () => new AppError('TIMEOUT', `${host.name} did not open a session within ${o.timeoutMs! / 1000} s.`));
+  const channel = await within(src.openExec(launchLine(argv, sudo?.prompt)), deadline === undefined ? undefined : Math.max(1, deadline - Date.now()), () => new AppError('TIMEOUT', `${host.name} did not open a session within ${o.timeoutMs! / 1000} s.`));
 
   return new Promise<ExecResult>((resolve, reject) => {
     let pgid: number | undefined;

@@ -97,7 +97,6 @@ export class SshPool {
     // through (a node rebooting, a cut link) would otherwise hold the caller for minutes.
     const started = Date.now();
     let conn = await within(this.#openConnection(hostName, { signal: o.signal }), o.timeoutMs, () => new AppError('TIMEOUT', `${hostName} could not be reached within ${o.timeoutMs! / 1000} s.`));
-    if (o.timeoutMs !== undefined) o = { ...o, timeoutMs: Math.max(1, o.timeoutMs - (Date.now() - started)) };
     const sudo = o.sudo && conn.host.user !== 'root' ? new SudoPassword(conn.host, this.#o.secrets, this.#o.askSecret) : undefined;
     const source = {
       host: conn.host,
@@ -113,7 +112,7 @@ export class SshPool {
         }
       },
     };
-    return execOnConnection(source, argv, o, sudo);
+    return execOnConnection(source, argv, { ...o, startedAt: started }, sudo);
   }
 
   /** exec, collecting the output as text; a non-zero exit is REMOTE_FAILED unless allowed. */

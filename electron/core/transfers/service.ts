@@ -1,39 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { basename } from 'node:path';
 import { AppError } from '../../../shared/errors.ts';
+import { fileName } from '../../../shared/names.ts';
 import {
   isTransferFinished,
   progressFigures,
   pruneSamples,
   type ProgressSample,
+  type PushRecord,
   type TransferRecord,
+  type UploadInto,
+  type UploadRecord,
 } from '../../../shared/transfers.ts';
 import type { PlannedGroup, PlannedPush } from '../replication/planner.ts';
 import type { HostChange, ReplicationRemote } from '../replication/remote.ts';
 import { runGroup } from '../replication/runner.ts';
 import { NodeQueue } from './queue.ts';
 import type { TransferStore } from './store.ts';
+import { checkTarget, localFile, runUpload, type LocalFile, type SendFile } from './upload.ts';
 
 export interface TransferServiceOptions {
   store: TransferStore;
   remote: ReplicationRemote;
+  /** Streams a local file into place on a node (SshPool.upload). */
+  send: SendFile;
   /** Concurrent transfers allowed on a node. */
   limit(node: string): number;
   /** Every change of a record: state changes at once, progress about once a second (pv's pace). */
   onUpdate(record: TransferRecord): void;
   onLog?(id: string, line: string): void;
-  /** Receives and clean-ups, as they end (the audit log). */
+  /** Receives, uploads and clean-ups, as they end (the audit log). */
   onChange?(change: HostChange): void;
+}
+
+export interface UploadRequest {
+  node: string;
+  /** The local file, on the machine the core runs on. */
+  file: string;
+  into: UploadInto;
+  /** The directory on the node (uploadDir). */
+  dir: string;
+  name?: string | undefined;
+  overwrite: boolean;
 }
 
 /** Progress is written to the history at most this often; state changes are written at once. */
 const PERSIST_PROGRESS_MS = 5_000;
 
 /**
- * The monitor's engine: each group of a plan becomes a transfer record, waits in the per-node
- * queue, runs, and ends done, failed (per receiver, with the reason) or cancelled.
+ * The monitor's engine: each group of a push's plan, and each upload, becomes a transfer record,
+ * waits in the per-node queue (an upload takes a slot on its receiving node), runs, and ends
+ * done, failed (per receiver, with the reason) or cancelled.
  */
 export class TransferService {
   readonly #queue: NodeQueue;
   readonly #active = new Map<string, { record: TransferRecord; abort: AbortController }>();
+  #writes: Promise<void> = Promise.resolve();
   #polling: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: TransferServiceOptions) {
@@ -59,10 +82,11 @@ export class TransferService {
   }
 
   /** Queues every group of the plan; returns their records (state queued). */
-  async enqueue(push: PlannedPush): Promise<TransferRecord[]> {
-    const records: TransferRecord[] = [];
+  async enqueue(push: PlannedPush): Promise<PushRecord[]> {
+    const records: PushRecord[] = [];
     for (const group of push.groups) {
-      const record: TransferRecord = {
+      const record: PushRecord = {
+        operation: 'push',
         id: group.id,
         source: push.plan.source,
         targets: group.wire.targets.map((node) => ({ node, state: 'pending' })),
@@ -81,14 +105,53 @@ export class TransferService {
         etaSeconds: null,
         queuedAt: Date.now(),
       };
-      const abort = new AbortController();
-      this.#active.set(record.id, { record, abort });
-      await this.#save(record);
-      records.push({ ...record });
-      this.#pollCancelRequests();
-      this.#queue.add({ id: record.id, nodes: [push.plan.source, ...group.wire.targets], start: () => this.#run(push, group, record, abort.signal) });
+      records.push(await this.#queued(record, [push.plan.source, ...group.wire.targets], (signal) => this.#run(push, group, record, signal)));
     }
     return records;
+  }
+
+  /**
+   * Queues an upload; refused at once (nothing queued, nothing sent) when the local file is not
+   * a readable regular file, the name is taken and overwrite is off, or the node lacks the space.
+   */
+  async upload(req: UploadRequest): Promise<UploadRecord> {
+    const file = await localFile(req.file);
+    const name = req.name ?? basename(file.path);
+    const named = fileName.safeParse(name);
+    if (!named.success) throw new AppError('INVALID_INPUT', `The file's own name ${JSON.stringify(name)} cannot be used on the node (${named.error.issues[0]?.message.replace(/\.$/, '')}): give it another name.`);
+    const target = { node: req.node, dir: req.dir, name, into: req.into, overwrite: req.overwrite };
+    await checkTarget(this.o.remote, target, file.size);
+    const record: UploadRecord = {
+      operation: 'upload',
+      id: randomUUID(),
+      source: `the operator's machine (${hostname()})`,
+      targets: [{ node: req.node, state: 'pending' }],
+      file: file.path,
+      into: req.into,
+      dir: req.dir,
+      name,
+      overwrite: req.overwrite,
+      state: 'queued',
+      bytes: 0,
+      totalBytes: file.size,
+      rate: null,
+      fraction: 0,
+      etaSeconds: null,
+      queuedAt: Date.now(),
+    };
+    return this.#queued(record, [req.node], (signal) => this.#runUpload(record, file, signal));
+  }
+
+  async #queued<R extends TransferRecord>(record: R, nodes: readonly string[], run: (signal: AbortSignal) => Promise<void>): Promise<R> {
+    const abort = new AbortController();
+    this.#active.set(record.id, { record, abort });
+    await this.#save(record);
+    // Copied before queueing: a transfer whose nodes are free starts at once, and the caller is
+    // told what was queued.
+    const queued = { ...record, targets: record.targets.map((t) => ({ ...t })) };
+    this.#pollCancelRequests();
+    this.#queue.add({ id: record.id, nodes, start: () => run(abort.signal) });
+    return queued;
   }
 
   /** false when the transfer has already finished. A transfer of another process is asked to cancel through the store. */
@@ -122,18 +185,21 @@ export class TransferService {
     });
   }
 
-  async #run(push: PlannedPush, group: PlannedGroup, record: TransferRecord, signal: AbortSignal): Promise<void> {
+  async #start(record: TransferRecord): Promise<(line: string) => void> {
     record.state = 'running';
     record.startedAt = Date.now();
     await this.#save(record);
-    const log = (line: string) => {
+    return (line: string) => {
       this.o.onLog?.(record.id, line);
       void this.o.store.log(record.id, line).catch(() => undefined);
     };
-    log(`${push.plan.image}@${push.plan.number}: ${record.kind}${group.parent ? ` from parent ${group.parent.number}` : ''}, ${record.mode}, ${record.codec}, ${push.plan.source} → ${group.wire.targets.join(', ')}`);
+  }
+
+  /** Takes each byte count (about once a second) into the record: rate, percent and ETA. */
+  #progress(record: TransferRecord): (bytes: number) => void {
     let samples: ProgressSample[] = [];
     let persisted = 0;
-    const onBytes = (bytes: number) => {
+    return (bytes: number) => {
       samples = pruneSamples([...samples, { at: Date.now(), bytes }]);
       Object.assign(record, { bytes }, progressFigures(samples, record.totalBytes));
       if (Date.now() - persisted >= PERSIST_PROGRESS_MS) {
@@ -141,6 +207,20 @@ export class TransferService {
         void this.#save(record);
       } else this.o.onUpdate({ ...record, targets: record.targets.map((t) => ({ ...t })) });
     };
+  }
+
+  async #end(record: TransferRecord, log: (line: string) => void): Promise<void> {
+    record.endedAt = Date.now();
+    record.etaSeconds = null;
+    if (record.state === 'done' && record.totalBytes !== null) record.fraction = 1;
+    log(record.state === 'done' ? 'done' : `${record.state}: ${record.error?.message ?? ''}`);
+    this.#active.delete(record.id);
+    await this.#save(record);
+  }
+
+  async #run(push: PlannedPush, group: PlannedGroup, record: PushRecord, signal: AbortSignal): Promise<void> {
+    const log = await this.#start(record);
+    log(`${push.plan.image}@${push.plan.number}: ${record.kind}${group.parent ? ` from parent ${group.parent.number}` : ''}, ${record.mode}, ${record.codec}, ${push.plan.source} → ${group.wire.targets.join(', ')}`);
     try {
       const result = await runGroup({
         remote: this.o.remote,
@@ -150,7 +230,7 @@ export class TransferService {
         commands: group.commands,
         targets: group.targets,
         signal,
-        onBytes,
+        onBytes: this.#progress(record),
         onLog: log,
         onVerifying: () => {
           record.state = 'verifying';
@@ -182,18 +262,55 @@ export class TransferService {
       record.state = 'failed';
       record.error = { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
     }
-    record.endedAt = Date.now();
-    record.etaSeconds = null;
-    if (record.state === 'done' && record.totalBytes !== null) record.fraction = 1;
-    log(record.state === 'done' ? 'done' : `${record.state}: ${record.error?.message ?? ''}`);
-    this.#active.delete(record.id);
-    await this.#save(record);
+    await this.#end(record, log);
+  }
+
+  async #runUpload(record: UploadRecord, queued: LocalFile, signal: AbortSignal): Promise<void> {
+    const log = await this.#start(record);
+    const node = record.targets[0]!.node;
+    try {
+      // The file may have changed while the upload waited its turn: the total is its size now.
+      const file = await localFile(queued.path);
+      record.totalBytes = file.size;
+      await runUpload({
+        remote: this.o.remote,
+        send: this.o.send,
+        id: record.id,
+        node,
+        dir: record.dir,
+        name: record.name,
+        into: record.into,
+        overwrite: record.overwrite,
+        file,
+        signal,
+        onBytes: this.#progress(record),
+        onLog: log,
+        onVerifying: () => {
+          record.state = 'verifying';
+          void this.#save(record);
+        },
+        ...(this.o.onChange ? { onChange: this.o.onChange } : {}),
+      });
+      record.state = 'done';
+      record.targets = [{ node, state: 'done' }];
+    } catch (err) {
+      const e = err instanceof AppError ? err : new AppError('INTERNAL', err instanceof Error ? err.message : String(err));
+      record.state = e.code === 'CANCELLED' ? 'cancelled' : 'failed';
+      record.error = { code: e.code, message: e.message };
+      record.targets = [{ node, state: 'failed', error: e.message }];
+    }
+    await this.#end(record, log);
   }
 
   async #save(record: TransferRecord): Promise<void> {
     const copy = { ...record, targets: record.targets.map((t) => ({ ...t })) };
     this.o.onUpdate(copy);
-    await this.o.store.put(copy).catch((err: unknown) => this.o.onLog?.(record.id, `could not write the transfer history: ${(err as Error).message}`));
+    // One write after the other: progress and "verifying" are saved without waiting, and the
+    // file lock is not first come, first served, so a state written later could land earlier
+    // and the history would keep a finished transfer as still verifying.
+    const write = this.#writes.then(() => this.o.store.put(copy)).catch((err: unknown) => this.o.onLog?.(record.id, `could not write the transfer history: ${(err as Error).message}`));
+    this.#writes = write;
+    await write;
     if (isTransferFinished(record.state)) this.#active.delete(record.id);
   }
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { isTransferFinished, transferRecord, type TransferRecord } from '../../../shared/transfers.ts';
 import { readFileIfExists, withFileLock, writeFileAtomic } from '../files.ts';
 import { isAlive } from '../pids.ts';
+import { stagingDir } from './upload.ts';
 
 /**
  * The transfer history, shared by every door: `transfers.jsonl` in the data directory, one line
@@ -90,7 +91,8 @@ export class TransferStore {
       try {
         const raw = JSON.parse(text) as Line;
         const record = transferRecord.safeParse(raw.record);
-        // A line cut short by a crash, or from a future version, is skipped, not fatal.
+        // A line cut short by a crash, or from a future version, is skipped, not fatal. Lines
+        // written before uploads existed have no operation and are read as pushes.
         if (record.success && Number.isInteger(raw.pid)) byId.set(record.data.id, { pid: raw.pid, record: record.data });
       } catch {
         continue;
@@ -108,14 +110,15 @@ export class TransferStore {
 
 function settleInterrupted({ pid, record }: Line): TransferRecord {
   if (isTransferFinished(record.state) || isAlive(pid)) return record;
+  const left =
+    record.operation === 'push'
+      ? `A partial receive of ${record.image}@${record.number} may remain on ${record.targets.map((t) => t.node).join(', ')}: the snapshot tree shows it as diverged (writable); delete it there, then push again.`
+      : `A partial upload may remain in ${stagingDir(record.dir, record.id)} on ${record.targets.map((t) => t.node).join(', ')}: remove that directory, then upload again.`;
   return {
     ...record,
     state: 'failed',
     rate: null,
     etaSeconds: null,
-    error: {
-      code: 'UNAVAILABLE',
-      message: `Interrupted: the process that ran this transfer (pid ${pid}) stopped. A partial receive of ${record.image}@${record.number} may remain on ${record.targets.map((t) => t.node).join(', ')}: the snapshot tree shows it as diverged (writable); delete it there, then push again.`,
-    },
+    error: { code: 'UNAVAILABLE', message: `Interrupted: the process that ran this transfer (pid ${pid}) stopped. ${left}` },
   };
 }

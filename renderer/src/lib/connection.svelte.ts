@@ -1,20 +1,27 @@
 import type { Output } from '../../../shared/contract.ts';
-import { AppError } from '../../../shared/errors.ts';
+import { AppError, isWireError } from '../../../shared/errors.ts';
 import { api } from './api.ts';
+import { TOKEN_REFUSED } from './ws-transport.ts';
 
 export type AppInfo = Output<'app.info'>;
 
 const HEARTBEAT_MS = 5000;
 const ANSWER_WITHIN_MS = 4000;
 
+export type LinkState = 'connecting' | 'online' | 'offline' | 'refused';
+
+const isRefusal = (err: unknown) => isWireError(err) && (err.detail as { reason?: unknown } | undefined)?.reason === TOKEN_REFUSED;
+
 /**
  * Who we are talking to (app.info) and whether it still answers. In browser mode the socket to
  * icbd serve can drop while the window is idle, and the transport does not say so; a cheap
- * app.info heartbeat notices, so the header can show it. Electron's IPC cannot drop.
+ * app.info heartbeat notices, so the header can show it. Electron's IPC cannot drop. A server
+ * that refuses this tab's token (restarted with a new one) is final: `refused`, and no more checks.
  */
 class Connection {
+  /** Kept from the last answer after the link is lost: the data directory names the server to reopen. */
   info = $state.raw<AppInfo>();
-  state = $state<'connecting' | 'online' | 'offline'>('connecting');
+  state = $state<LinkState>('connecting');
   error = $state<unknown>();
 
   async #check(): Promise<void> {
@@ -36,7 +43,7 @@ class Connection {
       this.state = 'online';
       this.error = undefined;
     } catch (err) {
-      this.state = 'offline';
+      this.state = isRefusal(err) ? 'refused' : 'offline';
       this.error = err;
     } finally {
       clearTimeout(timer);
@@ -47,7 +54,8 @@ class Connection {
   follow(): () => void {
     void this.#check();
     const heartbeat = setInterval(() => {
-      if (this.info?.door !== 'electron') void this.#check();
+      if (this.state === 'refused') clearInterval(heartbeat);
+      else if (this.info?.door !== 'electron') void this.#check();
     }, HEARTBEAT_MS);
     return () => clearInterval(heartbeat);
   }

@@ -1,4 +1,4 @@
-import type { TransferRecord } from '../../../shared/transfers.ts';
+import type { TransferRecord, UploadInput, UploadRecord } from '../../../shared/transfers.ts';
 import { api } from './api.ts';
 import { RateSamples } from './rate-samples.ts';
 
@@ -32,6 +32,13 @@ class TransferMonitor {
     } catch (err) {
       this.error = err;
     }
+  }
+
+  /** Queues an upload; its row appears at once (the core's updates follow). */
+  async upload(input: UploadInput): Promise<UploadRecord> {
+    const record = await api.invoke('transfers.upload', input);
+    if (!this.records.some((r) => r.id === record.id)) this.records = [record, ...this.records];
+    return record;
   }
 
   async cancel(id: string): Promise<void> {

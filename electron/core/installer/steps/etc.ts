@@ -2,7 +2,7 @@ import { EXPORTS, HOSTS, hostsLine, exportsLine, SYSCTL, sysctlLine } from '../.
 import { SERVICES } from '../../../../shared/distro.ts';
 import { hostsEntries } from '../../../../shared/roles.ts';
 import { editOwned } from '../../../../shared/textfile.ts';
-import { cmd, editTarget, fileChange, restartable } from '../changes.ts';
+import { cmd, editTargets, fileChange, restartable } from '../changes.ts';
 import type { Change, Step } from '../step.ts';
 import type { HostState } from '../state.ts';
 
@@ -11,10 +11,11 @@ export const hosts: Step = {
   id: 'hosts',
   title: '/etc/hosts',
   plan: (ctx) => {
-    const where = editTarget(ctx, '/etc/hosts');
     const peers = (ctx.input.peers ?? []).flatMap((p) => (p.name && p.address ? [hostsLine(p.address, [p.name])] : []));
     const wanted = [...hostsEntries(ctx.spec, ctx.input.platform).map(([address, names]) => hostsLine(address, names)), ...peers];
-    const changes: Change[] = fileChange('Point the platform names at their nodes', where, where.current, editOwned(where.current ?? '', HOSTS, wanted), { mode: '644' });
+    const changes: Change[] = editTargets(ctx, '/etc/hosts').flatMap((where) =>
+      fileChange('Point the platform names at their nodes', where, where.current, editOwned(where.current ?? '', HOSTS, wanted), { mode: '644' }),
+    );
     // dnsmasq serves /etc/hosts to the clients and reads it at start
     const units = changes.length ? restartable(ctx, ctx.spec.services.filter((s) => SERVICES[s].config.includes('/etc/hosts'))) : [];
     if (units.length) changes.push(cmd(`Restart ${units.join(', ')} if running`, ['systemctl', 'try-restart', ...units]));
@@ -54,9 +55,10 @@ export const exportsStep: Step = {
   title: '/etc/exports',
   roles: ['rw', 'home'],
   plan: (ctx) => {
-    const where = editTarget(ctx, '/etc/exports');
     const wanted = ctx.spec.exports.map((e) => exportsLine(e.path, ctx.input.platform.clients, e.options));
-    const changes: Change[] = fileChange('Export the NFSv4 tree to the platform', where, where.current, editOwned(where.current ?? '', EXPORTS, wanted), { mode: '644' });
+    const changes: Change[] = editTargets(ctx, '/etc/exports').flatMap((where) =>
+      fileChange('Export the NFSv4 tree to the platform', where, where.current, editOwned(where.current ?? '', EXPORTS, wanted), { mode: '644' }),
+    );
     if (changes.length) changes.push(cmd('Re-export everything in /etc/exports', ['exportfs', '-ra']));
     return { changes };
   },

@@ -3,7 +3,7 @@ import { editFstab, fstabProblems, orderMounts, resolveBinds, type FstabEntry } 
 import { LIB_MOUNT, mountEntry, type MountSpec } from '../../../../shared/roles.ts';
 import { cmd, dirname, fileChange, restartable } from '../changes.ts';
 import type { Change, Notice, PlanContext, Step } from '../step.ts';
-import { mountAt, type HostState } from '../state.ts';
+import { mountAt, sameFile, type HostState } from '../state.ts';
 import { PENDING_UUID } from './lib.ts';
 
 type Line = { spec: MountSpec; entry: FstabEntry };
@@ -25,10 +25,8 @@ export function mountedRight(s: HostState, { spec, entry }: Line, uuid: string |
       return m.fstype === 'btrfs' && m.fsroot === `/${spec.subvol}` && m.uuid === uuid;
     case 'nfs':
       return m.fstype.startsWith('nfs') && m.source === spec.source;
-    case 'bind': {
-      const [src, tgt] = [s.paths[spec.source], s.paths[entry.target]];
-      return src !== undefined && tgt !== undefined && src.dev === tgt.dev && src.ino === tgt.ino;
-    }
+    case 'bind':
+      return sameFile(s, spec.source, entry.target);
   }
 }
 
@@ -73,10 +71,12 @@ export const mounts: Step = {
 
 /**
  * Sources and mount points, made before /etc/fstab is written. A missing bind source starts as a
- * copy of what it will cover (the host's own /etc/hosts, its Apache configuration), made beside
- * it and renamed when complete; with nothing to copy it is an empty file or directory. Copies come
- * before the other directories, so none is renamed onto a directory an inner mkdir made.
- * Mount points are made where they will be seen (inside the source of an enclosing bind, so they
+ * copy of what it will cover (the host's own /etc/hosts with the names the hosts step wrote, its
+ * Apache configuration), made beside it and renamed when complete; with nothing to copy it is an
+ * empty file or directory. A file is copied even when something else is mounted on it (a
+ * container's /etc/hosts): its text is what the host reads, and the names in it must survive the
+ * bind. A directory mounted by someone else is not copied. Copies come before the other
+ * directories, so none is renamed onto a directory an inner mkdir made. Mount points are made where they will be seen (inside the source of an enclosing bind, so they
  * exist once it is mounted) and where they are seen now (findmnt --verify checks them before the
  * new binds are mounted; that one is an empty directory the bind then covers). Subvolumes of the
  * layout step count as there.
@@ -92,7 +92,7 @@ function prepare(ctx: PlanContext, lines: Line[], entries: FstabEntry[]): Change
   for (const { spec, entry } of binds.sort((a, b) => a.spec.source.localeCompare(b.spec.source))) {
     const src = spec.source;
     if (exists(src) || seeds.some((x) => x.src === src) || dirs.has(src) || touch.has(src)) continue;
-    if (s.paths[entry.target] && mountAt(s, entry.target) === undefined) seeds.push({ src, from: entry.target });
+    if (s.paths[entry.target] && (spec.file || mountAt(s, entry.target) === undefined)) seeds.push({ src, from: entry.target });
     else if (spec.file) {
       dirs.add(dirname(src));
       touch.add(src);

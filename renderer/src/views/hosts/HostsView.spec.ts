@@ -122,8 +122,8 @@ describe('HostsView', () => {
 
 describe('host health', () => {
   const up = (host: string, latencyMs: number): HostHealth => ({ host, state: 'up', latencyMs, lastError: null, checkedAt: 2, since: 1 });
-  const CHANGED =
-    'The host key of cache01 (10.0.0.21:22) has CHANGED: known ED25519 SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s (/home/op/.config/iCBD Console/known_hosts line 3), presented SHA256:8XzyWq3p0D1s6RsO1Xkq4A7Gd1sB9cTrmKxV2yE5fLw. Nothing was sent to it.';
+  const REFUSED = 'cache01 cannot be reached: Nothing accepts SSH connections at cache01 (10.0.0.21:22, through imgs): check that sshd runs there and that the port in the inventory is right.';
+  const down = { host: 'cache01', state: 'down', latencyMs: null, lastError: { code: 'UNAVAILABLE', message: REFUSED }, checkedAt: 3, since: 3 } as const;
   const statusOf = (name: string) => screen.getByRole('rowheader', { name }).nextElementSibling!;
   let unfollowHealth: () => void;
 
@@ -141,25 +141,25 @@ describe('host health', () => {
     expect(statusOf('imgs').textContent).toBe('up, 3.3 ms');
     expect(statusOf('cache02').textContent).toBe('unknown');
 
-    fake.emit('health.changed', { host: 'cache01', state: 'down', latencyMs: null, lastError: CHANGED, checkedAt: 3, since: 3 });
-    const down = await within(statusOf('cache01') as HTMLElement).findByRole('button');
-    expect(down.getAttribute('title')).toBe(CHANGED);
-    expect(down.textContent).toContain(`down: ${CHANGED}`);
+    fake.emit('health.changed', down);
+    const why = await within(statusOf('cache01') as HTMLElement).findByRole('button');
+    expect(why.getAttribute('title')).toBe(REFUSED);
+    expect(why.textContent).toContain(`down: ${REFUSED}`);
     fake.emit('health.changed', up('imgs', 41.6));
     await waitFor(() => expect(statusOf('imgs').textContent).toBe('up, 42 ms'));
   });
 
   it('shows why a host is down in full, below its row, on demand', async () => {
-    fake.answer('health.list', () => [{ host: 'cache01', state: 'down', latencyMs: null, lastError: CHANGED, checkedAt: 3, since: 3 }]);
+    fake.answer('health.list', () => [down]);
     const user = await showWith([imgs, cache01]);
     await health.refresh();
     render(HostsView);
     expect(screen.queryByRole('alert')).toBeNull();
-    const down = within(statusOf('cache01') as HTMLElement).getByRole('button');
-    await user.click(down);
-    expect(down.getAttribute('aria-expanded')).toBe('true');
-    expect(screen.getByRole('alert').textContent?.trim()).toBe(CHANGED);
-    await user.click(down);
+    const why = within(statusOf('cache01') as HTMLElement).getByRole('button');
+    await user.click(why);
+    expect(why.getAttribute('aria-expanded')).toBe('true');
+    expect(screen.getByRole('alert').textContent?.trim()).toBe(REFUSED);
+    await user.click(why);
     expect(screen.queryByRole('alert')).toBeNull();
   });
 

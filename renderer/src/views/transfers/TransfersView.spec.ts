@@ -2,7 +2,7 @@ import { render, screen, waitFor, within } from '@testing-library/svelte';
 import '@testing-library/svelte/vitest';
 import { userEvent } from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { TransferRecord } from '../../../../shared/transfers.ts';
+import type { PushRecord, UploadRecord } from '../../../../shared/transfers.ts';
 import { fake } from '../../lib/fake-api.ts';
 import { transferMonitor } from '../../lib/transfers.svelte.ts';
 import TransfersView from './TransfersView.svelte';
@@ -11,7 +11,8 @@ vi.mock('../../lib/api.ts', async () => (await import('../../lib/fake-api.ts')).
 // jsdom has no canvas: the chart is Chart.js's business, tested in the e2e run.
 vi.mock('./RateChart.svelte', async () => ({ default: (await import('./RateChartStub.svelte')).default }));
 
-const running: TransferRecord = {
+const running: PushRecord = {
+  operation: 'push',
   id: 'aaaaaaaa-1111',
   source: 'imgs',
   targets: [{ node: 'cache01', state: 'pending' }],
@@ -28,6 +29,26 @@ const running: TransferRecord = {
   fraction: 0.5,
   etaSeconds: 5,
   queuedAt: 1,
+  startedAt: Date.now() - 5000,
+};
+
+const upload: UploadRecord = {
+  operation: 'upload',
+  id: 'bbbbbbbb-2222',
+  source: "the operator's machine (ws1)",
+  targets: [{ node: 'imgs', state: 'pending' }],
+  file: '/home/op/netinst.iso',
+  into: { iso: true },
+  dir: '/var/lib/icbd/iso',
+  name: 'netinst.iso',
+  overwrite: false,
+  state: 'running',
+  bytes: 300 * 2 ** 20,
+  totalBytes: 600 * 2 ** 20,
+  rate: 60 * 2 ** 20,
+  fraction: 0.5,
+  etaSeconds: 5,
+  queuedAt: 2,
   startedAt: Date.now() - 5000,
 };
 
@@ -48,6 +69,26 @@ describe('the transfer monitor', () => {
     expect(fake.api.invoke).toHaveBeenCalledWith('transfers.cancel', { id: running.id });
     fake.emit('transfer.update', { ...running, state: 'cancelled', endedAt: Date.now() });
     await waitFor(() => expect(within(item).queryByRole('button', { name: 'Cancel' })).toBeNull());
+    off();
+  });
+
+  it('shows an upload like a push, saying it is an upload, from where and to which file', async () => {
+    fake.answer('transfers.list', () => [upload, running]);
+    fake.answer('transfers.cancel', () => ({ cancelled: true }));
+    const off = transferMonitor.follow();
+    await transferMonitor.refresh();
+    render(TransfersView);
+    const item = await screen.findByRole('listitem', { name: 'Upload netinst.iso to imgs' });
+    expect(item.querySelector('.op')!.textContent).toBe('upload');
+    expect(item.querySelector('.what')!.textContent).toBe('upload netinst.iso into iso → imgs');
+    expect(item.textContent).toContain("From the operator's machine (ws1): /home/op/netinst.iso → imgs:/var/lib/icbd/iso/netinst.iso");
+    expect(item.textContent).toContain('300 MiB of 600 MiB');
+    expect(item.textContent).toContain('50 %');
+    expect(screen.getByRole('listitem', { name: /Transfer win10@3/ }).querySelector('.op')!.textContent).toBe('push');
+    await userEvent.setup().click(within(item).getByRole('button', { name: 'Cancel' }));
+    expect(fake.api.invoke).toHaveBeenCalledWith('transfers.cancel', { id: upload.id });
+    fake.emit('transfer.update', { ...upload, state: 'done', bytes: 600 * 2 ** 20, fraction: 1, endedAt: Date.now() });
+    await waitFor(() => expect(item.textContent).toContain('100 %'));
     off();
   });
 });

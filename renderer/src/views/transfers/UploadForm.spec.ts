@@ -1,0 +1,103 @@
+import { render, screen, waitFor } from '@testing-library/svelte';
+import '@testing-library/svelte/vitest';
+import { userEvent } from '@testing-library/user-event';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AppError } from '../../../../shared/errors.ts';
+import type { Host } from '../../../../shared/inventory.ts';
+import type { UploadRecord } from '../../../../shared/transfers.ts';
+import { fake } from '../../lib/fake-api.ts';
+import { hostList } from '../../lib/hosts.svelte.ts';
+import { transferMonitor } from '../../lib/transfers.svelte.ts';
+import UploadForm from './UploadForm.svelte';
+
+vi.mock('../../lib/api.ts', async () => (await import('../../lib/fake-api.ts')).apiModule);
+
+const hosts: Host[] = [
+  { name: 'imgs', address: '10.0.0.10', port: 22, user: 'root', role: 'imgs' },
+  { name: 'rw', address: '10.0.0.11', port: 22, user: 'root', role: 'rw' },
+  { name: 'cache01', address: '10.0.0.21', port: 22, user: 'root', role: 'cache', jump: 'imgs' },
+];
+
+const queued = (over: Partial<UploadRecord>): UploadRecord => ({
+  operation: 'upload',
+  id: 'cccccccc-3333',
+  source: "the operator's machine (ws1)",
+  targets: [{ node: 'imgs', state: 'pending' }],
+  file: '/home/op/win10.qcow2',
+  into: { image: 'win10' },
+  dir: '/var/lib/icbd/shared-vms/win10',
+  name: 'win10.qcow2',
+  overwrite: false,
+  state: 'queued',
+  bytes: 0,
+  totalBytes: 1000,
+  rate: null,
+  fraction: 0,
+  etaSeconds: null,
+  queuedAt: 1,
+  ...over,
+});
+
+beforeEach(async () => {
+  fake.answer('hosts.list', () => hosts);
+  fake.answer('replication.repos', ({ nodes }) => nodes!.map((node) => ({ node, role: 'imgs', root: '/var/lib/icbd/.snap', exists: true, images: [{ name: 'win10', snapshots: [] }], problems: [] })));
+  await hostList.refresh();
+  transferMonitor.records = [];
+});
+afterEach(() => fake.reset());
+
+describe('the upload form', () => {
+  it('offers the nodes with repositories, suggests their images, and queues the upload into an image', async () => {
+    fake.answer('transfers.upload', (input) => queued({ name: input.name ?? 'win10.qcow2' }));
+    const onclose = vi.fn();
+    render(UploadForm, { onclose });
+    const user = userEvent.setup();
+    expect(screen.getAllByRole('option').map((o) => o.textContent)).toEqual(['imgs', 'cache01']);
+    await waitFor(() => expect(document.querySelectorAll('#upload-images option')).toHaveLength(1));
+    await user.type(screen.getByLabelText('Image'), 'win10');
+    await user.type(screen.getByLabelText('File'), '/home/op/win10.qcow2');
+    expect(screen.getByLabelText('Name on the node').getAttribute('placeholder')).toBe('win10.qcow2');
+    await user.click(screen.getByRole('button', { name: 'Upload' }));
+    expect(fake.api.invoke).toHaveBeenCalledWith('transfers.upload', { node: 'imgs', file: '/home/op/win10.qcow2', into: { image: 'win10' }, overwrite: false });
+    expect(onclose).toHaveBeenCalled();
+    expect(transferMonitor.records.map((r) => r.id)).toEqual(['cccccccc-3333']);
+  });
+
+  it('sends an ISO to the chosen node, with its name and overwrite', async () => {
+    fake.answer('transfers.upload', () => queued({ into: { iso: true } }));
+    render(UploadForm, { onclose: () => undefined });
+    const user = userEvent.setup();
+    await user.selectOptions(screen.getByLabelText('Node'), 'cache01');
+    await user.click(screen.getByLabelText("the node's ISO subvolume"));
+    expect(screen.queryByLabelText('Image')).toBeNull();
+    await user.type(screen.getByLabelText('File'), '/isos/debian.iso');
+    await user.type(screen.getByLabelText('Name on the node'), 'netinst.iso');
+    await user.click(screen.getByLabelText('Replace a file of that name'));
+    await user.click(screen.getByRole('button', { name: 'Upload' }));
+    expect(fake.api.invoke).toHaveBeenCalledWith('transfers.upload', { node: 'cache01', file: '/isos/debian.iso', into: { iso: true }, name: 'netinst.iso', overwrite: true });
+  });
+
+  it("puts the core's verdict on the field it is about, and other refusals in a banner; the form stays open", async () => {
+    fake.answer('transfers.upload', () => {
+      throw new AppError('INVALID_INPUT', 'name: A file name cannot contain "/"', { issues: [{ path: 'name', message: 'A file name cannot contain "/": give the name only, not a path.' }] });
+    });
+    const onclose = vi.fn();
+    render(UploadForm, { onclose });
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Image'), 'win10');
+    await user.type(screen.getByLabelText('File'), '/home/op/a.img');
+    await user.type(screen.getByLabelText('Name on the node'), 'a/b');
+    await user.click(screen.getByRole('button', { name: 'Upload' }));
+    await screen.findByText(/cannot contain "\/": give the name only/);
+    expect(screen.getByLabelText('Name on the node').getAttribute('aria-invalid')).toBe('true');
+
+    fake.answer('transfers.upload', () => {
+      throw new AppError('CONFLICT', '/var/lib/icbd/shared-vms/win10/a.img already exists on imgs: choose another name, or overwrite it.');
+    });
+    await user.clear(screen.getByLabelText('Name on the node'));
+    expect(screen.getByLabelText('Name on the node').getAttribute('aria-invalid')).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Upload' }));
+    expect((await screen.findByRole('alert')).textContent).toMatch(/already exists on imgs/);
+    expect(onclose).not.toHaveBeenCalled();
+  });
+});

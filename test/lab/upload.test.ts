@@ -1,0 +1,285 @@
+/**
+ * Uploads (issue 6's "pushes and uploads") against the demo lab: a file of this machine, the
+ * operator's, into an image's working subvolume on imgs (the next snapshot carries it) or a
+ * node's ISO subvolume, through the core as the window and the CLI run it; and every way an
+ * upload can end badly (cancel, a full disk, a cut link, a taken or hostile name) leaves nothing
+ * on the node. The lab lives in its own directory, so this file can run beside any other lab.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Core } from '../../electron/core/core.ts';
+import { labCut, labDown, labHeal } from '../../electron/core/lab/index.ts';
+import type { Asker } from '../../electron/core/prompts.ts';
+import { AppError } from '../../shared/errors.ts';
+import { isTransferFinished, type TransferRecord, type UploadInput } from '../../shared/transfers.ts';
+import { prepareReplication, REPLICATION_PACKAGES } from './replication-fixture.ts';
+import { icbdIn, labWithHosts, shOn } from './session.ts';
+
+const labDir = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-upload-lab-'));
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-upload-home-'));
+const local = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-upload-files-'));
+process.env.ICBD_LAB_DIR = labDir;
+const asker: Asker = { askHostKey: async () => false, askSecret: async () => undefined };
+const core = new Core({ home, door: 'cli', asker });
+const ROOT = '/var/lib/icbd/.snap';
+const WORK = '/var/lib/icbd/shared-vms';
+const ISO = '/var/lib/icbd/iso';
+const icbd = icbdIn(home, labDir);
+const sh = shOn(core);
+
+/** A file of `mb` MiB of random data (no codec or SSH compression shrinks it) on this machine. */
+function localData(name: string, mb: number): string {
+  const p = path.join(local, name);
+  execFileSync('sh', ['-c', 'head -c "$2"M /dev/urandom > "$1"', 'sh', p, String(mb)]);
+  return p;
+}
+
+async function localSum(p: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(p)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+const sum = async (node: string, p: string) => (await sh(node, 'sha256sum "$1" | cut -d" " -f1', p)).trim();
+const exists = async (node: string, p: string) => (await sh(node, '[ -e "$1" ] && echo yes || echo no', p)).trim() === 'yes';
+/** Everything in a directory, hidden entries too: a staging directory left behind shows here. */
+const entries = async (node: string, dir: string) => (await sh(node, 'ls -A "$1"', dir)).split('\n').filter(Boolean).sort();
+/** Processes holding a file of an upload's staging directory open (a writer left running). */
+const holders = async (node: string) => (await sh(node, "find /proc/[0-9]*/fd -maxdepth 1 -lname '*/.icbd-upload-*' 2>/dev/null | wc -l")).trim();
+
+/** Every transfer.update of the upload until it ends; `during` sees each update of it. */
+async function upload(input: UploadInput, during?: (r: TransferRecord) => void | Promise<void>): Promise<{ record: TransferRecord; updates: TransferRecord[] }> {
+  const updates: TransferRecord[] = [];
+  let id: string | undefined;
+  let resolve!: (r: TransferRecord) => void;
+  const ended = new Promise<TransferRecord>((r) => (resolve = r));
+  const off = core.on('transfer.update', (r) => {
+    updates.push(r);
+    if (r.id !== id) return;
+    void during?.(r);
+    if (isTransferFinished(r.state)) resolve(r);
+  });
+  try {
+    id = (await core.call('transfers.upload', input)).id;
+    const early = updates.find((u) => u.id === id && isTransferFinished(u.state));
+    return { record: early ?? (await ended), updates: updates.filter((u) => u.id === id) };
+  } finally {
+    off();
+  }
+}
+
+async function refusal(input: UploadInput): Promise<AppError> {
+  const err = await core.call('transfers.upload', input).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError;
+}
+
+async function audit(host: string, action: string) {
+  return (await core.call('audit.list', { host })).filter((e) => e.action === action).map((e) => e.result);
+}
+
+let big: string;
+
+describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('uploads on the lab', () => {
+  beforeAll(async () => {
+    const lab = await labWithHosts(core, { dir: labDir, caches: 1, packages: REPLICATION_PACKAGES });
+    await prepareReplication(await core.ssh(), 'imgs', lab.hosts.filter((h) => h.role === 'cache'), { keys: false });
+    // The installer makes the guide's iso subvolume; the replication fixture stands in for it without one.
+    for (const n of ['imgs', 'cache01']) await sh(n, '[ -d "$1" ] || btrfs -q subvolume create "$1"', ISO);
+    big = localData('big.img', 1500);
+  }, 900_000);
+
+  afterAll(async () => {
+    await core.close();
+    await labDown({ dir: labDir });
+    for (const d of [labDir, home, local]) fs.rmSync(d, { recursive: true, force: true });
+  }, 300_000);
+
+  it('uploads a disk into an image; the next snapshot carries it, byte for byte; audited', async () => {
+    await core.call('replication.addImage', { node: 'imgs', image: 'win10' });
+    const disk = localData('win10.qcow2', 96);
+    const t0 = Date.now();
+    const { record, updates } = await upload({ node: 'imgs', file: disk, into: { image: 'win10' } });
+    expect(record).toMatchObject({
+      operation: 'upload',
+      state: 'done',
+      name: 'win10.qcow2',
+      dir: `${WORK}/win10`,
+      targets: [{ node: 'imgs', state: 'done' }],
+      bytes: 96 * 2 ** 20,
+      totalBytes: 96 * 2 ** 20,
+      fraction: 1,
+    });
+    expect(record.source).toBe(`the operator's machine (${os.hostname()})`);
+    expect(updates.map((u) => u.state)).toEqual(expect.arrayContaining(['queued', 'running', 'verifying', 'done']));
+    // Progress crosses the process boundary about once a second, never per 256 KiB chunk (384 here).
+    expect(updates.length).toBeLessThanOrEqual((Date.now() - t0) / 1000 + 8);
+    expect(await entries('imgs', `${WORK}/win10`)).toEqual(['win10.qcow2']);
+    // The history (what the CLI and a restarted window read) ends where the events did.
+    expect((await core.call('transfers.list', {})).find((r) => r.id === record.id)).toMatchObject({ state: 'done', fraction: 1 });
+
+    const snap = await core.call('replication.snapshot', { image: 'win10' });
+    expect(snap.number).toBe(1);
+    expect(await sum('imgs', `${ROOT}/win10/1/win10.qcow2`)).toBe(await localSum(disk));
+    await expect.poll(() => audit('imgs', 'transfers.upload')).toEqual(['ok']);
+    const log = await core.call('transfers.log', { id: record.id });
+    expect(log.join('\n')).toMatch(/as sent/);
+  });
+
+  it('uploads an ISO into the iso subvolume of a cache, through its jump host', async () => {
+    const iso = localData('debian-12-netinst.iso', 40);
+    const { record } = await upload({ node: 'cache01', file: iso, into: { iso: true }, name: 'netinst.iso' });
+    expect(record).toMatchObject({ state: 'done', dir: ISO, name: 'netinst.iso', into: { iso: true } });
+    expect(await sum('cache01', `${ISO}/netinst.iso`)).toBe(await localSum(iso));
+    expect(await entries('cache01', ISO)).toEqual(['netinst.iso']);
+  });
+
+  it('refuses an existing name without overwrite, before sending; replaces it with overwrite', async () => {
+    const before = await sum('cache01', `${ISO}/netinst.iso`);
+    const other = localData('other.iso', 8);
+    const err = await refusal({ node: 'cache01', file: other, into: { iso: true }, name: 'netinst.iso' });
+    expect(err.code).toBe('CONFLICT');
+    expect(err.message).toBe(`${ISO}/netinst.iso already exists on cache01: choose another name, or overwrite it.`);
+    expect(await sum('cache01', `${ISO}/netinst.iso`)).toBe(before);
+    expect((await core.call('transfers.list', {})).filter((r) => r.operation === 'upload' && r.file === other)).toEqual([]);
+
+    const { record } = await upload({ node: 'cache01', file: other, into: { iso: true }, name: 'netinst.iso', overwrite: true });
+    expect(record.state).toBe('done');
+    expect(await sum('cache01', `${ISO}/netinst.iso`)).toBe(await localSum(other));
+    expect(await entries('cache01', ISO)).toEqual(['netinst.iso']);
+  });
+
+  it('refuses what is not there: a missing local file, a directory, an image without a working subvolume', async () => {
+    expect(await refusal({ node: 'imgs', file: path.join(local, 'nope.img'), into: { image: 'win10' } })).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/no file .*nope\.img/) });
+    expect(await refusal({ node: 'imgs', file: local, into: { image: 'win10' } })).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/is a directory/) });
+    const err = await refusal({ node: 'imgs', file: path.join(local, 'other.iso'), into: { image: 'ghost' } });
+    expect(err).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/no working subvolume for ghost .*add-image imgs ghost/) });
+    expect(await exists('imgs', `${WORK}/ghost`)).toBe(false);
+  });
+
+  it('refuses hostile names with a clear message; shell characters in an allowed name are only characters', async () => {
+    const file = path.join(local, 'other.iso');
+    for (const name of ['../../etc/cron.d/x', 'a/b', '..', 'a\nb', '.hidden', '-rf', 'esc\u001b[2J']) {
+      const err = await refusal({ node: 'imgs', file, into: { image: 'win10' }, name });
+      expect(err.code, name).toBe('INVALID_INPUT');
+      expect(err.message, name).toMatch(/^name: A file name (cannot|has)/);
+    }
+    for (const image of ['../etc', 'a b', '$(touch /tmp/pwned)'])
+      expect((await refusal({ node: 'imgs', file, into: { image } })).code, image).toBe('INVALID_INPUT');
+    // A local file whose own name cannot be used on the node is refused when no name is given.
+    const badLocal = path.join(local, '.hidden.img');
+    fs.writeFileSync(badLocal, 'x');
+    expect((await refusal({ node: 'imgs', file: badLocal, into: { image: 'win10' } })).message).toBe(
+      'The file\'s own name ".hidden.img" cannot be used on the node (A file name cannot start with "." or "-"): give it another name.',
+    );
+
+    // No "/" in it, so it is a valid name: it must arrive as these very characters, and run nothing.
+    const odd = `it's a "disk" $(touch pwned); \`touch pwned\` | touch pwned & ünï.img`;
+    const { record } = await upload({ node: 'imgs', file, into: { image: 'win10' }, name: odd });
+    expect(record.state).toBe('done');
+    expect(await entries('imgs', `${WORK}/win10`)).toEqual([odd, 'win10.qcow2'].sort());
+    for (const dir of ['/root', '/', `${WORK}/win10`, '/tmp']) expect(await exists('imgs', `${dir}/pwned`), dir).toBe(false);
+    await sh('imgs', 'rm -f -- "$1"', `${WORK}/win10/${odd}`);
+  });
+
+  it('cancel mid-upload: nothing left on the node, no writer left running; a retry succeeds', async () => {
+    let asked = false;
+    const { record } = await upload({ node: 'cache01', file: big, into: { iso: true } }, async (u) => {
+      if (asked || u.state !== 'running' || u.bytes === 0) return;
+      asked = true;
+      expect(u.fraction).toBeGreaterThan(0);
+      expect(u.fraction).toBeLessThan(1);
+      expect(await core.call('transfers.cancel', { id: u.id })).toEqual({ cancelled: true });
+    });
+    expect(asked).toBe(true);
+    expect(record).toMatchObject({ state: 'cancelled', targets: [{ node: 'cache01', state: 'failed' }] });
+    expect(record.error!.message).toMatch(/^Cancelled; the partial upload was removed from cache01\.$/);
+    expect(record.bytes).toBeLessThan(1500 * 2 ** 20);
+    expect(await entries('cache01', ISO)).toEqual(['netinst.iso']);
+    expect(await holders('cache01')).toBe('0');
+    await expect.poll(() => audit('cache01', 'transfers.upload.cleanup')).toEqual(['ok']);
+    await expect.poll(async () => (await audit('cache01', 'transfers.upload'))[0]).toBe('cancelled');
+
+    const retry = await upload({ node: 'cache01', file: big, into: { iso: true } });
+    expect(retry.record.state).toBe('done');
+    expect(await sum('cache01', `${ISO}/big.img`)).toBe(await localSum(big));
+    await sh('cache01', 'rm -f -- "$1"', `${ISO}/big.img`);
+  });
+
+  it('a full disk: refused before sending when the file cannot fit; a disk filling up mid-upload fails it cleanly', async () => {
+    const free = async () => Number((await sh('imgs', 'df --output=avail -B1 "$1" | tail -1', ISO)).trim());
+    await sh('imgs', 'fallocate -l $(($2 - 100*1024*1024)) "$1/filler" && sync', '/var/lib/icbd', String(await free()));
+    const err = await refusal({ node: 'imgs', file: big, into: { iso: true } });
+    expect(err.code).toBe('CONFLICT');
+    expect(err.message).toMatch(/^imgs has \d+(\.\d+)? MiB free in \/var\/lib\/icbd\/iso, and the file is 1\.46 GiB: free space there first\.$/);
+    expect(await entries('imgs', ISO)).toEqual([]);
+    await sh('imgs', 'rm -f "$1/filler" && sync', '/var/lib/icbd');
+
+    // Room for the file when it starts; then something else takes the space while it is sent.
+    await sh('imgs', 'fallocate -l $(($2 - 1700*1024*1024)) "$1/filler" && sync', '/var/lib/icbd', String(await free()));
+    let filled = false;
+    const { record } = await upload({ node: 'imgs', file: big, into: { iso: true } }, async (u) => {
+      if (filled || u.state !== 'running' || u.bytes === 0) return;
+      filled = true;
+      // Most of it at once, then zeros to the very end: the upload keeps writing meanwhile.
+      await sh('imgs', 'fallocate -l $(($(df --output=avail -B1 "$1" | tail -1) - 256*1024*1024)) "$1/filler2"; dd if=/dev/zero of="$1/filler3" bs=1M 2>/dev/null; sync; true', '/var/lib/icbd');
+    });
+    expect(filled).toBe(true);
+    expect(record.state).toBe('failed');
+    expect(record.error!.message).toMatch(/No space left on device.*; the partial upload was removed from imgs\.$/s);
+    expect(await entries('imgs', ISO)).toEqual([]);
+    expect(await holders('imgs')).toBe('0');
+    await sh('imgs', 'rm -f "$1/filler" "$1/filler2" "$1/filler3" && sync', '/var/lib/icbd');
+  });
+
+  it('a link cut mid-upload fails it; once the node is back nothing of it is left', async () => {
+    let cut = false;
+    let heal: NodeJS.Timeout | undefined;
+    const { record } = await upload({ node: 'cache01', file: big, into: { iso: true } }, async (u) => {
+      if (cut || u.state !== 'running' || u.bytes === 0) return;
+      cut = true;
+      await labCut('cache01', { dir: labDir });
+      // Long enough for the console's keepalive (15 s × 3) to give up on the dead link.
+      heal = setTimeout(() => void labHeal('cache01', { dir: labDir }), 60_000);
+    });
+    clearTimeout(heal);
+    await labHeal('cache01', { dir: labDir });
+    expect(cut).toBe(true);
+    expect(record.state).toBe('failed');
+    expect(record.error!.message).toMatch(/cache01/);
+    expect(record.error!.message).toMatch(/the partial upload was removed from cache01\.$/);
+    expect(await entries('cache01', ISO)).toEqual(['netinst.iso']);
+    expect(await holders('cache01')).toBe('0');
+  });
+
+  it('the CLI uploads with the same checks, and lists uploads beside pushes', async () => {
+    const file = localData('cli.img', 24);
+    const first = await icbd('upload', file, 'imgs:win10', '--name', 'cli disk.img', '--json');
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ operation: 'upload', state: 'done', name: 'cli disk.img', bytes: 24 * 2 ** 20 });
+    expect(await sum('imgs', `${WORK}/win10/cli disk.img`)).toBe(await localSum(file));
+
+    const again = await icbd('upload', file, 'imgs:win10', '--name', 'cli disk.img');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already exists on imgs: choose another name, or overwrite it/);
+    const replaced = await icbd('upload', file, 'imgs:win10', '--name', 'cli disk.img', '--overwrite');
+    expect(replaced.code).toBe(0);
+    expect(replaced.stdout).toMatch(/cli disk\.img into win10 done on imgs\./);
+
+    const hostile = await icbd('upload', file, 'imgs:win10', '--name', '../x');
+    expect(hostile.code).toBe(2);
+    expect(hostile.stderr).toMatch(/cannot contain "\/"/);
+
+    const list = await icbd('transfers');
+    expect(list.stdout).toMatch(/done\s+cli disk\.img into win10\s+the operator's machine \(.+\)\s+imgs\s+upload/);
+    expect(list.stdout).toMatch(/cancelled\s+big\.img into iso/);
+  });
+});
