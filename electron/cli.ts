@@ -29,7 +29,7 @@ commands:
   replication settings|carry|set ...    per node: repository path, carried images, transfer limit, address
   upload FILE HOST:IMAGE|HOST:iso       send a file of this machine into an image or the node's ISOs
   transfers [--watch]                   every transfer, running and past
-  cancel ID                             cancel a transfer (partial receives are deleted)
+  cancel ID                             cancel a transfer (what it left half-written is deleted)
   version                               print the version
 
 Most commands take --json for output meant for scripts. The data directory is --home DIR, else

@@ -321,6 +321,7 @@ export async function cancelCommand(core: Core, argv: string[]): Promise<number>
   const matches = list.filter((r) => r.id.startsWith(positionals[0]!));
   if (matches.length !== 1) throw new AppError(matches.length ? 'INVALID_INPUT' : 'NOT_FOUND', matches.length ? `${positionals[0]} matches ${matches.length} transfers: give more of the id.` : `There is no transfer ${positionals[0]}.`);
   const { cancelled } = await core.call('transfers.cancel', { id: matches[0]!.id });
-  console.log(cancelled ? `Cancelling ${matches[0]!.id}; partial receives are deleted.` : `${matches[0]!.id} has already ended (${matches[0]!.state}).`);
+  const what = matches[0]!.operation === 'upload' ? 'the partial upload is deleted' : 'partial receives are deleted';
+  console.log(cancelled ? `Cancelling ${matches[0]!.id}; ${what}.` : `${matches[0]!.id} has already ended (${matches[0]!.state}).`);
   return cancelled ? 0 : 1;
 }

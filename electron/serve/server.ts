@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { isEventName, type EventName } from '../../shared/contract.ts';
+import { isEventName, type EventName, type Reply } from '../../shared/contract.ts';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp.ts';
 import type { Core } from '../core/core.ts';
 import { rendererFile } from './static.ts';
@@ -133,15 +133,24 @@ export async function serve(options: ServeOptions): Promise<Served> {
   };
 }
 
+// The requests that act on one open terminal, by its id.
+const TERMINAL_REQUESTS: ReadonlySet<unknown> = new Set(['terminal.write', 'terminal.resize', 'terminal.ack', 'terminal.close']);
+
 /**
  * One browser tab: requests answered in any order, events forwarded only once subscribed. The
- * shells a tab opened end with it: nobody else can see or close them.
+ * shells a tab opened are its own: no other tab sees their output or can type into, resize or
+ * close them, and they end with the tab.
  */
 function connect(ws: WebSocket, core: Core): void {
   const subscriptions = new Map<EventName, () => void>();
   const terminals = new Set<string>();
   const send = (message: unknown) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+  };
+  const notOurs = (input: unknown): Reply | undefined => {
+    const id = (input as { id?: unknown } | null | undefined)?.id;
+    if (typeof id === 'string' && terminals.has(id)) return undefined;
+    return { ok: false, error: { code: 'NOT_FOUND', message: `There is no terminal ${String(id)} in this tab: a tab reaches only the shells it opened.` } };
   };
   ws.on('message', async (data) => {
     let message: { t?: unknown; id?: unknown; name?: unknown; input?: unknown };
@@ -151,12 +160,15 @@ function connect(ws: WebSocket, core: Core): void {
       return ws.close(1003, 'not JSON');
     }
     if (message.t === 'req' && typeof message.id === 'number') {
-      const reply = await core.dispatch(message.name, message.input);
+      const refused = TERMINAL_REQUESTS.has(message.name) ? notOurs(message.input) : undefined;
+      const reply = refused ?? (await core.dispatch(message.name, message.input));
       if (message.name === 'terminal.open' && reply.ok) terminals.add((reply.value as { id: string }).id);
+      if (message.name === 'terminal.close' && reply.ok) terminals.delete((message.input as { id: string }).id);
       send({ t: 'res', id: message.id, reply });
     } else if (message.t === 'sub' && isEventName(message.name) && !subscriptions.has(message.name)) {
       const name = message.name;
-      subscriptions.set(name, core.on(name, (payload) => send({ t: 'ev', name, payload })));
+      const mine = name === 'terminal.event' ? (payload: unknown) => terminals.has((payload as { id: string }).id) : () => true;
+      subscriptions.set(name, core.on(name, (payload) => mine(payload) && send({ t: 'ev', name, payload })));
     } else {
       ws.close(1008, 'unknown message');
     }

@@ -112,6 +112,40 @@ describe('browser mode server', () => {
     await expect.poll(() => terminals.list().length).toBe(0);
   });
 
+  it("keeps a tab's shells its own: another tab sees none of their output and cannot type into or close them", async () => {
+    const origin = `http://127.0.0.1:${served.port}`;
+    const [a, b] = [await socket({ origin, cookie: cookie() }), await socket({ origin, cookie: cookie() })];
+    const seenByB: unknown[] = [];
+    let seenByA = '';
+    const replies = new Map<number, (m: { reply: { ok: boolean; value?: { id: string }; error?: { code: string } } }) => void>();
+    for (const { ws } of [a, b])
+      ws.on('message', (d) => {
+        const m = JSON.parse(String(d));
+        if (m.t === 'res') replies.get(m.id)?.(m);
+        else if (ws === b.ws) seenByB.push(m.payload);
+        else seenByA += m.payload.data ?? '';
+      });
+    const ask = (ws: WebSocket, id: number, name: string, input: unknown) =>
+      new Promise<{ reply: { ok: boolean; value?: { id: string }; error?: { code: string } } }>((resolve) => {
+        replies.set(id, resolve);
+        ws.send(JSON.stringify({ t: 'req', id, name, input }));
+      });
+    for (const { ws } of [a, b]) ws.send(JSON.stringify({ t: 'sub', name: 'terminal.event' }));
+    const opened = await ask(a.ws, 11, 'terminal.open', { cols: 80, rows: 24 });
+    const id = opened.reply.value!.id;
+    expect((await ask(b.ws, 12, 'terminal.write', { id, data: 'exit\n' })).reply.error?.code).toBe('NOT_FOUND');
+    expect((await ask(b.ws, 13, 'terminal.close', { id })).reply.error?.code).toBe('NOT_FOUND');
+    expect((await ask(a.ws, 14, 'terminal.write', { id, data: 'echo only-for-a\n' })).reply.ok).toBe(true);
+    await expect.poll(() => seenByA).toContain('only-for-a');
+    const terminals = await core.terminals();
+    expect(terminals.list().map((t) => t.id)).toContain(id);
+    expect((await ask(a.ws, 15, 'terminal.close', { id })).reply.ok).toBe(true);
+    await expect.poll(() => terminals.list().map((t) => t.id)).not.toContain(id);
+    expect(seenByB).toEqual([]);
+    a.ws.close();
+    b.ws.close();
+  });
+
   it('answers a plain GET of the WebSocket path, so a tab can tell "token refused" from "server gone"', async () => {
     expect((await get('/api', { cookie: cookie() })).status).toBe(204);
     const refused = await get('/api', { cookie: `${cookieName(served.port)}=an-old-token` });
