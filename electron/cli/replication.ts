@@ -1,6 +1,6 @@
 import { AppError } from '../../shared/errors.ts';
 import { keysOffer, type SettingsPatch } from '../../shared/replication.ts';
-import type { PushPlan, SyncPlan } from '../../shared/transfers.ts';
+import type { PushPlan, SyncPlan, TransferRecord } from '../../shared/transfers.ts';
 import { isTransferFinished, transferSubject } from '../../shared/transfers.ts';
 import type { RepoSettings } from '../../shared/snapshots.ts';
 import { formatAge, formatBytes, formatDuration, formatPercent, formatRate } from '../../shared/units.ts';
@@ -113,30 +113,43 @@ function offerSetupKeys(err: unknown): never {
   throw offer ? new AppError('CONFLICT', `${(err as AppError).message}\nOr run again with --setup-keys.`, (err as AppError).detail) : err;
 }
 
-export async function pushCommand(core: Core, argv: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    argv,
-    {
-      to: { type: 'string' },
-      compress: { type: 'string' },
-      relay: { type: 'boolean' },
-      tcp: { type: 'boolean' },
-      'setup-keys': { type: 'boolean' },
-      'dry-run': { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-    PUSH_USAGE,
-  );
-  if (positionals.length !== 1 || !values.to) throw new AppError('INVALID_INPUT', `Name one snapshot and its receivers.\nusage: ${PUSH_USAGE}`);
+/** The options push and sync share: how the snapshot travels, keys first, and what is printed. */
+const SENDING_OPTIONS = {
+  compress: { type: 'string' },
+  relay: { type: 'boolean' },
+  tcp: { type: 'boolean' },
+  'setup-keys': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+/** --relay, --tcp and --compress as the request's mode and compression; the core checks the codec's name. */
+function sending(values: { relay?: boolean | undefined; tcp?: boolean | undefined; compress?: string | undefined }) {
   if (values.relay && values.tcp) throw new AppError('INVALID_INPUT', 'Choose --relay or --tcp, not both.');
+  return {
+    mode: values.relay ? ('relay' as const) : values.tcp ? ('tcp' as const) : ('direct' as const),
+    ...(values.compress ? { compression: values.compress as 'auto' } : {}),
+  };
+}
+
+/** Follows the started transfers to their end; the exit code says whether every one is done. */
+async function followToEnd(core: Core, plan: PushPlan | SyncPlan, transfers: readonly TransferRecord[], json: boolean): Promise<number> {
+  const end = await follow(core, transfers, !json);
+  if (json) printJson({ plan, transfers: end });
+  return end.every((t) => t.state === 'done') ? 0 : 1;
+}
+
+export async function pushCommand(core: Core, argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { to: { type: 'string' }, ...SENDING_OPTIONS }, PUSH_USAGE);
+  if (positionals.length !== 1 || !values.to) throw new AppError('INVALID_INPUT', `Name one snapshot and its receivers.\nusage: ${PUSH_USAGE}`);
+  const how = sending(values);
   const ref = parseRef(positionals[0]!, PUSH_USAGE);
   const input = {
     source: ref.host,
     targets: values.to.split(',').filter(Boolean),
     image: ref.image,
     ...(ref.number !== undefined ? { number: ref.number } : {}),
-    mode: values.relay ? ('relay' as const) : values.tcp ? ('tcp' as const) : ('direct' as const),
-    ...(values.compress ? { compression: values.compress as 'auto' } : {}),
+    ...how,
   };
   if (values['dry-run'] || values['setup-keys']) {
     const plan = await core.call('replication.planPush', input);
@@ -149,33 +162,15 @@ export async function pushCommand(core: Core, argv: string[]): Promise<number> {
   }
   const { plan, transfers } = await core.call('replication.push', input).catch(offerSetupKeys);
   if (!values.json) printPushPlan(plan);
-  const end = await follow(core, transfers, !values.json);
-  if (values.json) printJson({ plan, transfers: end });
-  return end.every((t) => t.state === 'done') ? 0 : 1;
+  return followToEnd(core, plan, transfers, values.json ?? false);
 }
 
 const SYNC_USAGE = 'icbd sync [CACHE...] [--compress CODEC] [--relay|--tcp] [--setup-keys] [--dry-run] [--json]';
 
 /** Every carried image's newest snapshot to every cache lacking it; the plan is printed before anything runs. */
 export async function syncCommand(core: Core, argv: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    argv,
-    {
-      compress: { type: 'string' },
-      relay: { type: 'boolean' },
-      tcp: { type: 'boolean' },
-      'setup-keys': { type: 'boolean' },
-      'dry-run': { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-    SYNC_USAGE,
-  );
-  if (values.relay && values.tcp) throw new AppError('INVALID_INPUT', 'Choose --relay or --tcp, not both.');
-  const input = {
-    ...(positionals.length ? { targets: positionals } : {}),
-    mode: values.relay ? ('relay' as const) : values.tcp ? ('tcp' as const) : ('direct' as const),
-    ...(values.compress ? { compression: values.compress as 'auto' } : {}),
-  };
+  const { values, positionals } = parse(argv, SENDING_OPTIONS, SYNC_USAGE);
+  const input = { ...(positionals.length ? { targets: positionals } : {}), ...sending(values) };
   const plan = await core.call('replication.planSync', input);
   if (!values.json) printSyncPlan(plan);
   const needsKeys = keysOffer(plan.pushes) !== undefined;
@@ -188,9 +183,7 @@ export async function syncCommand(core: Core, argv: string[]): Promise<number> {
   const started = await core.call('replication.sync', input).catch(offerSetupKeys);
   // The core planned again: after setting up keys that plan is not the one printed above.
   if (needsKeys && !values.json) printSyncPlan(started.plan);
-  const end = await follow(core, started.transfers, !values.json);
-  if (values.json) printJson({ plan: started.plan, transfers: end });
-  return end.every((t) => t.state === 'done') ? 0 : 1;
+  return followToEnd(core, started.plan, started.transfers, values.json ?? false);
 }
 
 function printPushPlan(plan: PushPlan): void {

@@ -141,7 +141,7 @@ sync`,
   /**
    * A push through the core as the doors make it, timed to the transfer's `done` (which the app
    * reports only after verifying each receiver). With `meter: false` the same plan runs with its
-   * pipeline rebuilt without pv: the app's transfer minus its progress monitor.
+   * pipeline rebuilt without its meter: the app's transfer minus its progress monitor.
    */
   async app(input: PushInput, o: { meter?: boolean } = {}): Promise<{ seconds: number; records: TransferRecord[] }> {
     const ended = new Map<string, TransferRecord>();

@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { notYet, tempDirs } from '../temp-dirs.ts';
 
 /**
  * What every browser test needs: the renderer built, `icbd serve` on a scratch data directory,
  * Debian's Chromium, the CLI on the same data directory, and a watch on the page that turns any
- * console error or CSP violation into a test failure.
+ * console error or CSP violation into a test failure (browserSession puts these together).
  */
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -146,4 +148,77 @@ export async function screenshots(page: Page, name: string): Promise<string[]> {
   }
   await page.emulateMedia({ colorScheme: 'light' });
   return paths;
+}
+
+export interface BrowserSession {
+  /** The server's data directory, which the CLI runs on too. */
+  readonly home: string;
+  /** The server the page was opened on; a test that restarts it puts the new one here, to be stopped at the end. */
+  server: BrowserMode;
+  readonly browser: Browser;
+  readonly page: Page;
+  /** The page's problems (see WatchedPage) since the last test ended. */
+  readonly problems: string[];
+}
+
+export interface BrowserSessionOptions {
+  /** The data directory of a lab session (its core put the lab's hosts there); by default one of the file's own. */
+  home?: () => string;
+  /** Before the server starts, on its data directory (files it reads); what it answers is added to its environment. */
+  before?: (home: string) => Promise<NodeJS.ProcessEnv | void>;
+  /** Once the browser and the server are gone, before the data directory is. */
+  after?: () => Promise<void>;
+  /** Where the page goes on the server, after the URL with the token (e.g. '#/install'). */
+  hash?: string;
+  /** The problems this file causes on purpose (a server stopped under the page); any other fails its test. */
+  expected?: readonly RegExp[];
+}
+
+/**
+ * A browser test file's session: the renderer built, the server started, Chromium on a watched page
+ * of it, all made when the file's tests start and gone when they end; after each test, any problem
+ * of the page not `expected` fails that test. A handle, live once the tests start.
+ */
+export function browserSession(name: string, o: BrowserSessionOptions = {}): BrowserSession {
+  const own = o.home ? undefined : tempDirs(`e2e-${name}`, ['home']);
+  const home = () => o.home?.() ?? own!.home;
+  let server: BrowserMode | undefined;
+  let browser: Browser | undefined;
+  let watched: WatchedPage | undefined;
+  beforeAll(async () => {
+    await buildRenderer();
+    server = await startBrowserMode(home(), (await o.before?.(home())) ?? {});
+    browser = await launchChromium();
+    watched = await openWatchedPage(browser);
+    await watched.page.goto(`${server.url}${o.hash ?? ''}`);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await o.after?.();
+  });
+  afterEach(() => {
+    expect(session.problems.splice(0).filter((p) => !o.expected?.some((e) => e.test(p)))).toEqual([]);
+  });
+  const session: BrowserSession = {
+    get home() {
+      return home();
+    },
+    get server() {
+      return server ?? notYet(`${name}'s server`);
+    },
+    set server(started) {
+      server = started;
+    },
+    get browser() {
+      return browser ?? notYet(`${name}'s browser`);
+    },
+    get page() {
+      return (watched ?? notYet(`${name}'s page`)).page;
+    },
+    get problems() {
+      return (watched ?? notYet(`${name}'s page`)).problems;
+    },
+  };
+  return session;
 }

@@ -1,58 +1,30 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Host } from '../../shared/inventory.ts';
-import { buildRenderer, cli, launchChromium, openWatchedPage, screenshots, startBrowserMode, type BrowserMode } from './browser.ts';
+import { browserSession, cli, screenshots } from './browser.ts';
 
-let home: string;
-let server: BrowserMode;
-let browser: Browser;
-let page: Page;
-let problems: string[];
-
-beforeAll(async () => {
-  await buildRenderer();
-  home = mkdtempSync(join(tmpdir(), 'icbd-e2e-hosts-'));
-  server = await startBrowserMode(home);
-  browser = await launchChromium();
-  ({ page, problems } = await openWatchedPage(browser));
-  await page.goto(server.url);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
-});
-
-// Any console error or CSP violation fails the test during which it happened.
-afterEach(() => {
-  expect(problems.splice(0)).toEqual([]);
-});
+const ui = browserSession('hosts');
 
 async function hostsFromCli(): Promise<Host[]> {
-  const listed = await cli(home, 'hosts', 'list', '--json');
+  const listed = await cli(ui.home, 'hosts', 'list', '--json');
   expect(listed.code, listed.stderr).toBe(0);
   return JSON.parse(listed.stdout) as Host[];
 }
 
-const field = (label: string) => page.getByLabel(label, { exact: true });
-const row = (name: string) => page.getByRole('row').filter({ has: page.getByRole('rowheader', { name, exact: true }) });
+const field = (label: string) => ui.page.getByLabel(label, { exact: true });
+const row = (name: string) => ui.page.getByRole('row').filter({ has: ui.page.getByRole('rowheader', { name, exact: true }) });
 
 describe('hosts in browser mode', () => {
   it('explains an empty inventory and offers to add a host', async () => {
-    await expect.poll(() => page.getByRole('heading', { name: 'No hosts yet' }).isVisible()).toBe(true);
-    await expect.poll(() => page.getByRole('status', { name: /^Connection/ }).textContent()).toContain('Connected');
-    expect(await page.locator('header').textContent()).toContain(home);
-    await screenshots(page, 'hosts-empty');
+    await expect.poll(() => ui.page.getByRole('heading', { name: 'No hosts yet' }).isVisible()).toBe(true);
+    await expect.poll(() => ui.page.getByRole('status', { name: /^Connection/ }).textContent()).toContain('Connected');
+    expect(await ui.page.locator('header').textContent()).toContain(ui.home);
+    await screenshots(ui.page, 'hosts-empty');
   });
 
   it('shows the validation message next to the field, in the core’s words', async () => {
-    await page.getByRole('button', { name: 'Add host' }).first().click();
+    await ui.page.getByRole('button', { name: 'Add host' }).first().click();
     const name = field('Name');
     await expect.poll(() => name.evaluate((el) => el === document.activeElement)).toBe(true);
     await name.fill('Bad Name!');
@@ -61,58 +33,58 @@ describe('hosts in browser mode', () => {
     await name.press('Enter');
     await expect.poll(() => name.getAttribute('aria-invalid')).toBe('true');
     const noteId = await name.getAttribute('aria-describedby');
-    expect(await page.locator(`#${noteId}`).textContent()).toBe(
+    expect(await ui.page.locator(`#${noteId}`).textContent()).toBe(
       'A host name is lowercase letters, digits and "-", starts with a letter and does not end with "-" (e.g. cache01).',
     );
-    await screenshots(page, 'hosts-form-invalid');
+    await screenshots(ui.page, 'hosts-form-invalid');
     await name.press('Escape');
-    await expect.poll(() => page.getByRole('form').count()).toBe(0);
+    await expect.poll(() => ui.page.getByRole('form').count()).toBe(0);
     expect(await hostsFromCli()).toEqual([]);
   });
 
   it('adds a host in the window that the CLI then lists', async () => {
-    await page.getByRole('button', { name: 'Add host' }).first().click();
+    await ui.page.getByRole('button', { name: 'Add host' }).first().click();
     await field('Name').fill('imgs');
     await field('Role').selectOption('imgs');
     await field('Address').fill('127.0.1.10');
     await field('Notes').fill('replication master');
     await field('Notes').press('Enter');
     await expect.poll(() => row('imgs').count()).toBe(1);
-    expect(await page.getByRole('form').count()).toBe(0);
+    expect(await ui.page.getByRole('form').count()).toBe(0);
     expect(await hostsFromCli()).toEqual([
       { name: 'imgs', address: '127.0.1.10', port: 22, user: 'root', role: 'imgs', notes: 'replication master' },
     ]);
   });
 
   it('follows hosts added and removed by the CLI, live, without a reload', async () => {
-    await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+    await ui.page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
     for (const args of [
       ['rw', '--address', '127.0.1.11', '--role', 'rw'],
       ['home', '--address', '127.0.1.12', '--role', 'home'],
       ['cache01', '--address', '127.0.1.21', '--role', 'cache', '--jump', 'imgs', '--notes', 'rack 2, 4 TB btrfs'],
       ['cache02', '--address', 'localhost', '--port', '2222', '--role', 'cache', '--jump', 'imgs'],
     ]) {
-      const added = await cli(home, 'hosts', 'add', ...args);
+      const added = await cli(ui.home, 'hosts', 'add', ...args);
       expect(added.code, added.stderr).toBe(0);
     }
     await expect.poll(() => row('cache02').count()).toBe(1);
     expect(await row('cache02').textContent()).toContain('localhost:2222');
-    await screenshots(page, 'hosts-list');
+    await screenshots(ui.page, 'hosts-list');
 
-    const removed = await cli(home, 'hosts', 'rm', 'cache02');
+    const removed = await cli(ui.home, 'hosts', 'rm', 'cache02');
     expect(removed.code, removed.stderr).toBe(0);
     await expect.poll(() => row('cache02').count()).toBe(0);
     expect(await row('cache01').count()).toBe(1);
-    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    expect(await ui.page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
   });
 
   it('removes a host after an inline confirmation, by keyboard', async () => {
     await row('home').getByRole('button', { name: 'Remove home' }).focus();
-    await page.keyboard.press('Enter');
+    await ui.page.keyboard.press('Enter');
     await expect.poll(() => row('home').getByRole('button', { name: 'Keep' }).evaluate((el) => el === document.activeElement)).toBe(true);
-    await screenshots(page, 'hosts-remove-confirm');
-    await page.keyboard.press('Shift+Tab');
-    await page.keyboard.press('Enter');
+    await screenshots(ui.page, 'hosts-remove-confirm');
+    await ui.page.keyboard.press('Shift+Tab');
+    await ui.page.keyboard.press('Enter');
     await expect.poll(() => row('home').count()).toBe(0);
     expect((await hostsFromCli()).map((h) => h.name)).toEqual(['imgs', 'rw', 'cache01']);
   });
@@ -120,18 +92,18 @@ describe('hosts in browser mode', () => {
   it('says in words why a jump host cannot be removed', async () => {
     await row('imgs').getByRole('button', { name: 'Remove imgs' }).click();
     await row('imgs').getByRole('button', { name: 'Remove', exact: true }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('imgs is the jump host of cache01');
-    await screenshots(page, 'hosts-remove-refused');
+    await expect.poll(() => ui.page.getByRole('alert').textContent()).toContain('imgs is the jump host of cache01');
+    await screenshots(ui.page, 'hosts-remove-refused');
     await row('imgs').getByRole('button', { name: 'Keep' }).press('Escape');
-    await expect.poll(() => page.getByRole('alert').count()).toBe(0);
+    await expect.poll(() => ui.page.getByRole('alert').count()).toBe(0);
   });
 
   it('edits a host in place and refuses a name in use next to the field', async () => {
     await row('cache01').getByRole('button', { name: 'Edit cache01' }).click();
     await field('Name').fill('rw');
     await field('Name').press('Enter');
-    await expect.poll(() => page.getByText('There is already a host named rw.').count()).toBe(1);
-    await screenshots(page, 'hosts-edit-name-in-use');
+    await expect.poll(() => ui.page.getByText('There is already a host named rw.').count()).toBe(1);
+    await screenshots(ui.page, 'hosts-edit-name-in-use');
     await field('Name').fill('cache1');
     await field('User').fill('icbd');
     await field('User').press('Enter');
@@ -140,23 +112,23 @@ describe('hosts in browser mode', () => {
   });
 
   it('switches views with Ctrl+digit and keeps the view over a reload', async () => {
-    await page.keyboard.press('Control+2');
-    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Install');
-    expect(page.url()).toMatch(/#\/install$/);
-    await page.reload();
-    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Install');
-    await screenshots(page, 'install');
-    await page.getByRole('link', { name: 'Install' }).focus();
-    await page.keyboard.press('ArrowUp');
-    await page.keyboard.press('Enter');
-    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Hosts');
+    await ui.page.keyboard.press('Control+2');
+    await expect.poll(() => ui.page.getByRole('heading', { level: 1 }).textContent()).toBe('Install');
+    expect(ui.page.url()).toMatch(/#\/install$/);
+    await ui.page.reload();
+    await expect.poll(() => ui.page.getByRole('heading', { level: 1 }).textContent()).toBe('Install');
+    await screenshots(ui.page, 'install');
+    await ui.page.getByRole('link', { name: 'Install' }).focus();
+    await ui.page.keyboard.press('ArrowUp');
+    await ui.page.keyboard.press('Enter');
+    await expect.poll(() => ui.page.getByRole('heading', { level: 1 }).textContent()).toBe('Hosts');
   });
 });
 
 describe('browser mode refuses strangers', () => {
   const get = (headers: Record<string, string>) =>
     new Promise<number>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: server.port, path: '/', headers }, (res) => {
+      const req = request({ host: '127.0.0.1', port: ui.server.port, path: '/', headers }, (res) => {
         res.resume();
         resolve(res.statusCode!);
       });
@@ -169,12 +141,12 @@ describe('browser mode refuses strangers', () => {
   });
 
   it('answers 421 to a request for another host name, token or not', async () => {
-    expect(await get({ host: `evil.example:${server.port}`, cookie: `icbd_token=${server.token}` })).toBe(421);
+    expect(await get({ host: `evil.example:${ui.server.port}`, cookie: `icbd_token=${ui.server.token}` })).toBe(421);
   });
 
   it('refuses a WebSocket to /api without the cookie or token', async () => {
     const status = await new Promise<number | string>((resolve) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api`, { headers: { origin: server.origin } });
+      const ws = new WebSocket(`ws://127.0.0.1:${ui.server.port}/api`, { headers: { origin: ui.server.origin } });
       ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 'no status'));
       ws.once('open', () => {
         ws.close();
@@ -188,14 +160,14 @@ describe('browser mode refuses strangers', () => {
 
 describe('when icbd serve stops', () => {
   it('says so in the header and in words', async () => {
-    await server.stop();
-    await expect.poll(() => page.getByRole('status', { name: /^Connection/ }).textContent(), { timeout: 15_000 }).toContain('Disconnected');
+    await ui.server.stop();
+    await expect.poll(() => ui.page.getByRole('status', { name: /^Connection/ }).textContent(), { timeout: 15_000 }).toContain('Disconnected');
     // The transport retrying its socket (and asking whether the token is refused) is expected here;
     // Chromium logs each refused attempt.
     const refused = /WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/api' failed|Failed to load resource: net::ERR_CONNECTION_REFUSED/;
-    problems.splice(0, problems.length, ...problems.filter((p) => !refused.test(p)));
-    expect(await page.getByRole('alert').textContent()).toMatch(/icbd serve.*still running/);
-    await screenshots(page, 'frame-disconnected');
-    problems.splice(0, problems.length, ...problems.filter((p) => !refused.test(p)));
+    ui.problems.splice(0, ui.problems.length, ...ui.problems.filter((p) => !refused.test(p)));
+    expect(await ui.page.getByRole('alert').textContent()).toMatch(/icbd serve.*still running/);
+    await screenshots(ui.page, 'frame-disconnected');
+    ui.problems.splice(0, ui.problems.length, ...ui.problems.filter((p) => !refused.test(p)));
   });
 });

@@ -5,90 +5,61 @@
  * a replica needs; the same settings and keys from the CLI; and the time to first render of a
  * 10 000-snapshot tree across 4 nodes, printed.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Core } from '../../electron/core/core.ts';
-import { labDown } from '../../electron/core/lab/index.ts';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { SnapshotTree } from '../../shared/replication.ts';
 import { forgetKeys, prepareReplication, REPLICATION_PACKAGES } from '../lab/replication-fixture.ts';
-import { labWithHosts } from '../lab/session.ts';
-import { buildRenderer, cli, launchChromium, openWatchedPage, screenshots, startBrowserMode, type BrowserMode } from './browser.ts';
+import { labSession, labWithHosts } from '../lab/session.ts';
+import { browserSession, cli, openWatchedPage, screenshots } from './browser.ts';
 
-const labDir = mkdtempSync(join(tmpdir(), 'icbd-e2e-repl-lab-'));
-const home = mkdtempSync(join(tmpdir(), 'icbd-e2e-repl-'));
-process.env.ICBD_LAB_DIR = labDir;
-let server: BrowserMode;
-let browser: Browser;
-let page: Page;
-let problems: string[];
-let caches: { name: string; address: string }[];
-
-const asker = { askHostKey: async () => false, askSecret: async () => undefined };
-
-beforeAll(async () => {
-  await buildRenderer();
-  // The operator's side of the setup, done once through a core of its own on the same data directory.
-  const core = new Core({ home, door: 'cli', asker });
-  try {
-    const lab = await labWithHosts(core, { dir: labDir, caches: 2, packages: REPLICATION_PACKAGES });
-    caches = lab.hosts.filter((h) => h.role === 'cache');
+// The operator's side of the setup, done through a core of this process on the server's data directory.
+const lab = labSession(
+  'e2e-repl',
+  async (core, dir) => {
+    const info = await labWithHosts(core, { dir, caches: 2, packages: REPLICATION_PACKAGES });
+    const caches = info.hosts.filter((h) => h.role === 'cache');
     // cache02 as a fresh installation leaves it: imgs's root cannot log in to it yet.
     await prepareReplication(await core.ssh(), 'imgs', caches.filter((c) => c.name === 'cache01'));
     await prepareReplication(await core.ssh(), 'imgs', caches.filter((c) => c.name === 'cache02'), { keys: false });
-    for (const [image, mb] of [['e2e', 900], ['slow', 1500]] as const) {
-      await core.call('replication.addImage', { node: 'imgs', image });
-      await (await core.ssh()).run('imgs', ['sh', '-c', 'head -c "$2"M /dev/urandom > "$1/disk.img" && sync', 'sh', `/var/lib/icbd/shared-vms/${image}`, String(mb)], { timeoutMs: 120_000 });
-      await core.call('replication.snapshot', { image });
-    }
-  } finally {
-    await core.close();
+    return info;
+  },
+  { timeout: 900_000 },
+);
+beforeAll(async () => {
+  for (const [image, mb] of [['e2e', 900], ['slow', 1500]] as const) {
+    await lab.core.call('replication.addImage', { node: 'imgs', image });
+    await lab.sh('imgs', 'head -c "$2"M /dev/urandom > "$1/disk.img" && sync', `/var/lib/icbd/shared-vms/${image}`, String(mb));
+    await lab.core.call('replication.snapshot', { image });
   }
-  server = await startBrowserMode(home, { ICBD_LAB_DIR: labDir });
-  browser = await launchChromium();
-  ({ page, problems } = await openWatchedPage(browser));
-  await page.goto(server.url);
-}, 900_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  await labDown({ dir: labDir });
-  rmSync(labDir, { recursive: true, force: true });
-  rmSync(home, { recursive: true, force: true });
-}, 300_000);
-
-afterEach(() => {
-  expect(problems.splice(0)).toEqual([]);
 });
+const ui = browserSession('repl', { home: () => lab.home });
+const cache = (name: string) => lab.info.hosts.find((h) => h.name === name)!;
 
 const snapRow = (p: Page, name: string) => p.getByRole('row').filter({ has: p.getByRole('rowheader', { name, exact: true }) });
 
 async function pushFromTree(name: string): Promise<void> {
-  await page.getByRole('link', { name: /Snapshots/ }).click();
-  await snapRow(page, name).click();
-  await page.getByRole('button', { name: 'Push…' }).click();
-  await page.getByRole('button', { name: 'Show plan' }).click();
-  await expect.poll(() => page.getByLabel('Plan').textContent()).toContain('full → cache01, cache02');
-  await page.getByRole('button', { name: 'Start push' }).click();
-  await page.getByRole('link', { name: /Transfers/ }).click();
+  await ui.page.getByRole('link', { name: /Snapshots/ }).click();
+  await snapRow(ui.page, name).click();
+  await ui.page.getByRole('button', { name: 'Push…' }).click();
+  await ui.page.getByRole('button', { name: 'Show plan' }).click();
+  await expect.poll(() => ui.page.getByLabel('Plan').textContent()).toContain('full → cache01, cache02');
+  await ui.page.getByRole('button', { name: 'Start push' }).click();
+  await ui.page.getByRole('link', { name: /Transfers/ }).click();
 }
 
 const json = async <T>(...args: string[]): Promise<T> => {
-  const r = await cli(home, ...args);
+  const r = await cli(ui.home, ...args);
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as T;
 };
 
 describe('replication in browser mode', () => {
   it('offers to set up node keys for a cache imgs cannot log in to, sets them up and plans again', async () => {
-    await page.getByRole('link', { name: /Snapshots/ }).click();
-    await expect.poll(() => snapRow(page, 'e2e@1').count(), { timeout: 30_000 }).toBe(1);
-    await snapRow(page, 'e2e@1').click();
-    await page.getByRole('button', { name: 'Push…' }).click();
-    const panel = page.getByRole('region', { name: 'Push e2e@1' });
+    await ui.page.getByRole('link', { name: /Snapshots/ }).click();
+    await expect.poll(() => snapRow(ui.page, 'e2e@1').count(), { timeout: 30_000 }).toBe(1);
+    await snapRow(ui.page, 'e2e@1').click();
+    await ui.page.getByRole('button', { name: 'Push…' }).click();
+    const panel = ui.page.getByRole('region', { name: 'Push e2e@1' });
     await panel.getByRole('button', { name: 'Show plan' }).click();
     const offer = panel.getByRole('region', { name: 'Node keys' });
     await expect.poll(() => offer.textContent(), { timeout: 60_000 }).toContain("imgs's root cannot log in to cache02 over SSH");
@@ -98,7 +69,7 @@ describe('replication in browser mode', () => {
     await offer.getByRole('button', { name: 'Set up node keys' }).click();
     const question = offer.getByRole('group', { name: 'Confirm setting up node keys' });
     expect(await question.textContent()).toContain("imgs's root key (made if root has none) is added to /root/.ssh/authorized_keys on cache02;");
-    await screenshots(page, 'snapshots-keys-offer');
+    await screenshots(ui.page, 'snapshots-keys-offer');
     const since = new Date().toISOString();
     await question.getByRole('button', { name: 'Set up keys' }).click();
     const results = panel.getByRole('status', { name: 'Node keys results' });
@@ -106,7 +77,7 @@ describe('replication in browser mode', () => {
     await expect.poll(() => panel.getByLabel('Plan').textContent(), { timeout: 60_000 }).toContain('full → cache01, cache02');
     expect(await offer.count()).toBe(0);
     expect(await panel.getByRole('button', { name: 'Start push' }).isDisabled()).toBe(false);
-    await screenshots(page, 'snapshots-keys-done');
+    await screenshots(ui.page, 'snapshots-keys-done');
     const audit = await json<{ host: string; path?: string; result: string }[]>('audit', '--since', since, '--json');
     expect(audit.map((e) => `${e.host} ${e.path} ${e.result}`)).toEqual(
       expect.arrayContaining(['cache02 /root/.ssh/authorized_keys ok', 'imgs /root/.ssh/known_hosts ok']),
@@ -115,58 +86,58 @@ describe('replication in browser mode', () => {
   });
 
   it('pushes from the tree; the monitor reaches 100 % and its chart moves', async () => {
-    await page.getByRole('link', { name: /Snapshots/ }).click();
-    await expect.poll(() => snapRow(page, 'e2e@1').count(), { timeout: 30_000 }).toBe(1);
-    await screenshots(page, 'snapshots-tree');
+    await ui.page.getByRole('link', { name: /Snapshots/ }).click();
+    await expect.poll(() => snapRow(ui.page, 'e2e@1').count(), { timeout: 30_000 }).toBe(1);
+    await screenshots(ui.page, 'snapshots-tree');
     await pushFromTree('e2e@1');
-    const item = page.getByRole('listitem', { name: /Transfer e2e@1/ });
+    const item = ui.page.getByRole('listitem', { name: /Transfer e2e@1/ });
     await expect.poll(() => item.getByText('running', { exact: true }).count(), { timeout: 30_000 }).toBe(1);
     const chart = item.locator('canvas');
     await expect.poll(() => chart.count(), { timeout: 10_000 }).toBe(1);
     const first = await chart.evaluate((c: HTMLCanvasElement) => c.toDataURL());
     await expect.poll(() => chart.evaluate((c: HTMLCanvasElement) => c.toDataURL()).catch(() => first), { timeout: 10_000 }).not.toBe(first);
-    await screenshots(page, 'transfers-running');
+    await screenshots(ui.page, 'transfers-running');
     await expect.poll(() => item.locator('.state').textContent(), { timeout: 120_000 }).toBe('done');
     expect(await item.locator('.percent').textContent()).toBe('100 %');
-    await page.getByRole('link', { name: /Snapshots/ }).click();
-    await expect.poll(() => snapRow(page, 'e2e@1').getByRole('gridcell').allTextContents(), { timeout: 30_000 }).toEqual(expect.arrayContaining(['present', 'present', 'present']));
+    await ui.page.getByRole('link', { name: /Snapshots/ }).click();
+    await expect.poll(() => snapRow(ui.page, 'e2e@1').getByRole('gridcell').allTextContents(), { timeout: 30_000 }).toEqual(expect.arrayContaining(['present', 'present', 'present']));
   });
 
   it('cancels a running transfer from the monitor', async () => {
     await pushFromTree('slow@1');
-    const item = page.getByRole('listitem', { name: /Transfer slow@1/ });
+    const item = ui.page.getByRole('listitem', { name: /Transfer slow@1/ });
     await expect.poll(() => item.getByText('running', { exact: true }).count(), { timeout: 30_000 }).toBe(1);
     await item.getByRole('button', { name: 'Cancel' }).click();
     await expect.poll(() => item.locator('.state').textContent(), { timeout: 120_000 }).toBe('cancelled');
     await item.getByRole('button', { name: 'Log' }).click();
     await expect.poll(() => item.getByLabel('Log').textContent()).toMatch(/cancelled/);
-    await screenshots(page, 'transfers-done');
+    await screenshots(ui.page, 'transfers-done');
   });
 
   it("a cache carries the images chosen for it, and sync's plan follows; the CLI sees and changes the same settings", async () => {
-    await page.getByRole('link', { name: /Snapshots/ }).click();
-    await page.getByRole('button', { name: 'Node settings…' }).click();
-    const settings = page.getByRole('region', { name: 'Replication settings' });
+    await ui.page.getByRole('link', { name: /Snapshots/ }).click();
+    await ui.page.getByRole('button', { name: 'Node settings…' }).click();
+    const settings = ui.page.getByRole('region', { name: 'Replication settings' });
     await settings.getByRole('combobox', { name: 'Node' }).selectOption('cache02');
     const carried = settings.getByRole('group', { name: 'Carried images' });
     await carried.getByRole('radio', { name: /^Only these/ }).check();
     await carried.getByRole('checkbox', { name: 'slow' }).check();
     await settings.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => settings.getByRole('status').textContent()).toBe('Saved: cache02 carries slow.');
-    await screenshots(page, 'snapshots-node-settings');
+    await screenshots(ui.page, 'snapshots-node-settings');
     const [shown] = await json<{ node: string; settings: { images: unknown } }[]>('replication', 'settings', 'cache02', '--json');
     expect(shown).toMatchObject({ node: 'cache02', settings: { images: ['slow'] } });
 
     // A new snapshot of e2e that both caches lack; cache02 no longer carries e2e.
-    await snapRow(page, 'e2e@1').click();
-    await page.getByRole('button', { name: 'New snapshot of e2e' }).click();
-    await expect.poll(() => snapRow(page, 'e2e@2').count(), { timeout: 60_000 }).toBe(1);
-    await page.getByRole('button', { name: 'Sync…' }).click();
-    const sync = page.getByRole('region', { name: 'Sync' });
+    await snapRow(ui.page, 'e2e@1').click();
+    await ui.page.getByRole('button', { name: 'New snapshot of e2e' }).click();
+    await expect.poll(() => snapRow(ui.page, 'e2e@2').count(), { timeout: 60_000 }).toBe(1);
+    await ui.page.getByRole('button', { name: 'Sync…' }).click();
+    const sync = ui.page.getByRole('region', { name: 'Sync' });
     const plan = sync.getByLabel('Sync plan');
     await expect.poll(() => plan.textContent(), { timeout: 60_000 }).toContain('e2e@2 → cache01 (incremental from 1)');
-    await screenshots(page, 'snapshots-sync-plan');
-    const all = await cli(home, 'replication', 'carry', 'cache02', '--all');
+    await screenshots(ui.page, 'snapshots-sync-plan');
+    const all = await cli(ui.home, 'replication', 'carry', 'cache02', '--all');
     expect(all.code, all.stderr).toBe(0);
     expect(all.stdout).toMatch(/^cache02\s+\/var\/lib\/icbd\/\.snap\s+\S+\s+all\s+2\s+\(inventory address\)$/m);
     await sync.getByRole('button', { name: 'Plan again' }).click();
@@ -174,55 +145,49 @@ describe('replication in browser mode', () => {
     await sync.getByRole('button', { name: 'Close' }).click();
     await settings.getByRole('button', { name: 'Close' }).click();
 
-    const cache01 = caches.find((c) => c.name === 'cache01')!;
+    const cache01 = cache('cache01');
     const set = await json<{ settings: { maxTransfers: number; replicationAddress?: string } }>('replication', 'set', 'cache01', '--limit', '3', '--address', cache01.address, '--json');
     expect(set.settings).toMatchObject({ maxTransfers: 3, replicationAddress: cache01.address });
     const back = await json<{ settings: { replicationAddress?: string } }>('replication', 'set', 'cache01', '--inventory-address', '--json');
     expect(back.settings.replicationAddress).toBeUndefined();
-    const bad = await cli(home, 'replication', 'set', 'cache01', '--root', 'var/snap');
+    const bad = await cli(ui.home, 'replication', 'set', 'cache01', '--root', 'var/snap');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('A repository path is absolute (starts with /).');
-    const neither = await cli(home, 'replication', 'carry', 'cache01');
+    const neither = await cli(ui.home, 'replication', 'carry', 'cache01');
     expect(neither.code).toBe(2);
     expect(neither.stderr).toContain('Say what cache01 carries: --all, --none, or the images by name.');
   });
 
   it('deletes a snapshot a replica needs as its parent only through "Delete anyway"', async () => {
-    await page.getByRole('link', { name: /Snapshots/ }).click();
-    await snapRow(page, 'e2e@1').click();
-    const del = page.getByRole('group', { name: 'Delete e2e@1' });
+    await ui.page.getByRole('link', { name: /Snapshots/ }).click();
+    await snapRow(ui.page, 'e2e@1').click();
+    const del = ui.page.getByRole('group', { name: 'Delete e2e@1' });
     await del.getByLabel('Delete on').selectOption('cache01');
     await del.getByRole('button', { name: 'Delete…' }).click();
     await del.getByRole('button', { name: 'Delete', exact: true }).click();
     const refusal = del.getByRole('alert');
     await expect.poll(() => refusal.textContent(), { timeout: 60_000 }).toContain('e2e@1 is the newest snapshot cache01 shares with imgs: without it the next push between them is a full send.');
-    await screenshots(page, 'snapshots-delete-refused');
+    await screenshots(ui.page, 'snapshots-delete-refused');
     await del.getByRole('button', { name: 'Delete anyway' }).click();
-    await expect.poll(async () => (await snapRow(page, 'e2e@1').getByRole('gridcell').allTextContents()).slice(0, 3), { timeout: 60_000 }).toEqual(['present', 'missing', 'present']);
+    await expect.poll(async () => (await snapRow(ui.page, 'e2e@1').getByRole('gridcell').allTextContents()).slice(0, 3), { timeout: 60_000 }).toEqual(['present', 'missing', 'present']);
     const audit = await json<{ host: string; action: string; result: string }[]>('audit', '--host', 'cache01', '--json');
     expect(audit.filter((e) => e.action === 'snapshot.delete').map((e) => e.result)).toEqual(['ok']);
   });
 
   it('icbd sync says when keys are missing, refuses, and sets them up with --setup-keys', async () => {
-    const core = new Core({ home, door: 'cli', asker });
-    try {
-      const pool = await core.ssh();
-      await forgetKeys(pool, 'imgs', caches.find((c) => c.name === 'cache02')!);
-      await pool.run('imgs', ['sh', '-c', 'head -c 2M /dev/urandom >> /var/lib/icbd/shared-vms/e2e/disk.img && sync']);
-    } finally {
-      await core.close();
-    }
-    expect((await cli(home, 'snapshot', 'create', 'e2e')).code).toBe(0);
-    expect((await cli(home, 'replication', 'carry', 'cache02', 'e2e')).code).toBe(0);
+    await forgetKeys(await lab.core.ssh(), 'imgs', cache('cache02'));
+    await lab.sh('imgs', 'head -c 2M /dev/urandom >> /var/lib/icbd/shared-vms/e2e/disk.img && sync');
+    expect((await cli(ui.home, 'snapshot', 'create', 'e2e')).code).toBe(0);
+    expect((await cli(ui.home, 'replication', 'carry', 'cache02', 'e2e')).code).toBe(0);
 
-    const dry = await cli(home, 'sync', 'cache02', '--dry-run');
+    const dry = await cli(ui.home, 'sync', 'cache02', '--dry-run');
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('keys missing: imgs cannot ssh to cache02; --setup-keys sets them up');
-    const refused = await cli(home, 'sync', 'cache02');
+    const refused = await cli(ui.home, 'sync', 'cache02');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/imgs's root (does not know cache02's host key|has no key cache02 accepts)/);
     expect(refused.stderr).toContain('Or run again with --setup-keys.');
-    const synced = await cli(home, 'sync', 'cache02', '--setup-keys');
+    const synced = await cli(ui.home, 'sync', 'cache02', '--setup-keys');
     expect(synced.code, synced.stderr).toBe(0);
     expect(synced.stdout).toContain('keys set up: imgs reaches cache02');
     expect(synced.stdout).toMatch(/incremental from parent 1 → cache02/);
@@ -231,7 +196,7 @@ describe('replication in browser mode', () => {
 
   it('renders a 10 000-snapshot tree across 4 nodes well under a second', async () => {
     const big = syntheticTree(2_500, 4, 4);
-    const { page: p, problems: pageProblems } = await openWatchedPage(browser);
+    const { page: p, problems: pageProblems } = await openWatchedPage(ui.browser);
     // The real core answers everything but the tree, which stands in for 4 nodes holding 10 000
     // snapshots: the renderer still parses, flattens, filters and renders it all.
     await p.routeWebSocket(/\/api$/, (ws) => {
@@ -243,7 +208,7 @@ describe('replication in browser mode', () => {
       });
       real.onMessage((message) => ws.send(message));
     });
-    await p.goto(server.url);
+    await p.goto(ui.server.url);
     await expect.poll(() => p.getByRole('status').textContent()).toContain('Connected');
     const t0 = Date.now();
     await p.getByRole('link', { name: /Snapshots/ }).click();

@@ -6,29 +6,17 @@
  * /etc/hosts before the mounts step mounts them, and the bind source that /etc/hosts becomes must
  * keep them: the mounts are there after the install, the names resolve through the bound file,
  * the audit shows that order, the final check plans nothing, and files written on the cache
- * land on the servers. Three VMs under software emulation: ≈ 5–7 minutes, in `npm test`.
+ * land on the servers. Three VMs under software emulation take ≈ 5 minutes on a quiet two-core
+ * machine (lab up ≈ 2, installs ≈ 3), which `npm test` can afford.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Core } from '../../electron/core/core.ts';
-import { labDown, sshRun } from '../../electron/core/lab/index.ts';
-import type { Asker } from '../../electron/core/prompts.ts';
+import { describe, expect, it } from 'vitest';
 import type { InstallPlanOut, InstallRequest } from '../../shared/install.ts';
 import { installLabUp, LAB_PLATFORM } from './install-lab.ts';
+import { labSession } from './session.ts';
 
-const labDir = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-install-nfs-lab-'));
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-install-nfs-home-'));
-process.env.ICBD_LAB_DIR = labDir;
-const asker: Asker = { askHostKey: async () => false, askSecret: async () => undefined };
-const core = new Core({ home, door: 'cli', asker });
-
-const ssh = async (host: string, cmd: string) => {
-  const r = await sshRun(labDir, host, cmd, { timeoutMs: 300_000 });
-  if (r.code !== 0) throw new Error(`${host}: ${cmd}: exit ${r.code}: ${r.stderr.trim()}`);
-  return r.stdout.trim();
-};
+const lab = labSession('install-nfs', (core, dir) => installLabUp(core, dir, { nfs: true }), { timeout: 1_200_000 });
+// Three VMs under emulation: a command may wait a while for its turn.
+const ssh = (host: string, command: string) => lab.ssh(host, command, 300_000);
 
 const ROLE = { home: 'home', rw: 'rw', cache01: 'cache' } as const;
 const request = (host: keyof typeof ROLE): InstallRequest => ({
@@ -41,8 +29,8 @@ const request = (host: keyof typeof ROLE): InstallRequest => ({
 });
 
 async function install(host: keyof typeof ROLE): Promise<InstallPlanOut> {
-  const { jobId } = await core.call('install.apply', request(host));
-  const end = await core.jobs.wait(jobId);
+  const { jobId } = await lab.core.call('install.apply', request(host));
+  const end = await lab.core.jobs.wait(jobId);
   expect(end.error?.message).toBeUndefined();
   return end.result as InstallPlanOut;
 }
@@ -63,17 +51,6 @@ const NFS_MOUNTS = [
 ];
 
 describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('installer, NFS lines on VMs', { timeout: 900_000 }, () => {
-  beforeAll(async () => {
-    await installLabUp(core, labDir, { nfs: true });
-  }, 1_200_000);
-
-  afterAll(async () => {
-    await core.close();
-    await labDown({ dir: labDir });
-    fs.rmSync(labDir, { recursive: true, force: true });
-    fs.rmSync(home, { recursive: true, force: true });
-  }, 300_000);
-
   it('installs home and rw with their exports, then the cache with its nfs4 lines mounted and writable', async () => {
     const t0 = Date.now();
     const servers = await Promise.all([install('home'), install('rw')]);
@@ -90,7 +67,7 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('installer, NFS lines on 
     expect(await ssh('cache01', 'findmnt -rn -o SOURCE /etc/hosts; getent hosts home.icbd.local data.icbd.local')).toMatch(
       /^\S*\/icbd\/mounts\/etc\/hosts\]\n10\.213\.2\.12\s+home\.icbd\.local\n10\.213\.2\.11\s+data\.icbd\.local$/,
     );
-    const audit = (await core.call('audit.list', { host: 'cache01', limit: 1000 })).reverse();
+    const audit = (await lab.core.call('audit.list', { host: 'cache01', limit: 1000 })).reverse();
     expect(audit.filter((e) => e.result === 'failed')).toEqual([]);
     const names = audit.findIndex((e) => e.step === 'hosts' && e.path === '/etc/hosts' && e.result === 'ok' && e.diff?.includes('+10.213.2.11\tdata.icbd.local'));
     const copy = audit.findIndex((e) => e.step === 'mounts' && e.command === 'cp -a -- /etc/hosts /var/lib/icbd/mounts/etc/hosts.icbd-new');

@@ -13,38 +13,17 @@
  * not installed), long enough to try the other one meanwhile.
  */
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Core } from '../../electron/core/core.ts';
-import { sshRun, type LabInfo } from '../../electron/core/lab/index.ts';
+import { describe, expect, it } from 'vitest';
 import { labNames } from '../../electron/core/lab/topology.ts';
-import type { Asker } from '../../electron/core/prompts.ts';
 import type { InstallPlanOut, InstallRequest, TrustPlanOut } from '../../shared/install.ts';
 import { AppError } from '../../shared/errors.ts';
 import { installLabUp, LAB_PLATFORM } from './install-lab.ts';
+import { labSession } from './session.ts';
 
-const labDir = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-trust-lab-'));
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-trust-home-'));
-process.env.ICBD_LAB_DIR = labDir;
-const asker: Asker = { askHostKey: async () => false, askSecret: async () => undefined };
-const core = new Core({ home, door: 'cli', asker });
+const lab = labSession('trust', installLabUp, { timeout: 1_800_000 });
+const { icbd, ssh } = lab;
 const execFileP = promisify(execFile);
-let lab: LabInfo;
-
-const icbd = (...args: string[]) =>
-  execFileP('node', ['electron/icbd.mjs', '--home', home, ...args], { env: { ...process.env, ICBD_LAB_DIR: labDir }, timeout: 300_000 }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => e,
-  );
-
-const ssh = async (host: string, cmd: string) => {
-  const r = await sshRun(labDir, host, cmd, { timeoutMs: 120_000 });
-  if (r.code !== 0) throw new Error(`${host}: ${cmd}: exit ${r.code}: ${r.stderr.trim()}`);
-  return r.stdout;
-};
 
 const STRICT = 'ssh -n -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=10';
 
@@ -58,8 +37,8 @@ const request = (host: 'imgs' | 'cache01'): InstallRequest => ({
 });
 
 async function job<T>(name: 'install.apply' | 'install.trust', input: InstallRequest | Record<string, never>): Promise<T> {
-  const { jobId } = name === 'install.trust' ? await core.call(name, {}) : await core.call(name, input as InstallRequest);
-  const end = await core.jobs.wait(jobId);
+  const { jobId } = name === 'install.trust' ? await lab.core.call(name, {}) : await lab.core.call(name, input as InstallRequest);
+  const end = await lab.core.jobs.wait(jobId);
   expect(end.error?.message).toBeUndefined();
   return end.result as T;
 }
@@ -67,7 +46,7 @@ async function job<T>(name: 'install.apply' | 'install.trust', input: InstallReq
 const SSH_FILES = 'cat /root/.ssh/authorized_keys; echo ==; cat /root/.ssh/known_hosts';
 /** Both nodes' root authorized_keys and known_hosts, each file's lines sorted: what trust and node keys write. */
 const sshFiles = async () =>
-  Promise.all(['imgs', 'cache01'].map(async (h) => (await ssh(h, SSH_FILES)).split('==\n').map((f) => f.split('\n').filter(Boolean).sort())));
+  Promise.all(['imgs', 'cache01'].map(async (h) => (await ssh(h, SSH_FILES)).split(/^==$/m).map((f) => f.split('\n').filter(Boolean).sort())));
 
 /** Waits (briefly) until `ok` holds: a job's first records are written after its request has answered. */
 async function until<T>(read: () => T | Promise<T>, ok: (v: T) => boolean): Promise<T> {
@@ -88,17 +67,6 @@ const refusal = async (p: Promise<unknown>): Promise<string> => {
 const trustNotices = (plan: InstallPlanOut) => plan.steps.find((s) => s.id === 'ssh-trust')?.notices.map((n) => n.message) ?? [];
 
 describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH trust between installed nodes, and the install CLI', { timeout: 600_000 }, () => {
-  beforeAll(async () => {
-    lab = await installLabUp(core, labDir);
-  }, 1_800_000);
-
-  afterAll(async () => {
-    await core.close();
-    await core.jobs.wait((await core.call('lab.down', {})).jobId);
-    fs.rmSync(labDir, { recursive: true, force: true });
-    fs.rmSync(home, { recursive: true, force: true });
-  }, 300_000);
-
   it('icbd install --dry-run --json plans (mkfs waits for the typed device); --yes without --confirm-disk refuses the mkfs', async () => {
     const dry = await icbd('install', 'rw', '--role', 'rw', '--dry-run', '--json', '--no-nfs');
     expect(dry.code).toBe(0);
@@ -111,7 +79,7 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH trust between instal
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/--confirm-disk DEVICE/);
     expect(await ssh('rw', 'blkid -p -o value -s TYPE /dev/vdb || true')).toBe('');
-    expect((await core.call('audit.list', { host: 'rw' })).some((e) => e.command?.startsWith('mkfs'))).toBe(false);
+    expect((await lab.core.call('audit.list', { host: 'rw' })).some((e) => e.command?.startsWith('mkfs'))).toBe(false);
   });
 
   it('installs imgs (told that cache01 has no key yet), then cache01, which accepts imgs at once', async () => {
@@ -122,13 +90,13 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH trust between instal
     const cache = await job<InstallPlanOut>('install.apply', request('cache01'));
     expect(cache.changes).toBe(0);
     expect(trustNotices(cache).some((n) => n.startsWith('imgs'))).toBe(false);
-    expect((await ssh('imgs', `${STRICT} cache01 hostname`)).trim()).toBe('cache01');
+    expect(await ssh('imgs', `${STRICT} cache01 hostname`)).toBe('cache01');
     // imgs was installed before cache01 had a key to accept
     expect(await ssh('cache01', `${STRICT} imgs true 2>&1 && echo reached || echo refused`)).toMatch(/refused/);
   });
 
   it('install trust plans imgs up to the table with diffs, applies with audit; then ssh works both ways and a second trust plans nothing', async () => {
-    const plan = await core.call('install.planTrust', {});
+    const plan = await lab.core.call('install.planTrust', {});
     const imgs = plan.nodes.find((n) => n.host === 'imgs')!;
     const keys = imgs.steps.find((s) => s.id === 'ssh-trust')!.changes;
     expect(keys.map((c) => c.kind === 'file' && c.path)).toEqual(['/root/.ssh/authorized_keys']);
@@ -143,9 +111,9 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH trust between instal
 
     const after = await job<TrustPlanOut>('install.trust', {});
     expect(after.changes).toBe(0);
-    expect((await ssh('imgs', `${STRICT} cache01 hostname`)).trim()).toBe('cache01');
-    expect((await ssh('cache01', `${STRICT} imgs hostname`)).trim()).toBe('imgs');
-    const audit = await core.call('audit.list', { host: 'imgs' });
+    expect(await ssh('imgs', `${STRICT} cache01 hostname`)).toBe('cache01');
+    expect(await ssh('cache01', `${STRICT} imgs hostname`)).toBe('imgs');
+    const audit = await lab.core.call('audit.list', { host: 'imgs' });
     expect(audit.find((e) => e.step === 'ssh-trust' && e.path === '/root/.ssh/authorized_keys' && e.result === 'ok')).toMatchObject({ diff: expect.stringContaining('root@cache01') });
 
     const again = await icbd('install', 'trust', '--dry-run', '--json');
@@ -158,66 +126,66 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH trust between instal
   it('node keys after trust change nothing; written first (the way the old key setup broke the table), they leave trust nothing to plan', async () => {
     const trusted = await sshFiles();
     const since = new Date().toISOString();
-    expect(await core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] })).toEqual([{ node: 'cache01', ok: true, detail: 'imgs reaches cache01 as root' }]);
+    expect(await lab.core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] })).toEqual([{ node: 'cache01', ok: true, detail: 'imgs reaches cache01 as root' }]);
     expect(await sshFiles()).toEqual(trusted);
-    expect(await core.call('audit.list', { since })).toEqual([]);
-    expect((await core.call('install.planTrust', {})).changes).toBe(0);
+    expect(await lab.core.call('audit.list', { since })).toEqual([]);
+    expect((await lab.core.call('install.planTrust', {})).changes).toBe(0);
 
     // `ssh-keygen -R cache01` drops the table's line that names cache01 by name and address at once; imgs never accepted cache01's key
     await ssh('imgs', 'ssh-keygen -R cache01 -f /root/.ssh/known_hosts >/dev/null 2>&1 && rm -f /root/.ssh/known_hosts.old && sed -i "/ root@cache01$/d" /root/.ssh/authorized_keys');
-    const broken = await core.call('install.planTrust', {});
+    const broken = await lab.core.call('install.planTrust', {});
     const imgsTrust = broken.nodes.find((n) => n.host === 'imgs')!.steps.find((s) => s.id === 'ssh-trust')!;
     expect(imgsTrust.changes.map((c) => c.kind === 'file' && c.path)).toEqual(['/root/.ssh/authorized_keys', '/root/.ssh/known_hosts']);
     // cache01 reaches imgs over iCBD-Net, an address the table names imgs by already
     const fixed = new Date().toISOString();
-    await core.call('replication.settings.set', { node: 'imgs', settings: { replicationAddress: LAB_PLATFORM.imgs } });
-    expect(await core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] })).toMatchObject([{ node: 'cache01', ok: true }]);
-    expect(await core.call('replication.setupKeys', { from: 'cache01', to: ['imgs'] })).toMatchObject([{ node: 'imgs', ok: true }]);
+    await lab.core.call('replication.settings.set', { node: 'imgs', settings: { replicationAddress: LAB_PLATFORM.imgs } });
+    expect(await lab.core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] })).toMatchObject([{ node: 'cache01', ok: true }]);
+    expect(await lab.core.call('replication.setupKeys', { from: 'cache01', to: ['imgs'] })).toMatchObject([{ node: 'imgs', ok: true }]);
     expect(await sshFiles()).toEqual(trusted);
-    expect((await core.call('install.planTrust', {})).changes).toBe(0);
-    const audit = await core.call('audit.list', { since: fixed });
+    expect((await lab.core.call('install.planTrust', {})).changes).toBe(0);
+    const audit = await lab.core.call('audit.list', { since: fixed });
     expect(audit.map((e) => `${e.host} ${e.step} ${e.path} ${e.result}`).sort()).toEqual(['imgs ssh-trust /root/.ssh/authorized_keys ok', 'imgs ssh-trust /root/.ssh/known_hosts ok']);
   });
 
   it('a node replicated to at an address of its own: the table names it by that address too, so node keys and trust agree and the transfer\'s ssh knows it', async () => {
     const extra = '10.213.2.201';
     // from outside: the node's container may not change its own network
-    await execFileP('ip', ['-n', labNames(lab.slot).hostNs('cache01'), 'addr', 'add', `${extra}/24`, 'dev', 'eth0']);
-    await core.call('replication.settings.set', { node: 'cache01', settings: { replicationAddress: extra } });
-    const plan = await core.call('install.planTrust', {});
+    await execFileP('ip', ['-n', labNames(lab.info.slot).hostNs('cache01'), 'addr', 'add', `${extra}/24`, 'dev', 'eth0']);
+    await lab.core.call('replication.settings.set', { node: 'cache01', settings: { replicationAddress: extra } });
+    const plan = await lab.core.call('install.planTrust', {});
     const known = plan.nodes.find((n) => n.host === 'imgs')!.steps.find((s) => s.id === 'ssh-trust')!.changes;
     expect(known.map((c) => c.kind === 'file' && c.path)).toEqual(['/root/.ssh/known_hosts']);
     expect(known[0]!.kind === 'file' && known[0]!.diff).toMatch(new RegExp(`^\\+cache01,10\\.213\\.2\\.101,${extra.replaceAll('.', '\\.')} ssh-ed25519 `, 'm'));
 
-    expect(await core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] })).toEqual([{ node: 'cache01', ok: true, detail: 'imgs reaches cache01 as root' }]);
-    expect((await core.call('install.planTrust', {})).changes).toBe(0);
-    expect((await ssh('imgs', `${STRICT} ${extra} hostname`)).trim()).toBe('cache01');
+    expect(await lab.core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] })).toEqual([{ node: 'cache01', ok: true, detail: 'imgs reaches cache01 as root' }]);
+    expect((await lab.core.call('install.planTrust', {})).changes).toBe(0);
+    expect(await ssh('imgs', `${STRICT} ${extra} hostname`)).toBe('cache01');
   });
 
   it('trust is refused while an install runs on a node it changes, and an install while trust holds its node; each works after', async () => {
-    await core.call('lab.host', { action: 'cut', host: 'home' });
+    await lab.core.call('lab.host', { action: 'cut', host: 'home' });
     try {
-      const { jobId } = await core.call('install.apply', request('cache01'));
-      const state = await until(() => core.call('install.state', { host: 'cache01' }), (s) => s.run?.jobId === jobId);
+      const { jobId } = await lab.core.call('install.apply', request('cache01'));
+      const state = await until(() => lab.core.call('install.state', { host: 'cache01' }), (s) => s.run?.jobId === jobId);
       expect(state.run).toMatchObject({ jobId, state: 'running' });
-      expect(await refusal(core.call('install.trust', {}))).toMatch(/^SSH trust between the nodes cannot start while a node it changes is busy:\ncache01: an apply is already running \(since .+\); wait for it or cancel it\nThen try again\.$/);
-      const installed = await core.jobs.wait(jobId);
+      expect(await refusal(lab.core.call('install.trust', {}))).toMatch(/^SSH trust between the nodes cannot start while a node it changes is busy:\ncache01: an apply is already running \(since .+\); wait for it or cancel it\nThen try again\.$/);
+      const installed = await lab.core.jobs.wait(jobId);
       expect(installed.error?.message).toBeUndefined();
       expect(installed.state).toBe('done');
 
-      const { jobId: trustJob } = await core.call('install.trust', {});
+      const { jobId: trustJob } = await lab.core.call('install.trust', {});
       // its holds are taken once it says so
-      const holding = await until(() => core.jobs.list().find((j) => j.id === trustJob)!, (j) => j.message === 'Reading every node\'s keys' || j.state !== 'running');
+      const holding = await until(() => lab.core.jobs.list().find((j) => j.id === trustJob)!, (j) => j.message === 'Reading every node\'s keys' || j.state !== 'running');
       expect(holding).toMatchObject({ state: 'running', message: 'Reading every node\'s keys' });
-      expect(await refusal(core.call('install.apply', request('cache01')))).toMatch(/^cache01: SSH trust between the nodes is being set up on it \(since .+\); wait for that job or cancel it\.$/);
-      expect(await refusal(core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] }))).toMatch(/^Setting up node keys cannot start while nodes it changes are busy:\ncache01: SSH trust.*\nimgs: SSH trust/);
-      const trust = await core.jobs.wait(trustJob);
+      expect(await refusal(lab.core.call('install.apply', request('cache01')))).toMatch(/^cache01: SSH trust between the nodes is being set up on it \(since .+\); wait for that job or cancel it\.$/);
+      expect(await refusal(lab.core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] }))).toMatch(/^Setting up node keys cannot start while nodes it changes are busy:\ncache01: SSH trust.*\nimgs: SSH trust/);
+      const trust = await lab.core.jobs.wait(trustJob);
       expect(trust.error?.message).toBeUndefined();
       expect((trust.result as TrustPlanOut).changes).toBe(0);
     } finally {
-      await core.call('lab.host', { action: 'heal', host: 'home' });
+      await lab.core.call('lab.host', { action: 'heal', host: 'home' });
     }
     expect((await job<InstallPlanOut>('install.apply', request('cache01'))).changes).toBe(0);
-    expect((await core.call('install.planTrust', {})).changes).toBe(0);
+    expect((await lab.core.call('install.planTrust', {})).changes).toBe(0);
   });
 });

@@ -8,27 +8,14 @@
  * nfs4 lines, and chrony (no CAP_SYS_TIME in a container) is reported too; install-nfs.test.ts
  * covers the NFS lines on VMs.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Core } from '../../electron/core/core.ts';
-import { labReset, sshRun } from '../../electron/core/lab/index.ts';
-import type { Asker } from '../../electron/core/prompts.ts';
+import { describe, expect, it } from 'vitest';
+import { labReset } from '../../electron/core/lab/index.ts';
 import type { InstallPlanOut, InstallRequest } from '../../shared/install.ts';
 import { installLabUp, LAB_PLATFORM } from './install-lab.ts';
+import { labSession } from './session.ts';
 
-const labDir = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-install-lab-'));
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-install-home-'));
-process.env.ICBD_LAB_DIR = labDir;
-const asker: Asker = { askHostKey: async () => false, askSecret: async () => undefined };
-const core = new Core({ home, door: 'cli', asker });
-
-const ssh = async (host: string, cmd: string) => {
-  const r = await sshRun(labDir, host, cmd, { timeoutMs: 120_000 });
-  if (r.code !== 0) throw new Error(`${host}: ${cmd}: exit ${r.code}: ${r.stderr.trim()}`);
-  return r.stdout;
-};
+const lab = labSession('install', installLabUp, { timeout: 1_800_000 });
+const { ssh } = lab;
 
 const ROLE_OF = { imgs: 'imgs', rw: 'rw', home: 'home', cache01: 'cache' } as const;
 // The guide's services that a container can run (Debian's unit names); nfs-server and chrony cannot.
@@ -41,10 +28,10 @@ function request(host: LabHostName, extra: Partial<InstallRequest> = {}): Instal
 }
 
 async function job(name: 'install.apply' | 'install.reboot', r: InstallRequest) {
-  const { jobId } = await core.call(name, r);
+  const { jobId } = await lab.core.call(name, r);
   const log: string[] = [];
-  const off = core.on('job.log', (l) => l.id === jobId && log.push(l.line));
-  const end = await core.jobs.wait(jobId);
+  const off = lab.core.on('job.log', (l) => l.id === jobId && log.push(l.line));
+  const end = await lab.core.jobs.wait(jobId);
   off();
   return { end, log, plan: end.result as InstallPlanOut | undefined };
 }
@@ -52,21 +39,10 @@ async function job(name: 'install.apply' | 'install.reboot', r: InstallRequest) 
 const notices = (plan: InstallPlanOut, step: string) => plan.steps.find((s) => s.id === step)?.notices.map((n) => `${n.level}: ${n.message}`) ?? [];
 
 describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('installer on the lab', { timeout: 600_000 }, () => {
-  beforeAll(async () => {
-    await installLabUp(core, labDir);
-  }, 1_800_000);
-
-  afterAll(async () => {
-    await core.close();
-    await core.jobs.wait((await core.call('lab.down', {})).jobId);
-    fs.rmSync(labDir, { recursive: true, force: true });
-    fs.rmSync(home, { recursive: true, force: true });
-  }, 300_000);
-
   for (const host of ['home', 'rw', 'cache01', 'imgs'] as const) {
     it(`installs ${ROLE_OF[host]} on a pristine ${host}; a second run plans nothing; after a reboot every mount and service is back`, async () => {
       const t0 = Date.now();
-      const dry = await core.call('install.plan', request(host));
+      const dry = await lab.core.call('install.plan', request(host));
       expect(dry.blockers).toEqual([]);
       expect(dry.steps.find((s) => s.id === 'disk')?.changes.map((c) => c.kind === 'command' && c.argv.join(' '))).toEqual(['mkfs.btrfs -L icbd /dev/vdb']);
       expect(dry.steps.find((s) => s.id === 'packages')?.changes).toEqual([]);
@@ -77,7 +53,7 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('installer on the lab', {
       expect(applied.log.some((l) => l.startsWith('ok     mkfs.btrfs -L icbd /dev/vdb'))).toBe(true);
       const tApply = Date.now();
 
-      const again = await core.call('install.plan', request(host, { confirmDisk: undefined }));
+      const again = await lab.core.call('install.plan', request(host, { confirmDisk: undefined }));
       expect(again.changes).toBe(0);
       expect(again.blockers).toEqual([]);
       // the services that cannot run in a container are enabled and said to be so, not hidden
@@ -95,23 +71,23 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('installer on the lab', {
       const rebooted = await job('install.reboot', request(host, { confirmDisk: undefined }));
       expect(rebooted.end.error?.message).toBeUndefined();
       expect(rebooted.plan?.steps.flatMap((s) => s.changes.map((c) => c.summary))).toEqual([]);
-      if (RUNNING[host].length) expect((await ssh(host, `systemctl is-active ${RUNNING[host].join(' ')}`)).trim().split('\n')).toEqual(RUNNING[host].map(() => 'active'));
+      if (RUNNING[host].length) expect((await ssh(host, `systemctl is-active ${RUNNING[host].join(' ')}`)).split('\n')).toEqual(RUNNING[host].map(() => 'active'));
       const mounts = await ssh(host, 'findmnt -rn -o TARGET --fstab --evaluate | while read t; do mountpoint -q "$t" || echo "NOT MOUNTED $t"; done; echo checked');
-      expect(mounts.trim()).toBe('checked');
+      expect(mounts).toBe('checked');
       console.log(`${host}: install ${((tApply - t0) / 1000).toFixed(1)} s, check + reboot + verify ${((Date.now() - tApply) / 1000).toFixed(1)} s`);
 
-      const audit = await core.call('audit.list', { host, limit: 1000 });
+      const audit = await lab.core.call('audit.list', { host, limit: 1000 });
       expect(audit.find((e) => e.command === 'mkfs.btrfs -L icbd /dev/vdb')).toMatchObject({ step: 'disk', result: 'ok', door: 'cli' });
       expect(audit.find((e) => e.path === '/etc/fstab' && e.result === 'ok')).toMatchObject({ step: expect.stringMatching(/lib|mounts/), backup: expect.stringMatching(/^\/etc\/fstab\.icbd-/) });
       expect(audit.some((e) => e.action === 'Reboot')).toBe(true);
-      const state = await core.call('install.state', { host });
+      const state = await lab.core.call('install.state', { host });
       expect(state.run).toMatchObject({ kind: 'reboot', state: 'done' });
       expect(state.lastCheck).toMatchObject({ changes: 0, blockers: 0 });
     });
   }
 
   it('says a cache in a container cannot mount its nfs4 lines, instead of failing at the mount', async () => {
-    const plan = await core.call('install.plan', request('cache01', { nfs: true }));
+    const plan = await lab.core.call('install.plan', request('cache01', { nfs: true }));
     expect(plan.blockers.map((b) => b.step)).toEqual(['mounts']);
     expect(plan.blockers[0]!.message).toMatch(/cannot mount nfs4/);
   });
@@ -134,7 +110,7 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('installer on the lab', {
     await ssh('home', "umount /etc/exports && sed -i '\\|\\t/etc/exports\\t|d' /etc/fstab && rm /var/lib/icbd/mounts/etc/exports && ln -s /nowhere /var/lib/icbd/mounts/etc/exports");
     const before = await ssh('home', 'cat /etc/fstab');
     const backupsBefore = (await ssh('home', 'ls /etc/fstab.icbd-* 2>/dev/null || true')).split('\n').filter(Boolean);
-    const plan = await core.call('install.plan', request('home'));
+    const plan = await lab.core.call('install.plan', request('home'));
     expect(plan.steps.find((s) => s.id === 'mounts')?.changes.map((c) => c.summary)).toEqual([
       "Write the role's lines to /etc/fstab (then systemctl daemon-reload)",
       'Mount /etc/exports',
@@ -149,10 +125,10 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('installer on the lab', {
     const fresh = backups.filter((b) => !backupsBefore.includes(b));
     expect(fresh).toHaveLength(1);
     expect(await ssh('home', `cat ${fresh[0]}`)).toBe(before);
-    const audit = await core.call('audit.list', { host: 'home', limit: 20 });
+    const audit = await lab.core.call('audit.list', { host: 'home', limit: 20 });
     expect(audit.find((e) => e.step === 'mounts' && e.result === 'failed')).toBeTruthy();
     expect(failed.log.some((l) => l.startsWith('undone') || l.startsWith('FAILED'))).toBe(true);
-    expect((await core.call('install.state', { host: 'home' })).run).toMatchObject({ kind: 'apply', state: 'failed', step: 'mounts' });
+    expect((await lab.core.call('install.state', { host: 'home' })).run).toMatchObject({ kind: 'apply', state: 'failed', step: 'mounts' });
   });
 
   const mkfsRefused: [string, string, RegExp][] = [
@@ -165,13 +141,13 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('installer on the lab', {
     it(`refuses mkfs on a disk with ${what}`, async () => {
       await labReset('cache01');
       await ssh('cache01', prepare);
-      const disks = await core.call('install.disks', { host: 'cache01' });
+      const disks = await lab.core.call('install.disks', { host: 'cache01' });
       const vdb = disks.disks.find((d) => d.nodes.includes('/dev/vdb'));
       expect(vdb?.problems.join('; ')).toMatch(problem);
-      const plan = await core.call('install.plan', request('cache01'));
+      const plan = await lab.core.call('install.plan', request('cache01'));
       expect(plan.blockers.find((b) => b.step === 'disk')?.message).toMatch(problem);
       expect(plan.steps.find((s) => s.id === 'disk')?.changes).toEqual([]);
-      const err = await core.call('install.apply', request('cache01')).then(async ({ jobId }) => (await core.jobs.wait(jobId)).error);
+      const err = await lab.core.call('install.apply', request('cache01')).then(async ({ jobId }) => (await lab.core.jobs.wait(jobId)).error);
       expect(err?.code).toBe('CONFLICT');
       expect(await ssh('cache01', 'blkid -p -o value -s LABEL /dev/vdb || true')).not.toMatch(/icbd/);
     });

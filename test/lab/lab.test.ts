@@ -6,18 +6,18 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   labCut, labDown, labHeal, labLeftovers, labPreflight, labReset, labSelftest, labStart, labStatus, labStop, labUp, sshRun, type LabInfo,
 } from '../../electron/core/lab/index.ts';
+import { tempDirs } from '../temp-dirs.ts';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-lab-test-'));
+const dirs = tempDirs('lab-test', ['lab']);
 let info: LabInfo;
 
 const ssh = async (host: string, cmd: string, timeoutMs = 30_000) => {
-  const r = await sshRun(dir, host, cmd, { timeoutMs });
+  const r = await sshRun(dirs.lab, host, cmd, { timeoutMs });
   return { ...r, out: r.stdout.trim() };
 };
 
@@ -46,7 +46,7 @@ const inotifyBefore = fs.existsSync('/run/icbdlab.inotify-max-user-instances')
 async function waitRebooted(host: string): Promise<string> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const r = await sshRun(dir, host, 'test ! -e /run/test-marker && systemctl is-system-running --wait', { connectTimeout: 2, timeoutMs: 20_000 });
+    const r = await sshRun(dirs.lab, host, 'test ! -e /run/test-marker && systemctl is-system-running --wait', { connectTimeout: 2, timeoutMs: 20_000 });
     if (r.code !== 255 && r.stdout.trim()) return r.stdout.trim();
     await new Promise((res) => setTimeout(res, 200));
   }
@@ -57,13 +57,12 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('iCBD lab', { timeout: 30
   beforeAll(async () => {
     const pre = await labPreflight();
     if (!pre.ok) throw new Error(`lab preflight: ${pre.problems.map((p) => `${p.what} (${p.fix})`).join('; ')}`);
-    info = await labUp({ dir, caches: 2, onProgress: (p) => p.step === 'base' && console.log(`lab: ${p.message}`) });
+    info = await labUp({ dir: dirs.lab, caches: 2, onProgress: (p) => p.step === 'base' && console.log(`lab: ${p.message}`) });
     console.log(`lab up: ${JSON.stringify(info.timings)}`);
   }, 600_000);
 
   afterAll(async () => {
-    await labDown({ dir });
-    fs.rmSync(dir, { recursive: true, force: true });
+    await labDown({ dir: dirs.lab });
   }, 120_000);
 
   it('brings up imgs, rw, home and two caches, each booted with systemd and an empty /dev/vdb', async () => {
@@ -111,7 +110,7 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('iCBD lab', { timeout: 30
   });
 
   it('passes its selftest (jump host, mkfs, subvolumes, fstab across reboot, service, send/receive)', async () => {
-    const results = await labSelftest({ dir });
+    const results = await labSelftest({ dir: dirs.lab });
     for (const r of results) console.log(`selftest ${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail}`);
     expect(results.length).toBeGreaterThanOrEqual(8);
     expect(results.filter((r) => !r.ok)).toEqual([]);
@@ -133,32 +132,32 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('iCBD lab', { timeout: 30
       'touch /run/test-marker',
     ].join('\n');
     expect((await ssh('home', setup)).code).toBe(0);
-    await sshRun(dir, 'home', 'systemctl reboot', { timeoutMs: 10_000 });
+    await sshRun(dirs.lab, 'home', 'systemctl reboot', { timeoutMs: 10_000 });
     expect(await waitRebooted('home')).toBe('running');
     expect((await ssh('home', 'findmnt -n -o FSTYPE /var/lib/icbd; cat /etc/demo/marker')).out).toBe('btrfs\nfrom-vdb');
-    expect((await labStatus({ dir }))!.hosts.find((h) => h.name === 'home')!.state).toBe('running');
+    expect((await labStatus({ dir: dirs.lab }))!.hosts.find((h) => h.name === 'home')!.state).toBe('running');
   });
 
   it('resets a host to pristine (empty disk, original /etc) in seconds, keeping its host key', async () => {
     const dirty = 'set -e; mkfs.btrfs -q -f /dev/vdb >/dev/null 2>&1; echo "/dev/vdb /srv btrfs defaults 0 0" >> /etc/fstab; mount -a; touch /etc/dirty; systemctl enable --quiet dnsmasq';
     expect((await ssh('rw', dirty)).code).toBe(0);
     const t0 = Date.now();
-    await labReset('rw', { dir });
+    await labReset('rw', { dir: dirs.lab });
     console.log(`reset rw: ${Date.now() - t0} ms`);
     // ssh checks the host key strictly: a changed key would fail here
     const after = await ssh('rw', 'systemctl is-system-running; blkid -p /dev/vdb; echo blkid=$?; test -e /etc/dirty && echo dirty; grep -c vdb /etc/fstab; systemctl is-enabled dnsmasq; test -e /root/mine && echo mine');
     expect(after.out).toBe('running\nblkid=2\n0\ndisabled');
-    await expect(labReset('nosuchhost', { dir })).rejects.toThrow(/no host "nosuchhost"/);
+    await expect(labReset('nosuchhost', { dir: dirs.lab })).rejects.toThrow(/no host "nosuchhost"/);
   });
 
   it('stops and starts a host (unreachable while stopped, no process left)', async () => {
-    await labStop('cache02', { dir });
-    expect((await labStatus({ dir }))!.hosts.find((h) => h.name === 'cache02')!.state).toBe('stopped');
-    expect((await sshRun(dir, 'cache02', 'true', { connectTimeout: 3 })).code).toBe(255);
+    await labStop('cache02', { dir: dirs.lab });
+    expect((await labStatus({ dir: dirs.lab }))!.hosts.find((h) => h.name === 'cache02')!.state).toBe('stopped');
+    expect((await sshRun(dirs.lab, 'cache02', 'true', { connectTimeout: 3 })).code).toBe(255);
     const inCgroup = fs.readFileSync(`/sys/fs/cgroup/${fs.existsSync('/sys/fs/cgroup/unified') ? 'unified/' : ''}icbdlab-${info.slot}/cache01/cgroup.procs`, 'utf8');
     expect(inCgroup.trim()).not.toBe(''); // the other hosts run on
     expect(fs.existsSync(`/sys/fs/cgroup/${fs.existsSync('/sys/fs/cgroup/unified') ? 'unified/' : ''}icbdlab-${info.slot}/cache02`)).toBe(false);
-    await labStart('cache02', { dir });
+    await labStart('cache02', { dir: dirs.lab });
     expect((await ssh('cache02', 'systemctl is-system-running')).out).toBe('running');
   });
 
@@ -168,15 +167,15 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('iCBD lab', { timeout: 30
     child.stdout.on('data', (b: Buffer) => lines.push(...b.toString().split('\n').filter(Boolean)));
     const done = new Promise<number>((res) => child.on('close', (c) => res(c ?? -1)));
     while (lines.length < 3) await new Promise((r) => setTimeout(r, 20));
-    await labCut('cache01', { dir });
-    expect((await labStatus({ dir }))!.hosts.find((h) => h.name === 'cache01')!.state).toBe('cut');
+    await labCut('cache01', { dir: dirs.lab });
+    expect((await labStatus({ dir: dirs.lab }))!.hosts.find((h) => h.name === 'cache01')!.state).toBe('cut');
     await new Promise((r) => setTimeout(r, 800));
     const stalledAt = lines.length;
-    expect((await sshRun(dir, 'cache01', 'true', { connectTimeout: 3 })).code).toBe(255);
+    expect((await sshRun(dirs.lab, 'cache01', 'true', { connectTimeout: 3 })).code).toBe(255);
     expect(lines.length).toBe(stalledAt);
     expect(lines.length).toBeLessThan(30);
     expect((await ssh('imgs', 'hostname')).out).toBe('imgs');
-    await labHeal('cache01', { dir });
+    await labHeal('cache01', { dir: dirs.lab });
     expect(await done).toBe(0);
     expect(lines).toHaveLength(30);
     expect((await ssh('cache01', 'hostname')).out).toBe('cache01');
@@ -184,21 +183,21 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('iCBD lab', { timeout: 30
 
   it('down leaves nothing behind, and up with the cached base is quick', async () => {
     const slot = info.slot;
-    await labDown({ dir });
-    expect(await labLeftovers(slot, dir)).toEqual([]);
-    expect(await labStatus({ dir })).toBeNull();
-    expect(execFileSync('losetup', ['-l', '-n', '-O', 'BACK-FILE'], { encoding: 'utf8' })).not.toContain(dir);
-    expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(dir);
+    await labDown({ dir: dirs.lab });
+    expect(await labLeftovers(slot, dirs.lab)).toEqual([]);
+    expect(await labStatus({ dir: dirs.lab })).toBeNull();
+    expect(execFileSync('losetup', ['-l', '-n', '-O', 'BACK-FILE'], { encoding: 'utf8' })).not.toContain(dirs.lab);
+    expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(dirs.lab);
 
-    const again = await labUp({ dir, caches: 1 });
+    const again = await labUp({ dir: dirs.lab, caches: 1 });
     console.log(`up with cached base: ${again.timings?.upWithCachedBaseMs} ms`);
     expect(again.timings?.upWithCachedBaseMs).toBeDefined();
     expect((await ssh('cache01', 'systemctl is-system-running')).out).toBe('running');
     // a lab whose processes all died: down must still find and remove everything
     const unified = fs.existsSync('/sys/fs/cgroup/unified') ? '/sys/fs/cgroup/unified' : '/sys/fs/cgroup';
     fs.writeFileSync(`${unified}/icbdlab-${again.slot}/cgroup.kill`, '1');
-    await labDown({ dir });
-    expect(await labLeftovers(again.slot, dir)).toEqual([]);
+    await labDown({ dir: dirs.lab });
+    expect(await labLeftovers(again.slot, dirs.lab)).toEqual([]);
     for (const f of ETC) expect(hash(f)).toBe(etcBefore[f]);
     // The raised inotify limit goes back to the machine's own once no lab is up (other labs may
     // be up beside this one on a developer's machine; in CI this is the only one).
@@ -209,18 +208,18 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('iCBD lab', { timeout: 30
     const ctl = new AbortController();
     let slot = -1;
     const up = labUp({
-      dir,
+      dir: dirs.lab,
       signal: ctl.signal,
       onProgress: (p) => {
         if (p.step === 'network') {
-          slot = JSON.parse(fs.readFileSync(path.join(dir, 'lab.json'), 'utf8')).slot;
+          slot = JSON.parse(fs.readFileSync(path.join(dirs.lab, 'lab.json'), 'utf8')).slot;
           ctl.abort();
         }
       },
     });
     await expect(up).rejects.toThrow(/cancelled/);
     expect(slot).toBeGreaterThanOrEqual(0);
-    expect(await labLeftovers(slot, dir)).toEqual([]);
-    expect(fs.existsSync(path.join(dir, 'lab.json'))).toBe(false);
+    expect(await labLeftovers(slot, dirs.lab)).toEqual([]);
+    expect(fs.existsSync(path.join(dirs.lab, 'lab.json'))).toBe(false);
   });
 });

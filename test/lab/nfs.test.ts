@@ -4,31 +4,29 @@
  * server, so home, rw and cache01 boot as qemu VMs on the lab's networks (software emulation:
  * a few minutes). ICBD_LAB_TESTS=skip leaves it out like the other lab tests.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labLeftovers, labPreflight, labStatus, labUp, sshRun, type LabInfo } from '../../electron/core/lab/index.ts';
+import { tempDirs } from '../temp-dirs.ts';
+import { labSsh } from './session.ts';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-lab-nfs-test-'));
+const dirs = tempDirs('nfs', ['lab']);
 let info: LabInfo;
 
-const ssh = async (host: string, cmd: string, timeoutMs = 120_000) => {
-  const r = await sshRun(dir, host, cmd, { timeoutMs });
-  if (r.code !== 0) throw new Error(`${host}: exit ${r.code}: ${r.stderr.trim()}`);
-  return r.stdout.trim();
-};
+const ssh = (host: string, cmd: string) => labSsh(dirs.lab, host, cmd);
 
-// Annex 2 on a fresh VM, reduced to what the NFS mounts need: btrfs on the extra disk,
-// subvolumes rbind-mounted under exports/, exported by the kernel's nfsd (NFSv4 root at exports/).
-const server = (exports: string[]) => `set -e
-mkfs.btrfs -q -f /dev/vdb >/dev/null 2>&1
+// Annex 2's start on a fresh VM: btrfs on the extra disk, its Lib subvolume mounted at /var/lib/icbd.
+const LIB = `mkfs.btrfs -q -f /dev/vdb >/dev/null 2>&1
 mkdir -p /mnt/top /var/lib/icbd
 mount /dev/vdb /mnt/top
 btrfs subvolume create /mnt/top/Lib >/dev/null
 umount /mnt/top
 echo "UUID=$(blkid -s UUID -o value /dev/vdb) /var/lib/icbd btrfs subvol=Lib 0 0" >> /etc/fstab
-mount -a
+mount -a`;
+
+// Then, reduced to what the NFS mounts need: subvolumes rbind-mounted under exports/, exported by
+// the kernel's nfsd (NFSv4 root at exports/).
+const server = (exports: string[]) => `set -e
+${LIB}
 mkdir -p /var/lib/icbd/exports
 n=0
 for v in ${exports.join(' ')}; do
@@ -45,13 +43,7 @@ systemctl is-active nfs-server`;
 
 // the cache's fstab lines as the guide writes them (names from its /etc/hosts)
 const client = `set -e
-mkfs.btrfs -q -f /dev/vdb >/dev/null 2>&1
-mkdir -p /mnt/top /var/lib/icbd
-mount /dev/vdb /mnt/top
-btrfs subvolume create /mnt/top/Lib >/dev/null
-umount /mnt/top
-echo "UUID=$(blkid -s UUID -o value /dev/vdb) /var/lib/icbd btrfs subvol=Lib 0 0" >> /etc/fstab
-mount -a
+${LIB}
 for v in nfs_home nfs_root rw; do btrfs subvolume create /var/lib/icbd/$v >/dev/null; done
 printf '10.213.2.12 home.icbd.local\\n10.213.2.11 data.icbd.local\\n' >> /etc/hosts
 cat >> /etc/fstab <<'FSTAB'
@@ -74,13 +66,12 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('iCBD lab, NFS tier', { t
   beforeAll(async () => {
     const pre = await labPreflight({ nfs: true });
     if (!pre.ok) throw new Error(`lab preflight: ${pre.problems.map((p) => `${p.what} (${p.fix})`).join('; ')}`);
-    info = await labUp({ dir, nfs: true });
+    info = await labUp({ dir: dirs.lab, nfs: true });
     console.log(`nfs lab up: ${JSON.stringify(info.timings)}`);
   }, 1_200_000);
 
   afterAll(async () => {
-    await labDown({ dir });
-    fs.rmSync(dir, { recursive: true, force: true });
+    await labDown({ dir: dirs.lab });
   }, 120_000);
 
   it('boots home, rw and cache01 as VMs with their own kernel, imgs as a container', async () => {
@@ -95,11 +86,11 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('iCBD lab, NFS tier', { t
     expect(await ssh('rw', 'cat /var/lib/icbd/rw/hello')).toBe('from-cache01');
 
     await ssh('cache01', 'touch /run/test-marker');
-    await sshRun(dir, 'cache01', 'systemctl reboot', { timeoutMs: 10_000 });
+    await sshRun(dirs.lab, 'cache01', 'systemctl reboot', { timeoutMs: 10_000 });
     const deadline = Date.now() + 300_000;
     let after = '';
     while (Date.now() < deadline) {
-      const r = await sshRun(dir, 'cache01', 'test ! -e /run/test-marker && systemctl is-system-running --wait && findmnt -n -t nfs4 -o SOURCE,TARGET', { connectTimeout: 3, timeoutMs: 120_000 });
+      const r = await sshRun(dirs.lab, 'cache01', 'test ! -e /run/test-marker && systemctl is-system-running --wait && findmnt -n -t nfs4 -o SOURCE,TARGET', { connectTimeout: 3, timeoutMs: 120_000 });
       if (r.code === 0) {
         after = r.stdout.trim();
         break;
@@ -115,8 +106,8 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('iCBD lab, NFS tier', { t
 
   it('goes down without leaving VMs, taps, mounts or files behind', async () => {
     const slot = info.slot;
-    await labDown({ dir });
-    expect(await labLeftovers(slot, dir)).toEqual([]);
-    expect(await labStatus({ dir })).toBeNull();
+    await labDown({ dir: dirs.lab });
+    expect(await labLeftovers(slot, dirs.lab)).toEqual([]);
+    expect(await labStatus({ dir: dirs.lab })).toBeNull();
   });
 });

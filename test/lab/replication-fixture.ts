@@ -12,8 +12,15 @@
  * - imgs's root key trusted by root on each cache, and each cache's host key in imgs's
  *   known_hosts (read through the app's verified connection, not scanned off the network): what
  *   direct mode needs.
+ *
+ * And what the tests of transfers on such a lab share: waiting for a push's or an upload's end,
+ * acting while it moves bytes (a cancel, a full disk, a cut link).
  */
+import type { Core } from '../../electron/core/core.ts';
+import { labCut, labHeal, type LabInfo } from '../../electron/core/lab/index.ts';
 import type { SshPool } from '../../electron/core/ssh/pool.ts';
+import { isTransferFinished, type TransferRecord } from '../../shared/transfers.ts';
+import { labWithHosts } from './session.ts';
 
 const FORMAT = `set -e
 if mountpoint -q /var/lib/icbd; then exit 0; fi
@@ -57,6 +64,13 @@ export async function prepareReplication(pool: SshPool, source: string, caches: 
 /** The tools the pipelines use; the lab hosts have no network to install them later. */
 export const REPLICATION_PACKAGES = ['pv', 'zstd', 'lz4', 'socat'];
 
+/** A lab with the pipelines' tools, its hosts in the core's inventory, imgs and every cache prepared as above. */
+export async function replicationLab(core: Core, dir: string, o: { caches: number; keys?: boolean }): Promise<LabInfo> {
+  const lab = await labWithHosts(core, { dir, caches: o.caches, packages: REPLICATION_PACKAGES });
+  await prepareReplication(await core.ssh(), 'imgs', lab.hosts.filter((h) => h.role === 'cache'), o);
+  return lab;
+}
+
 const UNTRUST = `set -e
 umask 077
 f=/root/.ssh/authorized_keys
@@ -74,4 +88,72 @@ export async function forgetKeys(pool: SshPool, source: string, cache: { name: s
   const pub = (await pool.run(source, ['sh', '-c', KEY])).stdout.trim();
   await pool.run(cache.name, ['sh', '-c', UNTRUST, 'sh', pub]);
   await pool.run(source, ['sh', '-c', FORGET, 'sh', cache.address]);
+}
+
+/**
+ * Every transfer.update until each transfer `start` starts (a push's, an upload's) has ended; the
+ * updates are kept from before `start` answers, as the first may come before. `during` sees each
+ * update of them.
+ */
+export async function untilEnded(
+  core: Core,
+  start: () => Promise<string[]>,
+  during?: (r: TransferRecord) => void | Promise<void>,
+): Promise<{ records: TransferRecord[]; updates: TransferRecord[] }> {
+  const updates: TransferRecord[] = [];
+  const ended = new Map<string, TransferRecord>();
+  let ids: Set<string> | undefined;
+  let resolve!: () => void;
+  const all = new Promise<void>((r) => (resolve = r));
+  const off = core.on('transfer.update', (r) => {
+    updates.push(r);
+    if (ids && !ids.has(r.id)) return;
+    void during?.(r);
+    if (isTransferFinished(r.state)) ended.set(r.id, r);
+    if (ids && [...ids].every((id) => ended.has(id))) resolve();
+  });
+  try {
+    ids = new Set(await start());
+    for (const u of updates) if (isTransferFinished(u.state) && ids.has(u.id)) ended.set(u.id, u);
+    if (ids.size && ![...ids].every((id) => ended.has(id))) await all;
+    return { records: [...ids].map((id) => ended.get(id)!), updates: updates.filter((u) => ids!.has(u.id)) };
+  } finally {
+    off();
+  }
+}
+
+/** A `during` for untilEnded that runs `act` once, at the first update of a transfer running with bytes moved; `acted` says whether it has. */
+export function onceMoving(act: (u: TransferRecord) => Promise<void>): { during: (u: TransferRecord) => Promise<void>; readonly acted: boolean } {
+  let acted = false;
+  return {
+    during: async (u) => {
+      if (acted || u.state !== 'running' || u.bytes === 0) return;
+      acted = true;
+      await act(u);
+    },
+    get acted() {
+      return acted;
+    },
+  };
+}
+
+/**
+ * Cuts `node`'s link once a transfer moves bytes and heals it a minute later: long enough for the
+ * keepalive at either end (OpenSSH's on a node, the console's own, both 15 s × 3) to give up on
+ * the dead link. `healed()` heals it at once and says whether it was cut.
+ */
+export function cutWhileMoving(node: string, dir: string): { during: (u: TransferRecord) => Promise<void>; healed: () => Promise<boolean> } {
+  let heal: NodeJS.Timeout | undefined;
+  const cut = onceMoving(async () => {
+    await labCut(node, { dir });
+    heal = setTimeout(() => void labHeal(node, { dir }), 60_000);
+  });
+  return {
+    during: cut.during,
+    healed: async () => {
+      clearTimeout(heal);
+      await labHeal(node, { dir });
+      return cut.acted;
+    },
+  };
 }

@@ -6,75 +6,46 @@
  * the keys are set up all the same. A lab of its own (1 cache), without the fixture's key step.
  * (install-trust.test.ts shows node keys and the installer's trust writing the same lines.)
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Core } from '../../electron/core/core.ts';
-import { labDown, type LabInfo } from '../../electron/core/lab/index.ts';
-import type { Asker } from '../../electron/core/prompts.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors.ts';
-import { isTransferFinished, type TransferRecord } from '../../shared/transfers.ts';
-import { prepareReplication, REPLICATION_PACKAGES } from './replication-fixture.ts';
-import { icbdIn, labWithHosts, shOn } from './session.ts';
+import type { TransferRecord } from '../../shared/transfers.ts';
+import { replicationLab, untilEnded } from './replication-fixture.ts';
+import { labSession } from './session.ts';
 
-const labDir = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-keys-lab-'));
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-keys-home-'));
-process.env.ICBD_LAB_DIR = labDir;
-const asker: Asker = { askHostKey: async () => false, askSecret: async () => undefined };
-const core = new Core({ home, door: 'cli', asker });
+const lab = labSession('keys', (core, dir) => replicationLab(core, dir, { caches: 1, keys: false }), { timeout: 900_000 });
+const { icbd, sh } = lab;
 const ROOT = '/var/lib/icbd/.snap';
 const WORK = '/var/lib/icbd/shared-vms';
-let lab: LabInfo;
-let cacheAddress: string;
-
-const icbd = icbdIn(home, labDir);
-
-const sh = shOn(core);
+const cacheAddress = () => lab.info.hosts.find((h) => h.name === 'cache01')!.address;
 
 /** The shared connection a check leaves open would answer for a minute: close it to test from scratch. */
-const closeShared = () => sh('imgs', 'ssh -O exit -o ControlPath="$HOME/.ssh/icbd-%C" "root@$1" 2>/dev/null; true', cacheAddress);
+const closeShared = () => sh('imgs', 'ssh -O exit -o ControlPath="$HOME/.ssh/icbd-%C" "root@$1" 2>/dev/null; true', cacheAddress());
 
 async function pushed(): Promise<TransferRecord> {
-  let resolve!: (r: TransferRecord) => void;
-  const ended = new Promise<TransferRecord>((r) => (resolve = r));
-  const off = core.on('transfer.update', (r) => isTransferFinished(r.state) && resolve(r));
-  try {
-    const { transfers } = await core.call('replication.push', { source: 'imgs', targets: ['cache01'], image: 'keys' });
+  const { records } = await untilEnded(lab.core, async () => {
+    const { transfers } = await lab.core.call('replication.push', { source: 'imgs', targets: ['cache01'], image: 'keys' });
     expect(transfers).toHaveLength(1);
-    return await ended;
-  } finally {
-    off();
-  }
+    return transfers.map((t) => t.id);
+  });
+  return records[0]!;
 }
 
 describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('direct mode sets up node keys when they are missing', () => {
   beforeAll(async () => {
-    lab = await labWithHosts(core, { dir: labDir, caches: 1, packages: REPLICATION_PACKAGES });
-    const caches = lab.hosts.filter((h) => h.role === 'cache');
-    cacheAddress = caches[0]!.address;
-    await prepareReplication(await core.ssh(), 'imgs', caches, { keys: false });
-    await core.call('replication.addImage', { node: 'imgs', image: 'keys' });
+    await lab.core.call('replication.addImage', { node: 'imgs', image: 'keys' });
     await sh('imgs', 'head -c 8M /dev/urandom > "$1/disk.img" && sync', `${WORK}/keys`);
-    await core.call('replication.snapshot', { image: 'keys' });
-  }, 900_000);
-
-  afterAll(async () => {
-    await core.close();
-    await labDown({ dir: labDir });
-    fs.rmSync(labDir, { recursive: true, force: true });
-    fs.rmSync(home, { recursive: true, force: true });
-  }, 300_000);
+    await lab.core.call('replication.snapshot', { image: 'keys' });
+  });
 
   it('plans the offer and refuses the push, through the core and the CLI', async () => {
-    const plan = await core.call('replication.planPush', { source: 'imgs', targets: ['cache01'], image: 'keys' });
+    const plan = await lab.core.call('replication.planPush', { source: 'imgs', targets: ['cache01'], image: 'keys' });
     expect(plan.setupKeys).toEqual({ from: 'imgs', to: ['cache01'] });
     expect(plan.groups).toEqual([]);
-    expect(plan.skipped[0]!.reason).toMatch(/imgs's root (does not know cache01's host key|has no key cache01 accepts).*setupKeys/);
+    expect(plan.skipped[0]!.reason).toMatch(/imgs's root (does not know cache01's host key|has no key cache01 accepts).*: set up node keys to fix it/);
     // Relay mode needs no keys between the nodes: nothing to offer there.
-    expect((await core.call('replication.planPush', { source: 'imgs', targets: ['cache01'], image: 'keys', mode: 'relay' })).setupKeys).toBeUndefined();
+    expect((await lab.core.call('replication.planPush', { source: 'imgs', targets: ['cache01'], image: 'keys', mode: 'relay' })).setupKeys).toBeUndefined();
 
-    const refused = await core.call('replication.push', { source: 'imgs', targets: ['cache01'], image: 'keys' }).catch((e: unknown) => e);
+    const refused = await lab.core.call('replication.push', { source: 'imgs', targets: ['cache01'], image: 'keys' }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(AppError);
     expect(refused).toMatchObject({ code: 'CONFLICT', detail: { setupKeys: { from: 'imgs', to: ['cache01'] } } });
     const cli = await icbd('push', 'imgs:keys', '--to', 'cache01');
@@ -85,15 +56,15 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('direct mode sets up node
 
   it('sets the keys up (imgs\'s root key made, audited as install steps, the host key as the console verified it), then the push works', async () => {
     const since = new Date().toISOString();
-    const results = await core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] });
+    const results = await lab.core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] });
     expect(results).toEqual([{ node: 'cache01', ok: true, detail: 'imgs reaches cache01 as root' }]);
     const known = await sh('imgs', 'cat /root/.ssh/known_hosts');
     const hostKey = (await sh('cache01', 'cat /etc/ssh/ssh_host_ed25519_key.pub')).trim().split(' ').slice(0, 2).join(' ');
-    expect(known.split('\n')).toContain(`cache01,${cacheAddress} ${hostKey}`);
+    expect(known.split('\n')).toContain(`cache01,${cacheAddress()} ${hostKey}`);
     const pub = (await sh('imgs', 'cat /root/.ssh/id_ed25519.pub')).trim();
     expect(pub).toMatch(/^ssh-ed25519 \S+ root@imgs$/);
     expect((await sh('cache01', 'cat /root/.ssh/authorized_keys')).split('\n')).toContain(pub);
-    const audit = await core.call('audit.list', { since });
+    const audit = await lab.core.call('audit.list', { since });
     expect(audit.map((e) => `${e.host} ${e.step} ${e.path ?? e.command?.split(' ')[0]} ${e.result}`).sort()).toEqual([
       'cache01 ssh-trust /root/.ssh/authorized_keys ok',
       'imgs ssh-key ssh-keygen ok',
@@ -107,16 +78,16 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('direct mode sets up node
 
     // A second setup changes nothing: one line per key.
     const again = new Date().toISOString();
-    expect(await core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] })).toMatchObject([{ ok: true }]);
-    expect(await core.call('audit.list', { since: again })).toEqual([]);
+    expect(await lab.core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] })).toMatchObject([{ ok: true }]);
+    expect(await lab.core.call('audit.list', { since: again })).toEqual([]);
     expect((await sh('cache01', 'grep -cxF "$1" /root/.ssh/authorized_keys', pub)).trim()).toBe('1');
   });
 
   it('a forgotten host key alone is found and fixed too; the CLI sets it up with --setup-keys', async () => {
     await sh('imgs', 'rm -f /root/.ssh/known_hosts');
     await closeShared();
-    await core.call('replication.snapshot', { image: 'keys' });
-    const plan = await core.call('replication.planPush', { source: 'imgs', targets: ['cache01'], image: 'keys' });
+    await lab.core.call('replication.snapshot', { image: 'keys' });
+    const plan = await lab.core.call('replication.planPush', { source: 'imgs', targets: ['cache01'], image: 'keys' });
     expect(plan.skipped[0]!.reason).toMatch(/does not know cache01's host key/);
     const cli = await icbd('push', 'imgs:keys', '--to', 'cache01', '--setup-keys');
     expect(cli.stdout).toMatch(/keys set up: imgs reaches cache01/);

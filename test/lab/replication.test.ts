@@ -4,91 +4,46 @@
  * a cut link, a full disk) leaves no partial snapshot, an intact source, and a retry that works.
  * The lab lives in its own directory, so this file can run beside any other lab.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Core } from '../../electron/core/core.ts';
-import { labCut, labDown, labHeal, type LabInfo } from '../../electron/core/lab/index.ts';
-import type { Asker } from '../../electron/core/prompts.ts';
+import { describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors.ts';
 import type { PushInput, TransferRecord } from '../../shared/transfers.ts';
-import { isTransferFinished } from '../../shared/transfers.ts';
-import { prepareReplication, REPLICATION_PACKAGES } from './replication-fixture.ts';
-import { icbdIn, labWithHosts, shOn } from './session.ts';
+import { cutWhileMoving, onceMoving, replicationLab, untilEnded } from './replication-fixture.ts';
+import { labSession } from './session.ts';
 
-const labDir = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-repl-lab-'));
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-repl-home-'));
-process.env.ICBD_LAB_DIR = labDir;
-const asker: Asker = { askHostKey: async () => false, askSecret: async () => undefined };
-const core = new Core({ home, door: 'cli', asker });
+const lab = labSession('repl', (core, dir) => replicationLab(core, dir, { caches: 2 }), { timeout: 900_000 });
+const { icbd, sh } = lab;
 const ROOT = '/var/lib/icbd/.snap';
 const WORK = '/var/lib/icbd/shared-vms';
-let lab: LabInfo;
-
-const icbd = icbdIn(home, labDir);
-
-const sh = shOn(core);
 
 /** A new image on imgs with `mb` MiB of data (random: no codec shrinks it), and its snapshot 1. */
 async function image(name: string, mb: number): Promise<void> {
-  await core.call('replication.addImage', { node: 'imgs', image: name });
+  await lab.core.call('replication.addImage', { node: 'imgs', image: name });
   await sh('imgs', 'head -c "$2"M /dev/urandom > "$1/disk.img" && head -c 1M /dev/zero >> "$1/disk.img" && sync', `${WORK}/${name}`, String(mb));
-  await core.call('replication.snapshot', { image: name });
+  await lab.core.call('replication.snapshot', { image: name });
 }
 
 const sum = async (node: string, p: string) => (await sh(node, 'sha256sum "$1"/disk.img | cut -d" " -f1', p)).trim();
 const exists = async (node: string, p: string) => (await sh(node, '[ -e "$1" ] && echo yes || echo no', p)).trim() === 'yes';
 
 /** Every transfer.update until each record of the push has ended; `during` sees each update. */
-async function push(input: PushInput, during?: (r: TransferRecord) => void | Promise<void>): Promise<{ records: TransferRecord[]; updates: TransferRecord[] }> {
-  const updates: TransferRecord[] = [];
-  const ended = new Map<string, TransferRecord>();
-  let ids: Set<string> | undefined;
-  let resolve!: () => void;
-  const all = new Promise<void>((r) => (resolve = r));
-  const off = core.on('transfer.update', (r) => {
-    updates.push(r);
-    if (ids && !ids.has(r.id)) return;
-    void during?.(r);
-    if (isTransferFinished(r.state)) ended.set(r.id, r);
-    if (ids && [...ids].every((id) => ended.has(id))) resolve();
-  });
-  try {
-    const { plan, transfers } = await core.call('replication.push', input);
-    // A push whose stream size could not be estimated has no percent: the plan says why.
-    expect(plan.warnings.filter((w) => w.startsWith('No size estimate'))).toEqual([]);
-    ids = new Set(transfers.map((t) => t.id));
-    for (const u of updates) if (isTransferFinished(u.state) && ids.has(u.id)) ended.set(u.id, u);
-    if (ids.size && ![...ids].every((id) => ended.has(id))) await all;
-    return { records: [...ids].map((id) => ended.get(id)!), updates: updates.filter((u) => ids!.has(u.id)) };
-  } finally {
-    off();
-  }
-}
+const push = (input: PushInput, during?: (r: TransferRecord) => Promise<void>) =>
+  untilEnded(
+    lab.core,
+    async () => {
+      const { plan, transfers } = await lab.core.call('replication.push', input);
+      // A push whose stream size could not be estimated has no percent: the plan says why.
+      expect(plan.warnings.filter((w) => w.startsWith('No size estimate'))).toEqual([]);
+      return transfers.map((t) => t.id);
+    },
+    during,
+  );
 
 async function repoSnapshot(node: string, img: string, n: number) {
-  const [repo] = await core.call('replication.repos', { nodes: [node] });
+  const [repo] = await lab.core.call('replication.repos', { nodes: [node] });
   return repo!.images.find((i) => i.name === img)?.snapshots.find((s) => s.number === n);
 }
 
 describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication on the lab', () => {
-  beforeAll(async () => {
-    lab = await labWithHosts(core, { dir: labDir, caches: 2, packages: REPLICATION_PACKAGES });
-    await prepareReplication(
-      await core.ssh(),
-      'imgs',
-      lab.hosts.filter((h) => h.role === 'cache'),
-    );
-  }, 900_000);
-
-  afterAll(async () => {
-    await core.close();
-    await labDown({ dir: labDir });
-    fs.rmSync(labDir, { recursive: true, force: true });
-    fs.rmSync(home, { recursive: true, force: true });
-  }, 300_000);
-
   it('pushes full, then incremental: data equal, received_uuid the source uuid, audited', async () => {
     await image('win10', 64);
     const full = await push({ source: 'imgs', targets: ['cache01'], image: 'win10' });
@@ -101,23 +56,23 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication on the lab',
 
     // 2 % of the blocks rewritten
     await sh('imgs', 'dd if=/dev/urandom of="$1/disk.img" bs=64K count=21 seek=100 conv=notrunc status=none && sync', `${WORK}/win10`);
-    await core.call('replication.snapshot', { image: 'win10' });
+    await lab.core.call('replication.snapshot', { image: 'win10' });
     const inc = await push({ source: 'imgs', targets: ['cache01'], image: 'win10' });
     expect(inc.records[0]).toMatchObject({ state: 'done', kind: 'incremental', parentNumber: 1, number: 2 });
     expect(inc.records[0]!.bytes).toBeLessThan(full.records[0]!.bytes * 0.1);
     expect(await sum('cache01', `${ROOT}/win10/2`)).toBe(await sum('imgs', `${ROOT}/win10/2`));
     expect(await repoSnapshot('cache01', 'win10', 2)).toMatchObject({ readOnly: true, receivedUuid: (await repoSnapshot('imgs', 'win10', 2))!.uuid });
 
-    const audit = await core.call('audit.list', {});
+    const audit = await lab.core.call('audit.list', {});
     expect(audit.filter((e) => e.action === 'replication.receive' && e.host === 'cache01' && e.result === 'ok')).toHaveLength(2);
     expect(audit.filter((e) => e.action === 'snapshot.create' && e.host === 'imgs').length).toBeGreaterThanOrEqual(2);
   });
 
   it('a second push of the same snapshot is a no-op, saying why', async () => {
-    const plan = await core.call('replication.planPush', { source: 'imgs', targets: ['cache01'], image: 'win10' });
+    const plan = await lab.core.call('replication.planPush', { source: 'imgs', targets: ['cache01'], image: 'win10' });
     expect(plan.groups).toEqual([]);
     expect(plan.skipped).toEqual([{ node: 'cache01', reason: 'cache01 already has win10@2.' }]);
-    const again = await core.call('replication.push', { source: 'imgs', targets: ['cache01'], image: 'win10' });
+    const again = await lab.core.call('replication.push', { source: 'imgs', targets: ['cache01'], image: 'win10' });
     expect(again.transfers).toEqual([]);
   });
 
@@ -127,13 +82,14 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication on the lab',
     expect(direct.records).toHaveLength(1);
     const [rec] = direct.records;
     expect(rec).toMatchObject({ state: 'done', codec: 'lz4', targets: [{ node: 'cache01', state: 'done' }, { node: 'cache02', state: 'done' }] });
-    // One stream: pv on the source counted it once, not once per receiver.
+    // One stream, counted once (not once per receiver) from the sender's I/O counters, exactly.
     expect(rec!.bytes).toBeLessThan(rec!.totalBytes! * 1.05);
+    expect(rec!.bytes).toBe(Number(await sh('imgs', 'btrfs send -q "$1" | wc -c', `${ROOT}/fan/1`)));
     for (const c of ['cache01', 'cache02']) expect(await sum(c, `${ROOT}/fan/1`)).toBe(await sum('imgs', `${ROOT}/fan/1`));
 
     await sh('imgs', 'dd if=/dev/urandom of="$1/disk.img" bs=64K count=8 seek=10 conv=notrunc status=none && sync', `${WORK}/fan`);
-    await core.call('replication.snapshot', { image: 'fan' });
-    const plan = await core.call('replication.planPush', { source: 'imgs', targets: ['cache01', 'cache02'], image: 'fan', mode: 'relay', compression: 'zstd' });
+    await lab.core.call('replication.snapshot', { image: 'fan' });
+    const plan = await lab.core.call('replication.planPush', { source: 'imgs', targets: ['cache01', 'cache02'], image: 'fan', mode: 'relay', compression: 'zstd' });
     expect(plan.groups).toHaveLength(1);
     expect(plan.groups[0]!.commands.filter((c) => c.command.includes('btrfs send'))).toHaveLength(1);
     const relay = await push({ source: 'imgs', targets: ['cache01', 'cache02'], image: 'fan', mode: 'relay', compression: 'zstd' });
@@ -143,9 +99,9 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication on the lab',
 
   it('tcp transport: said to be unencrypted in the plan, and it works', async () => {
     // The caches reach imgs on iCBD-Net; the receivers accept the stream from that address only.
-    await core.call('replication.settings.set', { node: 'imgs', settings: { replicationAddress: '10.213.2.251' } });
+    await lab.core.call('replication.settings.set', { node: 'imgs', settings: { replicationAddress: '10.213.2.251' } });
     await image('tcpimg', 16);
-    const plan = await core.call('replication.planPush', { source: 'imgs', targets: ['cache02'], image: 'tcpimg', mode: 'tcp' });
+    const plan = await lab.core.call('replication.planPush', { source: 'imgs', targets: ['cache02'], image: 'tcpimg', mode: 'tcp' });
     expect(plan.encrypted).toBe(false);
     expect(plan.warnings.join(' ')).toMatch(/unencrypted/);
     const tcp = await push({ source: 'imgs', targets: ['cache02'], image: 'tcpimg', mode: 'tcp' });
@@ -157,13 +113,13 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication on the lab',
     await image('div', 8);
     // cache02 makes its own div@1: same number, another identity.
     await sh('cache02', 'mkdir -p "$1" && btrfs -q subvolume create "$1/w" && btrfs -q subvolume snapshot -r "$1/w" "$1/1" && btrfs -q subvolume delete "$1/w"', `${ROOT}/div`);
-    await core.call('replication.snapshot', { image: 'div' });
-    const plan1 = await core.call('replication.planPush', { source: 'imgs', targets: ['cache02'], image: 'div', number: 1 });
+    await lab.core.call('replication.snapshot', { image: 'div' });
+    const plan1 = await lab.core.call('replication.planPush', { source: 'imgs', targets: ['cache02'], image: 'div', number: 1 });
     expect(plan1.groups).toEqual([]);
     expect(plan1.skipped[0]!.reason).toMatch(/diverged/);
-    const plan2 = await core.call('replication.planPush', { source: 'imgs', targets: ['cache02'], image: 'div', number: 2 });
+    const plan2 = await lab.core.call('replication.planPush', { source: 'imgs', targets: ['cache02'], image: 'div', number: 2 });
     expect(plan2.groups[0]).toMatchObject({ kind: 'full', parent: null });
-    const tree = await core.call('replication.tree', {});
+    const tree = await lab.core.call('replication.tree', {});
     const row = tree.images.find((i) => i.name === 'div')!.rows.find((r) => r.number === 1)!;
     expect(row.cells.find((c) => c.node === 'cache02')).toMatchObject({ state: 'diverged' });
     expect(row.cells.find((c) => c.node === 'cache02')!.reason).toMatch(/never used as a parent/);
@@ -184,34 +140,21 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication on the lab',
   it('cancel mid-transfer: no partial subvolume, source intact, a retry succeeds', async () => {
     await image('big', 1000);
     const before = await sum('imgs', `${ROOT}/big/1`);
-    let asked = false;
-    const r = await push({ source: 'imgs', targets: ['cache01'], image: 'big', compression: 'none' }, async (u) => {
-      if (asked || u.state !== 'running' || u.bytes === 0) return;
-      asked = true;
-      expect(await core.call('transfers.cancel', { id: u.id })).toEqual({ cancelled: true });
-    });
+    const cancel = onceMoving(async (u) => expect(await lab.core.call('transfers.cancel', { id: u.id })).toEqual({ cancelled: true }));
+    const r = await push({ source: 'imgs', targets: ['cache01'], image: 'big', compression: 'none' }, cancel.during);
     expect(r.records[0]).toMatchObject({ state: 'cancelled' });
     expect(r.records[0]!.bytes).toBeLessThan(1000 * 2 ** 20);
     // Audit entries are appended as the transfer ends, not before its last update: wait for them.
-    const actions = async () => (await core.call('audit.list', { host: 'cache01', limit: 2 })).map((e) => `${e.action}:${e.result}`).sort();
+    const actions = async () => (await lab.core.call('audit.list', { host: 'cache01', limit: 2 })).map((e) => `${e.action}:${e.result}`).sort();
     await expect.poll(actions).toEqual(['replication.cleanup:ok', 'replication.receive:cancelled']);
     await expectCleanRetry('big', 'cache01', before);
   });
 
   it('a link cut mid-transfer fails it, cleans up once the node is back, and a retry succeeds', async () => {
     const before = await sum('imgs', `${ROOT}/big/1`);
-    let cut = false;
-    let heal: NodeJS.Timeout | undefined;
-    const r = await push({ source: 'imgs', targets: ['cache02'], image: 'big', compression: 'none' }, async (u) => {
-      if (cut || u.state !== 'running' || u.bytes === 0) return;
-      cut = true;
-      await labCut('cache02', { dir: labDir });
-      // Long enough for ssh on imgs to give up on the dead link (ServerAlive 15 s × 3).
-      heal = setTimeout(() => void labHeal('cache02', { dir: labDir }), 60_000);
-    });
-    clearTimeout(heal);
-    await labHeal('cache02', { dir: labDir });
-    expect(cut).toBe(true);
+    const link = cutWhileMoving('cache02', lab.dir);
+    const r = await push({ source: 'imgs', targets: ['cache02'], image: 'big', compression: 'none' }, link.during);
+    expect(await link.healed()).toBe(true);
     expect(r.records[0]).toMatchObject({ state: 'failed' });
     expect(r.records[0]!.error!.message).toMatch(/cache02/);
     await expectCleanRetry('big', 'cache02', before);
@@ -232,11 +175,11 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication on the lab',
     const hostile = ['a b', "it's", 'x;touch /tmp/pwned', '$(touch /tmp/pwned)', '`touch /tmp/pwned`', '../etc', '..', 'ünïcödé', 'a"b', 'a\nb'];
     for (const name of hostile) {
       for (const call of [
-        () => core.call('replication.addImage', { node: 'imgs', image: name }),
-        () => core.call('replication.snapshot', { image: name }),
-        () => core.call('replication.planPush', { source: 'imgs', targets: ['cache01'], image: name }),
-        () => core.call('replication.deleteSnapshot', { node: 'imgs', image: name, number: 1 }),
-        () => core.call('replication.settings.set', { node: 'cache01', settings: { images: [name] } }),
+        () => lab.core.call('replication.addImage', { node: 'imgs', image: name }),
+        () => lab.core.call('replication.snapshot', { image: name }),
+        () => lab.core.call('replication.planPush', { source: 'imgs', targets: ['cache01'], image: name }),
+        () => lab.core.call('replication.deleteSnapshot', { node: 'imgs', image: name, number: 1 }),
+        () => lab.core.call('replication.settings.set', { node: 'cache01', settings: { images: [name] } }),
       ]) {
         const err = await call().catch((e: unknown) => e);
         expect(err, name).toBeInstanceOf(AppError);
@@ -244,7 +187,7 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication on the lab',
         expect((err as AppError).message).toMatch(/image name|cannot contain|starts with/);
       }
     }
-    const bad = await core.call('replication.planPush', { source: 'imgs', targets: ['cache01'], image: 'win10', number: '1;reboot' as unknown as number }).catch((e: unknown) => e);
+    const bad = await lab.core.call('replication.planPush', { source: 'imgs', targets: ['cache01'], image: 'win10', number: '1;reboot' as unknown as number }).catch((e: unknown) => e);
     expect((bad as AppError).code).toBe('INVALID_INPUT');
     const cli = await icbd('push', 'imgs:x;touch /tmp/pwned@1', '--to', 'cache01');
     expect(cli.code).toBe(2);

@@ -1,13 +1,16 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Core } from '../../electron/core/core.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { Core } from '../../electron/core/core.ts';
 import { addLabHosts, trustLabHostKeys } from '../../electron/core/handlers/lab.ts';
-import { labUp, type LabInfo, type LabOptions } from '../../electron/core/lab/index.ts';
+import { labDown, labUp, sshRun, type LabInfo, type LabOptions } from '../../electron/core/lab/index.ts';
+import type { Asker } from '../../electron/core/prompts.ts';
+import { notYet, tempDirs } from '../temp-dirs.ts';
 
 /**
  * What the lab-backed test files share: a lab of their own (in its own directory, so files can run
  * beside each other) whose hosts are in the core's inventory with their keys trusted, the CLI run
- * on the same data directory, and a shell on a host through the core's pool.
+ * on the same data directory, and a shell on a host through the core's pool or the lab's own ssh.
  */
 
 /** lab up (with extra base packages where asked: the hosts have no network), hosts added, keys trusted. */
@@ -18,19 +21,74 @@ export async function labWithHosts(core: Core, opts: Pick<LabOptions, 'dir' | 'c
   return info;
 }
 
-const execFileP = promisify(execFile);
-
-/** `icbd …` as the operator types it, on the test's data directory and lab; never throws. */
-export function icbdIn(home: string, labDir: string) {
-  return (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
-    execFileP('node', ['electron/icbd.mjs', '--home', home, ...args], { env: { ...process.env, ICBD_LAB_DIR: labDir } }).then(
-      (r) => ({ code: 0, ...r }),
-      (e: { code: number; stdout: string; stderr: string }) => e,
-    );
+export interface LabSession<T> {
+  /** The core's data directory, which the CLI runs on too. */
+  readonly home: string;
+  /** The lab's directory, also in ICBD_LAB_DIR for the core's lab requests and the processes the test starts. */
+  readonly dir: string;
+  readonly core: Core;
+  /** What the session's `up` answered. */
+  readonly info: T;
+  /** `icbd …` as the operator types it, on this data directory and lab; never throws. */
+  readonly icbd: (...args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
+  /** A script on a host through the core's pool, its arguments passed as $1… (never pasted into it); its stdout. */
+  readonly sh: (node: string, script: string, ...args: string[]) => Promise<string>;
+  /** A command on a host over the lab's own ssh, beside the app (to see what it did); see labSsh. */
+  readonly ssh: (host: string, command: string, timeoutMs?: number) => Promise<string>;
 }
 
-/** A script on a host, its arguments passed as $1… (never pasted into it); its stdout. */
-export function shOn(core: Core) {
-  return async (node: string, script: string, ...args: string[]): Promise<string> =>
-    (await (await core.ssh()).run(node, ['sh', '-c', script, 'sh', ...args], { timeoutMs: 120_000 })).stdout;
+// The lab's host keys are trusted as its hosts are added: whatever the core would ask is declined.
+const DECLINE: Asker = { askHostKey: async () => false, askSecret: async () => undefined };
+
+const execFileP = promisify(execFile);
+
+/**
+ * A test file's lab session, made when its tests start and taken down when they end (with the
+ * directories: see tempDirs, which names them `icbd-NAME-lab-…` and `icbd-NAME-home-…`): a core
+ * of the CLI's door on a data directory of its own, and the lab `up` brings up with it, within
+ * `timeout`. A handle, live once the tests start.
+ */
+export function labSession<T = LabInfo>(name: string, up: (core: Core, dir: string) => Promise<T>, o: { timeout?: number; asker?: Asker } = {}): LabSession<T> {
+  const dirs = tempDirs(name, ['lab', 'home']);
+  let core: Core | undefined;
+  let info: { up: T } | undefined;
+  beforeAll(async () => {
+    process.env.ICBD_LAB_DIR = dirs.lab;
+    core = new Core({ home: dirs.home, door: 'cli', asker: o.asker ?? DECLINE });
+    info = { up: await up(core, dirs.lab) };
+  }, o.timeout);
+  afterAll(async () => {
+    if (!core) return;
+    await core.close();
+    await labDown({ dir: dirs.lab });
+  }, 300_000);
+  const session: LabSession<T> = {
+    get home() {
+      return dirs.home;
+    },
+    get dir() {
+      return dirs.lab;
+    },
+    get core() {
+      return core ?? notYet(`${name}'s core`);
+    },
+    get info() {
+      return info ? info.up : notYet(`${name}'s lab`);
+    },
+    icbd: (...args) =>
+      execFileP('node', ['electron/icbd.mjs', '--home', dirs.home, ...args], { env: { ...process.env, ICBD_LAB_DIR: dirs.lab }, timeout: 300_000 }).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      ),
+    sh: async (node, script, ...args) => (await (await session.core.ssh()).run(node, ['sh', '-c', script, 'sh', ...args], { timeoutMs: 120_000 })).stdout,
+    ssh: (host, command, timeoutMs) => labSsh(dirs.lab, host, command, timeoutMs),
+  };
+  return session;
+}
+
+/** A command on a host of the lab in `dir` over the lab's own ssh; its stdout, trimmed; throws on a non-zero exit. */
+export async function labSsh(dir: string, host: string, command: string, timeoutMs = 120_000): Promise<string> {
+  const r = await sshRun(dir, host, command, { timeoutMs });
+  if (r.code !== 0) throw new Error(`${host}: ${command}: exit ${r.code}: ${r.stderr.trim()}`);
+  return r.stdout.trim();
 }

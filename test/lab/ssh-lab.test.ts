@@ -4,44 +4,32 @@
  * can run beside any other lab.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Core } from '../../electron/core/core.ts';
+import { describe, expect, it } from 'vitest';
 import type { Asker } from '../../electron/core/prompts.ts';
 import { AppError } from '../../shared/errors.ts';
-import { icbdIn } from './session.ts';
+import { labSession } from './session.ts';
 
-const labDir = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-ssh-lab-'));
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-ssh-home-'));
-process.env.ICBD_LAB_DIR = labDir;
 const asked: string[] = [];
 // Every lab key is trusted when the lab hosts are added; any question here is a failure to trust them.
 const asker: Asker = {
   askHostKey: async (q) => (asked.push(q.hop), false),
   askSecret: async () => undefined,
 };
-const core = new Core({ home, door: 'cli', asker });
-const icbd = icbdIn(home, labDir);
-
-async function finished(jobId: string) {
-  return core.jobs.wait(jobId);
-}
+// Up through the core, as the operator's `icbd lab up` is: its hosts added to the inventory and trusted.
+const lab = labSession(
+  'ssh',
+  async (core) => {
+    const end = await core.jobs.wait((await core.call('lab.up', { caches: 1, nfs: false, addHosts: true })).jobId);
+    if (end.state !== 'done') throw new Error(`lab up: ${end.error?.message}`);
+  },
+  { asker },
+);
+const { icbd } = lab;
 
 describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH on the lab', { timeout: 120_000 }, () => {
-  beforeAll(async () => {
-    const end = await finished((await core.call('lab.up', { caches: 1, nfs: false, addHosts: true })).jobId);
-    if (end.state !== 'done') throw new Error(`lab up: ${end.error?.message}`);
-  }, 600_000);
-
-  afterAll(async () => {
-    await core.close();
-    await finished((await core.call('lab.down', {})).jobId);
-    fs.rmSync(labDir, { recursive: true, force: true });
-  }, 300_000);
-
   it('icbd exec reaches cache01 through imgs from the inventory alone, and exits with the remote code', async () => {
-    const hosts = await core.call('hosts.list', {});
+    const hosts = await lab.core.call('hosts.list', {});
     expect(hosts.find((h) => h.name === 'cache01')).toMatchObject({ jump: 'imgs', user: 'root' });
     const ok = await icbd('exec', 'cache01', '--', 'hostname');
     expect(ok).toMatchObject({ code: 0, stdout: 'cache01\n' });
@@ -51,10 +39,10 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH on the lab', { timeo
   });
 
   it('streams a long command and cancelling it leaves no remote process behind', async () => {
-    const { jobId } = await core.call('ssh.exec', { host: 'cache01', command: 'for i in $(seq 1 300); do echo icbd-tick $i; sleep 0.1; done' });
+    const { jobId } = await lab.core.call('ssh.exec', { host: 'cache01', command: 'for i in $(seq 1 300); do echo icbd-tick $i; sleep 0.1; done' });
     const seen: string[] = [];
     await new Promise<void>((resolve) => {
-      const off = core.on('job.log', (l) => {
+      const off = lab.core.on('job.log', (l) => {
         if (l.id !== jobId) return;
         seen.push(l.line);
         if (seen.join('').includes('icbd-tick 3\n')) {
@@ -63,32 +51,32 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH on the lab', { timeo
         }
       });
     });
-    expect(await core.call('jobs.cancel', { id: jobId })).toEqual({ cancelled: true });
-    expect((await finished(jobId)).state).toBe('cancelled');
+    expect(await lab.core.call('jobs.cancel', { id: jobId })).toEqual({ cancelled: true });
+    expect((await lab.core.jobs.wait(jobId)).state).toBe('cancelled');
     const left = await icbd('exec', 'cache01', '--', "pgrep -f 'icbd-[t]ick' || echo none");
     expect(left.stdout.trim()).toBe('none');
   });
 
   it('a stopped host turns down and fails a command with a timeout, not a hang; started, it is up again', async () => {
-    expect((await core.call('health.check', { host: 'cache01' }))[0]).toMatchObject({ state: 'up' });
-    await core.call('lab.host', { action: 'stop', host: 'cache01' });
+    expect((await lab.core.call('health.check', { host: 'cache01' }))[0]).toMatchObject({ state: 'up' });
+    await lab.core.call('lab.host', { action: 'stop', host: 'cache01' });
     const t0 = Date.now();
-    const down = (await core.call('health.check', { host: 'cache01' }))[0]!;
+    const down = (await lab.core.call('health.check', { host: 'cache01' }))[0]!;
     expect(down.state).toBe('down');
     expect(down.lastError).toMatchObject({ message: expect.stringContaining('cache01') });
     expect(down.lastError!.hostKey).toBeUndefined();
     expect(Date.now() - t0).toBeLessThan(45_000);
 
-    const pool = await core.ssh();
+    const pool = await lab.core.ssh();
     const err = await pool.run('cache01', ['true'], { timeoutMs: 3000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect(['TIMEOUT', 'UNAVAILABLE']).toContain((err as AppError).code);
     expect((err as AppError).message).toMatch(/cache01/);
 
-    await core.call('lab.host', { action: 'start', host: 'cache01' });
+    await lab.core.call('lab.host', { action: 'start', host: 'cache01' });
     let up;
     for (let i = 0; i < 30 && up?.state !== 'up'; i++) {
-      up = (await core.call('health.check', { host: 'cache01' }))[0];
+      up = (await lab.core.call('health.check', { host: 'cache01' }))[0];
       if (up?.state !== 'up') await new Promise((r) => setTimeout(r, 1000));
     }
     expect(up).toMatchObject({ state: 'up' });
@@ -96,18 +84,18 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH on the lab', { timeo
   });
 
   it('shows a host whose key is not accepted yet as untrusted, not down, with the fingerprint to check; up once accepted', async () => {
-    const pool = await core.ssh();
-    const cache01 = (await core.call('hosts.list', {})).find((h) => h.name === 'cache01')!;
-    const lab = (await core.call('lab.status', {}))!;
+    const pool = await lab.core.ssh();
+    const cache01 = (await lab.core.call('hosts.list', {})).find((h) => h.name === 'cache01')!;
+    const status = (await lab.core.call('lab.status', {}))!;
     // The fingerprint cache01 really has, from the keys the lab made (what its console would print).
     const { execFileSync } = await import('node:child_process');
-    const real = execFileSync('ssh-keygen', ['-l', '-F', cache01.address, '-f', lab.knownHosts], { encoding: 'utf8' }).match(/SHA256:[A-Za-z0-9+/]{43}/g)!;
+    const real = execFileSync('ssh-keygen', ['-l', '-F', cache01.address, '-f', status.knownHosts], { encoding: 'utf8' }).match(/SHA256:[A-Za-z0-9+/]{43}/g)!;
     expect(await pool.knownHosts.forget(cache01.address, cache01.port)).toBeGreaterThan(0);
     // Closing takes a moment; a probe meanwhile would find the old connection closing, not the key.
     pool.disconnect('cache01');
     for (let i = 0; i < 50 && pool.isConnected('cache01'); i++) await new Promise((r) => setTimeout(r, 100));
 
-    const untrusted = (await core.call('health.check', { host: 'cache01' }))[0]!;
+    const untrusted = (await lab.core.call('health.check', { host: 'cache01' }))[0]!;
     expect(untrusted).toMatchObject({
       state: 'untrusted',
       latencyMs: null,
@@ -116,7 +104,7 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH on the lab', { timeo
     expect(real).toContain(untrusted.lastError!.hostKey!.fingerprint);
     expect(untrusted.lastError!.message).toContain(`is not accepted yet`);
     // imgs, its jump host, is trusted and up: only cache01 is in question.
-    expect((await core.call('health.check', { host: 'imgs' }))[0]).toMatchObject({ state: 'up' });
+    expect((await lab.core.call('health.check', { host: 'imgs' }))[0]).toMatchObject({ state: 'up' });
 
     const cli = await icbd('health', 'cache01');
     expect(cli.code).toBe(1);
@@ -126,17 +114,17 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH on the lab', { timeo
 
     // What the words say to do (here without a terminal to answer on, so --accept-new).
     expect((await icbd('--accept-new', 'exec', 'cache01', '--', 'true')).code).toBe(0);
-    expect((await core.call('health.check', { host: 'cache01' }))[0]).toMatchObject({ state: 'up', lastError: null });
+    expect((await lab.core.call('health.check', { host: 'cache01' }))[0]).toMatchObject({ state: 'up', lastError: null });
     expect(asked).toEqual([]);
   });
 
   it('refuses a changed host key before sending any credential, saying how to fix it', async () => {
-    const pool = await core.ssh();
-    const imgs = (await core.call('hosts.list', {})).find((h) => h.name === 'imgs')!;
+    const pool = await lab.core.ssh();
+    const imgs = (await lab.core.call('hosts.list', {})).find((h) => h.name === 'imgs')!;
     // The app's record of imgs replaced by another key: what a re-keyed or impostor host looks like.
     await pool.knownHosts.forget(imgs.address, imgs.port);
     const { execFileSync } = await import('node:child_process');
-    const other = path.join(home, 'other');
+    const other = path.join(lab.home, 'other');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
     const blob = Buffer.from(fs.readFileSync(`${other}.pub`, 'utf8').split(' ')[1]!, 'base64');
     await pool.knownHosts.add(imgs.address, imgs.port, blob);
@@ -148,8 +136,8 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH on the lab', { timeo
     expect(refused.stderr).toMatch(/ssh-keygen -R/);
 
     // Health: a security event, not a host that is down; cache01 behind imgs is as untrusted as imgs.
-    const imgsHealth = (await core.call('health.check', { host: 'imgs' }))[0]!;
-    const cache01Health = (await core.call('health.check', { host: 'cache01' }))[0]!;
+    const imgsHealth = (await lab.core.call('health.check', { host: 'imgs' }))[0]!;
+    const cache01Health = (await lab.core.call('health.check', { host: 'cache01' }))[0]!;
     const changed = { state: 'changed', hop: 'imgs', address: imgs.address, port: imgs.port } as const;
     expect(imgsHealth).toMatchObject({ state: 'untrusted', lastError: { code: 'UNAUTHORIZED', hostKey: changed } });
     expect(cache01Health).toMatchObject({ state: 'untrusted', lastError: { hostKey: changed } });
@@ -165,6 +153,6 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH on the lab', { timeo
     // After checking (the lab's imgs was not reinstalled: the test planted the other key), what the words say.
     expect((await icbd(...forget.split(' ').slice(1))).code).toBe(0);
     expect((await icbd('--accept-new', 'exec', 'cache01', '--', 'hostname')).stdout).toBe('cache01\n');
-    expect((await core.call('health.check', {})).map((h) => [h.host, h.state])).toEqual(expect.arrayContaining([['imgs', 'up'], ['cache01', 'up']]));
+    expect((await lab.core.call('health.check', {})).map((h) => [h.host, h.state])).toEqual(expect.arrayContaining([['imgs', 'up'], ['cache01', 'up']]));
   });
 });

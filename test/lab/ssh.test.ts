@@ -11,7 +11,6 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,12 +24,13 @@ import { openLocalShell } from '../../electron/core/terminal/local-shell.ts';
 import type { TerminalSession } from '../../electron/core/terminal/session.ts';
 import type { Host } from '../../shared/inventory.ts';
 import type { HostHealth, HostKeyQuestion, SecretQuestion } from '../../shared/ssh.ts';
+import { tempDirs } from '../temp-dirs.ts';
 
 const TEST_USER = 'icbdtest';
 const SUDOERS = `/etc/sudoers.d/${TEST_USER}-lab-test`;
 const canRun = process.getuid?.() === 0 && existsSync('/usr/sbin/sshd') && existsSync('/usr/bin/gnome-keyring-daemon') && existsSync('/usr/bin/sudo');
 
-const dir = mkdtempSync(join(tmpdir(), 'icbd-ssh-'));
+const dirs = tempDirs('ssh-core', ['work']);
 const started: ChildProcess[] = [];
 const pools: SshPool[] = [];
 let secrets: Secrets;
@@ -45,7 +45,7 @@ function sh(cmd: string, args: string[], env?: NodeJS.ProcessEnv): string {
 }
 
 function keygen(name: string, passphrase = ''): { path: string; pub: string; fingerprint: string } {
-  const path = join(dir, name);
+  const path = join(dirs.work, name);
   sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-C', name, '-f', path]);
   return { path, pub: readFileSync(`${path}.pub`, 'utf8'), fingerprint: sh('ssh-keygen', ['-l', '-f', `${path}.pub`]).split(' ')[1]! };
 }
@@ -127,11 +127,11 @@ class Sshd {
     readonly port: number,
     readonly hostKey: { path: string; fingerprint: string },
   ) {
-    this.log = join(dir, `${name}.log`);
+    this.log = join(dirs.work, `${name}.log`);
   }
 
   async start(): Promise<this> {
-    const config = join(dir, `${this.name}.conf`);
+    const config = join(dirs.work, `${this.name}.conf`);
     writeFileSync(
       config,
       [
@@ -139,7 +139,7 @@ class Sshd {
         'ListenAddress 127.0.0.1',
         `HostKey ${this.hostKey.path}`,
         'PidFile none',
-        `AuthorizedKeysFile ${dir}/authorized_keys.%u`,
+        `AuthorizedKeysFile ${dirs.work}/authorized_keys.%u`,
         // The temp dir lives under /tmp (world-writable): StrictModes would refuse the keys.
         'StrictModes no',
         'UsePAM no',
@@ -175,7 +175,7 @@ class Sshd {
 }
 
 async function startKeyring(): Promise<void> {
-  const bus = spawn('dbus-daemon', ['--session', '--nofork', `--address=unix:path=${join(dir, 'bus')}`, '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const bus = spawn('dbus-daemon', ['--session', '--nofork', `--address=unix:path=${join(dirs.work, 'bus')}`, '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
   started.push(bus);
   const address = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -185,7 +185,7 @@ async function startKeyring(): Promise<void> {
     });
     bus.once('exit', () => reject(new Error('dbus-daemon exited')));
   });
-  const xdg = { XDG_DATA_HOME: join(dir, 'xdg-data'), XDG_RUNTIME_DIR: join(dir, 'xdg-run') };
+  const xdg = { XDG_DATA_HOME: join(dirs.work, 'xdg-data'), XDG_RUNTIME_DIR: join(dirs.work, 'xdg-run') };
   for (const d of Object.values(xdg)) mkdirSync(d, { mode: 0o700 });
   const env = { ...process.env, ...xdg, DBUS_SESSION_BUS_ADDRESS: address };
   const keyring = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], { env, stdio: ['pipe', 'ignore', 'ignore'] });
@@ -217,13 +217,13 @@ const host = (name: string, sshd: Sshd, extra: Partial<Host> = {}): Host => ({
 
 function pool(hosts: Host[], o: Partial<SshPoolOptions> & { home?: string } = {}): SshPool {
   const p = new SshPool({
-    home: o.home ?? mkdtempSync(join(dir, 'home-')),
+    home: o.home ?? mkdtempSync(join(dirs.work, 'home-')),
     getHosts: async () => hosts,
     secrets,
     askHostKey: async () => true,
     knownHostsFiles: [],
     agentSocket: null,
-    sshDir: join(dir, 'empty-ssh-dir'),
+    sshDir: join(dirs.work, 'empty-ssh-dir'),
     connectTimeoutMs: 5_000,
     ...o,
   });
@@ -233,7 +233,7 @@ function pool(hosts: Host[], o: Partial<SshPoolOptions> & { home?: string } = {}
 
 /** A home whose known_hosts already trusts these servers (the first-use dialog is tested once). */
 function trustedHome(...entries: [Sshd, { pub: string }][]): string {
-  const home = mkdtempSync(join(dir, 'home-'));
+  const home = mkdtempSync(join(dirs.work, 'home-'));
   writeFileSync(join(home, 'known_hosts'), entries.map(([s, k]) => `[127.0.0.1]:${s.port} ${k.pub.split(' ').slice(0, 2).join(' ')}\n`).join(''));
   return home;
 }
@@ -251,22 +251,22 @@ describe.skipIf(!canRun)('ssh core against real sshd', () => {
   beforeAll(async () => {
     await startKeyring();
     secrets = await openSecrets(`icbd-test-${randomBytes(4).toString('hex')}`);
-    mkdirSync(join(dir, 'empty-ssh-dir'));
+    mkdirSync(join(dirs.work, 'empty-ssh-dir'));
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // sshd's privilege separation dir
     clientKey = keygen('client');
     hostKeyA = keygen('host_a');
     hostKeyB = keygen('host_b');
 
     spawnSync('userdel', ['-r', TEST_USER], { stdio: 'ignore' });
-    const home = join(dir, 'testuser-home');
+    const home = join(dirs.work, 'testuser-home');
     sh('useradd', ['-M', '-d', home, '-s', '/bin/sh', TEST_USER]);
     mkdirSync(home);
     const uid = Number(sh('id', ['-u', TEST_USER]));
     chownSync(home, uid, uid);
     userPassword = `pw-${randomBytes(9).toString('base64url')}`;
     spawnSync('chpasswd', { input: `${TEST_USER}:${userPassword}\n` });
-    writeFileSync(join(dir, 'authorized_keys.root'), clientKey.pub);
-    writeFileSync(join(dir, `authorized_keys.${TEST_USER}`), clientKey.pub);
+    writeFileSync(join(dirs.work, 'authorized_keys.root'), clientKey.pub);
+    writeFileSync(join(dirs.work, `authorized_keys.${TEST_USER}`), clientKey.pub);
 
     sshdA = await new Sshd('a', await freePort(), hostKeyA).start();
     sshdB = await new Sshd('b', await freePort(), hostKeyB).start();
@@ -277,7 +277,6 @@ describe.skipIf(!canRun)('ssh core against real sshd', () => {
     for (const proc of started.reverse()) if (proc.pid && proc.exitCode === null) signalTree(proc.pid, 'SIGKILL');
     rmSync(SUDOERS, { force: true });
     spawnSync('userdel', ['-f', TEST_USER], { stdio: 'ignore' });
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('uses the keychain and the native crypto binding', async () => {
@@ -286,7 +285,7 @@ describe.skipIf(!canRun)('ssh core against real sshd', () => {
   });
 
   it('asks about an unknown host key: rejected saves nothing, accepted is saved and not asked again', async () => {
-    const home = mkdtempSync(join(dir, 'home-'));
+    const home = mkdtempSync(join(dirs.work, 'home-'));
     const questions: HostKeyQuestion[] = [];
     const mark = sshdA.mark();
     const rejecting = pool([host('imgs', sshdA)], { home, askHostKey: async (q) => (questions.push(q), false) });
@@ -322,7 +321,7 @@ describe.skipIf(!canRun)('ssh core against real sshd', () => {
     expect(log).toMatch(/Connection from 127\.0\.0\.1/);
     expect(log).not.toMatch(AUTH_LINES);
 
-    const revokedFile = join(dir, 'revoked_known_hosts');
+    const revokedFile = join(dirs.work, 'revoked_known_hosts');
     writeFileSync(revokedFile, `@revoked * ${hostKeyB.pub}`);
     const revoked = pool([host('cache01', sshdB)], { knownHostsFiles: [revokedFile], askHostKey: async () => expect.fail('a revoked key is never asked about') });
     const err2 = await errorOf(revoked.run('cache01', ['true']));
@@ -360,7 +359,7 @@ describe.skipIf(!canRun)('ssh core against real sshd', () => {
   it('unlocks an encrypted key with the passphrase from the keyring', async () => {
     const passphrase = `pp-${randomBytes(6).toString('hex')}`;
     const key = keygen('encrypted', passphrase);
-    writeFileSync(join(dir, 'authorized_keys.root'), clientKey.pub + key.pub);
+    writeFileSync(join(dirs.work, 'authorized_keys.root'), clientKey.pub + key.pub);
     await secrets.set(accounts.passphrase(key.path), passphrase);
     const mark = sshdA.mark();
     const p = pool([host('imgs', sshdA, { identityFile: key.path })], { home: trustedHome([sshdA, hostKeyA]), askSecret: async () => expect.fail('the keyring has the passphrase') });
@@ -370,8 +369,8 @@ describe.skipIf(!canRun)('ssh core against real sshd', () => {
 
   it('logs in with a key held by ssh-agent', async () => {
     const key = keygen('agent');
-    writeFileSync(join(dir, 'authorized_keys.root'), clientKey.pub + key.pub);
-    const sock = join(dir, 'agent.sock');
+    writeFileSync(join(dirs.work, 'authorized_keys.root'), clientKey.pub + key.pub);
+    const sock = join(dirs.work, 'agent.sock');
     const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
     started.push(agent);
     await waitFor('ssh-agent socket', () => existsSync(sock));
@@ -453,8 +452,8 @@ describe.skipIf(!canRun)('ssh core against real sshd', () => {
 
   it('reads, writes atomically (keeping owner and mode) and uploads with progress', async () => {
     const p = pool([host('imgs', sshdA)], { home: trustedHome([sshdA, hostKeyA]) });
-    const target = join(dir, 'remote', 'fstab');
-    mkdirSync(join(dir, 'remote'));
+    const target = join(dirs.work, 'remote', 'fstab');
+    mkdirSync(join(dirs.work, 'remote'));
     writeFileSync(target, 'old\n');
     const uid = Number(sh('id', ['-u', TEST_USER]));
     chownSync(target, uid, uid);
@@ -463,15 +462,15 @@ describe.skipIf(!canRun)('ssh core against real sshd', () => {
     expect(readFileSync(target, 'utf8')).toBe("new line with 'quotes' and $(no expansion)\n");
     const st = statSync(target);
     expect([st.uid, st.mode & 0o777]).toEqual([uid, 0o640]);
-    expect(readdirSync(join(dir, 'remote'))).toEqual(['fstab']); // no temp file left behind
+    expect(readdirSync(join(dirs.work, 'remote'))).toEqual(['fstab']); // no temp file left behind
     expect((await p.readFile('imgs', target)).toString()).toBe("new line with 'quotes' and $(no expansion)\n");
-    expect((await errorOf(p.readFile('imgs', join(dir, 'remote', 'missing')))).code).toBe('NOT_FOUND');
+    expect((await errorOf(p.readFile('imgs', join(dirs.work, 'remote', 'missing')))).code).toBe('NOT_FOUND');
 
-    const local = join(dir, 'backup.tar');
+    const local = join(dirs.work, 'backup.tar');
     const data = randomBytes(3 * 1024 * 1024 + 17);
     writeFileSync(local, data);
     const progress: number[] = [];
-    const remote = join(dir, 'remote', 'backup.tar');
+    const remote = join(dirs.work, 'remote', 'backup.tar');
     await p.upload('imgs', local, remote, { mode: 0o600, onProgress: ({ sent, total }) => (progress.push(sent), expect(total).toBe(data.length)) });
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     expect(sha(readFileSync(remote))).toBe(sha(data));
@@ -481,13 +480,13 @@ describe.skipIf(!canRun)('ssh core against real sshd', () => {
     expect(progress.at(-1)).toBe(data.length);
 
     // A cancelled upload leaves the old file as it was, and no temp file.
-    const big = join(dir, 'big.iso');
+    const big = join(dirs.work, 'big.iso');
     writeFileSync(big, randomBytes(48 * 1024 * 1024));
     const ac = new AbortController();
     const cancelled = p.upload('imgs', big, remote, { signal: ac.signal, onProgress: ({ sent }) => sent > 1024 * 1024 && ac.abort() });
     expect((await errorOf(cancelled)).code).toBe('CANCELLED');
     expect(sha(readFileSync(remote))).toBe(sha(data));
-    expect(readdirSync(join(dir, 'remote')).sort()).toEqual(['backup.tar', 'fstab']);
+    expect(readdirSync(join(dirs.work, 'remote')).sort()).toEqual(['backup.tar', 'fstab']);
   });
 
   it('pauses a flooding terminal until the consumer acknowledges', async () => {

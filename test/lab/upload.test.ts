@@ -11,30 +11,23 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Core } from '../../electron/core/core.ts';
-import { labCut, labDown, labHeal } from '../../electron/core/lab/index.ts';
-import type { Asker } from '../../electron/core/prompts.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors.ts';
-import { isTransferFinished, type TransferRecord, type UploadInput } from '../../shared/transfers.ts';
-import { prepareReplication, REPLICATION_PACKAGES } from './replication-fixture.ts';
-import { icbdIn, labWithHosts, shOn } from './session.ts';
+import type { TransferRecord, UploadInput } from '../../shared/transfers.ts';
+import { tempDirs } from '../temp-dirs.ts';
+import { cutWhileMoving, onceMoving, replicationLab, untilEnded } from './replication-fixture.ts';
+import { labSession } from './session.ts';
 
-const labDir = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-upload-lab-'));
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-upload-home-'));
-const local = fs.mkdtempSync(path.join(os.tmpdir(), 'icbd-upload-files-'));
-process.env.ICBD_LAB_DIR = labDir;
-const asker: Asker = { askHostKey: async () => false, askSecret: async () => undefined };
-const core = new Core({ home, door: 'cli', asker });
+const lab = labSession('upload', (core, dir) => replicationLab(core, dir, { caches: 1, keys: false }), { timeout: 900_000 });
+const { icbd, sh } = lab;
+const dirs = tempDirs('upload', ['files']);
 const ROOT = '/var/lib/icbd/.snap';
 const WORK = '/var/lib/icbd/shared-vms';
 const ISO = '/var/lib/icbd/iso';
-const icbd = icbdIn(home, labDir);
-const sh = shOn(core);
 
 /** A file of `mb` MiB of random data (no codec or SSH compression shrinks it) on this machine. */
 function localData(name: string, mb: number): string {
-  const p = path.join(local, name);
+  const p = path.join(dirs.files, name);
   execFileSync('sh', ['-c', 'head -c "$2"M /dev/urandom > "$1"', 'sh', p, String(mb)]);
   return p;
 }
@@ -53,28 +46,13 @@ const entries = async (node: string, dir: string) => (await sh(node, 'ls -A "$1"
 const holders = async (node: string) => (await sh(node, "find /proc/[0-9]*/fd -maxdepth 1 -lname '*/.icbd-upload-*' 2>/dev/null | wc -l")).trim();
 
 /** Every transfer.update of the upload until it ends; `during` sees each update of it. */
-async function upload(input: UploadInput, during?: (r: TransferRecord) => void | Promise<void>): Promise<{ record: TransferRecord; updates: TransferRecord[] }> {
-  const updates: TransferRecord[] = [];
-  let id: string | undefined;
-  let resolve!: (r: TransferRecord) => void;
-  const ended = new Promise<TransferRecord>((r) => (resolve = r));
-  const off = core.on('transfer.update', (r) => {
-    updates.push(r);
-    if (r.id !== id) return;
-    void during?.(r);
-    if (isTransferFinished(r.state)) resolve(r);
-  });
-  try {
-    id = (await core.call('transfers.upload', input)).id;
-    const early = updates.find((u) => u.id === id && isTransferFinished(u.state));
-    return { record: early ?? (await ended), updates: updates.filter((u) => u.id === id) };
-  } finally {
-    off();
-  }
+async function upload(input: UploadInput, during?: (r: TransferRecord) => Promise<void>): Promise<{ record: TransferRecord; updates: TransferRecord[] }> {
+  const { records, updates } = await untilEnded(lab.core, async () => [(await lab.core.call('transfers.upload', input)).id], during);
+  return { record: records[0]!, updates };
 }
 
 async function refusal(input: UploadInput): Promise<AppError> {
-  const err = await core.call('transfers.upload', input).then(
+  const err = await lab.core.call('transfers.upload', input).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -83,28 +61,20 @@ async function refusal(input: UploadInput): Promise<AppError> {
 }
 
 async function audit(host: string, action: string) {
-  return (await core.call('audit.list', { host })).filter((e) => e.action === action).map((e) => e.result);
+  return (await lab.core.call('audit.list', { host })).filter((e) => e.action === action).map((e) => e.result);
 }
 
 let big: string;
 
 describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('uploads on the lab', () => {
   beforeAll(async () => {
-    const lab = await labWithHosts(core, { dir: labDir, caches: 1, packages: REPLICATION_PACKAGES });
-    await prepareReplication(await core.ssh(), 'imgs', lab.hosts.filter((h) => h.role === 'cache'), { keys: false });
     // The installer makes the guide's iso subvolume; the replication fixture stands in for it without one.
     for (const n of ['imgs', 'cache01']) await sh(n, '[ -d "$1" ] || btrfs -q subvolume create "$1"', ISO);
     big = localData('big.img', 1500);
-  }, 900_000);
-
-  afterAll(async () => {
-    await core.close();
-    await labDown({ dir: labDir });
-    for (const d of [labDir, home, local]) fs.rmSync(d, { recursive: true, force: true });
-  }, 300_000);
+  });
 
   it('uploads a disk into an image; the next snapshot carries it, byte for byte; audited', async () => {
-    await core.call('replication.addImage', { node: 'imgs', image: 'win10' });
+    await lab.core.call('replication.addImage', { node: 'imgs', image: 'win10' });
     const disk = localData('win10.qcow2', 96);
     const t0 = Date.now();
     const { record, updates } = await upload({ node: 'imgs', file: disk, into: { image: 'win10' } });
@@ -124,13 +94,13 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('uploads on the lab', () 
     expect(updates.length).toBeLessThanOrEqual((Date.now() - t0) / 1000 + 8);
     expect(await entries('imgs', `${WORK}/win10`)).toEqual(['win10.qcow2']);
     // The history (what the CLI and a restarted window read) ends where the events did.
-    expect((await core.call('transfers.list', {})).find((r) => r.id === record.id)).toMatchObject({ state: 'done', fraction: 1 });
+    expect((await lab.core.call('transfers.list', {})).find((r) => r.id === record.id)).toMatchObject({ state: 'done', fraction: 1 });
 
-    const snap = await core.call('replication.snapshot', { image: 'win10' });
+    const snap = await lab.core.call('replication.snapshot', { image: 'win10' });
     expect(snap.number).toBe(1);
     expect(await sum('imgs', `${ROOT}/win10/1/win10.qcow2`)).toBe(await localSum(disk));
     await expect.poll(() => audit('imgs', 'transfers.upload')).toEqual(['ok']);
-    const log = await core.call('transfers.log', { id: record.id });
+    const log = await lab.core.call('transfers.log', { id: record.id });
     expect(log.join('\n')).toMatch(/as sent/);
   });
 
@@ -149,7 +119,7 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('uploads on the lab', () 
     expect(err.code).toBe('CONFLICT');
     expect(err.message).toBe(`${ISO}/netinst.iso already exists on cache01: choose another name, or overwrite it.`);
     expect(await sum('cache01', `${ISO}/netinst.iso`)).toBe(before);
-    expect((await core.call('transfers.list', {})).filter((r) => r.operation === 'upload' && r.file === other)).toEqual([]);
+    expect((await lab.core.call('transfers.list', {})).filter((r) => r.operation === 'upload' && r.file === other)).toEqual([]);
 
     const { record } = await upload({ node: 'cache01', file: other, into: { iso: true }, name: 'netinst.iso', overwrite: true });
     expect(record.state).toBe('done');
@@ -158,15 +128,15 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('uploads on the lab', () 
   });
 
   it('refuses what is not there: a missing local file, a directory, an image without a working subvolume', async () => {
-    expect(await refusal({ node: 'imgs', file: path.join(local, 'nope.img'), into: { image: 'win10' } })).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/no file .*nope\.img/) });
-    expect(await refusal({ node: 'imgs', file: local, into: { image: 'win10' } })).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/is a directory/) });
-    const err = await refusal({ node: 'imgs', file: path.join(local, 'other.iso'), into: { image: 'ghost' } });
+    expect(await refusal({ node: 'imgs', file: path.join(dirs.files, 'nope.img'), into: { image: 'win10' } })).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/no file .*nope\.img/) });
+    expect(await refusal({ node: 'imgs', file: dirs.files, into: { image: 'win10' } })).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/is a directory/) });
+    const err = await refusal({ node: 'imgs', file: path.join(dirs.files, 'other.iso'), into: { image: 'ghost' } });
     expect(err).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/no working subvolume for ghost .*add-image imgs ghost/) });
     expect(await exists('imgs', `${WORK}/ghost`)).toBe(false);
   });
 
   it('refuses hostile names with a clear message; shell characters in an allowed name are only characters', async () => {
-    const file = path.join(local, 'other.iso');
+    const file = path.join(dirs.files, 'other.iso');
     for (const name of ['../../etc/cron.d/x', 'a/b', '..', 'a\nb', '.hidden', '-rf', 'esc\u001b[2J']) {
       const err = await refusal({ node: 'imgs', file, into: { image: 'win10' }, name });
       expect(err.code, name).toBe('INVALID_INPUT');
@@ -175,7 +145,7 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('uploads on the lab', () 
     for (const image of ['../etc', 'a b', '$(touch /tmp/pwned)'])
       expect((await refusal({ node: 'imgs', file, into: { image } })).code, image).toBe('INVALID_INPUT');
     // A local file whose own name cannot be used on the node is refused when no name is given.
-    const badLocal = path.join(local, '.hidden.img');
+    const badLocal = path.join(dirs.files, '.hidden.img');
     fs.writeFileSync(badLocal, 'x');
     expect((await refusal({ node: 'imgs', file: badLocal, into: { image: 'win10' } })).message).toBe(
       'The file\'s own name ".hidden.img" cannot be used on the node (A file name cannot start with "." or "-"): give it another name.',
@@ -191,15 +161,13 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('uploads on the lab', () 
   });
 
   it('cancel mid-upload: nothing left on the node, no writer left running; a retry succeeds', async () => {
-    let asked = false;
-    const { record } = await upload({ node: 'cache01', file: big, into: { iso: true } }, async (u) => {
-      if (asked || u.state !== 'running' || u.bytes === 0) return;
-      asked = true;
+    const cancel = onceMoving(async (u) => {
       expect(u.fraction).toBeGreaterThan(0);
       expect(u.fraction).toBeLessThan(1);
-      expect(await core.call('transfers.cancel', { id: u.id })).toEqual({ cancelled: true });
+      expect(await lab.core.call('transfers.cancel', { id: u.id })).toEqual({ cancelled: true });
     });
-    expect(asked).toBe(true);
+    const { record } = await upload({ node: 'cache01', file: big, into: { iso: true } }, cancel.during);
+    expect(cancel.acted).toBe(true);
     expect(record).toMatchObject({ state: 'cancelled', targets: [{ node: 'cache01', state: 'failed' }] });
     expect(record.error!.message).toMatch(/^Cancelled; the partial upload was removed from cache01\.$/);
     expect(record.bytes).toBeLessThan(1500 * 2 ** 20);
@@ -225,14 +193,12 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('uploads on the lab', () 
 
     // Room for the file when it starts; then something else takes the space while it is sent.
     await sh('imgs', 'fallocate -l $(($2 - 1700*1024*1024)) "$1/filler" && sync', '/var/lib/icbd', String(await free()));
-    let filled = false;
-    const { record } = await upload({ node: 'imgs', file: big, into: { iso: true } }, async (u) => {
-      if (filled || u.state !== 'running' || u.bytes === 0) return;
-      filled = true;
-      // Most of it at once, then zeros to the very end: the upload keeps writing meanwhile.
+    // Most of it at once, then zeros to the very end: the upload keeps writing meanwhile.
+    const fill = onceMoving(async () => {
       await sh('imgs', 'fallocate -l $(($(df --output=avail -B1 "$1" | tail -1) - 256*1024*1024)) "$1/filler2"; dd if=/dev/zero of="$1/filler3" bs=1M 2>/dev/null; sync; true', '/var/lib/icbd');
     });
-    expect(filled).toBe(true);
+    const { record } = await upload({ node: 'imgs', file: big, into: { iso: true } }, fill.during);
+    expect(fill.acted).toBe(true);
     expect(record.state).toBe('failed');
     expect(record.error!.message).toMatch(/No space left on device.*; the partial upload was removed from imgs\.$/s);
     expect(await entries('imgs', ISO)).toEqual([]);
@@ -241,18 +207,9 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('uploads on the lab', () 
   });
 
   it('a link cut mid-upload fails it; once the node is back nothing of it is left', async () => {
-    let cut = false;
-    let heal: NodeJS.Timeout | undefined;
-    const { record } = await upload({ node: 'cache01', file: big, into: { iso: true } }, async (u) => {
-      if (cut || u.state !== 'running' || u.bytes === 0) return;
-      cut = true;
-      await labCut('cache01', { dir: labDir });
-      // Long enough for the console's keepalive (15 s × 3) to give up on the dead link.
-      heal = setTimeout(() => void labHeal('cache01', { dir: labDir }), 60_000);
-    });
-    clearTimeout(heal);
-    await labHeal('cache01', { dir: labDir });
-    expect(cut).toBe(true);
+    const link = cutWhileMoving('cache01', lab.dir);
+    const { record } = await upload({ node: 'cache01', file: big, into: { iso: true } }, link.during);
+    expect(await link.healed()).toBe(true);
     expect(record.state).toBe('failed');
     expect(record.error!.message).toMatch(/cache01/);
     expect(record.error!.message).toMatch(/the partial upload was removed from cache01\.$/);

@@ -182,7 +182,8 @@ describe('a pristine Debian 12 host', () => {
 
   it('home: exports under an NFSv4 root for the platform network, then exportfs -ra', () => {
     const plan = planInstall(pristine('debian'), input('home', { confirmDisk: 'vdb' }));
-    expect(files(plan, 'exports')[0]).toMatchObject({ path: '/etc/exports', inPlace: false });
+    // the dry run of a pristine host names the file the apply writes: the bind source, made by the mounts step before
+    expect(files(plan, 'exports')[0]).toMatchObject({ path: '/var/lib/icbd/mounts/etc/exports', inPlace: true });
     expect(files(plan, 'exports')[0]?.after).toBe(
       '/var/lib/icbd/exports\t10.0.2.0/24(rw,fsid=0,crossmnt,no_subtree_check,no_root_squash)\n/var/lib/icbd/exports/nfs_home\t10.0.2.0/24(rw,no_subtree_check,no_root_squash)\n/var/lib/icbd/exports/nfs_root\t10.0.2.0/24(rw,no_subtree_check,no_root_squash)\n',
     );

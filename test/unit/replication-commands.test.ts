@@ -18,10 +18,10 @@ describe('repository commands', () => {
 
 describe('probe', () => {
   // Captured on this machine (Debian 12) by probeArgv.
-  const OUT = 'icbd:tool btrfs\nicbd:tool zstd\nicbd:tool lz4\nicbd:tool gzip\nicbd:tool pv\nicbd:tool socat\nicbd:tool ssh\nicbd:tool mkfifo\nicbd:tool tee\nicbd:btrfs btrfs-progs v6.2\nicbd:tee-p\n';
+  const OUT = 'icbd:tool btrfs\nicbd:tool zstd\nicbd:tool lz4\nicbd:tool gzip\nicbd:tool socat\nicbd:tool ssh\nicbd:tool mkfifo\nicbd:tool tee\nicbd:btrfs btrfs-progs v6.2\nicbd:tee-p\n';
   it('reads tools, the btrfs-progs version and tee -p', () => {
     const p = parseProbe(OUT);
-    expect([...p.tools]).toEqual(['btrfs', 'zstd', 'lz4', 'gzip', 'pv', 'socat', 'ssh', 'mkfifo', 'tee']);
+    expect([...p.tools]).toEqual(['btrfs', 'zstd', 'lz4', 'gzip', 'socat', 'ssh', 'mkfifo', 'tee']);
     expect(p.btrfsVersion).toBe('btrfs-progs v6.2');
     expect(p.teeKeepsGoing).toBe(true);
     expect(parseProbe('')).toEqual({ tools: new Set(), btrfsVersion: null, teeKeepsGoing: false });

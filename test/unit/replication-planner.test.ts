@@ -10,7 +10,7 @@ const ROOT = '/var/lib/icbd/.snap';
 function snap(image: string, number: number, uuid: string, receivedUuid: string | null = null): Snapshot {
   return { image, number, path: `${ROOT}/${image}/${number}`, uuid, parentUuid: null, receivedUuid, readOnly: true, createdAt: 0, generation: number, referencedBytes: null, exclusiveBytes: null };
 }
-function facts(name: string, role: Host['role'], images: Record<string, Snapshot[]>, tools = 'btrfs zstd lz4 gzip pv tee socat', settings = {}): NodeFacts {
+function facts(name: string, role: Host['role'], images: Record<string, Snapshot[]>, tools = 'btrfs zstd lz4 gzip tee socat', settings = {}): NodeFacts {
   const repo: NodeRepo = { node: name, role, root: ROOT, exists: true, images: Object.entries(images).map(([n, s]) => ({ name: n, snapshots: s })), problems: [] };
   const probe = `${tools.split(' ').map((t) => `icbd:tool ${t}`).join('\n')}\nicbd:tee-p\n`;
   return { host: { name, address: `${name}.icbd.local`, port: 22, user: 'root', role }, settings: { ...defaultRepoSettings(role), ...settings }, repo, tools: parseProbe(probe) };
@@ -118,10 +118,11 @@ describe('push plan', () => {
     expect(plan.warnings.join('\n')).toMatch(/No size estimate for img1@3 \(btrfs send --no-data failed.*\): the monitor will show the rate/);
   });
 
-  it('warns when the source cannot measure progress', async () => {
-    const noPv = facts('imgs', 'imgs', imgs.repo.images.reduce((a, i) => ({ ...a, [i.name]: i.snapshots }), {}), 'btrfs zstd tee');
-    const { plan } = await planPush({ source: 'imgs', targets: ['cache01'], image: 'img1', mode: 'direct', compression: 'auto' }, ctx({ nodes: new Map([noPv, c1].map((f) => [f.host.name, f])) }));
-    expect(plan.warnings[0]).toMatch(/no pv/);
+  it('measures progress on a source with no tool for it (the counters in /proc)', async () => {
+    const bare = facts('imgs', 'imgs', imgs.repo.images.reduce((a, i) => ({ ...a, [i.name]: i.snapshots }), {}), 'btrfs zstd tee');
+    const planned = await planPush({ source: 'imgs', targets: ['cache01'], image: 'img1', mode: 'direct', compression: 'auto' }, ctx({ nodes: new Map([bare, c1].map((f) => [f.host.name, f])) }));
+    expect(planned.plan.warnings).toEqual([]);
+    expect(planned.groups[0]?.spec.meter).toBe(true);
   });
 });
 

@@ -2,7 +2,7 @@ import { AppError } from '../../../shared/errors.ts';
 import type { Host } from '../../../shared/inventory.ts';
 import { activeTransfers, keysOffer, wireTree } from '../../../shared/replication.ts';
 import type { NodeRepo } from '../../../shared/snapshots.ts';
-import type { PushPlan, TransferRecord } from '../../../shared/transfers.ts';
+import { isTransferFinished, type PushPlan, type TransferRecord, type UploadRecord } from '../../../shared/transfers.ts';
 import type { PlannedPush } from '../replication/planner.ts';
 import type { ReplicationStack } from '../replication/stack.ts';
 import { listSubvolumes } from '../replication/subvolumes.ts';
@@ -89,8 +89,14 @@ export function replicationHandlers(stack: () => Promise<ReplicationStack>, getH
     },
     'replication.addImage': async ({ node, image }) => (await stack()).replication.addImage(node, image),
     'replication.snapshot': async ({ node, image }) => {
-      const r = (await stack()).replication;
-      return r.createSnapshot(node ?? (await r.source()), image);
+      const s = await stack();
+      const on = node ?? (await s.replication.source());
+      // A snapshot taken now would keep the upload's half-written file, in its staging directory, for ever.
+      const uploading = (await s.transfers.list()).find(
+        (t): t is UploadRecord => t.operation === 'upload' && !isTransferFinished(t.state) && 'image' in t.into && t.into.image === image && t.targets.some((x) => x.node === on),
+      );
+      if (uploading) throw new AppError('CONFLICT', `${uploading.name} is still being uploaded into ${image} on ${on} (transfer ${uploading.id.slice(0, 8)}): snapshot it once the upload is done, or cancel the upload.`);
+      return s.replication.createSnapshot(on, image);
     },
     'replication.deleteSnapshot': async ({ node, image, number, force }) => {
       await (await stack()).replication.deleteSnapshot(node, image, number, force);

@@ -30,14 +30,19 @@ export interface EditTarget {
  * Where an edit of `path` goes so that the host has it now and after the mounts step. The file
  * the host reads now: a file bind-mounted by the role (/etc/hosts, /etc/exports) is written at
  * its bind source, in place; one bind-mounted by someone else is rewritten in place where it is.
- * Until the role's bind is mounted, the file itself is what the host reads (the cache's nfs4
- * mounts resolve their servers' names through /etc/hosts before the bind exists), and a bind
- * source that exists already is edited as well, since the mounts step puts it over the file. A
- * source that does not exist yet is not: the mounts step makes it as a copy of the edited file.
+ *
+ * A step that runs after the mounts step (exports) edits the role's bind source whatever the
+ * host looks like when planned, as that is what the apply will find: the dry run of a pristine
+ * host shows the path that will really be written. A step before it (hosts: the cache's nfs4
+ * mounts resolve their servers' names through /etc/hosts before the bind exists) edits the file
+ * itself until the bind is mounted, and a bind source that exists already as well, since the
+ * mounts step puts it over the file. A source that does not exist yet is not: the mounts step
+ * makes it as a copy of the edited file.
  */
-export function editTargets(ctx: PlanContext, path: string): EditTarget[] {
+export function editTargets(ctx: PlanContext, path: string, runs: 'before-mounts' | 'after-mounts'): EditTarget[] {
   const { state } = ctx;
   const bind = ctx.spec.mounts.find((m): m is Extract<MountSpec, { kind: 'bind' }> => m.kind === 'bind' && m.file === true && mapPath(ctx.family, m.target) === path);
+  if (bind && runs === 'after-mounts') return [{ path: bind.source, inPlace: true, current: state.files[bind.source] ?? state.files[path] }];
   const source: EditTarget | undefined = bind && state.files[bind.source] !== undefined ? { path: bind.source, inPlace: true, current: state.files[bind.source] } : undefined;
   if (source && sameFile(state, source.path, path)) return [source];
   return [{ path, inPlace: mountAt(state, path) !== undefined, current: state.files[path] }, ...(source ? [source] : [])];

@@ -107,7 +107,7 @@ export function removeReceivedArgv(path: string, lockPath: string): string[] {
 
 // ——— probe ——————————————————————————————————————————————————————————————————————————————————
 
-export const PROBED_TOOLS = ['btrfs', 'zstd', 'lz4', 'gzip', 'snzip', 'pv', 'socat', 'ssh', 'mkfifo', 'tee'] as const;
+export const PROBED_TOOLS = ['btrfs', 'zstd', 'lz4', 'gzip', 'snzip', 'socat', 'ssh', 'mkfifo', 'tee'] as const;
 
 // `tee -p` (coreutils ≥ 8.24) lets a fan-out go on when one receiver dies; without it the
 // whole fan-out fails with that receiver.

@@ -115,7 +115,6 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
   }
 
   const warnings: string[] = [];
-  if (!source.tools.tools.has('pv')) warnings.push(`${req.source} has no pv: transfers show bytes only at the end, with no rate, percent or ETA (install pv).`);
   if (req.mode === 'tcp') warnings.push('tcp transport: the snapshot data crosses the network unencrypted; use it only on a trusted replication network.');
   const fanOut = [...byParent.values()].some((g) => g.targets.length > 1);
   if (fanOut && req.mode !== 'relay' && !source.tools.tools.has('tee')) throw new AppError('UNAVAILABLE', `${req.source} has no tee, which a fan-out needs.`);
@@ -131,7 +130,7 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
         transferId: id,
         mode: req.mode,
         codec: codec.codec,
-        meter: source.tools.tools.has('pv'),
+        meter: true,
         teeKeepsGoing: source.tools.teeKeepsGoing,
         snapshotPath: snap.path,
         parentPath: parent?.path ?? null,

@@ -1,9 +1,9 @@
 import { EXIT_MARKER, lastText } from './commands.ts';
 
 /**
- * Reads the stderr of a transfer's commands: pv's byte counts (bare numbers, one a second), the
- * stages' exit markers, and everything else as log lines. Nothing here is per chunk for the UI:
- * bytes are handed on at pv's pace.
+ * Reads the stderr of a transfer's commands: the sender's byte counts (bare numbers, one a second,
+ * pipeline.ts sendStage), the stages' exit markers, and everything else as log lines. Nothing
+ * here is per chunk for the UI: bytes are handed on at the meter's pace.
  */
 export class StreamWatch {
   readonly #status = new Map<string, number>();
@@ -72,7 +72,6 @@ export class StreamWatch {
 
 const STAGES: Record<string, string> = {
   send: 'btrfs send',
-  meter: 'pv',
   compress: 'the compressor',
   tee: 'tee',
   free: 'the check that the snapshot is not there yet on',

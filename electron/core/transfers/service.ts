@@ -15,7 +15,7 @@ import {
 } from '../../../shared/transfers.ts';
 import type { PlannedGroup, PlannedPush } from '../replication/planner.ts';
 import type { HostChange, ReplicationRemote } from '../replication/remote.ts';
-import { runGroup } from '../replication/runner.ts';
+import { runGroup, type RunGroupInput } from '../replication/runner.ts';
 import { NodeQueue } from './queue.ts';
 import type { TransferStore } from './store.ts';
 import { checkTarget, localFile, runUpload, type LocalFile, type SendFile } from './upload.ts';
@@ -44,6 +44,9 @@ export interface UploadRequest {
   name?: string | undefined;
   overwrite: boolean;
 }
+
+/** How a running transfer reports back: the same for a push's group (runGroup) and an upload (runUpload). */
+type RunnerHooks = Pick<RunGroupInput, 'onLog' | 'onBytes' | 'onVerifying' | 'onChange'>;
 
 /** Progress is written to the history at most this often; state changes are written at once. */
 const PERSIST_PROGRESS_MS = 5_000;
@@ -185,13 +188,22 @@ export class TransferService {
     });
   }
 
-  async #start(record: TransferRecord): Promise<(line: string) => void> {
+  /** Marks the record running and returns the hooks its runner reports through: log, progress, verifying, the audit log. */
+  async #start(record: TransferRecord): Promise<RunnerHooks> {
     record.state = 'running';
     record.startedAt = Date.now();
     await this.#save(record);
-    return (line: string) => {
-      this.o.onLog?.(record.id, line);
-      void this.o.store.log(record.id, line).catch(() => undefined);
+    return {
+      onLog: (line) => {
+        this.o.onLog?.(record.id, line);
+        void this.o.store.log(record.id, line).catch(() => undefined);
+      },
+      onBytes: this.#progress(record),
+      onVerifying: () => {
+        record.state = 'verifying';
+        void this.#save(record);
+      },
+      ...(this.o.onChange ? { onChange: this.o.onChange } : {}),
     };
   }
 
@@ -219,8 +231,8 @@ export class TransferService {
   }
 
   async #run(push: PlannedPush, group: PlannedGroup, record: PushRecord, signal: AbortSignal): Promise<void> {
-    const log = await this.#start(record);
-    log(`${push.plan.image}@${push.plan.number}: ${record.kind}${group.parent ? ` from parent ${group.parent.number}` : ''}, ${record.mode}, ${record.codec}, ${push.plan.source} → ${group.wire.targets.join(', ')}`);
+    const hooks = await this.#start(record);
+    hooks.onLog(`${push.plan.image}@${push.plan.number}: ${record.kind}${group.parent ? ` from parent ${group.parent.number}` : ''}, ${record.mode}, ${record.codec}, ${push.plan.source} → ${group.wire.targets.join(', ')}`);
     try {
       const result = await runGroup({
         remote: this.o.remote,
@@ -230,13 +242,7 @@ export class TransferService {
         commands: group.commands,
         targets: group.targets,
         signal,
-        onBytes: this.#progress(record),
-        onLog: log,
-        onVerifying: () => {
-          record.state = 'verifying';
-          void this.#save(record);
-        },
-        ...(this.o.onChange ? { onChange: this.o.onChange } : {}),
+        ...hooks,
       });
       for (const t of result.targets) {
         const receive = group.wire.commands.find((c) => c.host === t.node) ?? group.wire.commands.at(-1)!;
@@ -262,11 +268,11 @@ export class TransferService {
       record.state = 'failed';
       record.error = { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
     }
-    await this.#end(record, log);
+    await this.#end(record, hooks.onLog);
   }
 
   async #runUpload(record: UploadRecord, queued: LocalFile, signal: AbortSignal): Promise<void> {
-    const log = await this.#start(record);
+    const hooks = await this.#start(record);
     const node = record.targets[0]!.node;
     try {
       // The file may have changed while the upload waited its turn: the total is its size now.
@@ -283,13 +289,7 @@ export class TransferService {
         overwrite: record.overwrite,
         file,
         signal,
-        onBytes: this.#progress(record),
-        onLog: log,
-        onVerifying: () => {
-          record.state = 'verifying';
-          void this.#save(record);
-        },
-        ...(this.o.onChange ? { onChange: this.o.onChange } : {}),
+        ...hooks,
       });
       record.state = 'done';
       record.targets = [{ node, state: 'done' }];
@@ -299,7 +299,7 @@ export class TransferService {
       record.error = { code: e.code, message: e.message };
       record.targets = [{ node, state: 'failed', error: e.message }];
     }
-    await this.#end(record, log);
+    await this.#end(record, hooks.onLog);
   }
 
   async #save(record: TransferRecord): Promise<void> {

@@ -13,7 +13,7 @@ export const hosts: Step = {
   plan: (ctx) => {
     const peers = (ctx.input.peers ?? []).flatMap((p) => (p.name && p.address ? [hostsLine(p.address, [p.name])] : []));
     const wanted = [...hostsEntries(ctx.spec, ctx.input.platform).map(([address, names]) => hostsLine(address, names)), ...peers];
-    const changes: Change[] = editTargets(ctx, '/etc/hosts').flatMap((where) =>
+    const changes: Change[] = editTargets(ctx, '/etc/hosts', 'before-mounts').flatMap((where) =>
       fileChange('Point the platform names at their nodes', where, where.current, editOwned(where.current ?? '', HOSTS, wanted), { mode: '644' }),
     );
     // dnsmasq serves /etc/hosts to the clients and reads it at start
@@ -56,7 +56,7 @@ export const exportsStep: Step = {
   roles: ['rw', 'home'],
   plan: (ctx) => {
     const wanted = ctx.spec.exports.map((e) => exportsLine(e.path, ctx.input.platform.clients, e.options));
-    const changes: Change[] = editTargets(ctx, '/etc/exports').flatMap((where) =>
+    const changes: Change[] = editTargets(ctx, '/etc/exports', 'after-mounts').flatMap((where) =>
       fileChange('Export the NFSv4 tree to the platform', where, where.current, editOwned(where.current ?? '', EXPORTS, wanted), { mode: '644' }),
     );
     if (changes.length) changes.push(cmd('Re-export everything in /etc/exports', ['exportfs', '-ra']));

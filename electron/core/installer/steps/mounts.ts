@@ -76,10 +76,11 @@ export const mounts: Step = {
  * empty file or directory. A file is copied even when something else is mounted on it (a
  * container's /etc/hosts): its text is what the host reads, and the names in it must survive the
  * bind. A directory mounted by someone else is not copied. Copies come before the other
- * directories, so none is renamed onto a directory an inner mkdir made. Mount points are made where they will be seen (inside the source of an enclosing bind, so they
- * exist once it is mounted) and where they are seen now (findmnt --verify checks them before the
- * new binds are mounted; that one is an empty directory the bind then covers). Subvolumes of the
- * layout step count as there.
+ * directories, so none is renamed onto a directory an inner mkdir made. Mount points are made
+ * where they will be seen (inside the source of an enclosing bind, so they exist once it is
+ * mounted) and where they are seen now (findmnt --verify checks them before the new binds are
+ * mounted; that one is an empty directory the bind then covers). Subvolumes of the layout step
+ * count as there.
  */
 function prepare(ctx: PlanContext, lines: Line[], entries: FstabEntry[]): Change[] {
   const s = ctx.state;

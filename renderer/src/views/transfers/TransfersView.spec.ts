@@ -2,46 +2,31 @@ import { render, screen, waitFor, within } from '@testing-library/svelte';
 import '@testing-library/svelte/vitest';
 import { userEvent } from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { PushRecord, UploadRecord } from '../../../../shared/transfers.ts';
 import { fake } from '../../lib/fake-api.ts';
 import { transferMonitor } from '../../lib/transfers.svelte.ts';
+import { pushRecord, uploadRecord } from './record-fixtures.ts';
 import TransfersView from './TransfersView.svelte';
 
 vi.mock('../../lib/api.ts', async () => (await import('../../lib/fake-api.ts')).apiModule);
 // jsdom has no canvas: the chart is Chart.js's business, tested in the e2e run.
 vi.mock('./RateChart.svelte', async () => ({ default: (await import('./RateChartStub.svelte')).default }));
 
-const running: PushRecord = {
-  operation: 'push',
-  id: 'aaaaaaaa-1111',
-  source: 'imgs',
-  targets: [{ node: 'cache01', state: 'pending' }],
-  image: 'win10',
-  number: 3,
+const running = pushRecord({
   mode: 'tcp',
-  kind: 'incremental',
-  parentNumber: 2,
-  codec: 'zstd',
   state: 'running',
   bytes: 512 * 2 ** 20,
-  totalBytes: 1024 * 2 ** 20,
   rate: 100 * 2 ** 20,
   fraction: 0.5,
   etaSeconds: 5,
-  queuedAt: 1,
   startedAt: Date.now() - 5000,
-};
+});
 
-const upload: UploadRecord = {
-  operation: 'upload',
+const upload = uploadRecord({
   id: 'bbbbbbbb-2222',
-  source: "the operator's machine (ws1)",
-  targets: [{ node: 'imgs', state: 'pending' }],
   file: '/home/op/netinst.iso',
   into: { iso: true },
   dir: '/var/lib/icbd/iso',
   name: 'netinst.iso',
-  overwrite: false,
   state: 'running',
   bytes: 300 * 2 ** 20,
   totalBytes: 600 * 2 ** 20,
@@ -50,7 +35,7 @@ const upload: UploadRecord = {
   etaSeconds: 5,
   queuedAt: 2,
   startedAt: Date.now() - 5000,
-};
+});
 
 afterEach(() => fake.reset());
 

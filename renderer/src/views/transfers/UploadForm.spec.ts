@@ -4,10 +4,10 @@ import { userEvent } from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../../../shared/errors.ts';
 import type { Host } from '../../../../shared/inventory.ts';
-import type { UploadRecord } from '../../../../shared/transfers.ts';
 import { fake } from '../../lib/fake-api.ts';
 import { hostList } from '../../lib/hosts.svelte.ts';
 import { transferMonitor } from '../../lib/transfers.svelte.ts';
+import { uploadRecord } from './record-fixtures.ts';
 import UploadForm from './UploadForm.svelte';
 
 vi.mock('../../lib/api.ts', async () => (await import('../../lib/fake-api.ts')).apiModule);
@@ -17,26 +17,6 @@ const hosts: Host[] = [
   { name: 'rw', address: '10.0.0.11', port: 22, user: 'root', role: 'rw' },
   { name: 'cache01', address: '10.0.0.21', port: 22, user: 'root', role: 'cache', jump: 'imgs' },
 ];
-
-const queued = (over: Partial<UploadRecord>): UploadRecord => ({
-  operation: 'upload',
-  id: 'cccccccc-3333',
-  source: "the operator's machine (ws1)",
-  targets: [{ node: 'imgs', state: 'pending' }],
-  file: '/home/op/win10.qcow2',
-  into: { image: 'win10' },
-  dir: '/var/lib/icbd/shared-vms/win10',
-  name: 'win10.qcow2',
-  overwrite: false,
-  state: 'queued',
-  bytes: 0,
-  totalBytes: 1000,
-  rate: null,
-  fraction: 0,
-  etaSeconds: null,
-  queuedAt: 1,
-  ...over,
-});
 
 beforeEach(async () => {
   fake.answer('hosts.list', () => hosts);
@@ -48,7 +28,7 @@ afterEach(() => fake.reset());
 
 describe('the upload form', () => {
   it('offers the nodes with repositories, suggests their images, and queues the upload into an image', async () => {
-    fake.answer('transfers.upload', (input) => queued({ name: input.name ?? 'win10.qcow2' }));
+    fake.answer('transfers.upload', (input) => uploadRecord({ name: input.name ?? 'win10.qcow2' }));
     const onclose = vi.fn();
     render(UploadForm, { onclose });
     const user = userEvent.setup();
@@ -64,7 +44,7 @@ describe('the upload form', () => {
   });
 
   it('sends an ISO to the chosen node, with its name and overwrite', async () => {
-    fake.answer('transfers.upload', () => queued({ into: { iso: true } }));
+    fake.answer('transfers.upload', () => uploadRecord({ into: { iso: true } }));
     render(UploadForm, { onclose: () => undefined });
     const user = userEvent.setup();
     await user.selectOptions(screen.getByLabelText('Node'), 'cache01');
