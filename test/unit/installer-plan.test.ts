@@ -3,6 +3,7 @@ import { planInstall, stepsFor, type InstallPlan } from '../../electron/core/ins
 import type { Change, StepId } from '../../electron/core/installer/step.ts';
 import { CACHE_NFS_MOUNTS } from '../../shared/roles.ts';
 import { command } from '../../shared/shell.ts';
+import { withSockets } from '../../electron/core/installer/state.ts';
 import { installed, input, pristine, PRISTINE_FSTAB, PRISTINE_HOSTS, UUID } from './installer-fixtures.ts';
 
 // argv joined by spaces for reading; how it is quoted for the shell is shared/shell.ts's business
@@ -32,6 +33,17 @@ describe('an installed host plans nothing', () => {
     const plan = planInstall(s, input('cache'));
     expect(plan.changes).toBe(1);
     expect(commands(plan, 'mounts')).toEqual(['mount /srv/tftp/icbd']);
+  });
+
+  it('a service its listening socket starts on demand is not started by hand (Debian libvirtd stops itself when idle)', () => {
+    const s = installed('debian', 'cache', 'debian');
+    s.units = withSockets({ ...s.units, libvirtd: { ...s.units.libvirtd!, activeState: 'inactive' } }, 'libvirtd libvirtd.socket active\nlibvirtd libvirtd-ro.socket active\n');
+    const plan = planInstall(s, input('cache'));
+    expect(plan.changes).toBe(0);
+    expect(notices(plan, 'services')).toContain('info: libvirtd is started on demand by its socket, which listens; it may stop itself when idle.');
+    // the socket not listening: started as any other
+    s.units = withSockets({ ...s.units, libvirtd: { ...s.units.libvirtd!, socketActive: false } }, 'libvirtd libvirtd.socket inactive\n');
+    expect(commands(planInstall(s, input('cache')), 'services')).toEqual(['systemctl start libvirtd']);
   });
 
   it('a stopped service is started again, and only it', () => {

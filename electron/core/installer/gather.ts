@@ -6,7 +6,7 @@ import { roleEntries, ROLES, VAR_LIB } from '../../../shared/roles.ts';
 import { quote } from '../../../shared/shell.ts';
 import { runChecked, type Remote } from './remote.ts';
 import type { InstallInput } from './step.ts';
-import { parseAddresses, parseDevices, parseMounts, parsePaths, parseUnits, withEnabled, withMounts, type HostState } from './state.ts';
+import { parseAddresses, parseDevices, parseMounts, parsePaths, parseUnits, withEnabled, withMounts, withSockets, type HostState } from './state.ts';
 import { TOP } from './steps/lib.ts';
 
 /**
@@ -95,6 +95,8 @@ export function gatherScript(p: Probe, nonce: string): string {
     // a SysV script's generated unit (Debian's tftpd-hpa) shows UnitFileState=generated whether or
     // not it starts at boot; is-enabled asks its rc links
     `s is-enabled; for u in ${words(p.units)}; do printf '%s ' "$u"; systemctl is-enabled -- "$u" 2>/dev/null || echo; done`,
+    // TriggeredBy= needs systemd ≥ 243; older ones print nothing, and the unit must be active itself
+    `s triggers; for u in ${words(p.units)}; do for t in $(systemctl show -p TriggeredBy --value -- "$u" 2>/dev/null); do echo "$u $t $(systemctl is-active -- "$t" 2>/dev/null)"; done; done`,
     "s packages; if command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W -f='${Package} ${db:Status-Abbrev}\\n' " +
       `${words(p.debPackages)} 2>/dev/null; elif command -v rpm >/dev/null 2>&1; then rpm -q --qf '%{NAME} ii\\n' ${words(p.rpmPackages)} 2>/dev/null; fi`,
     's ip-forward; cat /proc/sys/net/ipv4/ip_forward 2>/dev/null',
@@ -158,7 +160,7 @@ export function parseGather(out: string, nonce: string, probe: Probe, localMidpo
     files,
     paths: parsePaths(get('stat'), get('statfs')),
     dirEntries: Object.fromEntries(probe.dirs.map((d) => [d, get(`dir ${d}`).split('\n').filter(Boolean)])),
-    units: withEnabled(parseUnits(get('units'), probe.units), get('is-enabled')),
+    units: withSockets(withEnabled(parseUnits(get('units'), probe.units), get('is-enabled')), get('triggers')),
     packages: get('packages')
       .split('\n')
       .flatMap((l) => (/^\S+ ii/.test(l) ? [l.split(' ')[0]!] : [])),

@@ -44,6 +44,8 @@ export interface UnitState {
   unitFileState: string;
   /** "no" once systemd tried to start it and a Condition…= was not met; empty before any try. */
   conditionResult?: string;
+  /** An active socket starts it on demand (Debian's libvirtd, which also stops itself when idle). */
+  socketActive?: boolean;
 }
 
 export interface FirewallState {
@@ -240,6 +242,17 @@ export function withEnabled(units: Record<string, UnitState>, isEnabled: string)
     const [unit, state] = line.trim().split(/\s+/);
     const u = unit ? out[unit] : undefined;
     if (u && state) out[unit!] = { ...u, unitFileState: state };
+  }
+  return out;
+}
+
+/** `UNIT SOCKET STATE` lines: the sockets that trigger each unit, and whether they listen. */
+export function withSockets(units: Record<string, UnitState>, triggers: string): Record<string, UnitState> {
+  const out = { ...units };
+  for (const line of triggers.split('\n')) {
+    const [unit, socket, state] = line.trim().split(/\s+/);
+    const u = unit ? out[unit] : undefined;
+    if (u && socket?.endsWith('.socket') && state === 'active') out[unit!] = { ...u, socketActive: true };
   }
   return out;
 }

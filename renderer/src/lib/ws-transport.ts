@@ -39,6 +39,7 @@ export function wsTransport(url = `${location.protocol === 'https:' ? 'wss' : 'w
     );
 
   const connect = () => {
+    if (refused) return;
     socket = new WebSocket(url);
     // Settled once it is known whether this socket serves: requests wait for that, not longer.
     opened = new Promise((resolve) => {
@@ -54,7 +55,7 @@ export function wsTransport(url = `${location.protocol === 'https:' ? 'wss' : 'w
         // A connection that was up and dropped is simply retried: only a failed handshake is asked about.
         if (wasOpen) return void setTimeout(connect, 1000);
         void refusedNow().then((no) => {
-          refused = no;
+          refused ||= no;
           if (!refused) setTimeout(connect, 1000);
           resolve(false);
         });
@@ -74,7 +75,9 @@ export function wsTransport(url = `${location.protocol === 'https:' ? 'wss' : 'w
 
   return {
     async invoke(name: RequestName, input: unknown) {
-      if (!(await opened) || socket.readyState !== WebSocket.OPEN) return refused ? refusal : unavailable;
+      // Asked here too, not only after a failed handshake: the browser may hold back a reconnecting
+      // socket for a while, and a refusal is final (refused is never unset).
+      if (!(await opened) || socket.readyState !== WebSocket.OPEN) return refused || (refused = await refusedNow()) ? refusal : unavailable;
       const id = nextId++;
       return new Promise<Reply>((resolve) => {
         pending.set(id, resolve);

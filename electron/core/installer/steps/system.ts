@@ -100,6 +100,10 @@ export const services: Step = {
       }
       if (!u || !ENABLED.has(u.unitFileState)) enable.push(unit);
       if (u?.activeState === 'active') continue;
+      if (u?.socketActive) {
+        notices.push({ level: 'info', message: `${unit} is started on demand by its socket, which listens; it may stop itself when idle.` });
+        continue;
+      }
       if (service === 'nfs-server' && !state.nfsd) {
         notices.push({ level: 'warning', message: `${unit} is enabled but cannot run here: this kernel has no NFS server (nfsd), as in a container.` });
       } else if (u?.conditionResult === 'no') {
