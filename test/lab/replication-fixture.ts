@@ -62,7 +62,7 @@ export async function prepareReplication(pool: SshPool, source: string, caches: 
 }
 
 /** The tools the pipelines use; the lab hosts have no network to install them later. */
-export const REPLICATION_PACKAGES = ['pv', 'zstd', 'lz4', 'socat'];
+export const REPLICATION_PACKAGES = ['zstd', 'lz4', 'socat'];
 
 /** A lab with the pipelines' tools, its hosts in the core's inventory, imgs and every cache prepared as above. */
 export async function replicationLab(core: Core, dir: string, o: { caches: number; keys?: boolean }): Promise<LabInfo> {

@@ -160,6 +160,22 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('uploads on the lab', () 
     await sh('imgs', 'rm -f -- "$1"', `${WORK}/win10/${odd}`);
   });
 
+  it('refuses to snapshot an image while a file is being uploaded into it', async () => {
+    const snapshotDuring = onceMoving(async (u) => {
+      const err = await lab.core.call('replication.snapshot', { image: 'win10' }).then(
+        () => undefined,
+        (e: unknown) => e as AppError,
+      );
+      expect(err?.code).toBe('CONFLICT');
+      expect(err?.message).toBe(`big.img is still being uploaded into win10 on imgs (transfer ${u.id.slice(0, 8)}): snapshot it once the upload is done, or cancel the upload.`);
+      await lab.core.call('transfers.cancel', { id: u.id });
+    });
+    const { record } = await upload({ node: 'imgs', file: big, into: { image: 'win10' } }, snapshotDuring.during);
+    expect(snapshotDuring.acted).toBe(true);
+    expect(record.state).toBe('cancelled');
+    expect(await entries('imgs', `${WORK}/win10`)).toEqual(['win10.qcow2']);
+  });
+
   it('cancel mid-upload: nothing left on the node, no writer left running; a retry succeeds', async () => {
     const cancel = onceMoving(async (u) => {
       expect(u.fraction).toBeGreaterThan(0);
