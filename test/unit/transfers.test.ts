@@ -5,7 +5,8 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { progressFigures, pruneSamples, type PushRecord, type UploadRecord } from '../../shared/transfers.ts';
+import { progressFigures, pruneSamples, type PushRecord } from '../../shared/transfers.ts';
+import { pushRecord, uploadRecord } from '../fixtures/transfer-records.ts';
 import { FanOut } from '../../electron/core/replication/relay.ts';
 import { NodeQueue } from '../../electron/core/transfers/queue.ts';
 import { TransferStore } from '../../electron/core/transfers/store.ts';
@@ -81,26 +82,7 @@ describe('history', () => {
   });
   afterEach(() => rm(home, { recursive: true, force: true }));
 
-  const record = (id: string, over: Partial<PushRecord> = {}): PushRecord => ({
-    operation: 'push',
-    id,
-    source: 'imgs',
-    targets: [{ node: 'cache01', state: 'pending' }],
-    image: 'img1',
-    number: 3,
-    mode: 'direct',
-    kind: 'incremental',
-    parentNumber: 2,
-    codec: 'zstd',
-    state: 'running',
-    bytes: 0,
-    totalBytes: 100,
-    rate: null,
-    fraction: 0,
-    etaSeconds: null,
-    queuedAt: Date.now(),
-    ...over,
-  });
+  const record = (id: string, over: Partial<PushRecord> = {}): PushRecord => pushRecord({ id, image: 'img1', state: 'running', totalBytes: 100, queuedAt: Date.now(), ...over });
 
   it('another process (the CLI) sees the same list; the last state of each wins', async () => {
     const window = new TransferStore(home);
@@ -127,24 +109,7 @@ describe('history', () => {
     expect(await s.get('abababab-7')).toEqual(record('abababab-7', { state: 'done', queuedAt: old.queuedAt }));
   });
   it('keeps uploads beside pushes; an interrupted one names the staging directory to remove', async () => {
-    const upload: UploadRecord = {
-      operation: 'upload',
-      id: 'acacacac-8',
-      source: "the operator's machine (ws1)",
-      targets: [{ node: 'imgs', state: 'pending' }],
-      file: '/home/op/win10.qcow2',
-      into: { image: 'win10' },
-      dir: '/var/lib/icbd/shared-vms/win10',
-      name: 'win10.qcow2',
-      overwrite: false,
-      state: 'running',
-      bytes: 10,
-      totalBytes: 100,
-      rate: null,
-      fraction: 0.1,
-      etaSeconds: null,
-      queuedAt: 5,
-    };
+    const upload = uploadRecord({ id: 'acacacac-8', state: 'running', bytes: 10, totalBytes: 100, fraction: 0.1, queuedAt: 5 });
     await new TransferStore(home).put(upload);
     await new TransferStore(home, 2 ** 22 + 12345).put({ ...upload, id: 'adadadad-9' });
     const list = await new TransferStore(home).list();

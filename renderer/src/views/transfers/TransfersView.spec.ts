@@ -4,7 +4,7 @@ import { userEvent } from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fake } from '../../lib/fake-api.ts';
 import { transferMonitor } from '../../lib/transfers.svelte.ts';
-import { pushRecord, uploadRecord } from './record-fixtures.ts';
+import { pushRecord, uploadRecord } from '../../../../test/fixtures/transfer-records.ts';
 import TransfersView from './TransfersView.svelte';
 
 vi.mock('../../lib/api.ts', async () => (await import('../../lib/fake-api.ts')).apiModule);

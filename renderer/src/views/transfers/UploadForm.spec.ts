@@ -7,7 +7,7 @@ import type { Host } from '../../../../shared/inventory.ts';
 import { fake } from '../../lib/fake-api.ts';
 import { hostList } from '../../lib/hosts.svelte.ts';
 import { transferMonitor } from '../../lib/transfers.svelte.ts';
-import { uploadRecord } from './record-fixtures.ts';
+import { uploadRecord } from '../../../../test/fixtures/transfer-records.ts';
 import UploadForm from './UploadForm.svelte';
 
 vi.mock('../../lib/api.ts', async () => (await import('../../lib/fake-api.ts')).apiModule);
