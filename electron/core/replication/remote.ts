@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * What replication needs from a node: run an argv there, streaming. SshPool.exec has this shape
@@ -50,4 +51,22 @@ export async function runText(remote: ReplicationRemote, host: string, argv: rea
   const err: Buffer[] = [];
   const r = await remote.exec(host, argv, { ...o, onStdout: (b) => out.push(b), onStderr: (b) => err.push(b) });
   return { ...r, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+}
+
+/** How long a node out of reach is tried again by a clean-up. */
+const CLEANUP_RETRY_MS = 180_000;
+
+/**
+ * A clean-up after a failed or cancelled transfer: not under the transfer's signal (a cancelled
+ * transfer must still clean up), and tried again every 5 s for a while when the node cannot be
+ * reached (the link that failed the transfer): what it holds stays half-written otherwise. The
+ * last error is returned, for the caller to say what is left.
+ */
+export async function runCleanup(remote: ReplicationRemote, host: string, argv: readonly string[]): Promise<RunOutput | Error> {
+  const t0 = Date.now();
+  for (;;) {
+    const r = await runText(remote, host, argv, { sudo: true, timeoutMs: 60_000 }).catch((err: unknown) => err as Error);
+    if (!(r instanceof Error) || Date.now() - t0 > CLEANUP_RETRY_MS) return r;
+    await sleep(5_000);
+  }
 }

@@ -1,15 +1,12 @@
 import type { PassThrough } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseSubvolumeShow, receivedProblem, type Snapshot } from '../../../shared/snapshots.ts';
 import type { TransferMode } from '../../../shared/transfers.ts';
 import { lastText, removeReceivedArgv, showArgv } from './commands.ts';
 import type { PipelineCommands } from './pipeline.ts';
 import { FanOut } from './relay.ts';
 import { command } from '../../../shared/shell.ts';
-import { runText, type HostChange, type RemoteExecResult, type ReplicationRemote } from './remote.ts';
+import { runCleanup, runText, type HostChange, type RemoteExecResult, type ReplicationRemote } from './remote.ts';
 import { StreamWatch } from './watch.ts';
-
-const CLEANUP_RETRY_MS = 180_000;
 
 export interface RunTarget {
   node: string;
@@ -109,15 +106,7 @@ async function verify(remote: ReplicationRemote, t: RunTarget, sent: Pick<Snapsh
 async function removeReceived(remote: ReplicationRemote, t: RunTarget, onChange?: (c: HostChange) => void): Promise<string> {
   const argv = removeReceivedArgv(t.finalPath, t.lockPath);
   const t0 = Date.now();
-  // Not under the transfer's signal: a cancelled transfer must still clean up. A node out of
-  // reach (the link that failed the transfer) is tried again for a while: what it holds stays
-  // half-received otherwise.
-  let r: Awaited<ReturnType<typeof runText>> | Error;
-  for (;;) {
-    r = await runText(remote, t.node, argv, { sudo: true, timeoutMs: 60_000 }).catch((err: unknown) => err as Error);
-    if (!(r instanceof Error) || Date.now() - t0 > CLEANUP_RETRY_MS) break;
-    await sleep(5_000);
-  }
+  const r = await runCleanup(remote, t.node, argv);
   const change = (result: HostChange['result'], detail: string) => onChange?.({ host: t.node, action: 'replication.cleanup', command: command(argv), result, detail, ms: Date.now() - t0 });
   if (r instanceof Error || r.code !== 0) {
     const why = r instanceof Error ? r.message : lastText(r.stderr);

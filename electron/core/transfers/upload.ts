@@ -1,6 +1,5 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../../shared/errors.ts';
 import type { Role } from '../../../shared/inventory.ts';
 import { ROLES } from '../../../shared/roles.ts';
@@ -9,7 +8,7 @@ import type { RepoSettings } from '../../../shared/snapshots.ts';
 import type { UploadInto } from '../../../shared/transfers.ts';
 import { formatBytes } from '../../../shared/units.ts';
 import { lastText } from '../replication/commands.ts';
-import { runText, type HostChange, type ReplicationRemote } from '../replication/remote.ts';
+import { runCleanup, runText, type HostChange, type ReplicationRemote } from '../replication/remote.ts';
 import type { UploadOptions } from '../ssh/remote-files.ts';
 
 /**
@@ -34,8 +33,6 @@ import type { UploadOptions } from '../ssh/remote-files.ts';
 export type SendFile = (host: string, localPath: string, remotePath: string, o: UploadOptions) => Promise<void>;
 
 const STAGING_PREFIX = '.icbd-upload-';
-/** How long a node out of reach is tried again for its clean-up (as a push's receive clean-up). */
-const CLEANUP_RETRY_MS = 180_000;
 const KIB = 1024;
 
 /** The directory on a node of `role` an upload goes to. */
@@ -232,16 +229,10 @@ export async function runUpload(i: RunUploadInput): Promise<void> {
   }
 }
 
-/** Not under the transfer's signal: a cancelled upload must still clean up; a node out of reach is tried again for a while. */
 async function removeStaging(i: RunUploadInput, staging: string): Promise<string> {
   const argv = ['sh', '-c', CLEAN, 'sh', staging];
   const t0 = Date.now();
-  let r: Awaited<ReturnType<typeof runText>> | Error;
-  for (;;) {
-    r = await runText(i.remote, i.node, argv, { sudo: true, timeoutMs: 60_000 }).catch((err: unknown) => err as Error);
-    if (!(r instanceof Error) || Date.now() - t0 > CLEANUP_RETRY_MS) break;
-    await sleep(5_000);
-  }
+  const r = await runCleanup(i.remote, i.node, argv);
   const change = (result: HostChange['result'], detail: string) => i.onChange?.({ host: i.node, action: 'transfers.upload.cleanup', command: command(argv), result, detail, ms: Date.now() - t0 });
   if (r instanceof Error || r.code !== 0) {
     const why = r instanceof Error ? r.message : lastText(r.stderr);
