@@ -1,7 +1,7 @@
 import { parsePublicKey } from '../../../shared/etc-files.ts';
 import type { Host } from '../../../shared/inventory.ts';
+import { knownHostName } from '../../../shared/ssh.ts';
 import type { Platform } from '../../../shared/roles.ts';
-import { knownHostField } from '../replication/keys.ts';
 import type { Remote } from './remote.ts';
 import type { Peer } from './step.ts';
 import { KEY } from './steps/ssh.ts';
@@ -55,7 +55,7 @@ export type ReplicationAddresses = (host: string) => string | undefined;
  */
 export function peerOf(h: Host, platform: Platform, keys: NodeKeys, replicationAddress?: string): Peer {
   const address = platformAddress(h, platform);
-  const names = [...new Set([h.name, knownHostField(h.address, h.port), ...(address ? [address] : []), ...(replicationAddress ? [knownHostField(replicationAddress, h.port)] : [])])];
+  const names = [...new Set([h.name, knownHostName(h.address, h.port), ...(address ? [address] : []), ...(replicationAddress ? [knownHostName(replicationAddress, h.port)] : [])])];
   return { name: h.name, names, ...(address && { address }), ...keys };
 }
 

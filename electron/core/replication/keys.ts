@@ -40,11 +40,6 @@ export function describeProblem(source: string, p: AccessProblem): string {
   return `${source}'s root ${what} (${p.detail.split('\n').at(-1)})${fix}`;
 }
 
-/** known_hosts' name for an address and port. */
-export function knownHostField(address: string, port: number): string {
-  return port === 22 ? address : `[${address}]:${port}`;
-}
-
 /**
  * The installer's trust for one direction of Annex 2's table (installer/trust.ts applyPair):
  * `source`'s root key into each target's root authorized_keys, their host keys into its root
