@@ -53,7 +53,7 @@ export default ts.config(
     ]),
   },
   {
-    files: ['electron/*.ts', 'electron/cli/**', 'electron/serve/**', 'test/**', 'build/**'],
+    files: ['electron/main/**', 'electron/cli/**', 'electron/serve/**', 'test/**', 'build/**'],
     rules: restrict([group(['**/renderer/**'], 'Only the renderer imports renderer/.')]),
   },
 );

@@ -13,6 +13,6 @@ const common = {
 };
 
 await Promise.all([
-  build({ ...common, entryPoints: ['electron/main.ts'], outfile: 'out/electron/main.cjs' }),
-  build({ ...common, entryPoints: ['electron/preload.ts'], outfile: 'out/electron/preload.cjs' }),
+  build({ ...common, entryPoints: ['electron/main/main.ts'], outfile: 'out/electron/main/main.cjs' }),
+  build({ ...common, entryPoints: ['electron/main/preload.ts'], outfile: 'out/electron/main/preload.cjs' }),
 ]);

@@ -1,3 +1,4 @@
+// electron/core/: the app itself in plain Node (never electron); this file composes it for the three doors.
 import type { z } from 'zod';
 import { requests, type EventName, type EventPayload, type Output, type ParsedInput, type Reply, type RequestName, isRequestName } from '../../shared/contract.ts';
 import { AppError, toWire } from '../../shared/errors.ts';

@@ -52,7 +52,7 @@ export async function buildRenderer(): Promise<void> {
 
 /** `icbd --home HOME ...args`, as an operator would type it. */
 export function cli(home: string, ...args: string[]): Promise<Ran> {
-  return run('npx', ['tsx', 'electron/cli.ts', '--home', home, ...args]);
+  return run('npx', ['tsx', 'electron/cli/cli.ts', '--home', home, ...args]);
 }
 
 export interface BrowserMode {
@@ -69,7 +69,7 @@ export interface BrowserMode {
  * any free one) and `args` (e.g. --new-token) are the server's own options.
  */
 export async function startBrowserMode(home: string, env: NodeJS.ProcessEnv = {}, o: { port?: number; args?: string[] } = {}): Promise<BrowserMode> {
-  const child = spawn('npx', ['tsx', 'electron/serve.ts', '--port', String(o.port ?? 0), '--home', home, ...(o.args ?? [])], {
+  const child = spawn('npx', ['tsx', 'electron/serve/serve.ts', '--port', String(o.port ?? 0), '--home', home, ...(o.args ?? [])], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

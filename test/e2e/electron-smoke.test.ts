@@ -7,14 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { _electron, type ElectronApplication, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Transport } from '../../shared/client.ts';
-import { electronBinary, hasDisplay } from '../../electron/electron-binary.ts';
+import { electronBinary, hasDisplay } from '../../electron/main/electron-binary.ts';
 
 /**
  * The real window, where Electron's binary is installed and a display exists. Elsewhere (this
  * machine cannot download Electron) the whole group is reported as skipped, with the reason.
  */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = join(ROOT, 'out/electron/main.cjs');
+const MAIN = join(ROOT, 'out/electron/main/main.cjs');
 const binary = electronBinary();
 const missing = !binary
   ? "Electron's binary is not installed (node node_modules/electron/install.js)"

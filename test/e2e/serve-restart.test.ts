@@ -63,7 +63,7 @@ describe('icbd serve restarted under an open tab', () => {
     await new Promise((resolve) => setTimeout(resolve, 4000));
     expect(sockets.length, 'a refused tab must not keep reconnecting').toBe(tries);
 
-    const printed = await promisify(execFile)('npx', ['tsx', 'electron/serve.ts', '--print-url', '--port', String(port), '--home', ui.home], { cwd: ROOT });
+    const printed = await promisify(execFile)('npx', ['tsx', 'electron/serve/serve.ts', '--print-url', '--port', String(port), '--home', ui.home], { cwd: ROOT });
     expect(printed.stdout).toBe(`${ui.server.url}\n`);
     await ui.page.goto(printed.stdout.trim());
     await expect.poll(() => link().textContent(), { timeout: 10_000 }).toContain('Connected');

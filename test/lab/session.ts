@@ -76,7 +76,7 @@ export function labSession<T = LabInfo>(name: string, up: (core: Core, dir: stri
       return info ? info.up : notYet(`${name}'s lab`);
     },
     icbd: (...args) =>
-      execFileP('node', ['electron/icbd.mjs', '--home', dirs.home, ...args], { env: { ...process.env, ICBD_LAB_DIR: dirs.lab }, timeout: 300_000 }).then(
+      execFileP('node', ['electron/cli/icbd.mjs', '--home', dirs.home, ...args], { env: { ...process.env, ICBD_LAB_DIR: dirs.lab }, timeout: 300_000 }).then(
         (r) => ({ code: 0, ...r }),
         (e: { code: number; stdout: string; stderr: string }) => e,
       ),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp.ts';
-import { APP_SCHEME, PRIVILEGED_SCHEME, RENDERER_URL, isRendererUrl, rendererResponse, serveRenderer } from '../../electron/app-protocol.ts';
+import { APP_SCHEME, PRIVILEGED_SCHEME, RENDERER_URL, isRendererUrl, rendererResponse, serveRenderer } from '../../electron/main/app-protocol.ts';
 
 let base: string;
 let root: string;

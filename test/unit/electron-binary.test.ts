@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { electronBinary, hasDisplay, installElectron, shortReason } from '../../electron/electron-binary.ts';
+import { electronBinary, hasDisplay, installElectron, shortReason } from '../../electron/main/electron-binary.ts';
 
 /** A stand-in for node_modules/electron: path.txt, dist/ and an install.js that does what it is told. */
 let dir: string;

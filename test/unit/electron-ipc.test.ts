@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EVENT_NAMES, REQUEST_NAMES, ipcChannel, ipcEventChannel, type Reply } from '../../shared/contract.ts';
 import { Core } from '../../electron/core/core.ts';
-import { REFUSED, forwardEvents, isTrustedSender, registerIpc, type DoorCore, type SenderEvent } from '../../electron/ipc.ts';
+import { REFUSED, forwardEvents, isTrustedSender, registerIpc, type DoorCore, type SenderEvent } from '../../electron/main/ipc.ts';
 
 type Handler = (event: SenderEvent, input: unknown) => Promise<Reply> | Reply;
 

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { REQUEST_NAMES, ipcChannel } from '../../shared/contract.ts';
 
 /**
- * electron/main.ts against a stand-in for the electron module (the binary cannot run here): what
+ * electron/main/main.ts against a stand-in for the electron module (the binary cannot run here): what
  * it does before `ready`, and what it wires once ready.
  */
 const fake = vi.hoisted(() => {
@@ -107,9 +107,9 @@ afterEach(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-describe('electron/main.ts', () => {
+describe('electron/main/main.ts', () => {
   it('before ready: userData is the data dir before anything else; then the sandbox, the privileged scheme and the single-instance lock', async () => {
-    await import('../../electron/main.ts');
+    await import('../../electron/main/main.ts');
     const setUserData = fake.calls.indexOf(`app.setPath(userData, ${home})`);
     expect(setUserData).toBe(0);
     expect(fake.calls).toContain(`app.setPath(sessionData, ${join(home, 'chromium')})`);
@@ -122,13 +122,13 @@ describe('electron/main.ts', () => {
 
   it('quits at once when another instance holds the lock, wiring nothing', async () => {
     fake.state.lock.granted = false;
-    await import('../../electron/main.ts');
+    await import('../../electron/main/main.ts');
     expect(fake.calls).toContain('app.quit()');
     expect(fake.appListeners.size).toBe(0);
   });
 
   it('once ready: the app:// protocol, one ipc handler per contract request, hardening, menu, then the window', async () => {
-    await import('../../electron/main.ts');
+    await import('../../electron/main/main.ts');
     fake.state.markReady();
     await until(() => fake.windows.length === 1 && fake.windows[0]!.loadedURL !== undefined);
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { META_CONTENT_SECURITY_POLICY } from '../../shared/csp.ts';
-import { windowOptions } from '../../electron/window-options.ts';
+import { windowOptions } from '../../electron/main/window-options.ts';
 
 /**
  * Electronegativity (Doyensec's scanner for Electron security anti-patterns) over the Electron
@@ -22,7 +22,7 @@ const ELECTRON_VERSION = (JSON.parse(readFileSync(join(ROOT, 'node_modules/elect
  *   here or in CI.
  * - AuxclickJSCheck asks for disableBlinkFeatures: 'Auxclick', a Blink feature Chromium no longer
  *   has (electron/electron#10315: setting it changes nothing). What it guarded against, a middle
- *   click opening a window, is refused by setWindowOpenHandler in electron/hardening.ts.
+ *   click opening a window, is refused by setWindowOpenHandler in electron/main/hardening.ts.
  */
 const EXCLUDED_CHECKS = ['AvailableSecurityFixesGlobalCheck', 'AuxclickJSCheck'];
 
@@ -31,9 +31,9 @@ const REVIEWED: { id: string; file: string; sample?: string }[] = [
   // csp-evaluator's remark that script-src 'self' is risky on an origin that hosts JSONP, Angular
   // or user uploads; app://renderer serves the files of the built renderer and nothing else.
   { id: 'CSP_GLOBAL_CHECK', file: 'renderer/index.html', sample: META_CONTENT_SECURITY_POLICY },
-  // Asks for a review of any preload. Reviewed: electron/preload.ts hands the page only the
+  // Asks for a review of any preload. Reviewed: electron/main/preload.ts hands the page only the
   // contract's transport (window.icbd), refuses names outside the contract, exposes no ipcRenderer.
-  { id: 'PRELOAD_JS_CHECK', file: 'electron/window-options.probe.js' },
+  { id: 'PRELOAD_JS_CHECK', file: 'electron/main/window-options.probe.js' },
 ];
 
 const isReviewed = (issue: Report['issues'][number]) =>
@@ -80,8 +80,8 @@ async function stageApp(dir: string): Promise<void> {
     if (name.endsWith('.html')) await copyFile(join(ROOT, 'out/renderer', name), join(dir, 'renderer', name));
   }
   await copyFile(join(ROOT, 'package.json'), join(dir, 'package.json'));
-  const options = windowOptions({ preload: '/app/out/electron/preload.cjs', dark: false });
-  await writeFile(join(dir, 'electron', 'window-options.probe.js'), `const { BrowserWindow } = require('electron');\nnew BrowserWindow(${JSON.stringify(options, null, 2)});\n`);
+  const options = windowOptions({ preload: '/app/out/electron/main/preload.cjs', dark: false });
+  await writeFile(join(dir, 'electron', 'main', 'window-options.probe.js'), `const { BrowserWindow } = require('electron');\nnew BrowserWindow(${JSON.stringify(options, null, 2)});\n`);
 }
 
 // A scan takes seconds of CPU; on a busy 2-core machine more than vitest's default 5 s.
@@ -95,7 +95,7 @@ describe('electronegativity', { timeout: 120_000 }, () => {
     expect(report.errors.filter((e) => !e.tolerable), 'files the scanner could not read').toEqual([]);
     const unreviewed = above(report).filter((i) => !isReviewed(i));
     expect(unreviewed.map((i) => `${i.severity} ${i.id} ${i.file}:${i.line} ${i.description}`)).toEqual([]);
-    const probe = await readFile(join(app, 'electron', 'window-options.probe.js'), 'utf8');
+    const probe = await readFile(join(app, 'electron', 'main', 'window-options.probe.js'), 'utf8');
     expect(probe).toContain('"contextIsolation": true');
   });
 

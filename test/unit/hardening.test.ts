@@ -1,7 +1,7 @@
 import type { Session, WebContents } from 'electron';
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
-import { hardenContents, hardenSession, reachesOutside } from '../../electron/hardening.ts';
+import { hardenContents, hardenSession, reachesOutside } from '../../electron/main/hardening.ts';
 
 function fakeSession() {
   return {

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 
 // menu.ts builds the real menu with electron's Menu; the template itself is plain data.
 vi.mock('electron', () => ({ dialog: {}, Menu: {}, shell: {} }));
-const { APP_NAME, aboutDetail, contextMenuTemplate, menuTemplate } = await import('../../electron/menu.ts');
+const { APP_NAME, aboutDetail, contextMenuTemplate, menuTemplate } = await import('../../electron/main/menu.ts');
 
 const ctx = { version: '1.2.3', home: '/home/op/.config/iCBD Console', dev: false, platform: 'linux' as NodeJS.Platform };
 const actions = { about: vi.fn(), showDataFolder: vi.fn() };

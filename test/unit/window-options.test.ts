@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BACKGROUND, DEFAULT_BOUNDS, windowOptions } from '../../electron/window-options.ts';
+import { BACKGROUND, DEFAULT_BOUNDS, windowOptions } from '../../electron/main/window-options.ts';
 
-const preload = '/app/out/electron/preload.cjs';
+const preload = '/app/out/electron/main/preload.cjs';
 
 describe('windowOptions', () => {
   const options = windowOptions({ preload, dark: false });

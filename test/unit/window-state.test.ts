@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MIN_HEIGHT, MIN_WIDTH } from '../../electron/window-options.ts';
-import { WINDOW_STATE_FILE, isVisible, loadWindowState, restoredBounds, trackWindowState, type TrackedWindow, type WindowState } from '../../electron/window-state.ts';
+import { MIN_HEIGHT, MIN_WIDTH } from '../../electron/main/window-options.ts';
+import { WINDOW_STATE_FILE, isVisible, loadWindowState, restoredBounds, trackWindowState, type TrackedWindow, type WindowState } from '../../electron/main/window-state.ts';
 
 const laptop = { x: 0, y: 0, width: 1920, height: 1050 };
 const rightMonitor = { x: 1920, y: 0, width: 2560, height: 1400 };

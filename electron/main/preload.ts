@@ -1,6 +1,6 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { Transport } from '../shared/client.ts';
-import { ipcChannel, ipcEventChannel, isEventName, isRequestName, type Reply } from '../shared/contract.ts';
+import type { Transport } from '../../shared/client.ts';
+import { ipcChannel, ipcEventChannel, isEventName, isRequestName, type Reply } from '../../shared/contract.ts';
 
 /**
  * The renderer's only bridge: the contract's transport as window.icbd. Each request and event has

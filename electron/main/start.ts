@@ -9,9 +9,9 @@ import { electronBinary, hasDisplay, installElectron } from './electron-binary.t
  * `npm start`: the Electron window when Electron's binary is there (or can be fetched now), browser
  * mode otherwise. `--fetch-only` (used by `npm run dist`) only makes sure the binary is there.
  */
-const USAGE = 'usage: tsx electron/start.ts [--fetch-only]';
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SERVE = fileURLToPath(new URL('./serve.ts', import.meta.url));
+const USAGE = 'usage: tsx electron/main/start.ts [--fetch-only]';
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SERVE = fileURLToPath(new URL('../serve/serve.ts', import.meta.url));
 
 async function ensureElectron(): Promise<{ path?: string; reason?: string }> {
   const installed = electronBinary();

@@ -8,7 +8,7 @@ import {
   type EventPayload,
   type Reply,
   type RequestName,
-} from '../shared/contract.ts';
+} from '../../shared/contract.ts';
 import { isRendererUrl } from './app-protocol.ts';
 
 /** The part of the core the Electron door needs (Core satisfies it). */

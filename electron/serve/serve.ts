@@ -1,15 +1,16 @@
+// electron/serve/: the browser-mode door, the core behind a token on 127.0.0.1, plain Node.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Core } from './core/core.ts';
-import { resolveHome } from './core/paths.ts';
-import { openInBrowser } from './serve/open.ts';
-import { serve, serveUrl } from './serve/server.ts';
-import { serveToken, storedToken } from './serve/token.ts';
+import { Core } from '../core/core.ts';
+import { resolveHome } from '../core/paths.ts';
+import { openInBrowser } from './open.ts';
+import { serve, serveUrl } from './server.ts';
+import { serveToken, storedToken } from './token.ts';
 
 const USAGE = `usage: npm run serve -- [--port N] [--home DIR] [--open] [--new-token]
        npm run serve -- --print-url [--port N] [--home DIR]`;
-const RENDERER_DIR = fileURLToPath(new URL('../out/renderer', import.meta.url));
+const RENDERER_DIR = fileURLToPath(new URL('../../out/renderer', import.meta.url));
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

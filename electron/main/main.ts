@@ -1,9 +1,10 @@
+// electron/main/: the window door, the Electron main process and its preload, around the core.
 import { app, dialog, ipcMain, nativeTheme, protocol, session } from 'electron';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Core } from './core/core.ts';
-import { resolveHome } from './core/paths.ts';
-import { APP_VERSION } from './core/version.ts';
+import { Core } from '../core/core.ts';
+import { resolveHome } from '../core/paths.ts';
+import { APP_VERSION } from '../core/version.ts';
 import { PRIVILEGED_SCHEME, serveRenderer } from './app-protocol.ts';
 import { hardenContents, hardenSession } from './hardening.ts';
 import { forwardEvents, registerIpc } from './ipc.ts';
@@ -11,11 +12,11 @@ import { installContextMenu, installMenu } from './menu.ts';
 import { openWindow, type OpenedWindow } from './window.ts';
 import { backgroundFor } from './window-options.ts';
 
-// This file is bundled to CommonJS as out/electron/main.cjs (build/bundle-electron.mjs), so
-// __dirname is out/electron, in a checkout and inside the packaged app alike.
+// This file is bundled to CommonJS as out/electron/main/main.cjs (build/bundle-electron.mjs), so
+// __dirname is out/electron/main, in a checkout and inside the packaged app alike.
 const PRELOAD = join(__dirname, 'preload.cjs');
-const RENDERER_DIR = join(__dirname, '..', 'renderer');
-const ICON = join(__dirname, '..', '..', 'resources', 'icon.png');
+const RENDERER_DIR = join(__dirname, '..', '..', 'renderer');
+const ICON = join(__dirname, '..', '..', '..', 'resources', 'icon.png');
 
 // The same data directory as the CLI and browser mode; before anything (the single-instance lock
 // included) reads userData. Chromium's own files go to a subfolder, out of the operator's way.

@@ -8,7 +8,7 @@ export interface WindowBounds {
 }
 
 export interface WindowOptionsInput {
-  /** Absolute path of the bundled preload (out/electron/preload.cjs). */
+  /** Absolute path of the bundled preload (out/electron/main/preload.cjs). */
   preload: string;
   /** nativeTheme.shouldUseDarkColors: paints the window before the renderer's first frame. */
   dark: boolean;

@@ -1,15 +1,16 @@
-import { AppError } from '../shared/errors.ts';
-import { auditCommand } from './cli/audit.ts';
-import { hostsCommand } from './cli/hosts.ts';
-import { installCommand } from './cli/install.ts';
-import { labCommand } from './cli/lab.ts';
-import { cancelCommand, pushCommand, replicationCommand, snapshotCommand, snapshotsCommand, syncCommand, transfersCommand } from './cli/replication.ts';
-import { terminalAsker } from './cli/asker.ts';
-import { execCommand, healthCommand, knownHostsCommand } from './cli/ssh.ts';
-import { uploadCommand } from './cli/upload.ts';
-import { Core } from './core/core.ts';
-import { resolveHome } from './core/paths.ts';
-import { APP_VERSION } from './core/version.ts';
+// electron/cli/: the command-line door (`icbd`), plain Node, around the core.
+import { AppError } from '../../shared/errors.ts';
+import { auditCommand } from './audit.ts';
+import { hostsCommand } from './hosts.ts';
+import { installCommand } from './install.ts';
+import { labCommand } from './lab.ts';
+import { cancelCommand, pushCommand, replicationCommand, snapshotCommand, snapshotsCommand, syncCommand, transfersCommand } from './replication.ts';
+import { terminalAsker } from './asker.ts';
+import { execCommand, healthCommand, knownHostsCommand } from './ssh.ts';
+import { uploadCommand } from './upload.ts';
+import { Core } from '../core/core.ts';
+import { resolveHome } from '../core/paths.ts';
+import { APP_VERSION } from '../core/version.ts';
 
 const USAGE = `usage: icbd [--home DIR] [--accept-new] COMMAND ...
 
