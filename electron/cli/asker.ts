@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { keyTypeLabel, type HostKeyQuestion, type SecretQuestion } from '../../shared/ssh.ts';
-import type { Asker } from '../core/prompts.ts';
+import type { Asker } from '../core/util/prompts.ts';
 
 /**
  * The CLI asks as OpenSSH does: on the terminal, or not at all. Without a terminal an unknown host

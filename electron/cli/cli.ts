@@ -9,8 +9,8 @@ import { terminalAsker } from './asker.ts';
 import { execCommand, healthCommand, knownHostsCommand } from './ssh.ts';
 import { uploadCommand } from './upload.ts';
 import { Core } from '../core/core.ts';
-import { resolveHome } from '../core/paths.ts';
-import { APP_VERSION } from '../core/version.ts';
+import { resolveHome } from '../core/util/paths.ts';
+import { APP_VERSION } from '../core/util/version.ts';
 
 const USAGE = `usage: icbd [--home DIR] [--accept-new] COMMAND ...
 

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { requests, type EventName, type EventPayload, type Output, type ParsedInput, type Reply, type RequestName, isRequestName } from '../../shared/contract.ts';
 import { AppError, toWire } from '../../shared/errors.ts';
 import { AuditLog } from './audit/log.ts';
-import { EventBus } from './events.ts';
+import { EventBus } from './util/events.ts';
 import { hostHandlers } from './handlers/hosts.ts';
 import { installHandlers } from './handlers/install.ts';
 import { labHandlers } from './handlers/lab.ts';
@@ -16,13 +16,13 @@ import { InstallStore } from './installer/saved-state.ts';
 import { InstallService } from './installer/service.ts';
 import { Jobs } from './jobs/jobs.ts';
 import { ReplicationSettings } from './replication/settings.ts';
-import { openReplication, type ReplicationStack } from './replication/stack.ts';
-import { EventAsker, type Asker } from './prompts.ts';
+import { openReplication, type ReplicationStack } from './transfers/stack.ts';
+import { EventAsker, type Asker } from './util/prompts.ts';
 import { openSecrets } from './secrets/keytar.ts';
 import { HealthMonitor } from './ssh/health.ts';
 import { SshPool } from './ssh/pool.ts';
 import { Terminals } from './terminal/sessions.ts';
-import { APP_VERSION } from './version.ts';
+import { APP_VERSION } from './util/version.ts';
 
 export type Door = 'electron' | 'browser' | 'cli';
 
@@ -100,7 +100,7 @@ export class Core {
   }
 
   terminals(): Promise<Terminals> {
-    this.#terminals ??= this.ssh().then((pool) => new Terminals(pool, (e) => this.events.emit('terminal.event', e)));
+    this.#terminals ??= this.ssh().then((pool) => new Terminals((host, size) => pool.shell(host, size), (e) => this.events.emit('terminal.event', e)));
     return this.#terminals;
   }
 

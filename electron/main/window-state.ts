@@ -1,7 +1,7 @@
 import type { BrowserWindow, Rectangle } from 'electron';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { readFileIfExists, writeFileAtomic } from '../core/files.ts';
+import { readFileIfExists, writeFileAtomic } from '../core/util/files.ts';
 import { MIN_HEIGHT, MIN_WIDTH, type WindowBounds } from './window-options.ts';
 
 export const WINDOW_STATE_FILE = 'window-state.json';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Core } from '../core/core.ts';
-import { resolveHome } from '../core/paths.ts';
+import { resolveHome } from '../core/util/paths.ts';
 import { openInBrowser } from './open.ts';
 import { serve, serveUrl } from './server.ts';
 import { serveToken, storedToken } from './token.ts';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { withFileLock, writeFileAtomic } from '../core/files.ts';
+import { withFileLock, writeFileAtomic } from '../core/util/files.ts';
 
 /**
  * Browser mode's token, kept in the data directory so that `icbd serve` restarted on the same

@@ -15,7 +15,7 @@ import { Core } from '../../electron/core/core.ts';
 import { addLabHosts, trustLabHostKeys } from '../../electron/core/handlers/lab.ts';
 import { labDown, labUp } from '../../electron/core/lab/index.ts';
 import { cryptoBindingAvailable } from '../../electron/core/ssh/algorithms.ts';
-import type { Asker } from '../../electron/core/prompts.ts';
+import type { Asker } from '../../electron/core/util/prompts.ts';
 import type { PushInput } from '../../shared/transfers.ts';
 import { prepareReplication } from '../lab/replication-fixture.ts';
 import { BenchLab, IMAGE, ROOT } from './bench-lab.ts';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { Core } from '../../electron/core/core.ts';
 import { addLabHosts, trustLabHostKeys } from '../../electron/core/handlers/lab.ts';
 import { labDown, labUp, sshRun, type LabInfo, type LabOptions } from '../../electron/core/lab/index.ts';
-import type { Asker } from '../../electron/core/prompts.ts';
+import type { Asker } from '../../electron/core/util/prompts.ts';
 import { notYet, tempDirs } from '../temp-dirs.ts';
 
 /**

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Asker } from '../../electron/core/prompts.ts';
+import type { Asker } from '../../electron/core/util/prompts.ts';
 import { AppError } from '../../shared/errors.ts';
 import { labSession } from './session.ts';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AuditLog } from '../../electron/core/audit/log.ts';
-import { EventBus } from '../../electron/core/events.ts';
+import { EventBus } from '../../electron/core/util/events.ts';
 
 const home = () => mkdtempSync(join(tmpdir(), 'icbd-audit-'));
 

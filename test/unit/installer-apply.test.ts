@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyChanges, type AuditEntry } from '../../electron/core/installer/apply.ts';
 import { gatherScript, parseGather, probeFor } from '../../electron/core/installer/gather.ts';
-import type { Remote, RunResult } from '../../electron/core/installer/remote.ts';
+import type { Remote, RunResult } from '../../electron/core/remote/host.ts';
 import { checkHost, install } from '../../electron/core/installer/runner.ts';
 import type { Change } from '../../electron/core/installer/step.ts';
 import { AppError } from '../../shared/errors.ts';

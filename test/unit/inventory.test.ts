@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EventBus } from '../../electron/core/events.ts';
+import { EventBus } from '../../electron/core/util/events.ts';
 import { InventoryStore } from '../../electron/core/inventory/store.ts';
 import { host, inventoryProblems, jumpChain, type Host } from '../../shared/inventory.ts';
 

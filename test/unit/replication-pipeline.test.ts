@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Codec } from '../../shared/compression.ts';
 import type { TransferMode } from '../../shared/transfers.ts';
-import { LocalRemote } from '../../electron/core/replication/local-remote.ts';
+import { LocalRemote } from '../local-remote.ts';
 import { buildPipeline, receiveLockPath, type PipelineSpec } from '../../electron/core/replication/pipeline.ts';
 import { removeReceivedArgv } from '../../electron/core/replication/commands.ts';
-import { runText } from '../../electron/core/replication/remote.ts';
-import { runGroup } from '../../electron/core/replication/runner.ts';
+import { runText } from '../../electron/core/remote/node.ts';
+import { runGroup } from '../../electron/core/transfers/runner.ts';
 
 /**
  * The generated shell runs for real here, on this machine, with stand-ins for btrfs and ssh

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { progressFigures, pruneSamples, type PushRecord } from '../../shared/transfers.ts';
 import { pushRecord, uploadRecord } from '../fixtures/transfer-records.ts';
-import { FanOut } from '../../electron/core/replication/relay.ts';
+import { FanOut } from '../../electron/core/transfers/relay.ts';
 import { NodeQueue } from '../../electron/core/transfers/queue.ts';
 import { TransferStore } from '../../electron/core/transfers/store.ts';
 

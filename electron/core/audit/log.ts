@@ -3,8 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { auditEntry, type AuditEntry } from '../../../shared/audit.ts';
-import { readFileIfExists } from '../files.ts';
-import type { EventBus } from '../events.ts';
+import { readFileIfExists } from '../util/files.ts';
+import type { EventBus } from '../util/events.ts';
 
 export const AUDIT_FILE = 'audit.jsonl';
 

@@ -1,6 +1,6 @@
 import { AppError } from '../../../shared/errors.ts';
 import type { Host } from '../../../shared/inventory.ts';
-import { readFileIfExists } from '../files.ts';
+import { readFileIfExists } from '../util/files.ts';
 import type { InventoryStore } from '../inventory/store.ts';
 import type { Jobs } from '../jobs/jobs.ts';
 import { hostFieldMatches, parseKnownHosts, type KnownHosts } from '../ssh/known-hosts.ts';

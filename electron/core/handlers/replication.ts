@@ -4,7 +4,7 @@ import { activeTransfers, keysOffer, wireTree } from '../../../shared/replicatio
 import type { NodeRepo } from '../../../shared/snapshots.ts';
 import { isTransferFinished, type PushPlan, type TransferRecord, type UploadRecord } from '../../../shared/transfers.ts';
 import type { PlannedPush } from '../replication/planner.ts';
-import type { ReplicationStack } from '../replication/stack.ts';
+import type { ReplicationStack } from '../transfers/stack.ts';
 import { listSubvolumes } from '../replication/subvolumes.ts';
 import { uploadDir } from '../transfers/upload.ts';
 import type { Handlers } from './types.ts';

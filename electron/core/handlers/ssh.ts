@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../../../shared/errors.ts';
-import type { EventAsker } from '../prompts.ts';
+import type { EventAsker } from '../util/prompts.ts';
 import type { Jobs } from '../jobs/jobs.ts';
 import type { HealthMonitor } from '../ssh/health.ts';
 import { proposeHostsFromSshConfig } from '../ssh/config-import.ts';

@@ -1,6 +1,6 @@
 import { AppError, toWire } from '../../../shared/errors.ts';
 import { command } from '../../../shared/shell.ts';
-import { files, runChecked, timestamp, type Remote } from './remote.ts';
+import { files, runChecked, timestamp, type Remote } from '../remote/host.ts';
 import type { Change, CommandChange, FileChange, StepId } from './step.ts';
 
 /** One line of the audit log: every change made to a host, made or failed or taken back. */

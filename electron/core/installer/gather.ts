@@ -4,7 +4,7 @@ import { resolveBinds } from '../../../shared/fstab.ts';
 import { AppError } from '../../../shared/errors.ts';
 import { roleEntries, ROLES, VAR_LIB } from '../../../shared/roles.ts';
 import { quote } from '../../../shared/shell.ts';
-import { runChecked, type Remote } from './remote.ts';
+import { runChecked, type Remote } from '../remote/host.ts';
 import type { InstallInput } from './step.ts';
 import { parseAddresses, parseDevices, parseMounts, parsePaths, parseUnits, withEnabled, withMounts, withSockets, type HostState } from './state.ts';
 import { TOP } from './steps/lib.ts';

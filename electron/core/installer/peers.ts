@@ -2,7 +2,7 @@ import { parsePublicKey } from '../../../shared/etc-files.ts';
 import type { Host } from '../../../shared/inventory.ts';
 import { knownHostName } from '../../../shared/ssh.ts';
 import type { Platform } from '../../../shared/roles.ts';
-import type { Remote } from './remote.ts';
+import type { Remote } from '../remote/host.ts';
 import type { Peer } from './step.ts';
 import { KEY } from './steps/ssh.ts';
 

@@ -3,7 +3,7 @@ import { command } from '../../../shared/shell.ts';
 import { applyChanges, type AuditEntry } from './apply.ts';
 import { gather } from './gather.ts';
 import { contextFor, planInstall, planStep, stepsFor, type InstallPlan } from './plan.ts';
-import { runChecked, type Remote } from './remote.ts';
+import { runChecked, type Remote } from '../remote/host.ts';
 import type { InstallInput, StepId, StepPlan } from './step.ts';
 import type { HostState } from './state.ts';
 

@@ -2,7 +2,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { installState, type InstallState } from '../../../shared/install.ts';
-import { readFileIfExists, withFileLock, writeFileAtomic } from '../files.ts';
+import { readFileIfExists, withFileLock, writeFileAtomic } from '../util/files.ts';
 
 export type Saved = Omit<InstallState, 'proposed'>;
 const saved = installState.omit({ proposed: true });

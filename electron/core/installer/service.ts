@@ -13,14 +13,19 @@ import type { AuditEntry } from './apply.ts';
 import { diskProblems, icbdFilesystem } from './disks.ts';
 import { gather } from './gather.ts';
 import { stepsFor, type InstallPlan } from './plan.ts';
-import { bootId, poolRemote, waitForNewBoot } from './pool-remote.ts';
+import { bootId, waitForNewBoot } from '../remote/boot.ts';
+import { hostRemote, type Remote } from '../remote/host.ts';
+import { nodeRemote } from '../remote/node.ts';
 import { readPeers, type ReplicationAddresses } from './peers.ts';
 import { checkHost, install, rebootAndCheck, type InstallDeps } from './runner.ts';
 import { busyWith, isLive, type Hold, type InstallStore, type Liveness, type Saved } from './saved-state.ts';
 import type { InstallInput } from './step.ts';
 import { preflightNotices } from './steps/system.ts';
 import { applyPair, applyTrust, planTrust, trustNodes, type TrustDeps, type TrustPlan } from './trust.ts';
-import { isAlive } from '../pids.ts';
+import { isAlive } from '../util/pids.ts';
+
+/** The installer's view of one host: the node port over the pool, as root. */
+const onHost = (pool: SshPool, host: string): Remote => hostRemote(nodeRemote(pool), host);
 
 // The engine's plan is what crosses the boundary: this fails to compile if the two drift apart.
 const wire = (p: InstallPlan): InstallPlanOut => p;
@@ -93,7 +98,7 @@ export class InstallService {
   /** The host's disks, each with why it may not be formatted, and the preflight's findings. */
   async disks(host: string): Promise<InstallDisks> {
     const h = await this.#host(host);
-    const state = await gather(poolRemote(await this.d.pool(), host), { role: h.role });
+    const state = await gather(onHost(await this.d.pool(), host), { role: h.role });
     const fs = icbdFilesystem(state);
     return {
       distribution: parseOsRelease(state.osRelease).prettyName,
@@ -296,7 +301,7 @@ export class InstallService {
     return {
       hosts,
       settings: (host) => settings.get(host),
-      remote: (host) => poolRemote(pool, host),
+      remote: (host) => onHost(pool, host),
       input: (host, s) => inputOf(installRequest.parse(requestOf(host, s))),
       replicationAddress: await this.#replicationAddresses(hosts),
     };
@@ -310,11 +315,11 @@ export class InstallService {
   /** The request with every other inventory node as a peer, read through the pool now. */
   async #input(r: InstallRequest): Promise<InstallInput> {
     const [pool, hosts] = await Promise.all([this.d.pool(), this.d.hosts()]);
-    return { ...inputOf(r), peers: await readPeers((h) => poolRemote(pool, h), hosts, r.host, r.platform, await this.#replicationAddresses(hosts)) };
+    return { ...inputOf(r), peers: await readPeers((h) => onHost(pool, h), hosts, r.host, r.platform, await this.#replicationAddresses(hosts)) };
   }
 
   async #deps(host: string): Promise<InstallDeps> {
-    return { remote: poolRemote(await this.d.pool(), host), audit: async (e) => void (await this.d.audit(toAudit(e))) };
+    return { remote: onHost(await this.d.pool(), host), audit: async (e) => void (await this.d.audit(toAudit(e))) };
   }
 
   async #host(name: string): Promise<Host> {

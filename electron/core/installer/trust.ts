@@ -5,7 +5,7 @@ import { applyChanges, type AuditEntry } from './apply.ts';
 import { gather } from './gather.ts';
 import { peerOf, readKeys, type NodeKeys, type ReplicationAddresses } from './peers.ts';
 import { contextFor, planStep } from './plan.ts';
-import type { Remote } from './remote.ts';
+import type { Remote } from '../remote/host.ts';
 import type { InstallInput, Notice, Peer, PlanContext, Step, StepPlan } from './step.ts';
 import type { HostState } from './state.ts';
 import { hosts as hostsStep } from './steps/etc.ts';

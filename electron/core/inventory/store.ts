@@ -2,8 +2,8 @@ import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../../shared/errors.ts';
 import { inventory, inventoryProblems, type Host, type Inventory } from '../../../shared/inventory.ts';
-import type { EventBus } from '../events.ts';
-import { readFileIfExists, withFileLock, writeFileAtomic } from '../files.ts';
+import type { EventBus } from '../util/events.ts';
+import { readFileIfExists, withFileLock, writeFileAtomic } from '../util/files.ts';
 
 export const INVENTORY_FILE = 'inventory.json';
 

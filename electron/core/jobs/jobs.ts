@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, toWire } from '../../../shared/errors.ts';
 import { isFinished, type JobInfo, type JobLog } from '../../../shared/jobs.ts';
-import type { EventBus } from '../events.ts';
+import type { EventBus } from '../util/events.ts';
 
 export interface JobContext {
   id: string;

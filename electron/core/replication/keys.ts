@@ -1,6 +1,6 @@
 import { lastText } from './commands.ts';
 import { sshArgv, type SshLeg } from './pipeline.ts';
-import { runText, type ReplicationRemote } from './remote.ts';
+import { runText, type NodeRemote } from '../remote/node.ts';
 
 /**
  * Direct mode needs the source's root to ssh into each receiver with a key, knowing the
@@ -25,7 +25,7 @@ echo "icbd:access $rc"
 printf '%s\\n' "$out" | tail -n 3`;
 
 /** What stops the source's root from reaching `t` over OpenSSH; undefined when nothing does. */
-export async function checkAccess(remote: ReplicationRemote, source: string, t: AccessTarget): Promise<AccessProblem | undefined> {
+export async function checkAccess(remote: NodeRemote, source: string, t: AccessTarget): Promise<AccessProblem | undefined> {
   const r = await runText(remote, source, ['sh', '-c', CHECK, 'sh', ...sshArgv(t, 'true')], { sudo: true, timeoutMs: 60_000 });
   const rc = Number(r.stdout.match(/^icbd:access (\d+)$/m)?.[1]);
   if (rc === 0) return undefined;
@@ -48,7 +48,7 @@ export function describeProblem(source: string, p: AccessProblem): string {
 export type TrustPair = (source: string, targets: readonly string[]) => Promise<ReadonlyMap<string, string>>;
 
 export interface SetupKeysInput {
-  remote: ReplicationRemote;
+  remote: NodeRemote;
   source: string;
   targets: readonly AccessTarget[];
   trust: TrustPair;

@@ -17,7 +17,6 @@ import type { PushPlan, SyncPlan, TransferGroup, TransferMode } from '../../../s
 import type { NodeTools } from './commands.ts';
 import { describeProblem, type AccessProblem } from './keys.ts';
 import { buildPipeline, receiveLockPath, type PipelineCommands, type PipelineSpec } from './pipeline.ts';
-import type { RunTarget } from './runner.ts';
 
 export interface NodeFacts {
   host: Host;
@@ -67,6 +66,15 @@ function node(ctx: PlanContext, name: string): NodeFacts {
   const n = ctx.nodes.get(name);
   if (!n) throw new AppError('NOT_FOUND', `There is no node ${name} in the inventory.`);
   return n;
+}
+
+/** A receiver of a planned transfer, as the runner (transfers/runner.ts) verifies or cleans it. */
+export interface RunTarget {
+  node: string;
+  /** `<root>/<image>/<n>`: where the received snapshot appears. */
+  finalPath: string;
+  /** What the receiving end holds while it runs (pipeline.ts receiveLockPath). */
+  lockPath: string;
 }
 
 /** Why `target` does not take part; undefined when it does. */

@@ -32,11 +32,11 @@ import {
 import { checkAccess, setupKeys, type AccessProblem, type AccessTarget, type SetupKeysResult, type TrustPair } from './keys.ts';
 import { planPush, planSync, type NodeFacts, type PlanContext, type PlannedPush, type PushRequest } from './planner.ts';
 import { command } from '../../../shared/shell.ts';
-import { runText, type HostChange, type ReplicationRemote } from './remote.ts';
+import { runText, type HostChange, type NodeRemote } from '../remote/node.ts';
 import type { ReplicationSettings } from './settings.ts';
 
 export interface ReplicationOptions {
-  remote: ReplicationRemote;
+  remote: NodeRemote;
   getHosts(): Promise<Host[]>;
   settings: ReplicationSettings;
   /** Every command that changes a node, with its outcome (the audit log). */

@@ -4,7 +4,7 @@ import type { Role } from '../../../shared/inventory.ts';
 import { hostName } from '../../../shared/names.ts';
 import type { SettingsPatch } from '../../../shared/replication.ts';
 import { defaultRepoSettings, repoSettings, type RepoSettings } from '../../../shared/snapshots.ts';
-import { readFileIfExists, withFileLock, writeFileAtomic } from '../files.ts';
+import { readFileIfExists, withFileLock, writeFileAtomic } from '../util/files.ts';
 
 const file = z.object({ version: z.literal(1), nodes: z.record(hostName, repoSettings.partial()) });
 

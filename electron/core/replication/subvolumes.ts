@@ -1,6 +1,6 @@
 import { parseSubvolumeIds, parseSubvolumeList, type SubvolumeList } from '../../../shared/replication.ts';
 import { lastText } from './commands.ts';
-import { runText, type ReplicationRemote } from './remote.ts';
+import { runText, type NodeRemote } from '../remote/node.ts';
 
 // The first candidate that is a btrfs mount names the filesystem; `list` shows every subvolume
 // of it from the top level (Lib, Lib/icbd, Lib/icbd/.snap …), wherever it is mounted.
@@ -16,7 +16,7 @@ done
 echo icbd:no-btrfs`;
 
 /** A node's raw subvolume list, read through the first of `candidates` that is on btrfs. */
-export async function listSubvolumes(remote: ReplicationRemote, node: string, candidates: readonly string[]): Promise<SubvolumeList> {
+export async function listSubvolumes(remote: NodeRemote, node: string, candidates: readonly string[]): Promise<SubvolumeList> {
   const r = await runText(remote, node, ['sh', '-c', LIST, 'sh', ...candidates], { sudo: true, timeoutMs: 60_000 });
   if (r.code !== 0) throw new Error(`btrfs subvolume list on ${node} failed: ${lastText(r.stderr) || `exit code ${r.code}`}`);
   const mount = r.stdout.match(/^icbd:mount (.+)$/m)?.[1] ?? null;

@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import { knownHostName, type KnownHostEntry, type KnownKey } from '../../../shared/ssh.ts';
-import { readFileIfExists, withFileLock, writeFileAtomic } from '../files.ts';
+import { readFileIfExists, withFileLock, writeFileAtomic } from '../util/files.ts';
 
 /**
  * known_hosts per OpenSSH (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT"): the operator's own files are

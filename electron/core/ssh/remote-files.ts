@@ -1,8 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { AppError } from '../../../shared/errors.ts';
-import type { ExecOptions } from './exec.ts';
-import type { SshPool } from './pool.ts';
+import type { ExecOptions, ExecResult } from './exec.ts';
 import { writeArgv } from './remote-command.ts';
 import { lastLine } from './sudo.ts';
 
@@ -19,7 +18,12 @@ export type UploadOptions = WriteOptions & { onProgress?(p: { sent: number; tota
 
 const DEFAULT_MAX_READ = 64 * 1024 * 1024;
 
-export async function readRemoteFile(pool: SshPool, host: string, path: string, o: ReadOptions = {}): Promise<Buffer> {
+/** What these need of SshPool (which calls them): its exec, and nothing that would import the pool back. */
+export interface Executor {
+  exec(host: string, argv: readonly string[], o?: ExecOptions): Promise<ExecResult>;
+}
+
+export async function readRemoteFile(pool: Executor, host: string, path: string, o: ReadOptions = {}): Promise<Buffer> {
   const max = o.maxBytes ?? DEFAULT_MAX_READ;
   const chunks: Buffer[] = [];
   let size = 0;
@@ -45,13 +49,13 @@ export async function readRemoteFile(pool: SshPool, host: string, path: string, 
   return Buffer.concat(chunks);
 }
 
-export async function writeRemoteFile(pool: SshPool, host: string, path: string, data: Buffer | string, o: WriteOptions = {}): Promise<void> {
+export async function writeRemoteFile(pool: Executor, host: string, path: string, data: Buffer | string, o: WriteOptions = {}): Promise<void> {
   const buf = Buffer.from(data);
   await writeFrom(pool, host, path, buf.length, buf, o);
 }
 
 /** Streams a local file (a backup tarball, an ISO) into place atomically, reporting bytes sent. */
-export async function uploadRemoteFile(pool: SshPool, host: string, localPath: string, remotePath: string, o: UploadOptions = {}): Promise<void> {
+export async function uploadRemoteFile(pool: Executor, host: string, localPath: string, remotePath: string, o: UploadOptions = {}): Promise<void> {
   const total = (await stat(localPath)).size;
   o.onProgress?.({ sent: 0, total });
   await writeFrom(pool, host, remotePath, total, createReadStream(localPath, { highWaterMark: 256 * 1024 }), {
@@ -60,7 +64,7 @@ export async function uploadRemoteFile(pool: SshPool, host: string, localPath: s
   });
 }
 
-async function writeFrom(pool: SshPool, host: string, path: string, size: number, stdin: ExecOptions['stdin'], o: WriteOptions & Pick<ExecOptions, 'onStdinProgress'>): Promise<void> {
+async function writeFrom(pool: Executor, host: string, path: string, size: number, stdin: ExecOptions['stdin'], o: WriteOptions & Pick<ExecOptions, 'onStdinProgress'>): Promise<void> {
   if (!path.startsWith('/')) throw new AppError('INVALID_INPUT', `A remote path must be absolute: ${path}`);
   let err = '';
   const r = await pool.exec(host, writeArgv(path, size, o.mode ?? 0o644), { ...o, stdin, onStderr: (b) => (err += b.toString('utf8')) });

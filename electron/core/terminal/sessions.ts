@@ -1,6 +1,5 @@
 import { AppError } from '../../../shared/errors.ts';
 import type { TerminalEvent } from '../../../shared/ssh.ts';
-import type { SshPool } from '../ssh/pool.ts';
 import { openLocalShell } from './local-shell.ts';
 import type { TerminalSession } from './session.ts';
 
@@ -12,12 +11,13 @@ export class Terminals {
   readonly #sessions = new Map<string, TerminalSession>();
 
   constructor(
-    private readonly pool: SshPool,
+    /** A shell on a host (SshPool.shell): terminal/ never imports ssh/, which builds on it. */
+    private readonly openShell: (host: string, size: { cols: number; rows: number }) => Promise<TerminalSession>,
     private readonly emit: (e: TerminalEvent) => void,
   ) {}
 
   async openSsh(host: string, size: { cols: number; rows: number }): Promise<{ id: string; title: string }> {
-    return this.#add(await this.pool.shell(host, size));
+    return this.#add(await this.openShell(host, size));
   }
 
   openLocal(size: { cols: number; rows: number }): { id: string; title: string } {

@@ -14,15 +14,15 @@ import {
   type UploadRecord,
 } from '../../../shared/transfers.ts';
 import type { PlannedGroup, PlannedPush } from '../replication/planner.ts';
-import type { HostChange, ReplicationRemote } from '../replication/remote.ts';
-import { runGroup, type RunGroupInput } from '../replication/runner.ts';
+import type { HostChange, NodeRemote } from '../remote/node.ts';
+import { runGroup, type RunGroupInput } from './runner.ts';
 import { NodeQueue } from './queue.ts';
 import type { TransferStore } from './store.ts';
 import { checkTarget, localFile, runUpload, type LocalFile, type SendFile } from './upload.ts';
 
 export interface TransferServiceOptions {
   store: TransferStore;
-  remote: ReplicationRemote;
+  remote: NodeRemote;
   /** Streams a local file into place on a node (SshPool.upload). */
   send: SendFile;
   /** Concurrent transfers allowed on a node. */

@@ -1,8 +1,8 @@
 import { access, appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTransferFinished, transferRecord, type TransferRecord } from '../../../shared/transfers.ts';
-import { readFileIfExists, withFileLock, writeFileAtomic } from '../files.ts';
-import { isAlive } from '../pids.ts';
+import { readFileIfExists, withFileLock, writeFileAtomic } from '../util/files.ts';
+import { isAlive } from '../util/pids.ts';
 import { stagingDir } from './upload.ts';
 
 /**

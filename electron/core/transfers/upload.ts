@@ -8,7 +8,7 @@ import type { RepoSettings } from '../../../shared/snapshots.ts';
 import type { UploadInto } from '../../../shared/transfers.ts';
 import { formatBytes } from '../../../shared/units.ts';
 import { lastText } from '../replication/commands.ts';
-import { runCleanup, runText, type HostChange, type ReplicationRemote } from '../replication/remote.ts';
+import { runCleanup, runText, type HostChange, type NodeRemote } from '../remote/node.ts';
 import type { UploadOptions } from '../ssh/remote-files.ts';
 
 /**
@@ -129,7 +129,7 @@ export function uploadRefusal(f: TargetFacts, t: UploadTarget, size: number): Ap
 }
 
 /** Refused (with the reason) unless the node can take the file now; nothing is changed. */
-export async function checkTarget(remote: ReplicationRemote, t: UploadTarget, size: number, signal?: AbortSignal): Promise<void> {
+export async function checkTarget(remote: NodeRemote, t: UploadTarget, size: number, signal?: AbortSignal): Promise<void> {
   const r = await runText(remote, t.node, ['sh', '-c', LOOK, 'sh', t.dir, t.name], { sudo: true, timeoutMs: 60_000, ...(signal ? { signal } : {}) });
   if (r.code !== 0) throw new AppError('REMOTE_FAILED', `Could not look at ${t.dir} on ${t.node}: ${lastText(r.stderr) || `exit code ${r.code}`}.`);
   const refusal = uploadRefusal(parseTargetFacts(r.stdout), t, size);
@@ -163,7 +163,7 @@ const CLEAN = [
 ].join('\n');
 
 export interface RunUploadInput extends UploadTarget {
-  remote: ReplicationRemote;
+  remote: NodeRemote;
   send: SendFile;
   id: string;
   file: LocalFile;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../../shared/errors.ts';
-import { PROMPT_TIMEOUT_MS, type Prompt } from '../../shared/prompts.ts';
-import type { HostKeyQuestion, SecretQuestion } from '../../shared/ssh.ts';
+import { AppError } from '../../../shared/errors.ts';
+import { PROMPT_TIMEOUT_MS, type Prompt } from '../../../shared/prompts.ts';
+import type { HostKeyQuestion, SecretQuestion } from '../../../shared/ssh.ts';
 import type { EventBus } from './events.ts';
 
 /** How the core asks the operator; the CLI brings its own (a terminal prompt, or --accept-new). */

@@ -1,23 +1,16 @@
 import type { PassThrough } from 'node:stream';
 import { parseSubvolumeShow, receivedProblem, type Snapshot } from '../../../shared/snapshots.ts';
 import type { TransferMode } from '../../../shared/transfers.ts';
-import { lastText, removeReceivedArgv, showArgv } from './commands.ts';
-import type { PipelineCommands } from './pipeline.ts';
+import { lastText, removeReceivedArgv, showArgv } from '../replication/commands.ts';
+import type { PipelineCommands } from '../replication/pipeline.ts';
+import type { RunTarget } from '../replication/planner.ts';
 import { FanOut } from './relay.ts';
 import { command } from '../../../shared/shell.ts';
-import { runCleanup, runText, type HostChange, type RemoteExecResult, type ReplicationRemote } from './remote.ts';
+import { runCleanup, runText, type HostChange, type RemoteExecResult, type NodeRemote } from '../remote/node.ts';
 import { StreamWatch } from './watch.ts';
 
-export interface RunTarget {
-  node: string;
-  /** `<root>/<image>/<n>`: where the received snapshot appears. */
-  finalPath: string;
-  /** What the receiving end holds while it runs (pipeline.ts receiveLockPath). */
-  lockPath: string;
-}
-
 export interface RunGroupInput {
-  remote: ReplicationRemote;
+  remote: NodeRemote;
   mode: TransferMode;
   source: string;
   sent: Pick<Snapshot, 'uuid' | 'receivedUuid'>;
@@ -91,7 +84,7 @@ export async function runGroup(i: RunGroupInput): Promise<{ targets: TargetOutco
 }
 
 /** undefined when the received snapshot is complete and is the one sent; otherwise why not. */
-async function verify(remote: ReplicationRemote, t: RunTarget, sent: Pick<Snapshot, 'uuid' | 'receivedUuid'>): Promise<string | undefined> {
+async function verify(remote: NodeRemote, t: RunTarget, sent: Pick<Snapshot, 'uuid' | 'receivedUuid'>): Promise<string | undefined> {
   const show = await runText(remote, t.node, showArgv(t.finalPath), { sudo: true, timeoutMs: 60_000 }).catch((err: unknown) => err as Error);
   if (show instanceof Error) return `could not check the received snapshot: ${show.message}`;
   if (show.code !== 0) return `the received snapshot is missing at ${t.finalPath}: ${lastText(show.stderr)}`;
@@ -103,7 +96,7 @@ async function verify(remote: ReplicationRemote, t: RunTarget, sent: Pick<Snapsh
   }
 }
 
-async function removeReceived(remote: ReplicationRemote, t: RunTarget, onChange?: (c: HostChange) => void): Promise<string> {
+async function removeReceived(remote: NodeRemote, t: RunTarget, onChange?: (c: HostChange) => void): Promise<string> {
   const argv = removeReceivedArgv(t.finalPath, t.lockPath);
   const t0 = Date.now();
   const r = await runCleanup(remote, t.node, argv);

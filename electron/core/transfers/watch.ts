@@ -1,4 +1,4 @@
-import { EXIT_MARKER, lastText } from './commands.ts';
+import { EXIT_MARKER, lastText } from '../replication/commands.ts';
 
 /**
  * Reads the stderr of a transfer's commands: the sender's byte counts (bare numbers, one a second,

@@ -1,10 +1,12 @@
 import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { SshPool } from '../ssh/pool.ts';
 
 /**
- * What replication needs from a node: run an argv there, streaming. SshPool.exec has this shape
- * (electron/core/ssh/pool.ts); LocalRemote runs the same argv on this machine for the lab tests
- * and the benchmarks. No installer/remote.ts existed when this was written, hence this one.
+ * The core's one way to a node: run an argv there, streaming. Replication, uploads and the
+ * installer (through host.ts's view of one host) all go through it. SshPool.exec has this shape
+ * (nodeRemote below); test/local-remote.ts runs the same argv on this machine for the tests and
+ * the benchmarks.
  */
 export interface RemoteExecOptions {
   onStdout?(chunk: Buffer): void;
@@ -24,10 +26,15 @@ export interface RemoteExecResult {
   signal: string | null;
 }
 
-export interface ReplicationRemote {
+export interface NodeRemote {
   exec(host: string, argv: readonly string[], o?: RemoteExecOptions): Promise<RemoteExecResult>;
   /** Whether `stdout` is honoured (relay mode needs it). */
   readonly pipesStdout: boolean;
+}
+
+/** Every node over the SSH pool; the pool pipes stdout, so relay mode works. */
+export function nodeRemote(pool: SshPool): NodeRemote {
+  return { exec: (host, argv, opts) => pool.exec(host, argv, opts), pipesStdout: true };
 }
 
 /** A change made to a node (snapshot, delete, receive, clean-up), for the audit log. */
@@ -46,7 +53,7 @@ export interface RunOutput extends RemoteExecResult {
 }
 
 /** exec collecting the output as text. */
-export async function runText(remote: ReplicationRemote, host: string, argv: readonly string[], o: Omit<RemoteExecOptions, 'onStdout' | 'onStderr' | 'stdout'> = {}): Promise<RunOutput> {
+export async function runText(remote: NodeRemote, host: string, argv: readonly string[], o: Omit<RemoteExecOptions, 'onStdout' | 'onStderr' | 'stdout'> = {}): Promise<RunOutput> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const r = await remote.exec(host, argv, { ...o, onStdout: (b) => out.push(b), onStderr: (b) => err.push(b) });
@@ -62,7 +69,7 @@ const CLEANUP_RETRY_MS = 180_000;
  * reached (the link that failed the transfer): what it holds stays half-written otherwise. The
  * last error is returned, for the caller to say what is left.
  */
-export async function runCleanup(remote: ReplicationRemote, host: string, argv: readonly string[]): Promise<RunOutput | Error> {
+export async function runCleanup(remote: NodeRemote, host: string, argv: readonly string[]): Promise<RunOutput | Error> {
   const t0 = Date.now();
   for (;;) {
     const r = await runText(remote, host, argv, { sudo: true, timeoutMs: 60_000 }).catch((err: unknown) => err as Error);

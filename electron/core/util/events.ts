@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { EventName, EventPayload } from '../../shared/contract.ts';
+import type { EventName, EventPayload } from '../../../shared/contract.ts';
 
 /** The core's typed event bus; doors forward what they subscribe to. */
 export class EventBus {

@@ -1,12 +1,13 @@
+import { Readable } from 'node:stream';
 import { AppError } from '../../../shared/errors.ts';
 import { command } from '../../../shared/shell.ts';
+import { runText, type NodeRemote } from './node.ts';
 
 /**
- * The installer's only way to a host, backed by the SSH pool (pool-remote.ts, which also runs
- * every command as root through sudo for a login that is not root): the remote side executes
- * `command(argv)` (shared/shell.ts) with stdin fed and closed, and reports the exit code.
- * Everything else (reading state, writing files) is built on `run` so a fake host in tests is one
- * function.
+ * One host of the node port, as the installer sees it (hostRemote, which runs every command as
+ * root through sudo for a login that is not root): the remote side executes `command(argv)`
+ * (shared/shell.ts) with stdin fed and closed, and reports the exit code. Everything else
+ * (reading state, writing files) is built on `run` so a fake host in tests is one function.
  */
 export interface RunOptions {
   stdin?: string;
@@ -22,6 +23,22 @@ export interface RunResult {
 
 export interface Remote {
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
+}
+
+/** `host` of the node port, every command as root (sudo unless the login is root). */
+export function hostRemote(node: NodeRemote, host: string): Remote {
+  return {
+    run: async (argv, o = {}) => {
+      const r = await runText(node, host, argv, {
+        sudo: true,
+        ...(o.stdin !== undefined && { stdin: Readable.from([Buffer.from(o.stdin)]) }),
+        ...(o.timeoutMs !== undefined && { timeoutMs: o.timeoutMs }),
+        ...(o.signal && { signal: o.signal }),
+      });
+      // killed by a signal: no exit status, and any non-zero code reads as failed
+      return { code: r.code ?? 255, stdout: r.stdout, stderr: r.stderr };
+    },
+  };
 }
 
 /** Runs and throws REMOTE_FAILED on a non-zero exit, with the command line and its stderr. */

@@ -1,16 +1,16 @@
 import type { Host } from '../../../shared/inventory.ts';
 import type { AuditLog } from '../audit/log.ts';
-import type { EventBus } from '../events.ts';
+import type { EventBus } from '../util/events.ts';
 import type { SshPool } from '../ssh/pool.ts';
-import { TransferService } from '../transfers/service.ts';
-import { TransferStore } from '../transfers/store.ts';
-import type { TrustPair } from './keys.ts';
-import type { HostChange, ReplicationRemote } from './remote.ts';
-import { Replication } from './replication.ts';
-import { ReplicationSettings } from './settings.ts';
+import { TransferService } from './service.ts';
+import { TransferStore } from './store.ts';
+import type { TrustPair } from '../replication/keys.ts';
+import { nodeRemote, type HostChange, type NodeRemote } from '../remote/node.ts';
+import { Replication } from '../replication/replication.ts';
+import { ReplicationSettings } from '../replication/settings.ts';
 
 export interface ReplicationStack {
-  remote: ReplicationRemote;
+  remote: NodeRemote;
   replication: Replication;
   transfers: TransferService;
   store: TransferStore;
@@ -27,7 +27,7 @@ const DEFAULT_LIMIT = 2;
  * every transfer change is an event and a line of the history in the data directory.
  */
 export function openReplication(o: { home: string; pool: SshPool; getHosts(): Promise<Host[]>; events: EventBus; audit: AuditLog; trust: TrustPair }): ReplicationStack {
-  const remote: ReplicationRemote = { exec: (host, argv, opts) => o.pool.exec(host, argv, opts), pipesStdout: true };
+  const remote = nodeRemote(o.pool);
   const settings = new ReplicationSettings(o.home);
   const limits = new Map<string, number>();
   const onChange = (c: HostChange) => {

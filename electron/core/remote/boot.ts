@@ -1,27 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../../shared/errors.ts';
 import type { SshPool } from '../ssh/pool.ts';
-import type { Remote } from './remote.ts';
-
-/**
- * The installer's Remote over the SSH pool. Every command needs root: the pool runs it through
- * sudo (answering a password prompt itself) unless the login is root.
- */
-export function poolRemote(pool: SshPool, host: string): Remote {
-  return {
-    run: async (argv, o = {}) => {
-      const r = await pool.run(host, argv, {
-        allowFailure: true,
-        sudo: true,
-        ...(o.stdin !== undefined && { stdin: o.stdin }),
-        ...(o.timeoutMs !== undefined && { timeoutMs: o.timeoutMs }),
-        ...(o.signal && { signal: o.signal }),
-      });
-      // killed by a signal: no exit status, and any non-zero code reads as failed
-      return { code: r.code ?? 255, stdout: r.stdout, stderr: r.stderr };
-    },
-  };
-}
+import type { Remote } from './host.ts';
 
 /*
  * What tells one boot from the next: the kernel's boot id and the start time of PID 1. A VM

@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
-import { AppError } from '../../../shared/errors.ts';
-import type { RemoteExecOptions, RemoteExecResult, ReplicationRemote } from './remote.ts';
+import { AppError } from '../shared/errors.ts';
+import type { RemoteExecOptions, RemoteExecResult, NodeRemote } from '../electron/core/remote/node.ts';
 
 /**
  * Runs a node's argv on this machine: every "node" is the local host. The lab tests and the
  * benchmarks drive the real pipelines through it between local btrfs filesystems, without SSH.
  * Like the SSH layer, each command leads its own process group, and a cancel stops the group.
  */
-export class LocalRemote implements ReplicationRemote {
+export class LocalRemote implements NodeRemote {
   readonly pipesStdout = true;
 
   exec(_host: string, argv: readonly string[], o: RemoteExecOptions = {}): Promise<RemoteExecResult> {
