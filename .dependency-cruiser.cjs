@@ -28,7 +28,7 @@ module.exports = {
     layer('domain-from-above', 'Replication planning and the installer steps sit above the node port and ssh.', `${CORE}(remote|ssh|terminal|secrets|util|audit|jobs|inventory|lab)/`, `${CORE}(replication|installer)/`),
     layer('domains-apart', 'Replication and the installer do not know each other; a service combines them.', `${CORE}replication/`, `${CORE}installer/`),
     layer('domains-apart-back', 'Replication and the installer do not know each other; a service combines them.', `${CORE}installer/`, `${CORE}replication/`),
-    layer('port-from-above', 'The node port (remote/) is built on ssh/, not the other way round.', `${CORE}(ssh|terminal|secrets|util|audit|jobs|inventory|lab)/`, `${CORE}remote/`),
+    layer('port-from-above', 'The node port (remote/) is built on ssh/, not the other way round.', `${CORE}(ssh|terminal|secrets|util|audit|jobs|inventory)/`, `${CORE}remote/`),
     layer('ssh-over-terminal', 'terminal/ holds the pty sessions that ssh/ builds shells on, secrets/ the keyring ssh/ reads: neither imports ssh/.', `${CORE}(terminal|secrets)/`, `${CORE}ssh/`),
     layer('util-is-a-leaf', 'util/ is what everything uses; it uses nothing else of the core.', `${CORE}util/`, `${CORE}(?!util/)`),
   ],

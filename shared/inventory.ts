@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AppError } from './errors.ts';
 import { address, hostName, keyPath, port, userName } from './names.ts';
 
 export const ROLES = ['imgs', 'rw', 'home', 'cache'] as const;
@@ -12,6 +13,9 @@ export const ROLE_LABELS: Record<Role, string> = {
   cache: 'Cache nodes',
 };
 
+/** The roles that hold an image repository: what replication reads, plans for and shows. */
+export const REPO_ROLES: ReadonlySet<Role> = new Set(['imgs', 'cache']);
+
 export const host = z.object({
   name: hostName,
   address,
@@ -24,6 +28,13 @@ export const host = z.object({
 });
 export type Host = z.infer<typeof host>;
 export type HostInput = z.input<typeof host>;
+
+/** The host named `name`; NOT_FOUND, in the same words wherever it is asked, when there is none. */
+export function findHost(hosts: readonly Host[], name: string): Host {
+  const found = hosts.find((h) => h.name === name);
+  if (!found) throw new AppError('NOT_FOUND', `There is no host named ${name} in the inventory.`);
+  return found;
+}
 
 export const inventory = z.object({
   version: z.literal(1),

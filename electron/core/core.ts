@@ -73,7 +73,7 @@ export class Core {
       ...labHandlers(this.jobs, this.inventory, () => this.ssh()),
       ...sshHandlers({ jobs: this.jobs, pool: () => this.ssh(), health: () => this.health(), ...(eventAsker && { asker: eventAsker }) }),
       ...terminalHandlers(() => this.terminals()),
-      ...replicationHandlers(() => this.replication(), () => this.inventory.list()),
+      ...replicationHandlers(() => this.replication()),
       ...installHandlers(this.jobs, this.installer),
     };
   }

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Core } from '../../electron/core/core.ts';
-import { addLabHosts, trustLabHostKeys } from '../../electron/core/handlers/lab.ts';
+import { addLabHosts, trustLabHostKeys } from '../../electron/core/lab/inventory.ts';
 import { labDown, labUp } from '../../electron/core/lab/index.ts';
 import { cryptoBindingAvailable } from '../../electron/core/ssh/algorithms.ts';
 import type { Asker } from '../../electron/core/util/prompts.ts';

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll } from 'vitest';
 import { Core } from '../../electron/core/core.ts';
-import { addLabHosts, trustLabHostKeys } from '../../electron/core/handlers/lab.ts';
+import { addLabHosts, trustLabHostKeys } from '../../electron/core/lab/inventory.ts';
 import { labDown, labUp, sshRun, type LabInfo, type LabOptions } from '../../electron/core/lab/index.ts';
 import type { Asker } from '../../electron/core/util/prompts.ts';
 import { notYet, tempDirs } from '../temp-dirs.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { addLabHosts } from '../../electron/core/handlers/lab.ts';
+import { addLabHosts } from '../../electron/core/lab/inventory.ts';
 import { InventoryStore } from '../../electron/core/inventory/store.ts';
 
 const labHosts = [

@@ -1,11 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { homedir, userInfo } from 'node:os';
-import { join } from 'node:path';
 import { AppError } from '../../../shared/errors.ts';
 import type { EventAsker } from '../util/prompts.ts';
 import type { Jobs } from '../jobs/jobs.ts';
 import type { HealthMonitor } from '../ssh/health.ts';
-import { proposeHostsFromSshConfig } from '../ssh/config-import.ts';
+import { proposeHostsFromFile } from '../ssh/config-import.ts';
 import type { SshPool } from '../ssh/pool.ts';
 import type { Handlers } from './types.ts';
 
@@ -64,15 +61,6 @@ export function sshHandlers(d: SshDeps): Handlers<SshNames> {
       asker().answer(id, { ...(accept !== undefined && { accept }), ...(secret !== undefined && { secret }) });
       return { answered: id };
     },
-    'hosts.proposeFromSshConfig': async ({ path }) => {
-      const file = path ?? join(homedir(), '.ssh', 'config');
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch (err) {
-        throw new AppError('NOT_FOUND', `Cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
-      }
-      return proposeHostsFromSshConfig(text, { defaultUser: userInfo().username });
-    },
+    'hosts.proposeFromSshConfig': async ({ path }) => proposeHostsFromFile(path),
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseOsRelease } from '../../../shared/distro.ts';
 import { AppError, toWire } from '../../../shared/errors.ts';
-import type { Host } from '../../../shared/inventory.ts';
+import { findHost, type Host } from '../../../shared/inventory.ts';
 import {
   cacheAddress, cacheNumberOf, guideClientSubnet, GUIDE_HOST_PART, installRequest, networkOf,
   requestOf, type InstallDisks, type InstallPlanOut, type InstallRequest, type InstallRun, type InstallSettings, type InstallState, type TrustPlanOut, type WizardStage,
@@ -323,9 +323,7 @@ export class InstallService {
   }
 
   async #host(name: string): Promise<Host> {
-    const h = (await this.d.hosts()).find((x) => x.name === name);
-    if (!h) throw new AppError('NOT_FOUND', `There is no host named ${name} in the inventory.`);
-    return h;
+    return findHost(await this.d.hosts(), name);
   }
 
   async #setRun(host: string, fn: (run: InstallRun) => InstallRun): Promise<Saved> {

@@ -1,5 +1,5 @@
 import { AppError } from '../../../shared/errors.ts';
-import type { Host } from '../../../shared/inventory.ts';
+import { findHost, type Host } from '../../../shared/inventory.ts';
 import type { InstallSettings } from '../../../shared/install.ts';
 import { applyChanges, type AuditEntry } from './apply.ts';
 import { gather } from './gather.ts';
@@ -177,9 +177,9 @@ export async function applyTrust(d: TrustDeps, o: TrustApplyOptions): Promise<Tr
  */
 export async function applyPair(d: TrustDeps, source: string, targets: readonly string[], o: TrustApplyOptions): Promise<Map<string, string>> {
   const node = (name: string) => {
-    const host = d.hosts.find((h) => h.name === name);
+    const host = findHost(d.hosts, name);
     const settings = d.settings(name);
-    if (!host || !settings) throw new AppError('NOT_FOUND', `There is no host named ${name} in the inventory.`);
+    if (!settings) throw new AppError('NOT_FOUND', `There is no host named ${name} in the inventory.`);
     return { host, settings };
   };
   const work = (name: string, steps: readonly Step[], only?: string, peers: Peer[] = []): Work => ({

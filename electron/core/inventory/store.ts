@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../../shared/errors.ts';
-import { inventory, inventoryProblems, type Host, type Inventory } from '../../../shared/inventory.ts';
+import { findHost, inventory, inventoryProblems, type Host, type Inventory } from '../../../shared/inventory.ts';
 import type { EventBus } from '../util/events.ts';
 import { readFileIfExists, withFileLock, writeFileAtomic } from '../util/files.ts';
 
@@ -29,9 +29,7 @@ export class InventoryStore {
   }
 
   async get(name: string): Promise<Host> {
-    const found = (await this.list()).find((h) => h.name === name);
-    if (!found) throw new AppError('NOT_FOUND', `There is no host named ${name} in the inventory.`);
-    return found;
+    return findHost(await this.list(), name);
   }
 
   add(host: Host): Promise<Host> {
@@ -44,8 +42,7 @@ export class InventoryStore {
 
   update(name: string, host: Host): Promise<Host> {
     return this.#modify((hosts) => {
-      const index = hosts.findIndex((h) => h.name === name);
-      if (index < 0) throw new AppError('NOT_FOUND', `There is no host named ${name} in the inventory.`);
+      const index = hosts.indexOf(findHost(hosts, name));
       if (host.name !== name && hosts.some((h) => h.name === host.name))
         throw new AppError('CONFLICT', `There is already a host named ${host.name}.`, { field: 'name' });
       const next = hosts.map((h, i) => (i === index ? host : h.jump === name ? { ...h, jump: host.name } : h));
@@ -55,7 +52,7 @@ export class InventoryStore {
 
   remove(name: string): Promise<string> {
     return this.#modify((hosts) => {
-      if (!hosts.some((h) => h.name === name)) throw new AppError('NOT_FOUND', `There is no host named ${name} in the inventory.`);
+      findHost(hosts, name);
       const users = hosts.filter((h) => h.jump === name).map((h) => h.name);
       if (users.length)
         throw new AppError('CONFLICT', `${name} is the jump host of ${users.join(', ')}; change or remove those first.`, {

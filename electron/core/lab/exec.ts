@@ -1,14 +1,9 @@
 import { spawn } from 'node:child_process';
+import type { RunResult } from '../remote/host.ts';
 import { LabError } from './errors.ts';
 
 /** sudo and cron often drop the sbin dirs, where losetup, debootstrap and friends live. */
 export const labEnv = (): NodeJS.ProcessEnv => ({ ...process.env, PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin`, LC_ALL: 'C' });
-
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 export interface RunOptions {
   input?: string | Buffer;

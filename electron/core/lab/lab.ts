@@ -15,7 +15,8 @@ import { ensureHostKey, ensureOperatorKey, sshRun, writeSshFiles } from './ssh-f
 import { buildVmImage, createVmNetwork, NFS_VM_HOSTS, startVm, VM_PACKAGES } from './vm.ts';
 import { raiseInotifyLimit } from './limits.ts';
 import { findSlot, type LabState, readState, releaseSlot, removeState, reserveSlot, writeState } from './state.ts';
-import { hostSpec, labNames, type Role, type Topology, topology } from './topology.ts';
+import type { Role } from '../../../shared/inventory.ts';
+import { hostSpec, labNames, type Topology, topology } from './topology.ts';
 
 export interface LabProgress {
   step: string;

@@ -1,6 +1,5 @@
+import type { Role } from '../../../shared/inventory.ts';
 import { LabError } from './errors.ts';
-
-export type Role = 'imgs' | 'rw' | 'home' | 'cache';
 
 /** One NIC of a host: a veth whose host end is `ifname` and whose other end is a port of `net`'s bridge. */
 export interface Nic {

@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SshPool } from '../ssh/pool.ts';
+import type { RunOutput, SshPool } from '../ssh/pool.ts';
 
 /**
  * The core's one way to a node: run an argv there, streaming. Replication, uploads and the
@@ -45,11 +45,6 @@ export interface HostChange {
   result: 'ok' | 'failed' | 'cancelled';
   detail?: string;
   ms?: number;
-}
-
-export interface RunOutput extends RemoteExecResult {
-  stdout: string;
-  stderr: string;
 }
 
 /** exec collecting the output as text. */

@@ -1,6 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { AppError } from '../../../shared/errors.ts';
-import type { Host } from '../../../shared/inventory.ts';
+import { REPO_ROLES, findHost, type Host } from '../../../shared/inventory.ts';
 import {
   buildTree,
   deletionBlockers,
@@ -46,7 +46,6 @@ export interface ReplicationOptions {
 }
 
 /** The roles that hold an image repository: the source of images and its replicas. */
-const REPO_ROLES = new Set(['imgs', 'cache']);
 
 /**
  * Image repositories on every node (Annex 1's ImageRepo, MasterNode and ReplicaNode in one
@@ -57,9 +56,7 @@ export class Replication {
   constructor(private readonly o: ReplicationOptions) {}
 
   async #host(name: string): Promise<Host> {
-    const host = (await this.o.getHosts()).find((h) => h.name === name);
-    if (!host) throw new AppError('NOT_FOUND', `There is no host named ${name} in the inventory.`);
-    return host;
+    return findHost(await this.o.getHosts(), name);
   }
 
   async #run(node: string, argv: string[], what: string, timeoutMs = 120_000) {
@@ -143,8 +140,7 @@ export class Replication {
     const facts = new Map<string, NodeFacts>();
     await Promise.all(
       nodes.map(async (name) => {
-        const host = hosts.find((h) => h.name === name);
-        if (!host) throw new AppError('NOT_FOUND', `There is no host named ${name} in the inventory.`);
+        const host = findHost(hosts, name);
         const [settings, repo, probe] = await Promise.all([
           this.o.settings.get(name, host.role),
           this.repo(name),

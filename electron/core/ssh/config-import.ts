@@ -1,4 +1,8 @@
+import { readFile } from 'node:fs/promises';
+import { homedir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import SSHConfig, { type Line, type Section } from 'ssh-config';
+import { AppError } from '../../../shared/errors.ts';
 import { host as hostSchema, type Host, type Role } from '../../../shared/inventory.ts';
 import { guessRole } from '../../../shared/ssh.ts';
 
@@ -110,4 +114,15 @@ function jumpOf(value: string | undefined, names: Map<string, string>, notes: st
   const name = names.get(last);
   if (!name) notes.push(`ProxyJump ${last} is not a Host of this file; add it to the inventory and set it as the jump host.`);
   return name;
+}
+
+/** The operator's ~/.ssh/config (or `path`) read and proposed; a file that cannot be read is NOT_FOUND. */
+export async function proposeHostsFromFile(path = join(homedir(), '.ssh', 'config')): Promise<ImportResult> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new AppError('NOT_FOUND', `Cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+  }
+  return proposeHostsFromSshConfig(text, { defaultUser: userInfo().username });
 }

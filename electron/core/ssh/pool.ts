@@ -53,7 +53,8 @@ export interface OperatorCommand {
   operatorCommand: string;
 }
 
-export interface RunResult extends ExecResult {
+/** An exec's result with its output collected as text (run, and the node port's runText). */
+export interface RunOutput extends ExecResult {
   stdout: string;
   stderr: string;
 }
@@ -116,7 +117,7 @@ export class SshPool {
   }
 
   /** exec, collecting the output as text; a non-zero exit is REMOTE_FAILED unless allowed. */
-  async run(hostName: string, argv: readonly string[] | OperatorCommand, o: Omit<ExecOptions, 'onStdout' | 'onStderr'> & { allowFailure?: boolean } = {}): Promise<RunResult> {
+  async run(hostName: string, argv: readonly string[] | OperatorCommand, o: Omit<ExecOptions, 'onStdout' | 'onStderr'> & { allowFailure?: boolean } = {}): Promise<RunOutput> {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const r = await this.exec(hostName, argv, { ...o, onStdout: (b) => out.push(b), onStderr: (b) => err.push(b) });

@@ -1,13 +1,20 @@
-import type { Host } from '../../../shared/inventory.ts';
+import { AppError } from '../../../shared/errors.ts';
+import { REPO_ROLES, findHost, type Host } from '../../../shared/inventory.ts';
+import { activeTransfers, keysOffer, wireTree, type SettingsPatch, type SnapshotTree } from '../../../shared/replication.ts';
+import type { NodeRepo, RepoSettings, Snapshot } from '../../../shared/snapshots.ts';
+import { isTransferFinished, type PushPlan, type TransferRecord, type UploadRecord } from '../../../shared/transfers.ts';
 import type { AuditLog } from '../audit/log.ts';
-import type { EventBus } from '../util/events.ts';
-import type { SshPool } from '../ssh/pool.ts';
-import { TransferService } from './service.ts';
-import { TransferStore } from './store.ts';
-import type { TrustPair } from '../replication/keys.ts';
 import { nodeRemote, type HostChange, type NodeRemote } from '../remote/node.ts';
+import type { TrustPair } from '../replication/keys.ts';
+import type { PlannedPush, PushRequest } from '../replication/planner.ts';
 import { Replication } from '../replication/replication.ts';
 import { ReplicationSettings } from '../replication/settings.ts';
+import { listSubvolumes } from '../replication/subvolumes.ts';
+import type { SshPool } from '../ssh/pool.ts';
+import type { EventBus } from '../util/events.ts';
+import { TransferService, type UploadRequest } from './service.ts';
+import { TransferStore } from './store.ts';
+import { uploadDir } from './upload.ts';
 
 export interface ReplicationStack {
   remote: NodeRemote;
@@ -15,8 +22,18 @@ export interface ReplicationStack {
   transfers: TransferService;
   store: TransferStore;
   settings: ReplicationSettings;
-  /** Per-node transfer limits, as last read from the settings (the queue asks synchronously). */
-  limits: Map<string, number>;
+  /** The repository nodes' tree; one node down shows as an empty column that says why. */
+  tree(): Promise<SnapshotTree>;
+  subvolumes(node: string): ReturnType<typeof listSubvolumes>;
+  /** A snapshot of `image` (on imgs by default), refused while an upload into it runs there. */
+  snapshot(node: string | undefined, image: string): Promise<Snapshot>;
+  /** Planned again from the nodes' state as it is now, then queued. */
+  push(req: PushRequest): Promise<{ plan: PushPlan; transfers: TransferRecord[] }>;
+  sync(req: Parameters<Replication['planSync']>[0]): Promise<{ plan: Awaited<ReturnType<Replication['planSync']>>['plan']; transfers: TransferRecord[] }>;
+  upload(req: Omit<UploadRequest, 'dir'>): Promise<UploadRecord>;
+  /** The settings of `node`, or of every repository node. */
+  settingsOf(node?: string): Promise<{ node: string; settings: RepoSettings }[]>;
+  setSettings(node: string, patch: SettingsPatch): Promise<{ node: string; settings: RepoSettings }>;
 }
 
 /** The default of RepoSettings.maxTransfers, for a node whose settings were not read yet. */
@@ -35,20 +52,104 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
     void o.audit.append({ host: c.host, action: c.action, command: c.command, result: c.result, ...(c.detail ? { detail: c.detail } : {}), ...(c.ms !== undefined ? { ms: c.ms } : {}) }).catch(() => undefined);
   };
   const store = new TransferStore(o.home);
+  const replication = new Replication({ remote, getHosts: o.getHosts, settings, onChange, trust: o.trust });
+  const transfers = new TransferService({
+    store,
+    remote,
+    send: (host, localPath, remotePath, opts) => o.pool.upload(host, localPath, remotePath, opts),
+    limit: (node) => limits.get(node) ?? DEFAULT_LIMIT,
+    onUpdate: (r) => o.events.emit('transfer.update', r),
+    onLog: (id, line) => o.events.emit('transfer.log', { id, at: Date.now(), line }),
+    onChange,
+  });
+  const host = async (name: string) => findHost(await o.getHosts(), name);
+  const repoHosts = async () => (await o.getHosts()).filter((h) => REPO_ROLES.has(h.role));
+  /** Reads a node's settings; the queue's limit for it follows them as they are now. */
+  const settingsNow = async (h: Host) => {
+    const read = await settings.get(h.name, h.role);
+    limits.set(h.name, read.maxTransfers);
+    return read;
+  };
+
+  /** A direct push to nodes the source cannot log in to would only fail in ssh: refuse it with the fix. */
+  const refuseWithoutKeys = (plans: readonly PushPlan[]) => {
+    const offer = keysOffer(plans);
+    if (!offer) return;
+    throw new AppError('CONFLICT', `${offer.reasons.map((r) => r.reason).join('\n')}\nSet up node keys from ${offer.from} to ${offer.to.join(', ')} (the plan's "Set up node keys", or --setup-keys), then push again.`, {
+      setupKeys: { from: offer.from, to: offer.to },
+    });
+  };
+
+  /** The queue's per-node limits follow the settings as they are when a transfer is queued. */
+  const enqueue = async (pushes: readonly PlannedPush[]): Promise<TransferRecord[]> => {
+    const nodes = new Set(pushes.flatMap((p) => [p.plan.source, ...p.groups.flatMap((g) => g.wire.targets)]));
+    for (const n of nodes) await settingsNow(await host(n));
+    const records: TransferRecord[] = [];
+    for (const p of pushes) records.push(...(await transfers.enqueue(p)));
+    return records;
+  };
+
   return {
     remote,
-    replication: new Replication({ remote, getHosts: o.getHosts, settings, onChange, trust: o.trust }),
-    transfers: new TransferService({
-      store,
-      remote,
-      send: (host, localPath, remotePath, opts) => o.pool.upload(host, localPath, remotePath, opts),
-      limit: (node) => limits.get(node) ?? DEFAULT_LIMIT,
-      onUpdate: (r) => o.events.emit('transfer.update', r),
-      onLog: (id, line) => o.events.emit('transfer.log', { id, at: Date.now(), line }),
-      onChange,
-    }),
+    replication,
+    transfers,
     store,
     settings,
-    limits,
+    async tree() {
+      const [source, hosts, records] = await Promise.all([replication.source(), repoHosts(), transfers.list()]);
+      // One node down must not hide the others: its column says why it is empty.
+      const repos = await Promise.all(
+        hosts.map(
+          async (h): Promise<NodeRepo> =>
+            replication.repo(h.name).catch(async (err: unknown) => ({
+              node: h.name,
+              role: h.role,
+              root: (await settings.get(h.name, h.role)).root,
+              exists: false,
+              images: [],
+              problems: [`${h.name} could not be read: ${err instanceof Error ? err.message : String(err)}`],
+            })),
+        ),
+      );
+      return wireTree(repos, source, activeTransfers(records));
+    },
+    async subvolumes(node) {
+      const h = await host(node);
+      const { root, workRoot } = await settings.get(node, h.role);
+      return listSubvolumes(remote, node, [root, workRoot, '/var/lib/icbd', '/var/lib', '/']);
+    },
+    async snapshot(node, image) {
+      const on = node ?? (await replication.source());
+      // A snapshot taken now would keep the upload's half-written file, in its staging directory, for ever.
+      const uploading = (await transfers.list()).find(
+        (t): t is UploadRecord => t.operation === 'upload' && !isTransferFinished(t.state) && 'image' in t.into && t.into.image === image && t.targets.some((x) => x.node === on),
+      );
+      if (uploading) throw new AppError('CONFLICT', `${uploading.name} is still being uploaded into ${image} on ${on} (transfer ${uploading.id.slice(0, 8)}): snapshot it once the upload is done, or cancel the upload.`);
+      return replication.createSnapshot(on, image);
+    },
+    async push(req) {
+      const planned = await replication.planPush(req);
+      refuseWithoutKeys([planned.plan]);
+      return { plan: planned.plan, transfers: await enqueue([planned]) };
+    },
+    async sync(req) {
+      const { plan, pushes } = await replication.planSync(req);
+      refuseWithoutKeys(plan.pushes);
+      return { plan, transfers: await enqueue(pushes) };
+    },
+    async upload(req) {
+      const h = await host(req.node);
+      return transfers.upload({ ...req, dir: uploadDir(h.name, h.role, await settingsNow(h), req.into) });
+    },
+    async settingsOf(node) {
+      const hosts = node ? [await host(node)] : await repoHosts();
+      return Promise.all(hosts.map(async (h) => ({ node: h.name, settings: await settings.get(h.name, h.role) })));
+    },
+    async setSettings(node, patch) {
+      const h = await host(node);
+      const merged = await settings.set(node, h.role, patch);
+      limits.set(node, merged.maxTransfers);
+      return { node, settings: merged };
+    },
   };
 }
