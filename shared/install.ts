@@ -139,7 +139,6 @@ export const fileChange = z.object({
   fstab: z.literal(true).optional(),
 });
 export const change = z.discriminatedUnion('kind', [commandChange, fileChange]);
-export type Change = z.infer<typeof change>;
 
 export const notice = z.object({ level: z.enum(['info', 'warning', 'blocker']), message: z.string() });
 
@@ -182,7 +181,6 @@ export const diskInfo = z.object({
   fstype: z.string(),
   problems: z.array(z.string()),
 });
-export type DiskInfo = z.infer<typeof diskInfo>;
 
 /** What the wizard's preflight and disk stages show, from one read of the host. */
 export const installDisks = z.object({

@@ -27,7 +27,6 @@ export const host = z.object({
   notes: z.string().max(2000, 'Notes have at most 2000 characters.').optional(),
 });
 export type Host = z.infer<typeof host>;
-export type HostInput = z.input<typeof host>;
 
 /** The host named `name`; NOT_FOUND, in the same words wherever it is asked, when there is none. */
 export function findHost(hosts: readonly Host[], name: string): Host {

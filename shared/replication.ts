@@ -28,7 +28,6 @@ export const treeCell = z.object({
   referencedBytes: z.number().int().nullable().optional(),
   createdAt: z.number().nullable().optional(),
 });
-export type TreeCellWire = z.infer<typeof treeCell>;
 
 export const treeRow = z.object({
   number: snapshotNumber,
@@ -46,7 +45,6 @@ export const treeImage = z.object({
   rows: z.array(treeRow),
   nextParent: z.record(hostName, snapshotNumber.nullable()),
 });
-export type TreeImageWire = z.infer<typeof treeImage>;
 
 export const treeNode = z.object({
   name: hostName,

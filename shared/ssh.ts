@@ -14,7 +14,6 @@ export const fingerprint = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'A fin
 /** How a presented host key compares with what is known, per OpenSSH. */
 export const HOST_KEY_STATES = ['known', 'unknown', 'changed', 'revoked'] as const;
 export const hostKeyState = z.enum(HOST_KEY_STATES);
-export type HostKeyState = z.infer<typeof hostKeyState>;
 
 export const knownKey = z.object({ keyType: z.string(), fingerprint });
 export type KnownKey = z.infer<typeof knownKey>;
@@ -53,7 +52,6 @@ export type KnownHostEntry = z.infer<typeof knownHostEntry>;
  * (the fingerprint must be checked), or changed or revoked (a security event).
  */
 export const HEALTH_STATES = ['unknown', 'up', 'down', 'untrusted'] as const;
-export type HealthState = (typeof HEALTH_STATES)[number];
 
 /** Why a host is not up, as errors cross the wire (the message says what to do), plus the key at stake. */
 export const healthProblem = z.object({

@@ -40,7 +40,6 @@ export const syncInput = z
     compression: codecRequest.default('auto'),
   })
   .strict();
-export type SyncInput = z.input<typeof syncInput>;
 
 export const plannedCommand = z.object({
   host: hostName,
@@ -126,9 +125,6 @@ const transferProgress = {
   error: wireError.optional(),
 };
 
-export const TRANSFER_OPERATIONS = ['push', 'upload'] as const;
-export type TransferOperation = (typeof TRANSFER_OPERATIONS)[number];
-
 export const pushRecord = z.object({
   /** History written before uploads existed has no operation: every such record is a push. */
   operation: z.literal('push').default('push'),
@@ -185,7 +181,6 @@ export function transferSubject(r: TransferRecord): string {
 }
 
 export const transferLogLine = z.object({ id: transferId, at: z.number(), line: z.string() });
-export type TransferLogLine = z.infer<typeof transferLogLine>;
 
 // ——— rate and ETA ——————————————————————————————————————————————————————————————————————————
 
