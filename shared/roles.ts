@@ -3,7 +3,7 @@ import type { Role } from './inventory.ts';
 
 /**
  * The four roles of Annex 2 (installation guide) as data. Where the guide is wrong or silent the
- * decision is written next to the value; the guide's own text is quoted in test/unit/roles.test.ts
+ * decision is written next to the value; the guide's own text is quoted in test/unit/shared/roles.test.ts
  * so that every difference from it is deliberate and visible.
  */
 

@@ -22,7 +22,7 @@ export async function openWindow({ home, preload, icon }: OpenWindowOptions): Pr
   const workAreas = screen.getAllDisplays().map((display) => display.workArea);
   const saved = restoredBounds(await loadWindowState(home), workAreas);
   const options = windowOptions({ preload, dark: nativeTheme.shouldUseDarkColors, bounds: saved.bounds, icon });
-  // Electronegativity reads only literal options: test/unit/electronegativity.test.ts scans these
+  // Electronegativity reads only literal options: test/unit/main/electronegativity.test.ts scans these
   // same options written out as a literal, so the checks are disabled on this line alone.
   const window = new BrowserWindow(options); // eng-disable CONTEXT_ISOLATION_JS_CHECK SANDBOX_JS_CHECK PRELOAD_JS_CHECK
   window.once('ready-to-show', () => {

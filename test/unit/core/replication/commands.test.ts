@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { addImageArgv, estimateArgv, listRepoArgv, parseEstimate, parseProbe, probeArgv, removeReceivedArgv, snapshotArgv, stage } from '../../../../electron/core/replication/commands.ts';
+
+describe('repository commands', () => {
+  it('paths travel as positional arguments, never inside the script', () => {
+    for (const argv of [listRepoArgv('/r'), addImageArgv('/r/i', '/w/i'), snapshotArgv('/w/i', '/r/i/3'), removeReceivedArgv('/r/i/3', '/run/lock/icbd-receive-abc')]) {
+      expect(argv.slice(0, 2)).toEqual(['sh', '-c']);
+      expect(argv[2]).not.toMatch(/\/r\b|\/w\b/);
+      expect(argv[3]).toBe('sh');
+    }
+    expect(addImageArgv('/r/i')).toEqual(['sh', '-c', expect.any(String), 'sh', '/r/i', '']);
+  });
+  it('a stage reports its exit status and refuses odd names', () => {
+    expect(stage('receive@cache01', ['btrfs', 'receive', "/a b/it's"])).toBe(`{ btrfs receive '/a b/it'\\''s'; echo "icbd:exit:receive@cache01:$?" >&2; }`);
+    expect(() => stage('x;y', ['true'])).toThrow();
+  });
+});
+
+describe('probe', () => {
+  // Captured on this machine (Debian 12) by probeArgv.
+  const OUT = 'icbd:tool btrfs\nicbd:tool zstd\nicbd:tool lz4\nicbd:tool gzip\nicbd:tool socat\nicbd:tool ssh\nicbd:tool mkfifo\nicbd:tool tee\nicbd:btrfs btrfs-progs v6.2\nicbd:tee-p\n';
+  it('reads tools, the btrfs-progs version and tee -p', () => {
+    const p = parseProbe(OUT);
+    expect([...p.tools]).toEqual(['btrfs', 'zstd', 'lz4', 'gzip', 'socat', 'ssh', 'mkfifo', 'tee']);
+    expect(p.btrfsVersion).toBe('btrfs-progs v6.2');
+    expect(p.teeKeepsGoing).toBe(true);
+    expect(parseProbe('')).toEqual({ tools: new Set(), btrfsVersion: null, teeKeepsGoing: false });
+    expect(probeArgv()).toContain('snzip');
+  });
+});
+
+describe('size estimate', () => {
+  it('sends with --no-data, with -p only for an incremental', () => {
+    expect(estimateArgv('/r/i/3', '/r/i/1')[2]).toContain("btrfs send -q --no-data -p /r/i/1 /r/i/3");
+    expect(estimateArgv('/r/i/3', null)[2]).toContain('btrfs send -q --no-data /r/i/3;');
+    expect(estimateArgv('/r/i/3', null)[2]).toContain('prefix=4');
+  });
+  it('adds the no-data stream, the extents and the write headers', () => {
+    // Captured: img1@3 against @1 on the loop-device fixture; the real stream was 220 bytes.
+    const r = parseEstimate('icbd:nodata 220\nicbd:estimate 8 -8\n', 'icbd:exit:nodata:0\nicbd:exit:nodata:0\nicbd:exit:dump:0\n');
+    expect(r).toEqual({ bytes: 220 });
+  });
+  it('says why there is no estimate', () => {
+    expect(parseEstimate('icbd:nodata 0\n', 'ERROR: parent determination failed\nicbd:exit:nodata:1\n')).toEqual({ problem: 'btrfs send --no-data failed (exit 1): ERROR: parent determination failed' });
+    expect(parseEstimate('', '')).toMatchObject({ problem: expect.stringMatching(/nothing usable/) });
+    // The sender's broken pipe after a dump that read the whole stream is not a failure; before it, it is.
+    expect(parseEstimate('icbd:nodata 220\nicbd:estimate 8 -8\n', 'icbd:exit:nodata:0\nicbd:exit:nodata:141\nicbd:exit:dump:0\n')).toEqual({ bytes: 220 });
+    expect(parseEstimate('icbd:nodata 220\n', 'icbd:exit:nodata:0\nicbd:exit:nodata:141\nicbd:exit:dump:1\n')).toMatchObject({ problem: expect.stringMatching(/failed \(exit 141\)/) });
+  });
+});

@@ -1,0 +1,193 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Codec } from '../../../../shared/compression.ts';
+import type { TransferMode } from '../../../../shared/transfers.ts';
+import { LocalRemote } from '../../../local-remote.ts';
+import { buildPipeline, receiveLockPath, type PipelineSpec } from '../../../../electron/core/replication/pipeline.ts';
+import { removeReceivedArgv } from '../../../../electron/core/replication/commands.ts';
+import { runText } from '../../../../electron/core/remote/node.ts';
+import { runGroup } from '../../../../electron/core/transfers/runner.ts';
+
+/**
+ * The generated shell runs for real here, on this machine, with stand-ins for btrfs and ssh
+ * (PATH first): fan-out FIFOs, tee, exit markers, compression, the relay, verification and the
+ * deletion of a failed receive — everything but btrfs itself (test/lab/replication-local does
+ * that part as root on loop devices).
+ */
+const SENT_UUID = 'c89c9649-0c57-bd4d-aed6-b1bdee5f3802';
+const BTRFS = `#!/bin/sh
+case "$1 $2" in
+  "send -q") shift 2; [ "$1" = -p ] && shift 2; cat "$1/data" ;;
+  "receive "*) d=$2; t=$(mktemp); cat > "$t"; n=$(head -n1 "$t"); mkdir -p "$d/$n"; mv "$t" "$d/$n/data"
+     case "$d" in *fail*) echo "ERROR: stand-in receive failing" >&2; exit 1 ;; esac ;;
+  "subvolume show") p=$4; [ -f "$p/data" ] || { echo "ERROR: Could not statfs: No such file or directory" >&2; exit 1; }
+     ro=readonly; case "$p" in *bad*) ro=- ;; esac
+     printf '%s\\n\\tName: x\\n\\tUUID: \\t\\t11111111-2222-3333-4444-555555555555\\n\\tParent UUID: -\\n\\tReceived UUID: \\t${SENT_UUID}\\n\\tGeneration: 9\\n\\tFlags: %s\\n' "$p" "$ro" ;;
+  "subvolume delete") rm -rf "$3" ;;
+  *) echo "stand-in btrfs: $*" >&2; exit 2 ;;
+esac
+`;
+const SSH = `#!/bin/sh
+for last; do :; done
+exec sh -c "$last"
+`;
+
+let dir: string;
+let oldPath: string | undefined;
+const remote = new LocalRemote();
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'icbd-pipe-'));
+  await mkdir(join(dir, 'bin'));
+  for (const [name, text] of Object.entries({ btrfs: BTRFS, ssh: SSH })) {
+    await writeFile(join(dir, 'bin', name), text);
+    await chmod(join(dir, 'bin', name), 0o755);
+  }
+  await mkdir(join(dir, 'src', '7'), { recursive: true });
+  await writeFile(join(dir, 'src', '7', 'data'), `7\n${'payload '.repeat(50_000)}\n`);
+  oldPath = process.env.PATH;
+  process.env.PATH = `${join(dir, 'bin')}:${oldPath}`;
+});
+afterAll(async () => {
+  process.env.PATH = oldPath;
+  await rm(dir, { recursive: true, force: true });
+});
+
+function spec(mode: TransferMode, nodes: string[], codec: Codec = 'gzip'): PipelineSpec {
+  return {
+    transferId: `t${Math.random().toString(36).slice(2, 10)}`,
+    mode,
+    codec,
+    meter: true,
+    teeKeepsGoing: true,
+    snapshotPath: join(dir, 'src', '7'),
+    parentPath: null,
+    targets: nodes.map((node) => ({ node, address: '127.0.0.1', user: 'root', sshPort: 22, imageDir: join(dir, node, 'img'), finalPath: join(dir, node, 'img', '7') })),
+  };
+}
+
+async function run(s: PipelineSpec) {
+  const bytes: number[] = [];
+  const log: string[] = [];
+  const commands = buildPipeline(s);
+  const result = await runGroup({
+    remote,
+    mode: s.mode,
+    source: 'imgs',
+    sent: { uuid: SENT_UUID, receivedUuid: null },
+    commands,
+    targets: s.targets.map((t) => ({ node: t.node, finalPath: t.finalPath, lockPath: receiveLockPath(s.transferId, t.node) })),
+    signal: new AbortController().signal,
+    onBytes: (b) => bytes.push(b),
+    onLog: (l) => log.push(l),
+    onVerifying: () => undefined,
+  });
+  return { result, bytes, log, commands };
+}
+
+const original = () => readFile(join(dir, 'src', '7', 'data'), 'utf8');
+
+describe('direct mode, run for real with stand-ins', () => {
+  it('one receiver: the stream arrives intact through the compressor and ssh, verified', async () => {
+    const { result, bytes, commands } = await run(spec('direct', ['c1']));
+    expect(result).toEqual({ targets: [{ node: 'c1', ok: true }], cancelled: false });
+    expect(await readFile(join(dir, 'c1', 'img', '7', 'data'), 'utf8')).toBe(await original());
+    // counted from the sender's I/O counters, exactly: the last count is the stream's size
+    expect(bytes.at(-1)).toBe(Buffer.byteLength(await original()));
+    expect(commands.sender[2]).toContain('aes128-gcm@openssh.com');
+    expect(commands.receivers).toEqual([]);
+  });
+
+  it('fan-out: one send feeds three receivers; the one that fails is cleaned up, the others complete', async () => {
+    const { result, log, commands } = await run(spec('direct', ['c2', 'fail3', 'c4']));
+    expect(commands.sender[2]).toContain('mkfifo');
+    expect(commands.sender[2]?.match(/btrfs send/g)).toHaveLength(1);
+    expect(result.targets.map((t) => t.ok)).toEqual([true, false, true]);
+    expect(result.targets[1]?.error).toMatch(/^fail3: btrfs receive on fail3 failed \(exit 1\).*stand-in receive failing; the partial snapshot .* was deleted; imgs is untouched\.$/);
+    for (const n of ['c2', 'c4']) expect(await readFile(join(dir, n, 'img', '7', 'data'), 'utf8')).toBe(await original());
+    await expect(readFile(join(dir, 'fail3', 'img', '7', 'data'))).rejects.toThrow();
+    expect(log.some((l) => l.startsWith('imgs: ERROR: stand-in receive failing'))).toBe(true);
+  });
+
+  it('a snapshot number that already exists is refused before receiving, and left alone', async () => {
+    await mkdir(join(dir, 'c5', 'img', '7'), { recursive: true });
+    await writeFile(join(dir, 'c5', 'img', '7', 'data'), 'theirs');
+    const { result } = await run(spec('direct', ['c5'], 'none'));
+    expect(result.targets[0]?.error).toMatch(/the check that the snapshot is not there yet on c5 failed.*already exists; nothing of it was received/);
+    expect(await readFile(join(dir, 'c5', 'img', '7', 'data'), 'utf8')).toBe('theirs');
+  });
+
+  it('a receive that does not verify (not read-only) is deleted', async () => {
+    const { result } = await run(spec('direct', ['bad6']));
+    expect(result.targets[0]?.error).toMatch(/verification failed: the received subvolume is not read-only.*was deleted/);
+    await expect(readFile(join(dir, 'bad6', 'img', '7', 'data'))).rejects.toThrow();
+  });
+});
+
+describe('the clean-up of a failed receive', () => {
+  // A receiving end in a session of its own, as under sshd: the sender's cancel does not reach it.
+  function receiving(lock: string, final: string, script: string) {
+    const child = spawn('setsid', ['sh', '-c', `exec 9>"$1"; flock -n 9 || exit 9; ${script}`, 'sh', lock, final], { stdio: 'ignore' });
+    return new Promise<void>((resolve) => setTimeout(resolve, 300)).then(() => child);
+  }
+
+  it('waits for a receive still working through its input, then deletes what it made after the first look', async () => {
+    const lock = join(dir, 'lock-slow');
+    const final = join(dir, 'slow', 'img', '7');
+    // deaf to TERM, like a receive inside an ioctl: it makes its subvolume only after the clean-up has started
+    await receiving(lock, final, `trap '' TERM; sleep 1.5; mkdir -p "$2"; echo x > "$2/data"`);
+    const r = await runText(remote, 'slow', removeReceivedArgv(final, lock));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('icbd:deleted');
+    expect(existsSync(final)).toBe(false);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('stops a receive that would wait for input forever (its sender gone behind a lost link)', async () => {
+    const lock = join(dir, 'lock-stuck');
+    const final = join(dir, 'stuck', 'img', '7');
+    const child = await receiving(lock, final, `mkdir -p "$2"; sleep 600`);
+    const t0 = Date.now();
+    const r = await runText(remote, 'stuck', removeReceivedArgv(final, lock));
+    expect(r.stdout).toContain('icbd:deleted');
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(existsSync(final)).toBe(false);
+    await new Promise((resolve) => (child.exitCode === null && child.signalCode === null ? child.on('exit', resolve) : resolve(undefined)));
+  });
+
+  it('finds nothing to do when the receive ran its course (its lock is gone) and made nothing', async () => {
+    const r = await runText(remote, 'none', removeReceivedArgv(join(dir, 'none', 'img', '7'), join(dir, 'lock-none')));
+    expect(r).toMatchObject({ code: 0, stdout: '' });
+  });
+});
+
+describe('relay mode', () => {
+  it('the app pipes one send into two receives', async () => {
+    const s = spec('relay', ['r1', 'r2'], 'gzip');
+    const { result, commands } = await run(s);
+    expect(commands.sender[2]).not.toContain('ssh');
+    expect(commands.receivers.map((r) => r.host)).toEqual(['r1', 'r2']);
+    expect(result.targets.every((t) => t.ok)).toBe(true);
+    for (const n of ['r1', 'r2']) expect(await readFile(join(dir, n, 'img', '7', 'data'), 'utf8')).toBe(await original());
+  });
+});
+
+describe('tcp mode (commands only: socat listens on the receiver)', () => {
+  it('listens once, only for the source, and the source connects with retries', () => {
+    const s = { ...spec('tcp', ['t1']), sourceAddress: '10.0.0.1', targets: [{ ...spec('tcp', ['t1']).targets[0]!, address: '10.0.0.2', tcpPort: 40000 }] };
+    const c = buildPipeline(s);
+    expect(c.receivers[0]?.argv[2]).toContain("socat -u 'TCP-LISTEN:40000,bind=10.0.0.2,reuseaddr,range=10.0.0.1/32' STDOUT");
+    expect(c.sender[2]).toContain("socat -u STDIN 'TCP:10.0.0.2:40000,retry=100,interval=0.1'");
+    expect(c.sender[2]).not.toContain('ssh');
+    expect(c.perTarget.t1).toEqual(['free@t1', 'listen@t1', 'decompress@t1', 'receive@t1', 'leg@t1']);
+  });
+  it('a non-root receiver runs its end under sudo -n in direct mode', () => {
+    const s = spec('direct', ['u1']);
+    const c = buildPipeline({ ...s, targets: [{ ...s.targets[0]!, user: 'icbd' }] });
+    expect(c.sender[2]).toContain("icbd@127.0.0.1 'sudo -n sh -c");
+  });
+});
