@@ -10,7 +10,7 @@ import { pipeline, stage } from './commands.ts';
  * direct: `send | zstd | ssh cache 'zstd -d | btrfs receive STAGE'` runs on the source; with
  *   several receivers, tee writes into one FIFO per ssh. The app runs one command and watches.
  * relay: the source runs `send | zstd` to stdout, each receiver `zstd -d | btrfs receive`
- *   from stdin; the app pipes one into the others (relay.ts).
+ *   from stdin; the app pipes one into the others (transfers/relay.ts).
  * tcp: each receiver runs `socat TCP-LISTEN (once) | zstd -d | btrfs receive`; the source connects
  *   to it with socat in place of ssh. Control stays on SSH; the data is not encrypted.
  */
@@ -150,7 +150,7 @@ const IO_BYTES = `icbd_bytes() { r=0 w=0; while read -r k v; do case $k in rchar
 /**
  * `btrfs send`, counted without a process in the data's way (pv costs its own copy and context
  * switches on every chunk: 5–15 % of a push on a loaded 2-CPU node). A loop reads the sender's
- * I/O counters once a second and prints the bytes as a bare number on stderr (what watch.ts
+ * I/O counters once a second and prints the bytes as a bare number on stderr (what transfers/watch.ts
  * reads); once the sender is reaped its counters are part of this subshell's, which gives the
  * exact total. The loop keeps the channel's stderr on fd 3 only, and gives it to no child (its
  * `sleep` would hold the channel open after the end).

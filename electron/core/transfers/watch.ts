@@ -2,7 +2,7 @@ import { EXIT_MARKER, lastText } from '../replication/commands.ts';
 
 /**
  * Reads the stderr of a transfer's commands: the sender's byte counts (bare numbers, one a second,
- * pipeline.ts sendStage), the stages' exit markers, and everything else as log lines. Nothing
+ * replication/pipeline.ts sendStage), the stages' exit markers, and everything else as log lines. Nothing
  * here is per chunk for the UI: bytes are handed on at the meter's pace.
  */
 export class StreamWatch {
