@@ -169,7 +169,9 @@ export class Credentials {
 
   #noneStored(): string {
     const s = this.o.secrets.status;
-    return s.persistent ? 'None is stored in the keychain.' : `Nothing is remembered: ${s.reason ?? 'no keychain'}`;
+    if (!s.persistent) return `Nothing is remembered: ${s.reason ?? 'no keychain'}`;
+    const note = this.o.secrets.missingNote;
+    return note ? `None is stored in the keychain; ${note}` : 'None is stored in the keychain.';
   }
 
   async #ask(q: Omit<SecretQuestion, 'host' | 'remembered'>): Promise<string | undefined> {
