@@ -30,6 +30,7 @@ export default defineConfig({
         test: {
           name: 'lab',
           include: ['test/lab/**/*.test.ts'],
+          setupFiles: ['test/setup/lab-suites.ts'],
           environment: 'node',
           fileParallelism: false,
           testTimeout: 300_000,
@@ -41,6 +42,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          setupFiles: ['test/setup/e2e-suites.ts'],
           environment: 'node',
           fileParallelism: false,
           testTimeout: 120_000,
