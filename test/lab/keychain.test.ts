@@ -5,10 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import type { AuthenticationType } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeychainSecrets, openSecrets } from '../../electron/core/secrets/keychain.ts';
 import { SecretToolEntries } from '../../electron/core/secrets/keytar-legacy.ts';
 import { accounts } from '../../electron/core/secrets/secrets.ts';
+import { Credentials } from '../../electron/core/ssh/credentials.ts';
+import type { Host } from '../../shared/inventory.ts';
+import type { SecretQuestion } from '../../shared/ssh.ts';
 import { KeyringSession } from '../keyring-session.ts';
 import { tempDirs } from '../temp-dirs.ts';
 
@@ -62,8 +66,15 @@ describe('the OS keychain (GNOME Keyring through keyring-rs)', () => {
     const mod = await import('@napi-rs/keyring');
     const secrets = new KeychainSecrets(mod, service, new SecretToolEntries(service, join(dirs.work, 'no-such-secret-tool')));
     expect(secrets.missingNote).toBeUndefined();
-    expect(await secrets.get(old)).toBeUndefined();
-    expect(secrets.missingNote).toMatch(/saved by iCBD Console 0\.1 \(keytar\).*secret-tool \(apt-get install libsecret-tools\); typed once more, it is kept/);
+    // The question a connection asks once the server offers password authentication (ssh2 passes null first).
+    const questions: SecretQuestion[] = [];
+    const host: Host = { name: 'imgs', address: '10.0.0.4', port: 22, user: 'root', role: 'imgs' };
+    const credentials = new Credentials({ host, secrets, sshDir: dirs.work, askSecret: async (q) => (questions.push(q), 'typed again') });
+    const next = (left: AuthenticationType[] | null) => new Promise<unknown>((resolve) => credentials.handler(left as AuthenticationType[], false, resolve as never));
+    expect(await next(null)).toMatchObject({ type: 'none' });
+    expect(await next(['password'])).toMatchObject({ type: 'password', password: 'typed again' });
+    expect(questions).toHaveLength(1);
+    expect(questions[0]!.reason).toMatch(/^None is stored in the keychain; a password saved by iCBD Console 0\.1 \(keytar\) .* only with secret-tool \(apt-get install libsecret-tools\); typed once more, it is kept in the new form\.$/);
   });
 
 });
