@@ -12,6 +12,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'electron/**/*.spec.ts', 'shared/**/*.spec.ts'],
+          setupFiles: ['test/setup/unit-suites.ts'],
           environment: 'node',
           sequence: { groupOrder: 0 },
         },

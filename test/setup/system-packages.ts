@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { NFS_RUNNER_PACKAGES, RUNNER_PACKAGES } from '../../electron/core/lab/preflight.ts';
 
 export const NEEDS = {
+  unit: { why: 'the known_hosts unit tests check the files they write with ssh-keygen', packages: ['openssh-client'] },
   lab: {
     why: 'the lab: real hosts (systemd in network namespaces, btrfs on loop devices), its NFS tier under qemu, and the apt cache its hosts install through',
     packages: [...RUNNER_PACKAGES, ...NFS_RUNNER_PACKAGES, 'util-linux', 'psmisc', 'apt-cacher-ng'],
