@@ -15,9 +15,12 @@ const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url));
 const dirs = tempDirs('fresh-clone', ['work']);
 const clone = () => join(dirs.work, 'icbd-console');
 
-/** The environment of a shell, not of this test worker: no vitest variables, no session bus. */
+/**
+ * The environment of a shell, not of this test worker: no vitest variables, no session bus, and
+ * none of the npm_* that `npm test` sets for its scripts (npm_config_local_prefix names this checkout).
+ */
 function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(VITEST|TEST$|NODE_OPTIONS$|DBUS_SESSION_BUS_ADDRESS$)/.test(k)));
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(VITEST|TEST$|NODE_OPTIONS$|DBUS_SESSION_BUS_ADDRESS$|npm_|INIT_CWD$)/.test(k)));
 }
 
 function run(cmd: string, args: string[], cwd: string, timeoutMs: number): string {
