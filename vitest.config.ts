@@ -12,6 +12,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          setupFiles: ['test/setup/unit-suites.ts'],
           environment: 'node',
           sequence: { groupOrder: 0 },
         },
@@ -30,6 +31,7 @@ export default defineConfig({
         test: {
           name: 'lab',
           include: ['test/lab/**/*.test.ts'],
+          setupFiles: ['test/setup/lab-suites.ts'],
           environment: 'node',
           fileParallelism: false,
           testTimeout: 300_000,
@@ -41,6 +43,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          setupFiles: ['test/setup/e2e-suites.ts'],
           environment: 'node',
           fileParallelism: false,
           testTimeout: 120_000,

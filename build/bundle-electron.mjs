@@ -9,7 +9,7 @@ const common = {
   format: 'cjs',
   sourcemap: true,
   logLevel: 'warning',
-  external: ['electron', 'ssh2', 'node-pty', 'keytar', 'cpu-features'],
+  external: ['electron', 'ssh2', '@lydell/node-pty', '@napi-rs/keyring', 'cpu-features'],
 };
 
 await Promise.all([

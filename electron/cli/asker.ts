@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { keyTypeLabel, type HostKeyQuestion, type SecretQuestion } from '../../shared/ssh.ts';
 import type { Asker } from '../core/util/prompts.ts';
+import { NONE_STORED } from '../core/ssh/credentials.ts';
 
 /**
  * The CLI asks as OpenSSH does: on the terminal, or not at all. Without a terminal an unknown host
@@ -28,6 +29,8 @@ export function terminalAsker(opts: { acceptNew: boolean }): Asker {
     async askSecret(q: SecretQuestion) {
       if (!interactive) return undefined;
       const note = q.remembered ? '' : ` (not remembered: ${q.reason})`;
+      // Why a saved secret is asked for again (refused, or saved by 0.1 in a form not read here).
+      if (q.remembered && q.reason !== NONE_STORED) process.stderr.write(`${q.reason}\n`);
       const answer = await askHidden(`${q.prompt}${note}: `);
       return answer === '' ? undefined : answer;
     },

@@ -18,7 +18,7 @@ import { Jobs } from './jobs/jobs.ts';
 import { ReplicationSettings } from './replication/settings.ts';
 import { openReplication, type ReplicationStack } from './transfers/stack.ts';
 import { EventAsker, type Asker } from './util/prompts.ts';
-import { openSecrets } from './secrets/keytar.ts';
+import { openSecrets } from './secrets/keychain.ts';
 import { HealthMonitor } from './ssh/health.ts';
 import { SshPool } from './ssh/pool.ts';
 import { Terminals } from './terminal/sessions.ts';

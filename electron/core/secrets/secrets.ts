@@ -10,6 +10,8 @@ export interface Secrets {
   /** Throws UNAVAILABLE, with the reason, when nothing can be remembered. */
   set(account: string, value: string): Promise<void>;
   delete(account: string): Promise<boolean>;
+  /** Why a secret may be asked for again though one was saved (by an earlier version), if so. */
+  readonly missingNote?: string;
 }
 
 /** The keychain "service" under which every entry of the app is filed. */

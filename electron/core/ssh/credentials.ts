@@ -24,6 +24,9 @@ export interface CredentialOptions {
 
 const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
+/** The reason of a question when the keychain simply has no such secret: nothing more to say. */
+export const NONE_STORED = 'None is stored in the keychain.';
+
 export function expandHome(path: string): string {
   return path.startsWith('~/') ? join(homedir(), path.slice(2)) : path;
 }
@@ -169,7 +172,9 @@ export class Credentials {
 
   #noneStored(): string {
     const s = this.o.secrets.status;
-    return s.persistent ? 'None is stored in the keychain.' : `Nothing is remembered: ${s.reason ?? 'no keychain'}`;
+    if (!s.persistent) return `Nothing is remembered: ${s.reason ?? 'no keychain'}`;
+    const note = this.o.secrets.missingNote;
+    return note ? `None is stored in the keychain; ${note}` : NONE_STORED;
   }
 
   async #ask(q: Omit<SecretQuestion, 'host' | 'remembered'>): Promise<string | undefined> {

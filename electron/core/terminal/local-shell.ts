@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { spawn } from 'node-pty';
+import { spawn } from '@lydell/node-pty';
 import { BaseSession, type TerminalSession } from './session.ts';
 
 export interface LocalShellOptions {
@@ -11,7 +11,7 @@ export interface LocalShellOptions {
   cwd?: string;
 }
 
-/** A shell on the operator's own machine, on a real pty (node-pty). */
+/** A shell on the operator's own machine, on a real pty (node-pty, as prebuilt by @lydell/node-pty). */
 export function openLocalShell(o: LocalShellOptions): TerminalSession {
   const pty = spawn(o.shell ?? process.env.SHELL ?? '/bin/bash', o.args ?? [], {
     name: 'xterm-256color',

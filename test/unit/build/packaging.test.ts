@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const read = (path: string) => readFileSync(join(ROOT, path));
-const pkg = JSON.parse(read('package.json').toString()) as { main: string; productName: string; dependencies: Record<string, string> };
+const pkg = JSON.parse(read('package.json').toString()) as { main: string; productName: string; dependencies: Record<string, string>; allowScripts: Record<string, boolean> };
 
 interface BuilderConfig {
   appId: string;
@@ -15,6 +15,7 @@ interface BuilderConfig {
   directories: { buildResources: string; output: string };
   files: string[];
   asarUnpack: string[];
+  npmRebuild: boolean;
   extraMetadata: { desktopName: string };
   electronFuses: Record<string, boolean>;
   linux: { target: string[]; category: string; icon: string; executableName: string; description: string; desktop: { entry: Record<string, string> } };
@@ -66,12 +67,19 @@ describe('build/electron-builder.yml', () => {
     for (const file of config.files.filter((f) => !f.startsWith('!') && !f.includes('*'))) expect(existsSync(join(ROOT, file)), file).toBe(true);
   });
 
-  it('unpacks native modules from the asar archive', () => {
+  it('unpacks native modules from the asar archive, and rebuilds nothing for Electron', () => {
     expect(config.asarUnpack).toContain('**/*.node');
-    for (const native of ['ssh2', 'node-pty', 'keytar']) {
-      expect(pkg.dependencies).toHaveProperty(native);
+    expect(config.asarUnpack).toContain('node_modules/@lydell/node-pty-*/**');
+    // Prebuilt N-API binaries only: no compiler when packaging, and no binary built for Node's ABI inside.
+    expect(config.npmRebuild).toBe(false);
+    for (const prebuilt of ['@lydell/node-pty', '@napi-rs/keyring']) expect(pkg.dependencies).toHaveProperty(prebuilt);
+    for (const gone of ['node-pty', 'keytar']) {
+      expect(pkg.dependencies).not.toHaveProperty(gone);
+      expect(pkg.allowScripts).not.toHaveProperty(gone);
     }
-    expect(config.asarUnpack).toContain('node_modules/node-pty/**');
+    expect(config.files).toContain('!node_modules/ssh2/lib/protocol/crypto/build/**');
+    const bundle = read('build/bundle-electron.mjs').toString();
+    for (const external of ['@lydell/node-pty', '@napi-rs/keyring']) expect(bundle).toContain(`'${external}'`);
   });
 
   it('turns off the Electron features the app does not use', () => {

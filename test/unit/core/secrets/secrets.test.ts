@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NoSecrets } from '../../../../electron/core/secrets/none.ts';
-import { openSecrets } from '../../../../electron/core/secrets/keytar.ts';
+import { openSecrets } from '../../../../electron/core/secrets/keychain.ts';
 
 describe('secrets without a keychain', () => {
   it('falls back to remembering nothing, and says why', async () => {
