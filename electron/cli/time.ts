@@ -19,8 +19,10 @@ export function parseTime(text: string, option: string, now = new Date()): strin
   if (t === 'now') return now.toISOString();
   if (t === 'today' || t === 'yesterday') return midnight(now, t === 'today' ? 0 : 1).toISOString();
   const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(t);
-  const parsed = date
-    ? new Date(Number(date[1]), Number(date[2]) - 1, Number(date[3]))
+  const day = date && new Date(Number(date[1]), Number(date[2]) - 1, Number(date[3]));
+  const parsed = day
+    ? // Date rolls 2026-13-45 over into 2027; a real date comes back as it was written.
+      day.getMonth() === Number(date[2]) - 1 && day.getDate() === Number(date[3]) ? day : undefined
     : /^\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(z|[+-]\d{2}:?\d{2})?$/.test(t)
       ? new Date(t.replace(' ', 'T').toUpperCase())
       : undefined;
