@@ -27,6 +27,7 @@ export function inPty(commandLine: string, { cols = 80, rows = 24 } = {}): PtyRu
 /** The runs of text a terminal prints between cursor moves (escapes, \r, \n): one wider than the terminal wraps. */
 export function textRuns(raw: string): string[] {
   return raw
+    // eslint-disable-next-line no-control-regex -- CSI sequences are what is taken out
     .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '\n')
     .split('\n')
     .flatMap((l) => l.split('\r'));

@@ -146,6 +146,7 @@ describe('on a terminal', () => {
     for (const r of runs) expect([...r].length, r).toBeLessThan(40);
     expect(runs.filter((r) => r.startsWith('win10@')).every((r) => r.endsWith('…'))).toBe(true);
     // Each redraw moves up over the lines drawn before: two, then two, then one.
+    // eslint-disable-next-line no-control-regex -- the escape is what is looked for
     expect(run.output().match(/\x1b\[\d+F/g)).toEqual(['\x1b[2F', '\x1b[2F', '\x1b[1F']);
     expect(runs.at(-1)).toBe('end');
   });
