@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { installCli } from '../../electron/cli/install-cli.ts';
 import { tempDirs } from '../temp-dirs.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -251,5 +252,40 @@ describe('the CLI in the packages', () => {
       expect(complete('icbd exec im')).toBe('imgs');
       expect(complete('icbd push imgs:w --to ')).toBe('imgs');
     });
+  });
+});
+
+describe("the AppImage's --install-cli", () => {
+  const dirs = tempDirs('install-cli', ['home']);
+
+  it('puts a launcher of the AppImage in ~/.local/bin, the completions and the man page in ~/.local/share', () => {
+    const appImage = "/home/op/Apps/iCBD Console-0.1.0 (op's).AppImage";
+    const said = installCli(appImage, join(ROOT, 'out', 'cli'), dirs.home);
+    const launcher = join(dirs.home, '.local/bin/icbd');
+    expect(said[0]).toBe(`Installed ${launcher} (runs ${appImage}).`);
+    expect(statSync(launcher).mode & 0o777).toBe(0o755);
+    const text = readFileSync(launcher, 'utf8');
+    expect(text).toContain(`ELECTRON_RUN_AS_NODE=1 exec '/home/op/Apps/iCBD Console-0.1.0 (op'\\''s).AppImage' -e `);
+    expect(text).toContain('require(process.env.APPDIR + "/resources/app.asar/out/cli/icbd.cjs")');
+    expect(text.trimEnd().endsWith(`-- "$@"`)).toBe(true);
+    for (const [from, to] of [
+      ['completions/icbd', '.local/share/bash-completion/completions/icbd'],
+      ['completions/_icbd', '.local/share/zsh/site-functions/_icbd'],
+      ['icbd.1.gz', '.local/share/man/man1/icbd.1.gz'],
+    ] as const)
+      expect(readFileSync(join(dirs.home, to)).equals(read(`out/cli/${from}`)), to).toBe(true);
+    expect(readdirSync(join(dirs.home, '.local/bin'))).toEqual(['icbd']);
+  });
+
+  it("the launcher's node -e line runs the CLI with the operator's arguments, as the AppImage's Electron would", () => {
+    // $APPDIR is where the AppImage mounts itself: a copy of out/ stands in for its app.asar.
+    const appDir = join(dirs.home, 'mount');
+    mkdirSync(join(appDir, 'resources', 'app.asar'), { recursive: true });
+    symlinkSync(join(ROOT, 'out'), join(appDir, 'resources', 'app.asar', 'out'));
+    const fakeAppImage = join(dirs.home, 'fake.AppImage');
+    writeFileSync(fakeAppImage, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} "$@"\n`, { mode: 0o755 });
+    installCli(fakeAppImage, join(ROOT, 'out', 'cli'), dirs.home);
+    const out = execFileSync(join(dirs.home, '.local/bin/icbd'), ['--home', join(dirs.home, 'data'), 'hosts', 'list', '--json'], { env: { ...process.env, APPDIR: appDir }, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual([]);
   });
 });
