@@ -236,7 +236,7 @@ export const COMMANDS = {
   transfers: {
     summary: 'every transfer, running and past',
     usage: 'transfers [--watch] [--json]',
-    options: { watch: { type: 'boolean', help: 'show again every second (with --json: one JSON line each time)' }, json },
+    options: { watch: { type: 'boolean', help: 'show again every second; with --json, a JSON line per transfer each time it changes' }, json },
   },
   cancel: { summary: 'cancel a transfer (what it left half-written is deleted)', usage: 'cancel ID [--json]', options: { json } },
   version: { summary: 'print the version', usage: 'version [--json]', options: { json } },

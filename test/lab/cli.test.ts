@@ -17,7 +17,8 @@ const lab = labSession('cli', (core, dir) => replicationLab(core, dir, { caches:
 const { icbd, sh } = lab;
 const ROOT = '/var/lib/icbd/.snap';
 const WORK = '/var/lib/icbd/shared-vms';
-const COLS = 72;
+// Narrower than a progress line, so the line has to be cut to fit.
+const COLS = 50;
 
 const exists = async (node: string, p: string) => (await sh(node, '[ -e "$1" ] && echo yes || echo no', p)).trim() === 'yes';
 const icbdLine = (...args: string[]) => `ICBD_LAB_DIR=${command([lab.dir])} exec ${command(['node', 'electron/icbd.mjs', '--home', lab.home, ...args])}`;
@@ -45,7 +46,13 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('the CLI on the lab', () 
     expect(exit, out).toEqual({ code: 130, signal: null });
     expect(out).toContain('Interrupted: cancelling the transfer of big@1 (cleaning up first)...');
     expect(out).toContain('icbd: interrupted: big@1 cancelled; nothing half-written is left on the nodes.');
-    for (const r of textRuns(out)) expect([...r].length, r).toBeLessThan(COLS);
+    const progress = textRuns(out).filter((r) => r.startsWith('big@1 → cache01  '));
+    expect(progress.length).toBeGreaterThan(0);
+    for (const r of progress) expect([...r].length, r).toBeLessThan(COLS);
+    expect(progress.some((r) => r.endsWith('…'))).toBe(true);
+    // One transfer, one line: each redraw moves up over that line alone.
+    // eslint-disable-next-line no-control-regex -- the escape is what is looked for
+    expect(new Set(out.match(/\x1b\[\d+F/g))).toEqual(new Set(['\x1b[1F']));
 
     expect(await exists('cache01', `${ROOT}/big/1`)).toBe(false);
     const transfers = JSON.parse((await icbd('transfers', '--json')).stdout) as TransferRecord[];
