@@ -240,7 +240,7 @@ export const COMMANDS = {
   },
   cancel: { summary: 'cancel a transfer (what it left half-written is deleted)', usage: 'cancel ID [--json]', options: { json } },
   version: { summary: 'print the version', usage: 'version [--json]', options: { json } },
-  help: { summary: "a command's usage and options", usage: 'help [COMMAND [SUBCOMMAND]]', args: [[]] },
+  help: { summary: "a command's usage and options", usage: 'help [COMMAND [SUBCOMMAND]]' },
 } as const satisfies Readonly<Record<string, CommandSpec>>;
 
 /** Options every command takes before its name, like git's. */

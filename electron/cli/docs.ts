@@ -26,10 +26,9 @@ function entries(): Entry[] {
 const pattern = (words: readonly string[]) => words.map((w) => `'${w}'`).join('|');
 
 /** How a completion is told to the shell functions: `host` or `file`, then `=word word` for fixed words. */
-function kind(c: Completion | undefined, commands: readonly string[]): string | undefined {
+function kind(c: Completion | undefined): string | undefined {
   if (c === undefined) return undefined;
-  if (c === 'host' || c === 'file') return c;
-  return `=${(c.length ? c : commands).join(' ')}`;
+  return c === 'host' || c === 'file' ? c : `=${c.join(' ')}`;
 }
 
 /**
@@ -43,7 +42,7 @@ function tableFunctions(): string {
   const valued = (path: string, options: Readonly<Record<string, OptionSpec>>) =>
     Object.entries(options)
       .filter(([, o]) => o.type === 'string')
-      .map(([n, o]) => [`${path}|--${n}`, kind(o.complete, names)] as const);
+      .map(([n, o]) => [`${path}|--${n}`, kind(o.complete)] as const);
   const values = [...valued('', GLOBAL_OPTIONS), ...all.flatMap((e) => valued(e.path, e.spec.options ?? {}))];
   const subs = all.filter((e) => e.path.includes(' ')).map((e) => e.path);
   const optionWords = (e: Entry) => [...Object.keys(e.spec.options ?? {}).map((n) => `--${n}`), '--help'].join(' ');
@@ -51,10 +50,11 @@ function tableFunctions(): string {
     rows.filter(([, v]) => v !== undefined).map(([k, v]) => `    ${pattern([k])}) echo '${v}' ;;`);
   // The first word after a command with subcommands is one of them (or, for install, also a host).
   const args = all.flatMap((e) => {
+    // help completes to the commands it explains.
     const list = e.path === 'help' ? [names] : (e.spec.args ?? []);
     const subs = e.spec.subcommands ? `=${Object.keys(e.spec.subcommands).join(' ')}` : undefined;
     if (subs && !e.spec.bare) return [[`0|${e.path}`, subs] as const];
-    return list.map((c, i) => [`${i}|${e.path}`, `${kind(c, names) ?? ''}${i === 0 && subs ? subs : ''}`] as const);
+    return list.map((c, i) => [`${i}|${e.path}`, `${kind(c) ?? ''}${i === 0 && subs ? subs : ''}`] as const);
   });
   const lastArg = all.filter((e) => (e.spec.args?.length ?? 0) > 0).map((e) => [e.path, String(e.spec.args!.length - 1)] as const);
   return [
