@@ -39,7 +39,7 @@ const yes = { type: 'boolean', help: 'apply without asking (needed where there i
 
 /** How push and sync send: shared so both accept the same words. */
 const SENDING = {
-  compress: { type: 'string', value: 'CODEC', help: 'compress the stream (auto picks per link and CPU)', complete: CODECS },
+  compress: { type: 'string', value: 'CODEC', help: 'compress the stream: none, zstd, lz4, gzip, snappy, or auto (picked per link and CPU)', complete: CODECS },
   relay: { type: 'boolean', help: 'pipe the stream through this machine (for nodes that do not trust each other)' },
   tcp: { type: 'boolean', help: 'send over plain TCP between the nodes (UNENCRYPTED; for a trusted network)' },
   'setup-keys': { type: 'boolean', help: 'first let the source ssh to receivers it cannot log in to yet (audited)' },
@@ -84,8 +84,11 @@ export const COMMANDS = {
   },
   exec: {
     summary: 'run a command on a host; exits with its exit code (255 when it could not run, as ssh)',
-    usage: 'exec HOST [--timeout SECONDS] -- COMMAND [ARG...]',
-    options: { timeout: { type: 'string', value: 'SECONDS', help: 'stop the command after this long' } },
+    usage: 'exec HOST [--timeout SECONDS] [--json] -- COMMAND [ARG...]',
+    options: {
+      timeout: { type: 'string', value: 'SECONDS', help: 'stop the command after this long' },
+      json: { type: 'boolean', help: 'print {host, command, code, signal, stdout, stderr} as JSON once it ends' },
+    },
     args: ['host'],
   },
   health: { summary: 'up, down or untrusted, and latency, of every host (or HOST)', usage: 'health [HOST] [--json]', options: { json }, args: ['host'] },

@@ -3,12 +3,12 @@ import { COMMANDS, EXIT_CODES, GLOBAL_OPTIONS, type CommandSpec, type OptionSpec
 /** Two columns, the second aligned and wrapped under itself, as in `git help` and `ssh -h`. */
 function columns(rows: readonly (readonly [string, string])[], width: number): string[] {
   const left = Math.min(34, Math.max(...rows.map(([l]) => l.length)) + 2);
-  const room = Math.max(30, width - left - 2);
+  const indent = ' '.repeat(left + 2);
   return rows.flatMap(([l, r]) => {
-    const lines = wrap(r, room);
-    const first = l.length + 2 > left ? [`  ${l}`, ''] : [`  ${l.padEnd(left)}`];
-    const head = first.length === 2 ? [first[0]!, `  ${' '.repeat(left)}${lines[0] ?? ''}`] : [`${first[0]}${lines[0] ?? ''}`];
-    return [...head, ...lines.slice(1).map((s) => `  ${' '.repeat(left)}${s}`)].map((s) => s.trimEnd());
+    const [first = '', ...rest] = wrap(r, Math.max(30, width - left - 2));
+    // A name too long for the column gets a line of its own, its text under the column.
+    const head = l.length + 2 > left ? [`  ${l}`, `${indent}${first}`] : [`  ${l.padEnd(left)}${first}`];
+    return [...head, ...rest.map((s) => `${indent}${s}`)].map((s) => s.trimEnd());
   });
 }
 

@@ -1,4 +1,5 @@
 import { AppError } from '../../shared/errors.ts';
+import type { JobLog } from '../../shared/jobs.ts';
 import type { Core } from '../core/core.ts';
 import { cancelOnInterrupt } from './interrupt.ts';
 import { fit, showsProgress } from './output.ts';
@@ -6,10 +7,10 @@ import { fit, showsProgress } from './output.ts';
 /**
  * Follows a job to its end: a person at a terminal sees its progress in one line rewritten on
  * stderr (none when quiet), its own log lines on stdout, a remote command's output as it came; a
- * script gets the log and the result alone. Ctrl-C cancels the job, waits for its clean-up and
- * exits 130.
+ * script gets the log and the result alone; `onLog` takes the log instead (to print it as JSON).
+ * Ctrl-C cancels the job, waits for its clean-up and exits 130.
  */
-export async function followJob(core: Core, jobId: string, { quiet = false } = {}): Promise<void> {
+export async function followJob(core: Core, jobId: string, { quiet = false, onLog }: { quiet?: boolean; onLog?: (log: JobLog) => void } = {}): Promise<void> {
   const live = !quiet && showsProgress();
   let lastMessage = '';
   const offUpdate = core.on('job.update', (job) => {
@@ -20,6 +21,7 @@ export async function followJob(core: Core, jobId: string, { quiet = false } = {
   });
   const offLog = core.on('job.log', (log) => {
     if (log.id !== jobId) return;
+    if (onLog) return onLog(log);
     if (lastMessage) process.stderr.write('\r\x1b[K');
     lastMessage = '';
     if (log.stream === 'info') process.stdout.write(`${log.line}\n`);

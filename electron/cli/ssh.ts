@@ -19,10 +19,12 @@ export async function execCommand(core: Core, argv: string[]): Promise<number> {
     command,
     ...(values.timeout !== undefined && { timeoutMs: Math.round(Number(values.timeout) * 1000) }),
   });
-  await followJob(core, jobId, { quiet: true });
+  const output = { stdout: '', stderr: '' };
+  await followJob(core, jobId, { quiet: true, ...(values.json && { onLog: (log) => (output[log.stream === 'stderr' ? 'stderr' : 'stdout'] += log.line) }) });
   const end = core.jobs.list().find((j) => j.id === jobId);
   const result = end?.result as { code: number | null; signal: string | null } | undefined;
-  if (result?.signal) process.stderr.write(`icbd: the command was killed by ${result.signal}.\n`);
+  if (values.json) printJson({ host: positionals[0], command, code: result?.code ?? null, signal: result?.signal ?? null, ...output });
+  else if (result?.signal) process.stderr.write(`icbd: the command was killed by ${result.signal}.\n`);
   // As ssh does: the remote exit code, or 255 when there is none.
   return result?.code ?? 255;
 }

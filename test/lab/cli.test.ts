@@ -81,4 +81,10 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('the CLI on the lab', () 
     }
     expect(lines.map((t) => t.state).sort()).toEqual(['cancelled', 'done']);
   });
+
+  it('exec --json: the remote output and exit status as one JSON value, the status also as the exit code', async () => {
+    const r = await icbd('exec', 'cache01', '--json', '--', 'echo', 'out;', 'echo', 'err', '>&2;', 'exit', '3');
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout)).toEqual({ host: 'cache01', command: 'echo out; echo err >&2; exit 3', code: 3, signal: null, stdout: 'out\n', stderr: 'err\n' });
+  });
 });
