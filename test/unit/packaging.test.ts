@@ -141,7 +141,8 @@ describe('resources/icbd-console.desktop', () => {
  * Node from /usr/bin/icbd, with completions and a man page made from the command table. Reads
  * what `npm run build` wrote to out/ (npm test builds first).
  */
-describe('the CLI in the packages', () => {
+// Each test runs Node processes: seconds each on a loaded machine.
+describe('the CLI in the packages', { timeout: 60_000 }, () => {
   const built = (path: string) => {
     if (!existsSync(join(ROOT, path))) throw new Error(`${path} is missing: run npm run build first.`);
     return path;
@@ -255,7 +256,7 @@ describe('the CLI in the packages', () => {
   });
 });
 
-describe("the AppImage's --install-cli", () => {
+describe("the AppImage's --install-cli", { timeout: 60_000 }, () => {
   const dirs = tempDirs('install-cli', ['home']);
 
   it('puts a launcher of the AppImage in ~/.local/bin, the completions and the man page in ~/.local/share', () => {
