@@ -38,3 +38,23 @@ export function formatAge(at: number | null | undefined, now = Date.now()): stri
   if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
   return `${Math.floor(s / 86_400)} d ago`;
 }
+
+/**
+ * A moment as the audit log shows it, in the window and the CLI alike: local time (or `timeZone`'s)
+ * with its zone, sortable, e.g. "2026-12-06 17:40:12 CET".
+ */
+export function formatTime(at: string | number, timeZone?: string): string {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'short',
+    ...(timeZone !== undefined && { timeZone }),
+  }).formatToParts(new Date(at));
+  const p = Object.fromEntries(parts.map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second} ${p.timeZoneName}`;
+}

@@ -1,20 +1,19 @@
+import { formatTime } from '../../shared/units.ts';
 import type { Core } from '../core/core.ts';
-import { parse } from './args.ts';
+import { parse, usageError } from './args.ts';
+import { COMMANDS } from './commands.ts';
 import { printJson, table } from './output.ts';
+import { parseTime } from './time.ts';
 
-const USAGE = 'icbd audit [--host HOST] [--since ISO-TIME] [--until ISO-TIME] [--limit N] [--json]';
-
-/** Every change made to a host, newest first. */
+/** Every change made to a host, newest first, at local times with their zone, as the window shows them. */
 export async function auditCommand(core: Core, argv: string[]): Promise<number> {
-  const { values } = parse(
-    argv,
-    { host: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
-    USAGE,
-  );
+  const { values, positionals } = parse(argv, COMMANDS.audit);
+  if (positionals.length) throw usageError(`audit takes no ${JSON.stringify(positionals[0])}: name a host with --host.`, COMMANDS.audit);
+  if (values.limit !== undefined && !/^\d+$/.test(values.limit)) throw usageError(`--limit is a whole number (got ${JSON.stringify(values.limit)}).`, COMMANDS.audit);
   const entries = await core.call('audit.list', {
     ...(values.host !== undefined && { host: values.host }),
-    ...(values.since !== undefined && { since: values.since }),
-    ...(values.until !== undefined && { until: values.until }),
+    ...(values.since !== undefined && { since: parseTime(values.since, 'since') }),
+    ...(values.until !== undefined && { until: parseTime(values.until, 'until') }),
     ...(values.limit !== undefined && { limit: Number(values.limit) }),
   });
   if (values.json) printJson(entries);
@@ -23,7 +22,7 @@ export async function auditCommand(core: Core, argv: string[]): Promise<number> 
     console.log(
       table(
         ['TIME', 'HOST', 'ACTION', 'RESULT', 'ACTOR', 'COMMAND'],
-        entries.map((e) => [e.at.replace('T', ' ').slice(0, 19), e.host, e.action, e.result, `${e.actor} (${e.door})`, e.command]),
+        entries.map((e) => [formatTime(e.at), e.host, e.action, e.result, `${e.actor} (${e.door})`, e.command]),
       ),
     );
   return 0;

@@ -1,20 +1,18 @@
 import { resolve } from 'node:path';
 import { AppError } from '../../shared/errors.ts';
 import type { Core } from '../core/core.ts';
-import { parse } from './args.ts';
+import { parse, usageError } from './args.ts';
+import { COMMANDS } from './commands.ts';
 import { printJson, table } from './output.ts';
 
-const USAGE = `icbd hosts list [--json]
-       icbd hosts add NAME --address ADDR --role imgs|rw|home|cache [--port N] [--user U] [--jump HOST] [--identity-file PATH] [--notes TEXT] [--json]
-       icbd hosts rm NAME [--json]
-       icbd hosts import-ssh-config [FILE] [--add] [--role NAME=ROLE ...] [--json]`;
+const SPEC = COMMANDS.hosts.subcommands;
 
 export async function hostsCommand(core: Core, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case 'list':
     case 'ls': {
-      const { values } = parse(rest, { json: { type: 'boolean' } }, USAGE);
+      const { values } = parse(rest, SPEC.list);
       const hosts = await core.call('hosts.list', {});
       if (values.json) printJson(hosts);
       else if (!hosts.length) console.log('No hosts. Add one with: icbd hosts add NAME --address ADDR --role ROLE');
@@ -28,21 +26,8 @@ export async function hostsCommand(core: Core, argv: string[]): Promise<number> 
       return 0;
     }
     case 'add': {
-      const { values, positionals } = parse(
-        rest,
-        {
-          json: { type: 'boolean' },
-          address: { type: 'string' },
-          role: { type: 'string' },
-          port: { type: 'string' },
-          user: { type: 'string' },
-          jump: { type: 'string' },
-          'identity-file': { type: 'string' },
-          notes: { type: 'string' },
-        },
-        USAGE,
-      );
-      if (positionals.length !== 1) throw new AppError('INVALID_INPUT', `Name exactly one host to add.\nusage: ${USAGE}`);
+      const { values, positionals } = parse(rest, SPEC.add);
+      if (positionals.length !== 1) throw usageError('Name exactly one host to add.', SPEC.add);
       const host = await core.call('hosts.add', {
         name: positionals[0]!,
         address: values.address ?? '',
@@ -59,8 +44,8 @@ export async function hostsCommand(core: Core, argv: string[]): Promise<number> 
     }
     case 'rm':
     case 'remove': {
-      const { values, positionals } = parse(rest, { json: { type: 'boolean' } }, USAGE);
-      if (positionals.length !== 1) throw new AppError('INVALID_INPUT', `Name exactly one host to remove.\nusage: ${USAGE}`);
+      const { values, positionals } = parse(rest, SPEC.rm);
+      if (positionals.length !== 1) throw usageError('Name exactly one host to remove.', SPEC.rm);
       const result = await core.call('hosts.remove', { name: positionals[0]! });
       if (values.json) printJson(result);
       else console.log(`Removed ${result.removed}.`);
@@ -69,7 +54,8 @@ export async function hostsCommand(core: Core, argv: string[]): Promise<number> 
     case 'import-ssh-config':
       return importSshConfig(core, rest);
     default:
-      throw new AppError('INVALID_INPUT', `usage: ${USAGE}`);
+      // run.ts lets through only the subcommands of the table.
+      throw new AppError('INVALID_INPUT', `unknown hosts subcommand '${sub}'.`);
   }
 }
 
@@ -78,12 +64,8 @@ export async function hostsCommand(core: Core, argv: string[]): Promise<number> 
  * them, --role NAME=ROLE correcting a guess. Jump hosts are added before the hosts behind them.
  */
 async function importSshConfig(core: Core, argv: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    argv,
-    { add: { type: 'boolean' }, role: { type: 'string', multiple: true }, json: { type: 'boolean' } },
-    USAGE,
-  );
-  if (positionals.length > 1) throw new AppError('INVALID_INPUT', `Name one ssh config file at most.\nusage: ${USAGE}`);
+  const { values, positionals } = parse(argv, SPEC['import-ssh-config']);
+  if (positionals.length > 1) throw usageError('Name one ssh config file at most.', SPEC['import-ssh-config']);
   const path = positionals[0] === undefined ? undefined : resolve(positionals[0]);
   const { proposals, skipped } = await core.call('hosts.proposeFromSshConfig', path === undefined ? {} : { path });
   const roles = new Map<string, string>();

@@ -1,35 +1,14 @@
 import { AppError } from '../../shared/errors.ts';
 import { guideClientSubnet, type InstallPlanOut, type InstallSettings, requestOf, type TrustPlanOut } from '../../shared/install.ts';
 import type { Core } from '../core/core.ts';
-import { parse } from './args.ts';
+import { parse, usageError } from './args.ts';
+import { COMMANDS } from './commands.ts';
 import { ask } from './asker.ts';
 import { planText, trustText } from './install-plan.ts';
 import { followJob } from './jobs.ts';
-import { printJson } from './output.ts';
+import { colours, printJson } from './output.ts';
 
-const USAGE = `icbd install HOST [--role ROLE] [--dry-run] [--json] [--yes] [--confirm-disk DEVICE] [--no-nfs] [--reboot]
-       [--cache-number N] [--client-subnet CIDR] [--imgs IP] [--home IP] [--data IP] [--clients CIDR]
-       icbd install trust [--dry-run] [--json] [--yes]`;
-
-const TRUST_OPTIONS = { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, yes: { type: 'boolean' } } as const;
-
-const OPTIONS = {
-  role: { type: 'string' },
-  'dry-run': { type: 'boolean' },
-  json: { type: 'boolean' },
-  yes: { type: 'boolean' },
-  'confirm-disk': { type: 'string' },
-  'no-nfs': { type: 'boolean' },
-  reboot: { type: 'boolean' },
-  'cache-number': { type: 'string' },
-  'client-subnet': { type: 'string' },
-  imgs: { type: 'string' },
-  home: { type: 'string' },
-  data: { type: 'string' },
-  clients: { type: 'string' },
-} as const;
-
-type Values = ReturnType<typeof parse<typeof OPTIONS>>['values'];
+type Values = ReturnType<typeof parse<typeof COMMANDS.install.options>>['values'];
 
 /** The host's saved (or proposed) settings with what the command line says on top. */
 function settingsFrom(base: InstallSettings, v: Values): InstallSettings {
@@ -56,15 +35,15 @@ function settingsFrom(base: InstallSettings, v: Values): InstallSettings {
  */
 export async function installCommand(core: Core, argv: string[]): Promise<number> {
   if (argv[0] === 'trust') return trustCommand(core, argv.slice(1));
-  const { values, positionals } = parse(argv, OPTIONS, USAGE);
+  const { values, positionals } = parse(argv, COMMANDS.install);
   const [host, ...extra] = positionals;
-  if (!host || extra.length) throw new AppError('INVALID_INPUT', `Name one host.\nusage: ${USAGE}`);
+  if (!host || extra.length) throw usageError('Name one host.', COMMANDS.install);
   const state = await core.call('install.state', { host });
   const settings = settingsFrom(state.settings, values);
   const tty = Boolean(process.stdin.isTTY && process.stderr.isTTY);
   let confirmDisk = values['confirm-disk'];
   const planOf = () => core.call('install.plan', requestOf(host, settings, confirmDisk));
-  const show = (plan: InstallPlanOut) => (values.json ? printJson(plan) : console.log(planText(plan, Boolean(process.stdout.isTTY))));
+  const show = (plan: InstallPlanOut) => (values.json ? printJson(plan) : console.log(planText(plan, colours())));
 
   let plan = await planOf();
   const wantsDisk = plan.blockers.some((b) => b.step === 'disk') && plan.blockers.length === 1;
@@ -113,9 +92,9 @@ export async function installCommand(core: Core, argv: string[]): Promise<number
  * they do not accept yet. Planned with diffs, applied after a yes like an install.
  */
 async function trustCommand(core: Core, argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, TRUST_OPTIONS, USAGE);
-  if (positionals.length) throw new AppError('INVALID_INPUT', `install trust takes no host: it covers every installed node.\nusage: ${USAGE}`);
-  const show = (plan: TrustPlanOut) => (values.json ? printJson(plan) : console.log(trustText(plan, Boolean(process.stdout.isTTY))));
+  const { values, positionals } = parse(argv, COMMANDS.install.subcommands.trust);
+  if (positionals.length) throw usageError('install trust takes no host: it covers every installed node.', COMMANDS.install.subcommands.trust);
+  const show = (plan: TrustPlanOut) => (values.json ? printJson(plan) : console.log(trustText(plan, colours())));
   let plan = await core.call('install.planTrust', {});
   if (values['dry-run'] || plan.changes === 0) {
     show(plan);

@@ -1,36 +1,40 @@
 import { AppError } from '../../shared/errors.ts';
+import type { JobLog } from '../../shared/jobs.ts';
 import type { Core } from '../core/core.ts';
+import { cancelOnInterrupt } from './interrupt.ts';
+import { fit, showsProgress } from './output.ts';
 
 /**
- * Follows a job to its end: progress on stderr (one rewritten line on a terminal, a line per step
- * otherwise; none when quiet), its own log lines on stdout, a remote command's output as it
- * came; Ctrl-C cancels the job and waits for its clean-up.
+ * Follows a job to its end: a person at a terminal sees its progress in one line rewritten on
+ * stderr (none when quiet), its own log lines on stdout, a remote command's output as it came; a
+ * script gets the log and the result alone; `onLog` takes the log instead (to print it as JSON).
+ * Ctrl-C cancels the job, waits for its clean-up and exits 130.
  */
-export async function followJob(core: Core, jobId: string, { quiet = false } = {}): Promise<void> {
-  const tty = process.stderr.isTTY;
+export async function followJob(core: Core, jobId: string, { quiet = false, onLog }: { quiet?: boolean; onLog?: (log: JobLog) => void } = {}): Promise<void> {
+  const live = !quiet && showsProgress();
   let lastMessage = '';
   const offUpdate = core.on('job.update', (job) => {
-    if (job.id !== jobId || quiet || !job.message || job.message === lastMessage) return;
+    if (job.id !== jobId || !live || !job.message || job.message === lastMessage) return;
     lastMessage = job.message;
     const pct = job.progress === undefined ? '' : `${Math.round(job.progress * 100)}% `.padStart(5);
-    if (tty) process.stderr.write(`\r\x1b[K${pct}${job.message}`);
-    else process.stderr.write(`${pct}${job.message}\n`);
+    process.stderr.write(`\r${fit(`${pct}${job.message}`)}\x1b[K`);
   });
   const offLog = core.on('job.log', (log) => {
     if (log.id !== jobId) return;
-    if (tty && lastMessage) process.stderr.write('\r\x1b[K');
+    if (onLog) return onLog(log);
+    if (lastMessage) process.stderr.write('\r\x1b[K');
     lastMessage = '';
     if (log.stream === 'info') process.stdout.write(`${log.line}\n`);
     else (log.stream === 'stderr' ? process.stderr : process.stdout).write(log.line);
   });
-  const onSigint = () => {
-    process.stderr.write('\nCancelling (cleaning up first)...\n');
-    core.jobs.cancel(jobId);
-  };
-  process.on('SIGINT', onSigint);
+  const title = core.jobs.list().find((j) => j.id === jobId)?.title ?? 'the job';
   try {
-    const end = await core.jobs.wait(jobId);
-    if (tty && lastMessage) process.stderr.write('\n');
+    const end = await cancelOnInterrupt(() => core.jobs.wait(jobId), {
+      what: title,
+      cancel: () => core.jobs.cancel(jobId),
+      done: () => `interrupted: ${title} cancelled; what it had started is cleaned up.`,
+    });
+    if (lastMessage) process.stderr.write('\r\x1b[K');
     if (end.state !== 'done') {
       const error = end.error ?? { code: 'CANCELLED' as const, message: `${end.title}: ${end.state}.` };
       throw new AppError(error.code, error.message, error.detail);
@@ -38,6 +42,5 @@ export async function followJob(core: Core, jobId: string, { quiet = false } = {
   } finally {
     offUpdate();
     offLog();
-    process.off('SIGINT', onSigint);
   }
 }

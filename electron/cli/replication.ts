@@ -5,20 +5,19 @@ import { isTransferFinished, transferSubject } from '../../shared/transfers.ts';
 import type { RepoSettings } from '../../shared/snapshots.ts';
 import { formatAge, formatBytes, formatDuration, formatPercent, formatRate } from '../../shared/units.ts';
 import type { Core } from '../core/core.ts';
-import { parse } from './args.ts';
-import { printJson, table } from './output.ts';
+import { parse, usageError } from './args.ts';
+import { COMMANDS } from './commands.ts';
+import { printJson, printJsonLine, table } from './output.ts';
 import { follow } from './progress.ts';
-
-const SNAPSHOTS_USAGE = 'icbd snapshots [HOST] [--image NAME] [--subvolumes] [--json]';
 
 const CELL: Record<string, string> = { present: 'yes', missing: '-', diverged: 'DIVERGED', transferring: 'in transfer' };
 
 /** Without HOST the tree (a column per node); with HOST that node's snapshots, or its raw subvolume list. */
 export async function snapshotsCommand(core: Core, argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { image: { type: 'string' }, subvolumes: { type: 'boolean' }, json: { type: 'boolean' } }, SNAPSHOTS_USAGE);
+  const { values, positionals } = parse(argv, COMMANDS.snapshots);
   const [node] = positionals;
   if (values.subvolumes) {
-    if (!node) throw new AppError('INVALID_INPUT', `Name the host whose subvolumes to list.\nusage: ${SNAPSHOTS_USAGE}`);
+    if (!node) throw usageError('Name the host whose subvolumes to list.', COMMANDS.snapshots);
     const list = await core.call('replication.subvolumes', { node });
     if (values.json) printJson(list);
     else if (!list.mount) console.log(`${node} has no btrfs filesystem at the repository's usual places.`);
@@ -57,45 +56,43 @@ export async function snapshotsCommand(core: Core, argv: string[]): Promise<numb
   return 0;
 }
 
-const SNAPSHOT_USAGE = `icbd snapshot create IMAGE [--on HOST] [--json]
-       icbd snapshot delete HOST:IMAGE@N [--force] [--json]
-       icbd snapshot add-image HOST IMAGE [--json]`;
+const SNAPSHOT = COMMANDS.snapshot.subcommands;
 
 export async function snapshotCommand(core: Core, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  const { values, positionals } = parse(rest, { on: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } }, SNAPSHOT_USAGE);
-  if (sub === 'create' && positionals.length === 1) {
+  if (sub === 'create') {
+    const { values, positionals } = parse(rest, SNAPSHOT.create);
+    if (positionals.length !== 1) throw usageError('Name one image.', SNAPSHOT.create);
     const snap = await core.call('replication.snapshot', { image: positionals[0]!, ...(values.on ? { node: values.on } : {}) });
     if (values.json) printJson(snap);
     else console.log(`Created ${snap.image}@${snap.number} (${snap.path}, uuid ${snap.uuid}).`);
     return 0;
   }
-  if (sub === 'delete' && positionals.length === 1) {
-    const ref = parseRef(positionals[0]!, SNAPSHOT_USAGE);
-    if (ref.number === undefined) throw new AppError('INVALID_INPUT', `Name the snapshot number: HOST:IMAGE@N.\nusage: ${SNAPSHOT_USAGE}`);
+  if (sub === 'delete') {
+    const { values, positionals } = parse(rest, SNAPSHOT.delete);
+    if (positionals.length !== 1) throw usageError('Name one snapshot.', SNAPSHOT.delete);
+    const ref = parseRef(positionals[0]!, SNAPSHOT.delete);
+    if (ref.number === undefined) throw usageError('Name the snapshot number: HOST:IMAGE@N.', SNAPSHOT.delete);
     const r = await core.call('replication.deleteSnapshot', { node: ref.host, image: ref.image, number: ref.number, force: values.force ?? false });
     if (values.json) printJson(r);
     else console.log(`Deleted ${r.deleted}.`);
     return 0;
   }
-  if (sub === 'add-image' && positionals.length === 2) {
-    const repo = await core.call('replication.addImage', { node: positionals[0]!, image: positionals[1]! });
-    if (values.json) printJson(repo);
-    else console.log(`${positionals[1]} is in ${positionals[0]}'s repository (${repo.root}).`);
-    return 0;
-  }
-  throw new AppError('INVALID_INPUT', `usage: ${SNAPSHOT_USAGE}`);
+  const { values, positionals } = parse(rest, SNAPSHOT['add-image']);
+  if (positionals.length !== 2) throw usageError('Name the host and the image.', SNAPSHOT['add-image']);
+  const repo = await core.call('replication.addImage', { node: positionals[0]!, image: positionals[1]! });
+  if (values.json) printJson(repo);
+  else console.log(`${positionals[1]} is in ${positionals[0]}'s repository (${repo.root}).`);
+  return 0;
 }
 
 /** HOST:IMAGE[@N]; the names themselves are checked by the core, with its messages. */
-function parseRef(ref: string, usage: string): { host: string; image: string; number?: number } {
+function parseRef(ref: string, spec: { readonly usage: string }): { host: string; image: string; number?: number } {
   const m = /^([^:]+):(.+?)(?:@([^@]*))?$/.exec(ref);
-  if (!m) throw new AppError('INVALID_INPUT', `Write the snapshot as HOST:IMAGE@N (got ${JSON.stringify(ref)}).\nusage: ${usage}`);
+  if (!m) throw usageError(`Write the snapshot as HOST:IMAGE@N (got ${JSON.stringify(ref)}).`, spec);
   if (m[3] !== undefined && !/^\d+$/.test(m[3])) throw new AppError('INVALID_INPUT', `The snapshot number after @ is a whole number (got ${JSON.stringify(m[3])}).`);
   return { host: m[1]!, image: m[2]!, ...(m[3] !== undefined ? { number: Number(m[3]) } : {}) };
 }
-
-const PUSH_USAGE = 'icbd push HOST:IMAGE[@N] --to HOST[,HOST...] [--compress none|zstd|lz4|gzip|snappy|auto] [--relay|--tcp] [--setup-keys] [--dry-run] [--json]';
 
 /** --setup-keys: the receivers the plans say the source cannot ssh to get their keys first (audited, then checked again). */
 async function setUpKeys(core: Core, plans: readonly PushPlan[], human: boolean): Promise<void> {
@@ -112,16 +109,6 @@ function offerSetupKeys(err: unknown): never {
   const offer = err instanceof AppError && err.code === 'CONFLICT' && (err.detail as { setupKeys?: unknown } | undefined)?.setupKeys;
   throw offer ? new AppError('CONFLICT', `${(err as AppError).message}\nOr run again with --setup-keys.`, (err as AppError).detail) : err;
 }
-
-/** The options push and sync share: how the snapshot travels, keys first, and what is printed. */
-const SENDING_OPTIONS = {
-  compress: { type: 'string' },
-  relay: { type: 'boolean' },
-  tcp: { type: 'boolean' },
-  'setup-keys': { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
-  json: { type: 'boolean' },
-} as const;
 
 /** --relay, --tcp and --compress as the request's mode and compression; the core checks the codec's name. */
 function sending(values: { relay?: boolean | undefined; tcp?: boolean | undefined; compress?: string | undefined }) {
@@ -140,10 +127,10 @@ async function followToEnd(core: Core, plan: PushPlan | SyncPlan, transfers: rea
 }
 
 export async function pushCommand(core: Core, argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { to: { type: 'string' }, ...SENDING_OPTIONS }, PUSH_USAGE);
-  if (positionals.length !== 1 || !values.to) throw new AppError('INVALID_INPUT', `Name one snapshot and its receivers.\nusage: ${PUSH_USAGE}`);
+  const { values, positionals } = parse(argv, COMMANDS.push);
+  if (positionals.length !== 1 || !values.to) throw usageError('Name one snapshot and its receivers.', COMMANDS.push);
   const how = sending(values);
-  const ref = parseRef(positionals[0]!, PUSH_USAGE);
+  const ref = parseRef(positionals[0]!, COMMANDS.push);
   const input = {
     source: ref.host,
     targets: values.to.split(',').filter(Boolean),
@@ -165,11 +152,9 @@ export async function pushCommand(core: Core, argv: string[]): Promise<number> {
   return followToEnd(core, plan, transfers, values.json ?? false);
 }
 
-const SYNC_USAGE = 'icbd sync [CACHE...] [--compress CODEC] [--relay|--tcp] [--setup-keys] [--dry-run] [--json]';
-
 /** Every carried image's newest snapshot to every cache lacking it; the plan is printed before anything runs. */
 export async function syncCommand(core: Core, argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, SENDING_OPTIONS, SYNC_USAGE);
+  const { values, positionals } = parse(argv, COMMANDS.sync);
   const input = { ...(positionals.length ? { targets: positionals } : {}), ...sending(values) };
   const plan = await core.call('replication.planSync', input);
   if (!values.json) printSyncPlan(plan);
@@ -201,27 +186,11 @@ function printSyncPlan(plan: SyncPlan): void {
   for (const p of plan.pushes) printPushPlan(p);
 }
 
-const REPLICATION_USAGE = `icbd replication settings [NODE] [--json]
-       icbd replication carry CACHE (--all | --none | IMAGE...) [--json]
-       icbd replication set NODE [--root PATH] [--work-root PATH] [--limit N] [--address ADDR | --inventory-address] [--json]`;
+const REPLICATION = COMMANDS.replication.subcommands;
 
 /** Per-node replication settings: what the Snapshots view's node settings show and change. */
 export async function replicationCommand(core: Core, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  const { values, positionals } = parse(
-    rest,
-    {
-      all: { type: 'boolean' },
-      none: { type: 'boolean' },
-      root: { type: 'string' },
-      'work-root': { type: 'string' },
-      limit: { type: 'string' },
-      address: { type: 'string' },
-      'inventory-address': { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-    REPLICATION_USAGE,
-  );
   const print = (entries: readonly { node: string; settings: RepoSettings }[]) =>
     console.log(
       table(
@@ -229,92 +198,110 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
         entries.map(({ node, settings: s }) => [node, s.root, s.workRoot, carried(s.images), s.maxTransfers, s.replicationAddress ?? '(inventory address)']),
       ),
     );
-  const set = async (node: string, settings: SettingsPatch) => {
+  const set = async (node: string, settings: SettingsPatch, json: boolean | undefined) => {
     const entry = await core.call('replication.settings.set', { node, settings });
-    if (values.json) printJson(entry);
+    if (json) printJson(entry);
     else print([entry]);
   };
 
-  if (sub === 'settings' && positionals.length <= 1) {
+  if (sub === 'settings') {
+    const { values, positionals } = parse(rest, REPLICATION.settings);
+    if (positionals.length > 1) throw usageError('Name one node at most.', REPLICATION.settings);
     const entries = await core.call('replication.settings.get', positionals[0] ? { node: positionals[0] } : {});
     if (values.json) printJson(entries);
     else print(entries);
     return 0;
   }
-  if (sub === 'carry' && positionals.length >= 1) {
+  if (sub === 'carry') {
+    const { values, positionals } = parse(rest, REPLICATION.carry);
     const [node, ...images] = positionals;
-    if ([values.all, values.none, images.length > 0].filter(Boolean).length !== 1)
-      throw new AppError('INVALID_INPUT', `Say what ${node} carries: --all, --none, or the images by name.\nusage: ${REPLICATION_USAGE}`);
-    await set(node!, { images: values.all ? 'all' : images });
+    if (node === undefined || [values.all, values.none, images.length > 0].filter(Boolean).length !== 1)
+      throw usageError(`Say what ${node ?? 'the cache'} carries: --all, --none, or the images by name.`, REPLICATION.carry);
+    await set(node, { images: values.all ? 'all' : images }, values.json);
     return 0;
   }
-  if (sub === 'set' && positionals.length === 1) {
-    if (values.address !== undefined && values['inventory-address']) throw new AppError('INVALID_INPUT', 'Choose --address or --inventory-address, not both.');
-    if (values.limit !== undefined && !/^\d+$/.test(values.limit)) throw new AppError('INVALID_INPUT', `--limit is a whole number of transfers (got ${JSON.stringify(values.limit)}).`);
-    const patch: SettingsPatch = {
-      ...(values.root !== undefined ? { root: values.root } : {}),
-      ...(values['work-root'] !== undefined ? { workRoot: values['work-root'] } : {}),
-      ...(values.limit !== undefined ? { maxTransfers: Number(values.limit) } : {}),
-      ...(values.address !== undefined ? { replicationAddress: values.address } : values['inventory-address'] ? { replicationAddress: null } : {}),
-    };
-    if (Object.keys(patch).length === 0) throw new AppError('INVALID_INPUT', `Name at least one setting to change.\nusage: ${REPLICATION_USAGE}`);
-    await set(positionals[0]!, patch);
-    return 0;
-  }
-  throw new AppError('INVALID_INPUT', `usage: ${REPLICATION_USAGE}`);
+  const { values, positionals } = parse(rest, REPLICATION.set);
+  if (positionals.length !== 1) throw usageError('Name one node.', REPLICATION.set);
+  if (values.address !== undefined && values['inventory-address']) throw new AppError('INVALID_INPUT', 'Choose --address or --inventory-address, not both.');
+  if (values.limit !== undefined && !/^\d+$/.test(values.limit)) throw new AppError('INVALID_INPUT', `--limit is a whole number of transfers (got ${JSON.stringify(values.limit)}).`);
+  const patch: SettingsPatch = {
+    ...(values.root !== undefined ? { root: values.root } : {}),
+    ...(values['work-root'] !== undefined ? { workRoot: values['work-root'] } : {}),
+    ...(values.limit !== undefined ? { maxTransfers: Number(values.limit) } : {}),
+    ...(values.address !== undefined ? { replicationAddress: values.address } : values['inventory-address'] ? { replicationAddress: null } : {}),
+  };
+  if (Object.keys(patch).length === 0) throw usageError('Name at least one setting to change.', REPLICATION.set);
+  await set(positionals[0]!, patch, values.json);
+  return 0;
 }
 
 function carried(images: RepoSettings['images']): string {
   return images === 'all' ? 'all' : images.length ? images.join(',') : '(none)';
 }
 
-const TRANSFERS_USAGE = 'icbd transfers [--watch] [--json]';
-
-/** The same history the window shows (the data directory's), running ones first. */
+/**
+ * The same history the window shows (the data directory's), running ones first. --watch shows it
+ * again every second; with --json it prints each transfer as a JSON line whenever it changed
+ * (all of them first), as `kubectl get -w` does, for `jq` to follow.
+ */
 export async function transfersCommand(core: Core, argv: string[]): Promise<number> {
-  const { values } = parse(argv, { watch: { type: 'boolean' }, json: { type: 'boolean' } }, TRANSFERS_USAGE);
-  const show = async () => {
-    const list = await core.call('transfers.list', {});
-    if (values.json) return printJson(list);
-    if (!list.length) return console.log('No transfers yet.');
-    const now = Date.now();
-    console.log(
-      table(
-        ['ID', 'STATE', 'WHAT', 'FROM', 'TO', 'MODE', 'CODEC', 'BYTES', 'RATE', '%', 'ETA', 'ELAPSED'],
-        list.map((r) => [
-          r.id.slice(0, 8),
-          r.state,
-          transferSubject(r),
-          r.source,
-          r.targets.map((t) => `${t.node}${t.state === 'failed' ? '(failed)' : ''}`).join(','),
-          r.operation === 'upload' ? 'upload' : r.mode === 'tcp' ? 'tcp (unencrypted)' : r.mode,
-          r.operation === 'upload' ? undefined : r.codec,
-          formatBytes(r.bytes),
-          isTransferFinished(r.state) ? undefined : formatRate(r.rate),
-          formatPercent(r.fraction),
-          isTransferFinished(r.state) ? undefined : formatDuration(r.etaSeconds),
-          r.startedAt ? formatDuration(((r.endedAt ?? now) - r.startedAt) / 1000) : undefined,
-        ]),
-      ),
-    );
-  };
-  if (!values.watch) return (await show(), 0);
+  const { values, positionals } = parse(argv, COMMANDS.transfers);
+  if (positionals.length) throw usageError('transfers takes no arguments.', COMMANDS.transfers);
+  const list = () => core.call('transfers.list', {});
+  if (!values.watch) {
+    if (values.json) printJson(await list());
+    else console.log(transfersTable(await list()));
+    return 0;
+  }
+  const seen = new Map<string, string>();
   for (;;) {
-    if (process.stdout.isTTY) process.stdout.write('\x1b[H\x1b[2J');
-    await show();
+    const records = await list();
+    if (values.json) {
+      for (const r of records) {
+        const line = JSON.stringify(r);
+        if (seen.get(r.id) !== line) printJsonLine(r);
+        seen.set(r.id, line);
+      }
+    } else {
+      if (process.stdout.isTTY) process.stdout.write('\x1b[H\x1b[2J');
+      console.log(transfersTable(records));
+    }
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
 
+function transfersTable(list: readonly TransferRecord[]): string {
+  if (!list.length) return 'No transfers yet.';
+  const now = Date.now();
+  return table(
+    ['ID', 'STATE', 'WHAT', 'FROM', 'TO', 'MODE', 'CODEC', 'BYTES', 'RATE', '%', 'ETA', 'ELAPSED'],
+    list.map((r) => [
+      r.id.slice(0, 8),
+      r.state,
+      transferSubject(r),
+      r.source,
+      r.targets.map((t) => `${t.node}${t.state === 'failed' ? '(failed)' : ''}`).join(','),
+      r.operation === 'upload' ? 'upload' : r.mode === 'tcp' ? 'tcp (unencrypted)' : r.mode,
+      r.operation === 'upload' ? undefined : r.codec,
+      formatBytes(r.bytes),
+      isTransferFinished(r.state) ? undefined : formatRate(r.rate),
+      formatPercent(r.fraction),
+      isTransferFinished(r.state) ? undefined : formatDuration(r.etaSeconds),
+      r.startedAt ? formatDuration(((r.endedAt ?? now) - r.startedAt) / 1000) : undefined,
+    ]),
+  );
+}
+
 export async function cancelCommand(core: Core, argv: string[]): Promise<number> {
-  const { positionals } = parse(argv, {}, 'icbd cancel ID');
-  if (positionals.length !== 1) throw new AppError('INVALID_INPUT', 'usage: icbd cancel ID');
+  const { values, positionals } = parse(argv, COMMANDS.cancel);
+  if (positionals.length !== 1) throw usageError('Name one transfer.', COMMANDS.cancel);
   const list = await core.call('transfers.list', {});
   // The table shows 8 characters of the id; accept any unique prefix.
   const matches = list.filter((r) => r.id.startsWith(positionals[0]!));
   if (matches.length !== 1) throw new AppError(matches.length ? 'INVALID_INPUT' : 'NOT_FOUND', matches.length ? `${positionals[0]} matches ${matches.length} transfers: give more of the id.` : `There is no transfer ${positionals[0]}.`);
   const { cancelled } = await core.call('transfers.cancel', { id: matches[0]!.id });
   const what = matches[0]!.operation === 'upload' ? 'the partial upload is deleted' : 'partial receives are deleted';
-  console.log(cancelled ? `Cancelling ${matches[0]!.id}; ${what}.` : `${matches[0]!.id} has already ended (${matches[0]!.state}).`);
+  if (values.json) printJson({ id: matches[0]!.id, cancelled, state: matches[0]!.state });
+  else console.log(cancelled ? `Cancelling ${matches[0]!.id}; ${what}.` : `${matches[0]!.id} has already ended (${matches[0]!.state}).`);
   return cancelled ? 0 : 1;
 }

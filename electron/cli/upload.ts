@@ -1,22 +1,19 @@
 import { resolve } from 'node:path';
-import { AppError } from '../../shared/errors.ts';
 import type { UploadInto } from '../../shared/transfers.ts';
 import { formatBytes } from '../../shared/units.ts';
 import type { Core } from '../core/core.ts';
-import { parse } from './args.ts';
+import { parse, usageError } from './args.ts';
+import { COMMANDS } from './commands.ts';
 import { printJson } from './output.ts';
 import { follow } from './progress.ts';
 
-const UPLOAD_USAGE = `icbd upload FILE HOST:IMAGE [--name NAME] [--overwrite] [--json]    into the image's working subvolume
-       icbd upload FILE HOST:iso [--name NAME] [--overwrite] [--json]      into the node's ISO subvolume`;
-
 /** A file of this machine to a node, followed to its end like a push (Ctrl-C cancels and cleans up). */
 export async function uploadCommand(core: Core, argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { name: { type: 'string' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' } }, UPLOAD_USAGE);
-  if (positionals.length !== 2) throw new AppError('INVALID_INPUT', `Name the file and where it goes.\nusage: ${UPLOAD_USAGE}`);
+  const { values, positionals } = parse(argv, COMMANDS.upload);
+  if (positionals.length !== 2) throw usageError('Name the file and where it goes.', COMMANDS.upload);
   const [file, to] = positionals as [string, string];
   const m = /^([^:]+):(.+)$/.exec(to);
-  if (!m) throw new AppError('INVALID_INPUT', `Write where the file goes as HOST:IMAGE or HOST:iso (got ${JSON.stringify(to)}).\nusage: ${UPLOAD_USAGE}`);
+  if (!m) throw usageError(`Write where the file goes as HOST:IMAGE or HOST:iso (got ${JSON.stringify(to)}).`, COMMANDS.upload);
   const into: UploadInto = m[2] === 'iso' ? { iso: true } : { image: m[2]! };
   const record = await core.call('transfers.upload', {
     node: m[1]!,

@@ -6,6 +6,7 @@ import { Core } from '../core/core.ts';
 import { resolveHome } from '../core/util/paths.ts';
 import { APP_VERSION } from '../core/util/version.ts';
 import { PRIVILEGED_SCHEME, serveRenderer } from './app-protocol.ts';
+import { installCli } from './install-cli.ts';
 import { hardenContents, hardenSession } from './hardening.ts';
 import { forwardEvents, registerIpc } from './ipc.ts';
 import { installContextMenu, installMenu } from './menu.ts';
@@ -26,8 +27,24 @@ app.setPath('sessionData', join(home, 'chromium'));
 app.enableSandbox();
 protocol.registerSchemesAsPrivileged([PRIVILEGED_SCHEME]);
 
-if (app.requestSingleInstanceLock()) start();
+if (process.argv.includes('--install-cli')) installCliAndExit();
+else if (app.requestSingleInstanceLock()) start();
 else app.quit();
+
+/** The AppImage's way to put `icbd` on PATH (the deb and rpm install it themselves). */
+function installCliAndExit(): void {
+  if (!process.env.APPIMAGE) {
+    console.error('--install-cli is for the AppImage: the deb and rpm packages already put icbd on PATH.');
+    return app.exit(2);
+  }
+  try {
+    for (const line of installCli(process.env.APPIMAGE, join(__dirname, '..', 'cli'), app.getPath('home'))) console.log(line);
+    app.exit(0);
+  } catch (err) {
+    console.error(`icbd-console --install-cli: ${(err as Error).message}`);
+    app.exit(1);
+  }
+}
 
 function start(): void {
   const core = new Core({ home, door: 'electron' });
