@@ -92,8 +92,7 @@ export function deleteSnapshotArgv(path: string): string[] {
 // receiving end holds the transfer's lock (pipeline.ts), so those are stopped and waited for
 // before anything is looked at.
 const REMOVE_RECEIVED = `if [ -e "$2" ]; then
-  for f in /proc/[0-9]*/fd/*; do
-    [ "$(readlink "$f" 2>/dev/null)" = "$2" ] || continue
+  for f in $(find /proc/[0-9]*/fd -maxdepth 1 -lname "$2" 2>/dev/null); do
     p=\${f#/proc/}; kill "\${p%%/*}" 2>/dev/null
   done
   flock -w 60 "$2" rm -f "$2" || { echo "the receive is still running after 60 s" >&2; exit 1; }

@@ -145,23 +145,29 @@ function receiverScript(spec: PipelineSpec, t: PipelineTarget): { script: string
  * exactly; older ones copied it with read() and write() in a thread, counting it twice, once in
  * `rchar`. Their small streams (≤ 1 MiB) are over-counted, at most twofold.
  */
-const IO_BYTES = `icbd_bytes() { r=0 w=0; while read -r k v; do case $k in rchar:) r=$v ;; wchar:) w=$v ;; esac; done; [ "$w" -gt 1048576 ] && [ $((r * 3)) -gt "$w" ] && w=$((w - r)); echo "$w"; }`;
+const IO_BYTES = `icbd_bytes() { r=0 w=0; while read -r k v; do case $k in rchar:) r=$v ;; wchar:) w=$v ;; esac; done; w=$((w - \${1:-0})) r=$((r - \${2:-0})); [ "$w" -gt 1048576 ] && [ $((r * 3)) -gt "$w" ] && w=$((w - r)); echo "$w"; }`;
+/** This shell's own counters so far (read by this shell, not a subshell): what the end subtracts. */
+const IO_BASE = 'r0=0 w0=0; while read -r k v; do case $k in rchar:) r0=$v ;; wchar:) w0=$v ;; esac; done < /proc/self/io';
 
 /**
  * `btrfs send`, counted without a process in the data's way (pv costs its own copy and context
  * switches on every chunk: 5–15 % of a push on a loaded 2-CPU node). A loop reads the sender's
  * I/O counters once a second and prints the bytes as a bare number on stderr (what transfers/watch.ts
  * reads); once the sender is reaped its counters are part of this subshell's, which gives the
- * exact total. The loop keeps the channel's stderr on fd 3 only, and gives it to no child (its
- * `sleep` would hold the channel open after the end).
+ * exact total, less what this subshell had counted before the sender (the command substitutions'
+ * output). The loop is started from a command substitution so that it is not this subshell's
+ * child: reaped here, its own writes (the figures it prints) would be added to the total. It keeps
+ * the channel's stderr on fd 3 only, and gives it to no child (its `sleep` would hold the channel
+ * open after the end).
  */
 function sendStage(argv: readonly string[], meter: boolean): string {
   if (!meter) return stage('send', argv);
   return [
     `{ ${command(argv)} & s=$!`,
-    '{ while sleep 1 3>&-; [ -r /proc/$s/io ]; do icbd_bytes < /proc/$s/io >&3; done; } 3>&2 </dev/null >/dev/null 2>&1 & m=$!',
+    'm=$( { while sleep 1 3>&-; [ -r /proc/$s/io ]; do icbd_bytes < /proc/$s/io >&3; done; } 3>&2 </dev/null >/dev/null 2>&1 & echo $! )',
+    IO_BASE,
     'wait $s; rc=$?; kill $m 2>/dev/null',
-    'icbd_bytes < /proc/self/io >&2; echo "icbd:exit:send:$rc" >&2; }',
+    'icbd_bytes $w0 $r0 < /proc/self/io >&2; echo "icbd:exit:send:$rc" >&2; }',
   ].join('\n');
 }
 
