@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { WireError } from './errors.ts';
 import { auditEntry, auditQuery } from './audit.ts';
-import { host } from './inventory.ts';
+import { host, proposedHost } from './inventory.ts';
 import { address, hostName, port } from './names.ts';
 import { jobId, jobInfo, jobLog, jobStarted } from './jobs.ts';
 import { prompt, promptAnswer, promptId } from './prompts.ts';
@@ -73,10 +73,10 @@ export const requests = {
   'hosts.proposeFromSshConfig': request(
     z.object({ path: z.string().regex(/^\//, 'The path of an ssh config file is absolute.').optional() }).strict(),
     z.object({
-      proposals: z.array(z.object({ host, alias: z.string(), roleGuessed: z.boolean(), notes: z.array(z.string()) })),
+      proposals: z.array(z.object({ host: proposedHost, alias: z.string(), notes: z.array(z.string()) })),
       skipped: z.array(z.object({ alias: z.string(), reason: z.string() })),
     }),
-    'Hosts proposed from an OpenSSH config file (default ~/.ssh/config), roles guessed from names; nothing is added.',
+    'Hosts proposed from an OpenSSH config file (default ~/.ssh/config) and its Includes, read as `ssh -G` reads it: jump chains become jump hosts, jump hosts come before the hosts behind them, roles are guessed from names or left out; nothing is added.',
   ),
   'terminal.open': request(
     z.object({ host: hostName.optional(), cols: z.number().int().min(2).max(1000), rows: z.number().int().min(1).max(500) }).strict(),

@@ -25,6 +25,10 @@ export const host = z.object({
 export type Host = z.infer<typeof host>;
 export type HostInput = z.input<typeof host>;
 
+/** A host an import proposes: complete but for its role when nothing suggested one (the operator picks). */
+export const proposedHost = host.extend({ role: role.optional() });
+export type ProposedHost = z.infer<typeof proposedHost>;
+
 export const inventory = z.object({
   version: z.literal(1),
   hosts: z.array(host),

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../../../shared/errors.ts';
@@ -6,6 +5,7 @@ import type { EventAsker } from '../prompts.ts';
 import type { Jobs } from '../jobs/jobs.ts';
 import type { HealthMonitor } from '../ssh/health.ts';
 import { proposeHostsFromSshConfig } from '../ssh/config-import.ts';
+import { readSshConfig, type ConfigLine } from '../ssh/ssh-config.ts';
 import type { SshPool } from '../ssh/pool.ts';
 import type { Handlers } from './types.ts';
 
@@ -65,14 +65,17 @@ export function sshHandlers(d: SshDeps): Handlers<SshNames> {
       return { answered: id };
     },
     'hosts.proposeFromSshConfig': async ({ path }) => {
-      const file = path ?? join(homedir(), '.ssh', 'config');
-      let text: string;
+      const home = homedir();
+      const file = path ?? join(home, '.ssh', 'config');
+      let config: ConfigLine[];
       try {
-        text = await readFile(file, 'utf8');
+        config = readSshConfig(file, home);
       } catch (err) {
-        throw new AppError('NOT_FOUND', `Cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code) throw new AppError('NOT_FOUND', `Cannot read ${(err as NodeJS.ErrnoException).path ?? file} (${code}).`);
+        throw new AppError('INVALID_INPUT', (err as Error).message);
       }
-      return proposeHostsFromSshConfig(text, { defaultUser: userInfo().username });
+      return proposeHostsFromSshConfig(config, { localUser: userInfo().username, home });
     },
   };
 }

@@ -11,13 +11,13 @@ import ImportSshConfig from './ImportSshConfig.svelte';
 vi.mock('../../lib/api.ts', async () => (await import('../../lib/fake-api.ts')).apiModule);
 
 type Proposed = Output<'hosts.proposeFromSshConfig'>;
-const proposal = (host: Host, roleGuessed = true, alias = host.name, notes: string[] = []) => ({ host, alias, roleGuessed, notes });
+const proposal = (host: Proposed['proposals'][number]['host'], alias = host.name, notes: string[] = []) => ({ host, alias, notes });
 
 const PROPOSED: Proposed = {
   proposals: [
     proposal({ name: 'cache01', address: '10.0.1.21', port: 22, user: 'root', role: 'cache', jump: 'imgs' }),
-    proposal({ name: 'imgs', address: '10.0.0.10', port: 22, user: 'root', role: 'imgs' }, true, 'imgs.lab'),
-    proposal({ name: 'backup', address: '10.0.0.99', port: 2222, user: 'op', role: 'cache' }, false, 'backup', ['Only the first IdentityFile (~/.ssh/a) is kept.']),
+    proposal({ name: 'imgs', address: '10.0.0.10', port: 22, user: 'root', role: 'imgs' }, 'imgs.lab'),
+    proposal({ name: 'backup', address: '10.0.0.99', port: 2222, user: 'op' }, 'backup', ['Only the first IdentityFile (~/.ssh/a) is kept.']),
     proposal({ name: 'rw', address: '10.0.0.11', port: 22, user: 'root', role: 'rw' }),
   ],
   skipped: [{ alias: 'jump-%h', reason: 'HostName %h.example uses %-tokens, which the inventory cannot express.' }],
