@@ -1,4 +1,4 @@
-import { app, dialog, ipcMain, nativeTheme, protocol, session } from 'electron';
+import { app, dialog, ipcMain, nativeTheme, powerSaveBlocker, protocol, session } from 'electron';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Core } from './core/core.ts';
@@ -6,8 +6,10 @@ import { resolveHome } from './core/paths.ts';
 import { APP_VERSION } from './core/version.ts';
 import { PRIVILEGED_SCHEME, serveRenderer } from './app-protocol.ts';
 import { hardenContents, hardenSession } from './hardening.ts';
+import { fileDialogHandlers } from './file-dialog.ts';
 import { forwardEvents, registerIpc } from './ipc.ts';
 import { installContextMenu, installMenu } from './menu.ts';
+import { guardTransfers } from './transfer-guard.ts';
 import { openWindow, type OpenedWindow } from './window.ts';
 import { backgroundFor } from './window-options.ts';
 
@@ -29,10 +31,11 @@ if (app.requestSingleInstanceLock()) start();
 else app.quit();
 
 function start(): void {
-  const core = new Core({ home, door: 'electron' });
   let opened: OpenedWindow | undefined;
   let opening: Promise<void> | undefined;
   const current = () => (opened && !opened.window.isDestroyed() ? opened.window : undefined);
+  const core = new Core({ home, door: 'electron', doorHandlers: fileDialogHandlers(dialog, current) });
+  const guard = guardTransfers({ core, app, dialog, powerSaveBlocker, window: current });
 
   const show = () => {
     const window = current();
@@ -43,6 +46,7 @@ function start(): void {
       opening ??= openWindow({ home, preload: PRELOAD, icon: process.platform === 'linux' ? ICON : undefined })
         .then((result) => {
           opened = result;
+          guard.watch(result.window);
         })
         .catch(fail)
         .finally(() => (opening = undefined));
