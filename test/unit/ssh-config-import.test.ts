@@ -194,7 +194,7 @@ describe('ssh config import', () => {
 
     expect(byName.get('imgs')!.host.role).toBe('imgs');
     expect(byName.get('cache03')!.host.role).toBe('cache');
-    for (const name of ['bastion', 'bastion-2022', 'gw', 'mirror', 'other']) expect(byName.get(name)!.host.role, name).toBeUndefined();
+    for (const name of ['bastion', 'bastion-2022', 'imgs-via-bastion-2022', 'gw', 'mirror', 'other']) expect(byName.get(name)!.host.role, name).toBeUndefined();
     expect(result.proposals.every((p) => p.host.user !== 'exec-ran')).toBe(true);
     expect(byName.get('imgs')!.notes.join(' ')).toMatch(/Match exec test -e .* was not evaluated/);
     expect(byName.get('imgs')!.notes.join(' ')).toMatch(/Only the first IdentityFile/);

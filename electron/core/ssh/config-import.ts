@@ -100,7 +100,9 @@ export function proposeHostsFromSshConfig(config: ConfigLine[], o: { localUser: 
     if (taken.has(name)) return { reason: `Another alias already became the host ${name}.` };
     if (!aliases.includes(hop.alias) || !plain) notes.unshift(`A jump host, named in a ProxyJump or ProxyCommand as ${hop.written}.`);
 
-    const role = guessRole(name, r.hostname);
+    // A hop reached another way than its alias (imgs-via-bastion) is the same machine as that
+    // alias: the alias carries the guess, so two hosts are not both proposed as imgs.
+    const role = plain ? guessRole(name, r.hostname) : undefined;
     const parsed = proposedHost.safeParse({ name, ...entry, ...(role && { role }) });
     if (!parsed.success) return { reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join(' ') };
     namesByHost.set(same, name);
