@@ -75,6 +75,8 @@ Host bastion
     IdentityFile /etc/icbd/bastion_key
 Host gw
     HostName %h.icbd.lab
+Host gateway
+    HostName gw.icbd.lab
 Host *.lab !bad.lab
     User nobody
 Host *
@@ -177,7 +179,8 @@ describe('ssh config import', () => {
 
   it('names a ProxyCommand that is not ssh -W as not imported, and skips what cannot become a host, saying why', () => {
     const reasons = new Map(result.skipped.map((s) => [s.alias, s.reason]));
-    expect([...reasons.keys()].sort()).toEqual(['Cache_01', 'cache04', 'legacy', 'socks']);
+    expect([...reasons.keys()].sort()).toEqual(['Cache_01', 'cache04', 'gateway', 'legacy', 'socks']);
+    expect(reasons.get('gateway')).toBe('Reached exactly as gw (address, port, user, key and jump host): proposed once, as gw.');
     expect(reasons.get('legacy')).toMatch(/^ProxyCommand ssh gw nc %h %p is not imported/);
     expect(reasons.get('socks')).toMatch(/^ProxyCommand nc -X 5 -x proxy:1080 %h %p is not imported/);
     expect(reasons.get('Cache_01')).toMatch(/^address: The address must be/);

@@ -114,6 +114,7 @@ export function proposeHostsFromSshConfig(config: ConfigLine[], o: { localUser: 
   for (const alias of aliases) {
     const outcome = reach({ alias, written: alias }, []);
     if ('reason' in outcome) skipped.push({ alias, reason: outcome.reason });
+    else if (outcome.name !== nameFromAlias(alias)) skipped.push({ alias, reason: `Reached exactly as ${outcome.name} (address, port, user, key and jump host): proposed once, as ${outcome.name}.` });
   }
   return { proposals, skipped };
 }
