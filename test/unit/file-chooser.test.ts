@@ -41,6 +41,7 @@ describe('files.list', () => {
     expect(await reply({ path: join(dir, 'a.qcow2') })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: `${join(dir, 'a.qcow2')} is a file, not a directory.` } });
     expect(await reply({ path: 'relative/dir' })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringMatching(/absolute path/) } });
     expect(await reply({ path: '/tmp\n/x' })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(await reply({ path: 'C:\\Users' })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: 'C:\\Users is not an absolute path on this machine.' } });
   });
 });
 

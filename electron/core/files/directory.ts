@@ -1,5 +1,5 @@
 import { readdir, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { FileEntry, FileListing } from '../../../shared/files.ts';
 import { AppError } from '../../../shared/errors.ts';
 
@@ -11,6 +11,8 @@ const MAX_ENTRIES = 5000;
  * followed) and file sizes. Nothing is opened or changed.
  */
 export async function listDirectory(path: string): Promise<FileListing> {
+  // The contract takes Windows paths too; on this system they would be read relative to the cwd.
+  if (!isAbsolute(path)) throw new AppError('INVALID_INPUT', `${path} is not an absolute path on this machine.`, { field: 'path' });
   const dir = resolve(path);
   let names: string[];
   try {
