@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { WireError } from './errors.ts';
 import { auditEntry, auditQuery } from './audit.ts';
-import { host } from './inventory.ts';
-import { address, hostName, port } from './names.ts';
+import { fileListing } from './files.ts';
+import { host, proposedHost } from './inventory.ts';
+import { address, hostName, localFilePath, port } from './names.ts';
 import { jobId, jobInfo, jobLog, jobStarted } from './jobs.ts';
 import { prompt, promptAnswer, promptId } from './prompts.ts';
 import { hostHealth, knownHostEntry, secretsStatus, terminalEvent } from './ssh.ts';
@@ -73,10 +74,10 @@ export const requests = {
   'hosts.proposeFromSshConfig': request(
     z.object({ path: z.string().regex(/^\//, 'The path of an ssh config file is absolute.').optional() }).strict(),
     z.object({
-      proposals: z.array(z.object({ host, alias: z.string(), roleGuessed: z.boolean(), notes: z.array(z.string()) })),
+      proposals: z.array(z.object({ host: proposedHost, alias: z.string(), notes: z.array(z.string()) })),
       skipped: z.array(z.object({ alias: z.string(), reason: z.string() })),
     }),
-    'Hosts proposed from an OpenSSH config file (default ~/.ssh/config), roles guessed from names; nothing is added.',
+    'Hosts proposed from an OpenSSH config file (default ~/.ssh/config) and its Includes, read as `ssh -G` reads it: jump chains become jump hosts, jump hosts come before the hosts behind them, roles are guessed from names or left out; nothing is added.',
   ),
   'terminal.open': request(
     z.object({ host: hostName.optional(), cols: z.number().int().min(2).max(1000), rows: z.number().int().min(1).max(500) }).strict(),
@@ -135,6 +136,16 @@ export const requests = {
     uploadInput,
     uploadRecord,
     "Queue an upload of a file on the core's machine to a node (an image's working subvolume, or its ISO subvolume). Refused before anything is sent when the file is missing, the name is taken (without overwrite) or the node lacks the space.",
+  ),
+  'files.list': request(
+    z.object({ path: localFilePath.optional() }).strict(),
+    fileListing,
+    "A directory of the core's machine (default: the home directory), to choose a file to upload in browser mode: names, kinds and sizes only.",
+  ),
+  'files.pick': request(
+    z.object({ title: z.string().max(200).optional() }).strict(),
+    z.object({ path: localFilePath.nullable() }),
+    "The operating system's open-file dialog, over the window: the chosen file, or null when cancelled. Only the Electron door answers it; browser mode lists directories with files.list.",
   ),
 } as const;
 

@@ -35,6 +35,10 @@ export function findHost(hosts: readonly Host[], name: string): Host {
   return found;
 }
 
+/** A host an import proposes: complete but for its role when nothing suggested one (the operator picks). */
+export const proposedHost = host.extend({ role: role.optional() });
+export type ProposedHost = z.infer<typeof proposedHost>;
+
 export const inventory = z.object({
   version: z.literal(1),
   hosts: z.array(host),

@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
 import { AppError } from '../../shared/errors.ts';
+import { ROLES, role, type Role } from '../../shared/inventory.ts';
 import type { Core } from '../core/core.ts';
 import { parse, usageError } from './args.ts';
 import { COMMANDS } from './commands.ts';
+import { ask } from './asker.ts';
 import { printJson, table } from './output.ts';
 
 const SPEC = COMMANDS.hosts.subcommands;
@@ -61,27 +63,34 @@ export async function hostsCommand(core: Core, argv: string[]): Promise<number> 
 
 /**
  * Shows what ~/.ssh/config (or FILE) would add, roles guessed from the names; with --add, adds
- * them, --role NAME=ROLE correcting a guess. Jump hosts are added before the hosts behind them.
+ * them in the order proposed (jump hosts first), --role NAME=ROLE giving or correcting a role. A
+ * host with no role is asked about on a terminal, and otherwise not added, saying how to give one.
  */
 async function importSshConfig(core: Core, argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, SPEC['import-ssh-config']);
   if (positionals.length > 1) throw usageError('Name one ssh config file at most.', SPEC['import-ssh-config']);
   const path = positionals[0] === undefined ? undefined : resolve(positionals[0]);
   const { proposals, skipped } = await core.call('hosts.proposeFromSshConfig', path === undefined ? {} : { path });
-  const roles = new Map<string, string>();
+  const roles = new Map<string, Role>();
   for (const r of values.role ?? []) {
-    const [name, role] = r.split('=');
-    if (!name || !role) throw new AppError('INVALID_INPUT', `--role takes NAME=ROLE, e.g. --role cache01=cache (got ${r}).`);
-    roles.set(name, role);
+    const [name, given] = r.split('=');
+    const parsed = role.safeParse(given);
+    if (!name || !parsed.success) throw new AppError('INVALID_INPUT', `--role takes NAME=ROLE with ROLE one of ${ROLES.join(', ')}, e.g. --role cache01=cache (got ${r}).`);
+    roles.set(name, parsed.data);
   }
-  const hosts = proposals.map((p) => ({ ...p.host, ...(roles.has(p.host.name) && { role: roles.get(p.host.name) as never }) }));
-  const ordered = [...hosts].sort((a, b) => Number(Boolean(a.jump)) - Number(Boolean(b.jump)));
+  const hosts = proposals.map((p) => ({ ...p.host, ...(roles.has(p.host.name) && { role: roles.get(p.host.name) }) }));
   const added: string[] = [];
   const failed: { name: string; message: string }[] = [];
   if (values.add) {
-    for (const h of ordered) {
+    const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY && !values.json);
+    for (const h of hosts) {
+      const chosen = h.role ?? (interactive ? await askRole(h.name, h.address) : undefined);
+      if (!chosen) {
+        failed.push({ name: h.name, message: `No role was guessed for ${h.name}: give one with --role ${h.name}=${ROLES.join('|')}.` });
+        continue;
+      }
       try {
-        added.push((await core.call('hosts.add', h)).name);
+        added.push((await core.call('hosts.add', { ...h, role: chosen })).name);
       } catch (err) {
         failed.push({ name: h.name, message: (err as Error).message });
       }
@@ -95,7 +104,7 @@ async function importSshConfig(core: Core, argv: string[]): Promise<number> {
         ['NAME', 'ROLE', 'ADDRESS', 'PORT', 'USER', 'JUMP', 'NOTES'],
         proposals.map((p, i) => [
           hosts[i]!.name,
-          `${hosts[i]!.role}${p.roleGuessed || roles.has(p.host.name) ? '' : ' (guess: none)'}`,
+          hosts[i]!.role === undefined ? '(none guessed)' : `${hosts[i]!.role}${p.host.role !== undefined && !roles.has(p.host.name) ? ' (guessed)' : ''}`,
           p.host.address,
           p.host.port,
           p.host.user,
@@ -107,7 +116,16 @@ async function importSshConfig(core: Core, argv: string[]): Promise<number> {
     for (const s of skipped) console.log(`skipped ${s.alias}: ${s.reason}`);
     for (const f of failed) console.log(`not added ${f.name}: ${f.message}`);
     if (values.add) console.log(`Added ${added.length} of ${hosts.length}.`);
-    else console.log('Nothing added yet: check the roles, then run again with --add (and --role NAME=ROLE to correct one).');
+    else console.log('Nothing added yet: check the roles, then run again with --add (and --role NAME=ROLE to give or correct one).');
   }
   return failed.length ? 1 : 0;
+}
+
+async function askRole(name: string, address: string): Promise<Role | undefined> {
+  for (;;) {
+    const answer = (await ask(`Role of ${name} (${address}): ${ROLES.join(', ')}, or empty to leave it out? `)).trim();
+    if (answer === '') return undefined;
+    const parsed = role.safeParse(answer);
+    if (parsed.success) return parsed.data;
+  }
 }

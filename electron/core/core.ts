@@ -4,6 +4,7 @@ import { requests, type EventName, type EventPayload, type Output, type ParsedIn
 import { AppError, toWire } from '../../shared/errors.ts';
 import { AuditLog } from './audit/log.ts';
 import { EventBus } from './util/events.ts';
+import { fileHandlers } from './handlers/files.ts';
 import { hostHandlers } from './handlers/hosts.ts';
 import { installHandlers } from './handlers/install.ts';
 import { labHandlers } from './handlers/lab.ts';
@@ -31,6 +32,8 @@ export interface CoreOptions {
   door: Door;
   /** How to ask the operator; the window and browser mode ask through prompt events. */
   asker?: Asker;
+  /** Requests only this door can answer (the window's own file dialog), in place of the core's refusal. */
+  doorHandlers?: Partial<Handlers>;
 }
 
 /**
@@ -75,6 +78,8 @@ export class Core {
       ...terminalHandlers(() => this.terminals()),
       ...replicationHandlers(() => this.replication()),
       ...installHandlers(this.jobs, this.installer),
+      ...fileHandlers(),
+      ...options.doorHandlers,
     };
   }
 

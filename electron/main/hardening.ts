@@ -1,4 +1,5 @@
 import type { Session, WebContents } from 'electron';
+import { isRendererUrl } from './app-protocol.ts';
 
 /**
  * The window only ever shows app://renderer/: it may not navigate or be redirected away, open
@@ -24,13 +25,16 @@ export function reachesOutside(url: string): boolean {
 }
 
 /**
- * No permission is ever granted or reported as granted (camera, notifications, clipboard reads,
- * devices...), and no request leaves for the network or the disk: the CSP already says so to the
- * page, this says so to Chromium.
+ * One permission is granted, and only to our renderer's main frame: notifications (a long job's
+ * end while the window is in the background). Nothing else ever is or is reported as granted
+ * (camera, clipboard reads, devices...), and no request leaves for the network or the disk: the
+ * CSP already says so to the page, this says so to Chromium.
  */
 export function hardenSession(session: Session): void {
-  session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  session.setPermissionCheckHandler(() => false);
+  session.setPermissionRequestHandler((_contents, permission, callback, details) =>
+    callback(permission === 'notifications' && details.isMainFrame && isRendererUrl(details.requestingUrl)),
+  );
+  session.setPermissionCheckHandler((_contents, permission, origin) => permission === 'notifications' && isRendererUrl(origin));
   session.setDevicePermissionHandler(() => false);
   session.setSpellCheckerEnabled(false);
   session.webRequest.onBeforeRequest((details, callback) => callback({ cancel: reachesOutside(details.url) }));

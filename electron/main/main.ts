@@ -1,5 +1,5 @@
 // electron/main/: the window door, the Electron main process and its preload, around the core.
-import { app, dialog, ipcMain, nativeTheme, protocol, session } from 'electron';
+import { app, dialog, ipcMain, nativeTheme, powerSaveBlocker, protocol, session } from 'electron';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Core } from '../core/core.ts';
@@ -8,8 +8,10 @@ import { APP_VERSION } from '../core/util/version.ts';
 import { PRIVILEGED_SCHEME, serveRenderer } from './app-protocol.ts';
 import { installCli } from './install-cli.ts';
 import { hardenContents, hardenSession } from './hardening.ts';
+import { fileDialogHandlers } from './file-dialog.ts';
 import { forwardEvents, registerIpc } from './ipc.ts';
 import { installContextMenu, installMenu } from './menu.ts';
+import { guardTransfers } from './transfer-guard.ts';
 import { openWindow, type OpenedWindow } from './window.ts';
 import { backgroundFor } from './window-options.ts';
 
@@ -38,7 +40,7 @@ function installCliAndExit(): void {
     return app.exit(2);
   }
   try {
-    for (const line of installCli(process.env.APPIMAGE, join(__dirname, '..', 'cli'), app.getPath('home'))) console.log(line);
+    for (const line of installCli(process.env.APPIMAGE, join(__dirname, '..', '..', 'cli'), app.getPath('home'))) console.log(line);
     app.exit(0);
   } catch (err) {
     console.error(`icbd-console --install-cli: ${(err as Error).message}`);
@@ -47,10 +49,11 @@ function installCliAndExit(): void {
 }
 
 function start(): void {
-  const core = new Core({ home, door: 'electron' });
   let opened: OpenedWindow | undefined;
   let opening: Promise<void> | undefined;
   const current = () => (opened && !opened.window.isDestroyed() ? opened.window : undefined);
+  const core = new Core({ home, door: 'electron', doorHandlers: fileDialogHandlers(dialog, current) });
+  const guard = guardTransfers({ core, app, dialog, powerSaveBlocker, window: current });
 
   const show = () => {
     const window = current();
@@ -61,6 +64,7 @@ function start(): void {
       opening ??= openWindow({ home, preload: PRELOAD, icon: process.platform === 'linux' ? ICON : undefined })
         .then((result) => {
           opened = result;
+          guard.watch(result.window);
         })
         .catch(fail)
         .finally(() => (opening = undefined));

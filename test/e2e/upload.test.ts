@@ -1,7 +1,7 @@
 /**
  * An upload through the window (browser mode) against the lab: the Transfers view's "Upload
- * file…" form sends a file of this machine into an image's working subvolume on imgs, and its
- * row, marked as an upload, reaches 100 %.
+ * file…" form, its file chosen with the browser of this machine's files, sends it into an image's
+ * working subvolume on imgs, and its row, marked as an upload, reaches 100 %.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ const lab = labSession(
 const dirs = tempDirs('e2e-upload', ['files']);
 const disk = () => join(dirs.files, 'win10.img');
 // Random data: the upload takes long enough for the row to be seen running.
-beforeAll(() => void execFileSync('sh', ['-c', 'head -c 800M /dev/urandom > "$1"', 'sh', disk()]));
+beforeAll(() => void execFileSync('sh', ['-c', 'head -c 800M /dev/urandom > "$1/win10.img" && mkdir "$1/isos"', 'sh', dirs.files]));
 const ui = browserSession('upload', { home: () => lab.home });
 
 describe('uploads in browser mode', () => {
@@ -33,7 +33,21 @@ describe('uploads in browser mode', () => {
     const form = ui.page.getByRole('form', { name: 'Upload a file to a node' });
     await expect.poll(() => form.getByLabel('Node', { exact: true }).inputValue()).toBe('imgs');
     await form.getByLabel('Image', { exact: true }).fill('win10');
-    await form.getByLabel('File', { exact: true }).fill(disk());
+    // The file is chosen with the browser of the serving machine's files, by keyboard.
+    await form.getByRole('button', { name: 'Browse…' }).click();
+    const chooser = form.getByRole('region', { name: "Choose a file on the console's machine" });
+    const folder = chooser.getByLabel('Folder');
+    await expect.poll(() => folder.inputValue()).toMatch(/^\//);
+    await folder.fill(dirs.files);
+    await folder.press('Enter');
+    const list = chooser.getByRole('listbox', { name: `Files in ${dirs.files}` });
+    await expect.poll(() => list.getByRole('option').allTextContents()).toEqual([expect.stringContaining('isos/'), expect.stringMatching(/win10\.img\s*800 MiB/)]);
+    await list.press('End');
+    expect(await list.getByRole('option', { selected: true }).textContent()).toContain('win10.img');
+    await screenshots(ui.page, 'transfers-upload-browse');
+    await list.press('Enter');
+    await expect.poll(() => form.getByLabel('File', { exact: true }).inputValue()).toBe(disk());
+    expect(await chooser.count()).toBe(0);
     await expect.poll(() => form.getByLabel('Name on the node').getAttribute('placeholder')).toBe('win10.img');
     await screenshots(ui.page, 'transfers-upload-form');
     await form.getByRole('button', { name: 'Upload' }).click();

@@ -19,8 +19,10 @@ import { openSecrets } from '../../electron/core/secrets/keychain.ts';
 import { NoSecrets } from '../../electron/core/secrets/none.ts';
 import { accounts, type Secrets } from '../../electron/core/secrets/secrets.ts';
 import { cryptoBindingAvailable } from '../../electron/core/ssh/algorithms.ts';
+import { proposeHostsFromSshConfig } from '../../electron/core/ssh/config-import.ts';
 import { HealthMonitor } from '../../electron/core/ssh/health.ts';
 import { SshPool, type SshPoolOptions } from '../../electron/core/ssh/pool.ts';
+import { readSshConfig } from '../../electron/core/ssh/ssh-config.ts';
 import { openLocalShell } from '../../electron/core/terminal/local-shell.ts';
 import type { TerminalSession } from '../../electron/core/terminal/session.ts';
 import type { Host } from '../../shared/inventory.ts';
@@ -430,6 +432,33 @@ describe('ssh core against real sshd', () => {
     expect(err.code).toBe('UNAUTHORIZED');
     expect(err.detail).toMatchObject({ reason: 'host-key-changed', host: 'cache01', hop: 'cache01' });
     expect(err.message).toMatch(/through imgs/);
+  });
+
+  it('goes through a two-hop ProxyJump chain imported from an ssh config, hop by hop as ssh does', async () => {
+    const file = join(dirs.work, 'ssh_config_chain');
+    const key = `    IdentityFile ${clientKey.path}\n`;
+    writeFileSync(
+      file,
+      `Host bastion\n    HostName 127.0.0.1\n    Port ${sshdA.port}\n${key}Host imgs\n    HostName 127.0.0.1\n    Port ${sshdB.port}\n${key}` +
+        `Host cache01\n    HostName 127.0.0.1\n    Port ${sshdA.port}\n${key}    ProxyJump root@bastion,imgs\n`,
+    );
+    const { proposals, skipped } = proposeHostsFromSshConfig(readSshConfig(file, dirs.work), { localUser: 'root', home: dirs.work });
+    expect(skipped).toEqual([]);
+    const hosts = proposals.map((p): Host => ({ ...p.host, role: p.host.role ?? 'cache' }));
+    // root@bastion is the bastion of the file (root is the user ssh would take anyway); imgs is
+    // reached directly in the file, but cache01's chain reaches it through the bastion.
+    expect(hosts.map((h) => [h.name, h.port, h.jump])).toEqual([
+      ['bastion', sshdA.port, undefined],
+      ['imgs', sshdB.port, undefined],
+      ['imgs-via-bastion', sshdB.port, 'bastion'],
+      ['cache01', sshdA.port, 'imgs-via-bastion'],
+    ]);
+    const [markA, markB] = [sshdA.mark(), sshdB.mark()];
+    const p = pool(hosts, { home: trustedHome([sshdA, hostKeyA], [sshdB, hostKeyB]), askHostKey: async () => expect.fail('every key is known') });
+    expect((await p.run('cache01', ['echo', 'two hops'])).stdout).toBe('two hops\n');
+    expect(sshdA.since(markA)).toMatch(new RegExp(`direct-tcpip.*port ${sshdB.port}|target 127\\.0\\.0\\.1 port ${sshdB.port}`));
+    expect(sshdB.since(markB)).toMatch(new RegExp(`direct-tcpip.*port ${sshdA.port}|target 127\\.0\\.0\\.1 port ${sshdA.port}`));
+    expect(p.isConnected('bastion') && p.isConnected('imgs-via-bastion')).toBe(true);
   });
 
   it('reads, writes atomically (keeping owner and mode) and uploads with progress', async () => {

@@ -35,12 +35,23 @@ describe('hardenSession', () => {
   hardenSession(session as unknown as Session);
 
   it('grants no permission and reports none as granted', () => {
-    for (const permission of ['media', 'notifications', 'clipboard-read', 'openExternal', 'geolocation']) {
+    const request = (permission: string, details: { requestingUrl: string; isMainFrame: boolean }) => {
       const callback = vi.fn();
-      session.setPermissionRequestHandler.mock.calls[0]![0]({}, permission, callback, {});
-      expect(callback).toHaveBeenCalledWith(false);
-      expect(session.setPermissionCheckHandler.mock.calls[0]![0](null, permission, 'app://renderer', {})).toBe(false);
+      session.setPermissionRequestHandler.mock.calls[0]![0]({}, permission, callback, details);
+      return callback.mock.calls[0]![0] as boolean;
+    };
+    const check = (permission: string, origin: string) => session.setPermissionCheckHandler.mock.calls[0]![0](null, permission, origin, {}) as boolean;
+    const ours = { requestingUrl: 'app://renderer/index.html', isMainFrame: true };
+    for (const permission of ['media', 'clipboard-read', 'openExternal', 'geolocation']) {
+      expect(request(permission, ours)).toBe(false);
+      expect(check(permission, 'app://renderer')).toBe(false);
     }
+    // Notifications, for a long job's end: to our renderer's main frame only.
+    expect(request('notifications', ours)).toBe(true);
+    expect(check('notifications', 'app://renderer')).toBe(true);
+    expect(request('notifications', { requestingUrl: 'app://renderer/index.html', isMainFrame: false })).toBe(false);
+    expect(request('notifications', { requestingUrl: 'https://example.org/', isMainFrame: true })).toBe(false);
+    expect(check('notifications', 'https://example.org')).toBe(false);
     expect(session.setDevicePermissionHandler.mock.calls[0]![0]({ deviceType: 'usb' })).toBe(false);
     expect(session.setSpellCheckerEnabled).toHaveBeenCalledWith(false);
   });

@@ -19,7 +19,7 @@ const fake = vi.hoisted(() => {
       return result;
     };
   const appListeners = new Map<string, Listener>();
-  const windows: { options: Record<string, unknown>; emit(event: string): void; focus: () => void; loadedURL?: string }[] = [];
+  const windows: { options: Record<string, unknown>; emit(event: string): void; focus: () => void; listenerCount(event: string): number; loadedURL?: string }[] = [];
   // A fresh `ready` per test: each test loads main.ts anew, and only its own copy may start.
   const state = { ready: Promise.resolve(), markReady: () => {}, lock: { granted: true } };
   const resetReady = () => {
@@ -74,7 +74,8 @@ vi.mock('electron', async () => {
       isPackaged: false,
     },
     BrowserWindow,
-    dialog: { showErrorBox: fake.record('dialog.showErrorBox'), showMessageBox: v.fn() },
+    dialog: { showErrorBox: fake.record('dialog.showErrorBox'), showMessageBox: v.fn(), showOpenDialog: v.fn() },
+    powerSaveBlocker: { start: v.fn(() => 1), stop: v.fn() },
     ipcMain: { handle: fake.record('ipcMain.handle'), removeHandler: v.fn() },
     Menu: { setApplicationMenu: fake.record('Menu.setApplicationMenu'), buildFromTemplate: (template: unknown) => template },
     nativeTheme: Object.assign(new Emitter(), { shouldUseDarkColors: true }),
@@ -136,6 +137,9 @@ describe('electron/main/main.ts', () => {
     const channels = fake.calls.filter((c) => c.startsWith('ipcMain.handle(')).map((c) => c.slice('ipcMain.handle('.length, c.indexOf(',')));
     expect(channels.sort()).toEqual(REQUEST_NAMES.map(ipcChannel).sort());
     expect(fake.calls).toContain('Menu.setApplicationMenu(object)');
+    // Quitting with transfers running asks first (transfer-guard.test.ts tests what it asks).
+    expect(fake.appListeners.has('before-quit')).toBe(true);
+    expect(fake.windows[0]!.listenerCount('close')).toBeGreaterThan(0);
 
     const session = electron.session.defaultSession;
     const deny = vi.fn();

@@ -11,13 +11,13 @@ import ImportSshConfig from './ImportSshConfig.svelte';
 vi.mock('../../lib/api.ts', async () => (await import('../../lib/fake-api.ts')).apiModule);
 
 type Proposed = Output<'hosts.proposeFromSshConfig'>;
-const proposal = (host: Host, roleGuessed = true, alias = host.name, notes: string[] = []) => ({ host, alias, roleGuessed, notes });
+const proposal = (host: Proposed['proposals'][number]['host'], alias = host.name, notes: string[] = []) => ({ host, alias, notes });
 
 const PROPOSED: Proposed = {
   proposals: [
     proposal({ name: 'cache01', address: '10.0.1.21', port: 22, user: 'root', role: 'cache', jump: 'imgs' }),
-    proposal({ name: 'imgs', address: '10.0.0.10', port: 22, user: 'root', role: 'imgs' }, true, 'imgs.lab'),
-    proposal({ name: 'backup', address: '10.0.0.99', port: 2222, user: 'op', role: 'cache' }, false, 'backup', ['Only the first IdentityFile (~/.ssh/a) is kept.']),
+    proposal({ name: 'imgs', address: '10.0.0.10', port: 22, user: 'root', role: 'imgs' }, 'imgs.lab'),
+    proposal({ name: 'backup', address: '10.0.0.99', port: 2222, user: 'op' }, 'backup', ['Only the first IdentityFile (~/.ssh/a) is kept.']),
     proposal({ name: 'rw', address: '10.0.0.11', port: 22, user: 'root', role: 'rw' }),
   ],
   skipped: [{ alias: 'jump-%h', reason: 'HostName %h.example uses %-tokens, which the inventory cannot express.' }],
@@ -91,5 +91,26 @@ describe('import from ~/.ssh/config', () => {
     });
     render(ImportSshConfig, { inventory, onclose: () => {} });
     expect((await screen.findByRole('alert')).textContent).toContain('Cannot read /home/op/.ssh/config (ENOENT).');
+  });
+
+  it('chooses the jump chain of a chosen host, and asks for the role of a jump host nothing guessed', async () => {
+    fake.answer('hosts.proposeFromSshConfig', () => ({
+      proposals: [
+        proposal({ name: 'bastion', address: 'bastion.example.org', port: 2022, user: 'admin' }, 'admin@bastion:2022', ['A jump host, named in a ProxyJump or ProxyCommand as admin@bastion:2022.']),
+        proposal({ name: 'gw', address: '10.0.9.1', port: 22, user: 'root', jump: 'bastion' }),
+        proposal({ name: 'cache07', address: '10.0.1.27', port: 22, user: 'root', role: 'cache', jump: 'gw' }),
+      ],
+      skipped: [],
+    }));
+    const user = userEvent.setup();
+    render(ImportSshConfig, { inventory, onclose: () => {} });
+    const box = async (name: string) => screen.findByRole<HTMLInputElement>('checkbox', { name: `Add ${name}` });
+    await user.click(await box('cache07'));
+    expect((await box('cache07')).checked).toBe(false);
+    await user.click(await box('cache07'));
+    expect([(await box('cache07')).checked, (await box('gw')).checked, (await box('bastion')).checked]).toEqual([true, true, true]);
+    await user.click(screen.getByRole('button', { name: 'Add selected (3)' }));
+    const alerts = await screen.findAllByRole('alert');
+    expect(alerts.map((a) => a.textContent?.trim())).toEqual(['Choose the role of bastion first.', 'Choose the role of gw first.']);
   });
 });

@@ -50,6 +50,10 @@ describe('the transfer monitor', () => {
     expect(item.textContent).toContain('50 %');
     expect(item.textContent).toContain('ETA 5 s');
     expect(item.textContent).toContain('tcp (unencrypted)');
+    expect(within(item).getByRole<HTMLProgressElement>('progressbar', { name: 'Transfer win10@3 to cache01' }).value).toBe(0.5);
+    // No estimate yet: the bar is busy, not a 0 % that looks stuck.
+    fake.emit('transfer.update', { ...running, totalBytes: null, fraction: null, etaSeconds: null });
+    await waitFor(() => expect(within(item).getByRole('progressbar').hasAttribute('value')).toBe(false));
     await userEvent.setup().click(within(item).getByRole('button', { name: 'Cancel' }));
     expect(fake.api.invoke).toHaveBeenCalledWith('transfers.cancel', { id: running.id });
     fake.emit('transfer.update', { ...running, state: 'cancelled', endedAt: Date.now() });

@@ -4,6 +4,7 @@ import { userEvent } from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../../../shared/errors.ts';
 import type { Host } from '../../../../shared/inventory.ts';
+import { connection } from '../../lib/connection.svelte.ts';
 import { fake } from '../../lib/fake-api.ts';
 import { hostList } from '../../lib/hosts.svelte.ts';
 import { transferMonitor } from '../../lib/transfers.svelte.ts';
@@ -24,7 +25,10 @@ beforeEach(async () => {
   await hostList.refresh();
   transferMonitor.records = [];
 });
-afterEach(() => fake.reset());
+afterEach(() => {
+  fake.reset();
+  connection.info = undefined;
+});
 
 describe('the upload form', () => {
   it('offers the nodes with repositories, suggests their images, and queues the upload into an image', async () => {
@@ -79,5 +83,34 @@ describe('the upload form', () => {
     await user.click(screen.getByRole('button', { name: 'Upload' }));
     expect((await screen.findByRole('alert')).textContent).toMatch(/already exists on imgs/);
     expect(onclose).not.toHaveBeenCalled();
+  });
+
+  it('in browser mode, browses the serving machine for the file and puts its path in the field', async () => {
+    connection.info = { name: 'iCBD Console', version: '0', home: '/home/op/.config', door: 'browser' };
+    fake.answer('files.list', () => ({ path: '/home/op', parent: '/home', truncated: false, entries: [{ name: 'win10.qcow2', kind: 'file', size: 2 ** 30 }] }));
+    render(UploadForm, { onclose: () => undefined });
+    const user = userEvent.setup();
+    await user.click(screen.getByRole('button', { name: 'Browse…' }));
+    await screen.findByRole('listbox', { name: 'Files in /home/op' });
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(screen.getByLabelText('File')).toHaveProperty('value', '/home/op/win10.qcow2'));
+    expect(screen.queryByRole('listbox')).toBeNull();
+    expect(document.activeElement).toBe(screen.getByLabelText('File'));
+    expect(screen.getByLabelText('Name on the node').getAttribute('placeholder')).toBe('win10.qcow2');
+  });
+
+  it("in the window, asks for the OS file dialog, and a cancelled dialog changes nothing", async () => {
+    connection.info = { name: 'iCBD Console', version: '0', home: '/home/op/.config', door: 'electron' };
+    const picks = ['/home/op/netinst.iso', null];
+    fake.answer('files.pick', () => ({ path: picks.shift()! }));
+    render(UploadForm, { onclose: () => undefined });
+    const user = userEvent.setup();
+    await user.click(screen.getByRole('button', { name: 'Browse…' }));
+    await waitFor(() => expect(screen.getByLabelText('File')).toHaveProperty('value', '/home/op/netinst.iso'));
+    expect(fake.api.invoke).toHaveBeenCalledWith('files.pick', { title: 'File to upload' });
+    await user.click(screen.getByRole('button', { name: 'Browse…' }));
+    await waitFor(() => expect(picks).toEqual([]));
+    expect(screen.getByLabelText('File')).toHaveProperty('value', '/home/op/netinst.iso');
+    expect(screen.queryByRole('listbox')).toBeNull();
   });
 });
