@@ -10,6 +10,7 @@ import { labHostAction, labInfo, labPreflight, labSelftestResult, labUpInput } f
 import { installDisks, installPlan, installRemember, installRequest, installState, trustPlan } from './install.ts';
 import { nodeImageInput, settingsEntry, settingsSetInput, snapshotCreateInput, snapshotDeleteInput, snapshotTree, subvolumeList } from './replication.ts';
 import { nodeRepo, snapshot } from './snapshots.ts';
+import { schedule, scheduleFailed, scheduleInput, scheduleList, scheduleName, scheduleNotify, scheduleRun } from './schedules.ts';
 import { pushInput, pushPlan, setupKeysInput, setupKeysResult, syncInput, syncPlan, transferId, transferLogLine, transferRecord, uploadInput, uploadRecord } from './transfers.ts';
 
 /**
@@ -136,6 +137,23 @@ export const requests = {
     uploadRecord,
     "Queue an upload of a file on the core's machine to a node (an image's working subvolume, or its ISO subvolume). Refused before anything is sent when the file is missing, the name is taken (without overwrite) or the node lacks the space.",
   ),
+  'schedules.list': request(empty, scheduleList, 'Every schedule with its last run and next run, which process runs them, and the notify command.'),
+  'schedules.add': request(
+    z.object({ schedule: scheduleInput, replace: z.boolean().default(false) }).strict(),
+    schedule,
+    'Add a schedule (what, when, how); refused when the name is taken unless replace, or when a named cache is not in the inventory.',
+  ),
+  'schedules.remove': request(z.object({ name: scheduleName }).strict(), z.object({ removed: scheduleName }), 'Remove a schedule and its run state.'),
+  'schedules.runNow': request(
+    z.object({ name: scheduleName, wait: z.boolean().default(false) }).strict(),
+    scheduleRun,
+    "Run a schedule now in this process, whatever its time and window; refused while another process runs it. wait: answer when it has ended.",
+  ),
+  'schedules.notify': request(
+    z.object({ notify: scheduleNotify.nullable() }).strict(),
+    z.object({ notify: scheduleNotify.nullable() }),
+    'Set (or clear, with null) the command run with the outcome of scheduled runs in its environment (ICBD_SCHEDULE, ICBD_OUTCOME, ICBD_MESSAGE …).',
+  ),
 } as const;
 
 export const events = {
@@ -149,6 +167,8 @@ export const events = {
   'terminal.event': terminalEvent,
   'transfer.update': transferRecord,
   'transfer.log': transferLogLine,
+  'schedules.changed': scheduleList,
+  'schedule.failed': scheduleFailed,
 } as const;
 
 export type Requests = typeof requests;

@@ -2,7 +2,7 @@ import { AppError } from '../../../shared/errors.ts';
 import type { Host } from '../../../shared/inventory.ts';
 import { activeTransfers, keysOffer, wireTree } from '../../../shared/replication.ts';
 import type { NodeRepo } from '../../../shared/snapshots.ts';
-import { isTransferFinished, type PushPlan, type TransferRecord, type UploadRecord } from '../../../shared/transfers.ts';
+import { isTransferFinished, type PushPlan, type TransferOrigin, type TransferRecord, type UploadRecord } from '../../../shared/transfers.ts';
 import type { PlannedPush } from '../replication/planner.ts';
 import type { ReplicationStack } from '../replication/stack.ts';
 import { listSubvolumes } from '../replication/subvolumes.ts';
@@ -43,11 +43,11 @@ export function replicationHandlers(stack: () => Promise<ReplicationStack>, getH
   const repoHosts = async () => (await getHosts()).filter((h) => REPO_ROLES.has(h.role));
 
   /** The queue's per-node limits follow the settings as they are when a transfer is queued. */
-  const enqueue = async (s: ReplicationStack, pushes: readonly PlannedPush[]): Promise<TransferRecord[]> => {
+  const enqueue = async (s: ReplicationStack, pushes: readonly PlannedPush[], origin: TransferOrigin | undefined): Promise<TransferRecord[]> => {
     const nodes = new Set(pushes.flatMap((p) => [p.plan.source, ...p.groups.flatMap((g) => g.wire.targets)]));
     for (const n of nodes) s.limits.set(n, (await s.settings.get(n, (await host(n)).role)).maxTransfers);
     const records: TransferRecord[] = [];
-    for (const p of pushes) records.push(...(await s.transfers.enqueue(p)));
+    for (const p of pushes) records.push(...(await s.transfers.enqueue(p, origin)));
     return records;
   };
 
@@ -107,14 +107,14 @@ export function replicationHandlers(stack: () => Promise<ReplicationStack>, getH
       const s = await stack();
       const planned = await s.replication.planPush(input);
       refuseWithoutKeys([planned.plan]);
-      return { plan: planned.plan, transfers: await enqueue(s, [planned]) };
+      return { plan: planned.plan, transfers: await enqueue(s, [planned], input.origin) };
     },
     'replication.planSync': async (input) => (await (await stack()).replication.planSync(input)).plan,
     'replication.sync': async (input) => {
       const s = await stack();
       const { plan, pushes } = await s.replication.planSync(input);
       refuseWithoutKeys(plan.pushes);
-      return { plan, transfers: await enqueue(s, pushes) };
+      return { plan, transfers: await enqueue(s, pushes, input.origin) };
     },
     'replication.setupKeys': async ({ from, to }) => (await stack()).replication.setupKeys(from, to),
     'replication.settings.get': async ({ node }) => {
