@@ -3,6 +3,8 @@ import { auditCommand } from './cli/audit.ts';
 import { hostsCommand } from './cli/hosts.ts';
 import { installCommand } from './cli/install.ts';
 import { labCommand } from './cli/lab.ts';
+import { daemonCommand } from './cli/daemon.ts';
+import { scheduleCommand } from './cli/schedules.ts';
 import { cancelCommand, pushCommand, replicationCommand, snapshotCommand, snapshotsCommand, syncCommand, transfersCommand } from './cli/replication.ts';
 import { terminalAsker } from './cli/asker.ts';
 import { execCommand, healthCommand, knownHostsCommand } from './cli/ssh.ts';
@@ -30,6 +32,8 @@ commands:
   upload FILE HOST:IMAGE|HOST:iso       send a file of this machine into an image or the node's ISOs
   transfers [--watch]                   every transfer, running and past
   cancel ID                             cancel a transfer (what it left half-written is deleted)
+  schedule add|list|rm|run-now|notify   replication that runs by itself: when, what, how, last and next run
+  daemon [--install-unit]               run the schedules headless (under systemd: --install-unit writes the unit)
   version                               print the version
 
 Most commands take --json for output meant for scripts. The data directory is --home DIR, else
@@ -53,6 +57,8 @@ const COMMANDS: Record<string, Command> = {
   upload: uploadCommand,
   transfers: transfersCommand,
   cancel: cancelCommand,
+  schedule: scheduleCommand,
+  daemon: daemonCommand,
 };
 
 /** Global options come before the command, like git's. */

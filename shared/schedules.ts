@@ -123,3 +123,26 @@ function formatMinutes(m: number): string {
   if (m % 60 === 0) return `${m / 60} h`;
   return `${m} min`;
 }
+
+/** "10m", "6h", "1d" or a number of minutes, as the CLI and the panel take them; undefined when unreadable. */
+export function parseMinutes(text: string): number | undefined {
+  const m = /^\s*(\d+)\s*(m|min|h|d)?\s*$/i.exec(text);
+  if (!m) return undefined;
+  const unit = (m[2] ?? 'm').toLowerCase();
+  return Number(m[1]) * (unit === 'h' ? 60 : unit === 'd' ? 1440 : 1);
+}
+
+/** "50M", "1.5G/s", "800K" (binary units, as sizes are shown) as bytes per second; undefined when unreadable. */
+export function parseRate(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?(?:\/s)?\s*$/i.exec(text);
+  if (!m) return undefined;
+  const power = ' KMGT'.indexOf((m[2] || ' ').toUpperCase());
+  const bytes = Math.round(Number(m[1]) * 1024 ** power);
+  return bytes > 0 ? bytes : undefined;
+}
+
+/** "20:00-06:00" (or with an en dash) as a window; the times themselves are checked by the schema. */
+export function parseWindow(text: string): { from: string; to: string } | undefined {
+  const m = /^\s*(\S+?)\s*[-–]\s*(\S+)\s*$/.exec(text);
+  return m ? { from: m[1]!, to: m[2]! } : undefined;
+}

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeWhen, scheduleInput, type Schedule } from '../../shared/schedules.ts';
+import { describeWhen, parseMinutes, parseRate, parseWindow, scheduleInput, type Schedule } from '../../shared/schedules.ts';
 import { SchedulerLease } from '../../electron/core/schedules/lease.ts';
 import { ScheduleStore, settleRun } from '../../electron/core/schedules/store.ts';
 import { inWindow, isCatchUp, newSnapshots, nextRunAt, openingAtOrAfter, snapshotPollMs } from '../../electron/core/schedules/timing.ts';
@@ -136,5 +136,27 @@ describe('lease and run claims', () => {
     await store.remove('nightly');
     expect((await store.read()).schedules).toEqual([]);
     expect(await store.readState()).toEqual({});
+  });
+});
+
+describe('the operator\'s words', () => {
+  it('durations in minutes', () => {
+    expect(parseMinutes('10m')).toBe(10);
+    expect(parseMinutes('6h')).toBe(360);
+    expect(parseMinutes('1d')).toBe(1440);
+    expect(parseMinutes('15')).toBe(15);
+    expect(parseMinutes('soon')).toBeUndefined();
+  });
+  it('rates in bytes per second', () => {
+    expect(parseRate('50M')).toBe(50 * 1024 ** 2);
+    expect(parseRate('1.5GiB/s')).toBe(1.5 * 1024 ** 3);
+    expect(parseRate('800')).toBe(800);
+    expect(parseRate('0')).toBeUndefined();
+    expect(parseRate('fast')).toBeUndefined();
+  });
+  it('windows', () => {
+    expect(parseWindow('20:00-06:00')).toEqual({ from: '20:00', to: '06:00' });
+    expect(parseWindow('20:00 – 06:00')).toEqual({ from: '20:00', to: '06:00' });
+    expect(parseWindow('night')).toBeUndefined();
   });
 });

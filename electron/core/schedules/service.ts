@@ -84,8 +84,7 @@ export class ScheduleService {
   }
 
   async add(input: ScheduleFields, replace: boolean): Promise<Schedule> {
-    const repos = await this.o.call('replication.repos', {});
-    const caches = new Set(repos.filter((r) => r.role === 'cache').map((r) => r.node));
+    const caches = new Set((await this.o.call('hosts.list', {})).filter((h) => h.role === 'cache').map((h) => h.name));
     const unknown = input.caches.filter((c) => !caches.has(c));
     if (unknown.length) throw new AppError('INVALID_INPUT', `${unknown.join(', ')} ${unknown.length > 1 ? 'are not cache nodes' : 'is not a cache node'} of the inventory (icbd hosts list shows them).`, { field: 'caches' });
     const saved = await this.store.put({ ...input, createdAt: this.#now() }, replace);
@@ -160,8 +159,7 @@ export class ScheduleService {
   }
 
   async #newestOnSource(s: Schedule): Promise<Record<string, number>> {
-    const repos = await this.o.call('replication.repos', {});
-    const source = repos.find((r) => r.role === 'imgs');
+    const [source] = await this.o.call('replication.repos', { nodes: [(await this.#nodes()).source] });
     const newest: Record<string, number> = {};
     for (const image of source?.images ?? []) {
       if (s.images.length && !s.images.includes(image.name)) continue;
@@ -209,10 +207,8 @@ export class ScheduleService {
   /** The requests a run makes: a sync of every carried image, or a push of each named image. */
   async #start(s: Schedule): Promise<{ source: string; transfers: TransferRecord[] }> {
     const how = { mode: s.mode, compression: s.compression, origin: { schedule: s.name } } as const;
-    const repos = await this.o.call('replication.repos', {});
-    const source = repos.find((r) => r.role === 'imgs')?.node;
-    if (!source) throw new AppError('NOT_FOUND', 'The inventory has no imgs node (the image source).');
-    const caches = s.caches.length ? s.caches : repos.filter((r) => r.role === 'cache').map((r) => r.node);
+    const { source, caches: all } = await this.#nodes();
+    const caches = s.caches.length ? s.caches : all;
     if (!caches.length) throw new AppError('NOT_FOUND', 'The inventory has no cache node to send to.');
     if (!s.images.length) {
       const { transfers } = await this.o.call('replication.sync', { source, targets: caches, ...how });
@@ -221,6 +217,14 @@ export class ScheduleService {
     const transfers: TransferRecord[] = [];
     for (const image of s.images) transfers.push(...(await this.o.call('replication.push', { source, targets: caches, image, ...how })).transfers);
     return { source, transfers };
+  }
+
+  /** The image source (imgs) and every cache, from the inventory. */
+  async #nodes(): Promise<{ source: string; caches: string[] }> {
+    const hosts = await this.o.call('hosts.list', {});
+    const source = hosts.find((h) => h.role === 'imgs')?.name;
+    if (!source) throw new AppError('NOT_FOUND', 'The inventory has no imgs node (the image source).');
+    return { source, caches: hosts.filter((h) => h.role === 'cache').map((h) => h.name) };
   }
 
   /** The transfers' records once all have ended (they run in this process; the history is read as a fallback). */
