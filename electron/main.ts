@@ -1,4 +1,4 @@
-import { app, dialog, ipcMain, nativeTheme, protocol, session } from 'electron';
+import { app, dialog, ipcMain, nativeTheme, Notification, protocol, session } from 'electron';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Core } from './core/core.ts';
@@ -73,6 +73,13 @@ function start(): void {
       serveRenderer(protocol, RENDERER_DIR);
       registerIpc(ipcMain, core, () => current()?.webContents);
       forwardEvents(core, () => current()?.webContents);
+      // A scheduled run that failed reaches the operator even when the window is in the background.
+      core.on('schedule.failed', ({ name, run }) => {
+        if (!Notification.isSupported()) return;
+        const note = new Notification({ title: `iCBD schedule ${name} failed`, body: run.message.split('\n')[0] ?? '' });
+        note.on('click', show);
+        note.show();
+      });
       installMenu({ version: APP_VERSION, home, dev: !app.isPackaged, platform: process.platform }, current);
       nativeTheme.on('updated', () => current()?.setBackgroundColor(backgroundFor(nativeTheme.shouldUseDarkColors)));
       // Registered only now: no window can be made before ready.
