@@ -124,7 +124,7 @@ const SENDING_OPTIONS = {
 } as const;
 
 /** --relay, --tcp and --compress as the request's mode and compression; the core checks the codec's name. */
-function sending(values: { relay?: boolean | undefined; tcp?: boolean | undefined; compress?: string | undefined }) {
+export function sending(values: { relay?: boolean | undefined; tcp?: boolean | undefined; compress?: string | undefined }) {
   if (values.relay && values.tcp) throw new AppError('INVALID_INPUT', 'Choose --relay or --tcp, not both.');
   return {
     mode: values.relay ? ('relay' as const) : values.tcp ? ('tcp' as const) : ('direct' as const),

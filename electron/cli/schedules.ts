@@ -4,12 +4,13 @@ import { formatRate } from '../../shared/units.ts';
 import type { Core } from '../core/core.ts';
 import { parse } from './args.ts';
 import { printJson, table } from './output.ts';
+import { sending } from './replication.ts';
 
 const USAGE = `icbd schedule add NAME (--at HH:MM | --every DURATION | --on-snapshot [--within DURATION])
            [--images IMAGE,...] [--caches CACHE,...] [--relay|--tcp] [--compress CODEC]
            [--rate-limit RATE] [--window HH:MM-HH:MM] [--disabled] [--replace] [--json]
        icbd schedule list [--json]
-       icbd schedule rm NAME
+       icbd schedule rm NAME [--json]
        icbd schedule run-now NAME [--json]
        icbd schedule notify (COMMAND [--always] | --off)`;
 
@@ -91,7 +92,6 @@ export async function scheduleCommand(core: Core, argv: string[]): Promise<numbe
   if (sub === 'add' && positionals.length === 1) {
     const whens = [values.at, values.every, values['on-snapshot']].filter((v) => v !== undefined);
     if (whens.length !== 1) throw new AppError('INVALID_INPUT', `Say when, once: --at HH:MM, --every DURATION or --on-snapshot.\nusage: ${USAGE}`);
-    if (values.relay && values.tcp) throw new AppError('INVALID_INPUT', 'Choose --relay or --tcp, not both.');
     const rateLimit = values['rate-limit'] === undefined ? undefined : parseRate(values['rate-limit']);
     if (values['rate-limit'] !== undefined && rateLimit === undefined) throw new AppError('INVALID_INPUT', `--rate-limit is bytes per second, e.g. 50M or 1.5G (got ${JSON.stringify(values['rate-limit'])}).`);
     const window = values.window === undefined ? undefined : parseWindow(values.window);
@@ -101,8 +101,7 @@ export async function scheduleCommand(core: Core, argv: string[]): Promise<numbe
       images: list(values.images),
       caches: list(values.caches),
       when: values.at !== undefined ? { kind: 'daily', at: values.at } : values.every !== undefined ? { kind: 'interval', minutes: needMinutes(values.every, '--every') } : { kind: 'snapshot', withinMinutes: values.within === undefined ? 10 : needMinutes(values.within, '--within') },
-      mode: values.relay ? 'relay' : values.tcp ? 'tcp' : 'direct',
-      ...(values.compress ? { compression: values.compress as 'auto' } : {}),
+      ...sending(values),
       ...(rateLimit !== undefined ? { rateLimit } : {}),
       ...(window ? { window } : {}),
       enabled: !values.disabled,
@@ -113,8 +112,9 @@ export async function scheduleCommand(core: Core, argv: string[]): Promise<numbe
     return 0;
   }
   if ((sub === 'rm' || sub === 'remove') && positionals.length === 1) {
-    const { removed } = await core.call('schedules.remove', { name: positionals[0]! });
-    console.log(`Removed schedule ${removed}.`);
+    const result = await core.call('schedules.remove', { name: positionals[0]! });
+    if (values.json) printJson(result);
+    else console.log(`Removed schedule ${result.removed}.`);
     return 0;
   }
   if (sub === 'run-now' && positionals.length === 1) {
