@@ -124,7 +124,8 @@ export class ScheduleService {
       if (!(await this.#lease?.acquire(this.#now()))) return;
       for (const s of (await this.store.read()).schedules) {
         if (!s.enabled || this.#runs.has(s.name)) continue;
-        const reason = await this.#due(s, state);
+        // One schedule that cannot look at imgs (or lost a race to claim its run) must not hold up the others.
+        const reason = await this.#due(s, state).catch(() => undefined);
         if (reason) await this.#launch(s, reason).catch(() => undefined);
       }
     } catch {
@@ -142,11 +143,17 @@ export class ScheduleService {
     if (s.when.kind !== 'snapshot') {
       const next = nextRunAt(s, lastRun ?? null, now);
       if (next === null || next > now) return undefined;
-      return isCatchUp(s, lastRun ?? null, now) ? 'a run missed while nothing was running, caught up once' : 'its time came';
+      return isCatchUp(s, lastRun ?? null, now) ? 'its time passed while no run could start: caught up once' : 'its time came';
     }
     if (now - (this.#polled.get(s.name) ?? 0) < snapshotPollMs(s.when.withinMinutes)) return undefined;
     this.#polled.set(s.name, now);
-    const newest = await this.#newestOnSource(s);
+    let newest: Record<string, number>;
+    try {
+      newest = await this.#newestOnSource(s);
+    } catch {
+      // Said once, by a run that fails the same way (it reaches imgs the same way) and says why, not at every look.
+      return lastRun?.outcome === 'failed' ? undefined : 'imgs could not be looked at for new snapshots';
+    }
     const seen = state[s.name]?.seen;
     const fresh = newSnapshots(seen, newest);
     if (seen && fresh.length === 0) return undefined;
