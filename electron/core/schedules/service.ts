@@ -17,11 +17,9 @@ export interface ScheduleServiceOptions {
   call: Call;
   events: EventBus;
   audit(record: AuditRecord): Promise<unknown>;
-  /** How often the schedules are looked at (and the lease renewed). */
-  tickMs?: number;
-  now?: () => number;
 }
 
+/** How often the schedules are looked at and the lease renewed: a run starts at most this late. */
 const TICK_MS = 10_000;
 /** While a run's transfers go on, the history is read this often in case an update event was missed. */
 const WAIT_POLL_MS = 5_000;
@@ -40,7 +38,8 @@ export class ScheduleService {
   #lease: SchedulerLease | undefined;
   #timer: NodeJS.Timeout | undefined;
   #ticking = false;
-  readonly #runs = new Map<string, Promise<ScheduleRun>>();
+  /** The schedules this process is running now. */
+  readonly #runs = new Set<string>();
   readonly #polled = new Map<string, number>();
   /** The end of each schedule's last failed run already announced, so each failure is announced once. */
   #announced: Map<string, number> | undefined;
@@ -50,15 +49,11 @@ export class ScheduleService {
     this.store = new ScheduleStore(o.home);
   }
 
-  #now(): number {
-    return this.o.now?.() ?? Date.now();
-  }
-
   /** Starts looking at the schedules; `label` names this door in the lease ("window", "daemon" …). */
   start(label: string): void {
     if (this.#timer) return;
     this.#lease = new SchedulerLease(this.o.home, label);
-    this.#timer = setInterval(() => void this.tick(), this.o.tickMs ?? TICK_MS);
+    this.#timer = setInterval(() => void this.tick(), TICK_MS);
     this.#timer.unref();
     void this.tick();
   }
@@ -72,8 +67,8 @@ export class ScheduleService {
 
   async list(): Promise<ScheduleList> {
     const [file, state] = await Promise.all([this.store.read(), this.store.readState()]);
-    const runner = (await (this.#lease ?? new SchedulerLease(this.o.home, '')).describe(this.#now())) ?? null;
-    const now = this.#now();
+    const now = Date.now();
+    const runner = await (this.#lease ?? new SchedulerLease(this.o.home, '')).describe(now);
     return {
       schedules: file.schedules.map((s) => {
         const lastRun = state[s.name]?.lastRun ? settleRun(state[s.name]!.lastRun!) : null;
@@ -87,7 +82,7 @@ export class ScheduleService {
     const caches = new Set((await this.o.call('hosts.list', {})).filter((h) => h.role === 'cache').map((h) => h.name));
     const unknown = input.caches.filter((c) => !caches.has(c));
     if (unknown.length) throw new AppError('INVALID_INPUT', `${unknown.join(', ')} ${unknown.length > 1 ? 'are not cache nodes' : 'is not a cache node'} of the inventory (icbd hosts list shows them).`, { field: 'caches' });
-    const saved = await this.store.put({ ...input, createdAt: this.#now() }, replace);
+    const saved = await this.store.put({ ...input, createdAt: Date.now() }, replace);
     await this.o.audit({ host: LOCAL, action: replace ? 'schedule.replace' : 'schedule.add', result: 'ok', detail: `${saved.name}: ${describeWhat(saved)}, ${JSON.stringify(saved.when)}` });
     await this.#changed();
     return saved;
@@ -121,7 +116,7 @@ export class ScheduleService {
     try {
       const state = await this.store.readState();
       await this.#announce(state);
-      if (!(await this.#lease?.acquire(this.#now()))) return;
+      if (!(await this.#lease?.acquire())) return;
       for (const s of (await this.store.read()).schedules) {
         if (!s.enabled || this.#runs.has(s.name)) continue;
         // One schedule that cannot look at imgs (or lost a race to claim its run) must not hold up the others.
@@ -137,7 +132,7 @@ export class ScheduleService {
 
   /** Why `s` is to run now, or undefined. */
   async #due(s: Schedule, state: ScheduleState): Promise<string | undefined> {
-    const now = this.#now();
+    const now = Date.now();
     const lastRun = state[s.name]?.lastRun;
     if (lastRun && isRunning(lastRun)) return undefined;
     if (s.when.kind !== 'snapshot') {
@@ -177,10 +172,10 @@ export class ScheduleService {
   }
 
   async #launch(s: Schedule, reason: string): Promise<{ run: ScheduleRun; ended: Promise<ScheduleRun> }> {
-    const run = await this.store.claimRun(s.name, reason, this.#now());
+    const run = await this.store.claimRun(s.name, reason);
     await this.#changed();
+    this.#runs.add(s.name);
     const ended = this.#run(s, run).finally(() => this.#runs.delete(s.name));
-    this.#runs.set(s.name, ended);
     return { run, ended };
   }
 
@@ -202,7 +197,7 @@ export class ScheduleService {
     } catch (err) {
       end = { outcome: 'failed', message: `${err instanceof Error ? err.message : String(err)}\nFix the cause, then run it again (icbd schedule run-now ${s.name}).` };
     }
-    const done: ScheduleRun = { ...run, ...end, endedAt: this.#now() };
+    const done: ScheduleRun = { ...run, ...end, endedAt: Date.now() };
     await this.store.finishRun(s.name, done).catch(() => undefined);
     await this.o.audit({ host: source, action: 'schedule.run', command: `${s.name}: ${describeWhat(s)} (${s.mode}, ${s.compression})`, result: done.outcome === 'ok' ? 'ok' : 'failed', detail: `${done.reason}. ${done.message}`, ms: done.endedAt! - done.startedAt }).catch(() => undefined);
     if (done.outcome === 'failed') this.#announceFailure(s.name, done);
