@@ -280,7 +280,7 @@ export async function transfersCommand(core: Core, argv: string[]): Promise<numb
     const now = Date.now();
     console.log(
       table(
-        ['ID', 'STATE', 'WHAT', 'FROM', 'TO', 'MODE', 'CODEC', 'BYTES', 'RATE', '%', 'ETA', 'ELAPSED'],
+        ['ID', 'STATE', 'WHAT', 'FROM', 'TO', 'MODE', 'CODEC', 'BYTES', 'RATE', '%', 'ETA', 'ELAPSED', 'STARTED BY'],
         list.map((r) => [
           r.id.slice(0, 8),
           r.state,
@@ -294,6 +294,7 @@ export async function transfersCommand(core: Core, argv: string[]): Promise<numb
           formatPercent(r.fraction),
           isTransferFinished(r.state) ? undefined : formatDuration(r.etaSeconds),
           r.startedAt ? formatDuration(((r.endedAt ?? now) - r.startedAt) / 1000) : undefined,
+          r.operation === 'push' && r.origin ? `schedule ${r.origin.schedule}` : 'operator',
         ]),
       ),
     );

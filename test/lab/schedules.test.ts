@@ -76,6 +76,7 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('schedules on the lab', (
     expect(sent[0]).toMatchObject({ state: 'done', image: 'win10', number: 1, kind: 'full', targets: [{ node: 'cache01', state: 'done' }] });
     expect(first.lastRun!.transfers).toEqual([sent[0]!.id]);
     expect(await lab.core.call('transfers.log', { id: sent[0]!.id })).toEqual(expect.arrayContaining([expect.stringContaining('started by schedule every-minute')]));
+    expect((await icbd('transfers')).stdout).toMatch(new RegExp(`^${sent[0]!.id.slice(0, 8)} +done +win10@1 .* schedule every-minute$`, 'm'));
     expect((await snapshotOn('cache01', 'win10', 1))?.receivedUuid).toBe((await snapshotOn('imgs', 'win10', 1))!.uuid);
     // Both doors looked at it every 10 s for a minute and more: one run, one transfer, one audit entry.
     await sleep(15_000);
