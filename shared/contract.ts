@@ -11,6 +11,7 @@ import { labHostAction, labInfo, labPreflight, labSelftestResult, labUpInput } f
 import { installDisks, installPlan, installRemember, installRequest, installState, trustPlan } from './install.ts';
 import { nodeImageInput, settingsEntry, settingsSetInput, snapshotCreateInput, snapshotDeleteInput, snapshotTree, subvolumeList } from './replication.ts';
 import { nodeRepo, snapshot } from './snapshots.ts';
+import { schedule, scheduleFailed, scheduleInput, scheduleList, scheduleName, scheduleNotify, scheduleRun } from './schedules.ts';
 import { pushInput, pushPlan, setupKeysInput, setupKeysResult, syncInput, syncPlan, transferId, transferLogLine, transferRecord, uploadInput, uploadRecord } from './transfers.ts';
 
 /**
@@ -147,6 +148,23 @@ export const requests = {
     z.object({ path: localFilePath.nullable() }),
     "The operating system's open-file dialog, over the window: the chosen file, or null when cancelled. Only the Electron door answers it; browser mode lists directories with files.list.",
   ),
+  'schedules.list': request(empty, scheduleList, 'Every schedule with its last run and next run, which process runs them, and the notify command.'),
+  'schedules.add': request(
+    z.object({ schedule: scheduleInput, replace: z.boolean().default(false) }).strict(),
+    schedule,
+    'Add a schedule (what, when, how); refused when the name is taken unless replace, or when a named cache is not in the inventory.',
+  ),
+  'schedules.remove': request(z.object({ name: scheduleName }).strict(), z.object({ removed: scheduleName }), 'Remove a schedule and its run state.'),
+  'schedules.runNow': request(
+    z.object({ name: scheduleName, wait: z.boolean().default(false) }).strict(),
+    scheduleRun,
+    "Run a schedule now in this process, whatever its time and window; refused while another process runs it. wait: answer when it has ended.",
+  ),
+  'schedules.notify': request(
+    z.object({ notify: scheduleNotify.nullable() }).strict(),
+    z.object({ notify: scheduleNotify.nullable() }),
+    'Set (or clear, with null) the command run with the outcome of scheduled runs in its environment (ICBD_SCHEDULE, ICBD_OUTCOME, ICBD_MESSAGE …).',
+  ),
 } as const;
 
 export const events = {
@@ -160,6 +178,8 @@ export const events = {
   'terminal.event': terminalEvent,
   'transfer.update': transferRecord,
   'transfer.log': transferLogLine,
+  'schedules.changed': scheduleList,
+  'schedule.failed': scheduleFailed,
 } as const;
 
 export type Requests = typeof requests;

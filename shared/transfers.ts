@@ -18,6 +18,10 @@ export const TRANSFER_MODES = ['direct', 'relay', 'tcp'] as const;
 export const transferMode = z.enum(TRANSFER_MODES);
 export type TransferMode = z.infer<typeof transferMode>;
 
+/** Who started a transfer when it was not the operator: a schedule, by name (the monitor and the history say so). */
+export const transferOrigin = z.object({ schedule: z.string().min(1).max(40) }).strict();
+export type TransferOrigin = z.infer<typeof transferOrigin>;
+
 export const pushInput = z
   .object({
     source: hostName,
@@ -27,6 +31,7 @@ export const pushInput = z
     number: snapshotNumber.optional(),
     mode: transferMode.default('direct'),
     compression: codecRequest.default('auto'),
+    origin: transferOrigin.optional(),
   })
   .strict();
 export type PushInput = z.input<typeof pushInput>;
@@ -38,6 +43,7 @@ export const syncInput = z
     targets: z.array(hostName).optional(),
     mode: transferMode.default('direct'),
     compression: codecRequest.default('auto'),
+    origin: transferOrigin.optional(),
   })
   .strict();
 
@@ -136,6 +142,8 @@ export const pushRecord = z.object({
   parentNumber: snapshotNumber.nullable(),
   codec: z.enum(CODECS),
   codecNote: z.string().optional(),
+  /** Absent: the operator started it. */
+  origin: transferOrigin.optional(),
   ...transferProgress,
 });
 export type PushRecord = z.infer<typeof pushRecord>;

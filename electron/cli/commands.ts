@@ -242,6 +242,55 @@ export const COMMANDS = {
     options: { watch: { type: 'boolean', help: 'show again every second; with --json, a JSON line per transfer each time it changes' }, json },
   },
   cancel: { summary: 'cancel a transfer (what it left half-written is deleted)', usage: 'cancel ID [--json]', options: { json } },
+  schedule: {
+    summary: 'replication that runs by itself: when, what, how, last and next run',
+    subcommands: {
+      add: {
+        summary: 'add a schedule (or replace one, with --replace)',
+        usage:
+          'schedule add NAME (--at HH:MM | --every DURATION | --on-snapshot [--within DURATION]) [--images IMAGE,...] [--caches CACHE,...] [--relay|--tcp] [--compress CODEC] [--rate-limit RATE] [--window HH:MM-HH:MM] [--disabled] [--replace] [--json]',
+        options: {
+          at: { type: 'string', value: 'HH:MM', help: 'every day at this local time' },
+          every: { type: 'string', value: 'DURATION', help: 'every so long: minutes, or 10m, 6h, 1d (one minute at least)' },
+          'on-snapshot': { type: 'boolean', help: 'when imgs has a new snapshot of a carried image' },
+          within: { type: 'string', value: 'DURATION', help: 'with --on-snapshot: at most this long after it appears (10m)' },
+          images: { type: 'string', value: 'IMAGE,...', help: 'only these images (default: every carried image)' },
+          caches: { type: 'string', value: 'CACHE,...', help: 'only these caches (default: every cache)', complete: 'host' },
+          relay: SENDING.relay,
+          tcp: SENDING.tcp,
+          compress: SENDING.compress,
+          'rate-limit': { type: 'string', value: 'RATE', help: 'cap each transfer, bytes per second: 50M, 1.5G' },
+          window: { type: 'string', value: 'HH:MM-HH:MM', help: 'start runs only inside this local time window (20:00-06:00 spans midnight)' },
+          disabled: { type: 'boolean', help: 'keep it, but do not run it' },
+          replace: { type: 'boolean', help: 'replace the schedule of that name' },
+          json,
+        },
+      },
+      list: { summary: 'every schedule with its last and next run', aliases: ['ls'], usage: 'schedule list [--json]', options: { json } },
+      rm: { summary: 'remove a schedule', aliases: ['remove'], usage: 'schedule rm NAME [--json]', options: { json } },
+      'run-now': { summary: 'run a schedule now, in this process, and wait for its end', usage: 'schedule run-now NAME [--json]', options: { json } },
+      notify: {
+        summary: 'a command run after scheduled runs, with the outcome in its environment (ICBD_SCHEDULE, ICBD_OUTCOME, ICBD_MESSAGE)',
+        usage: 'schedule notify (COMMAND [--always] | --off) [--json]',
+        options: {
+          always: { type: 'boolean', help: 'after every run, not only failed ones' },
+          off: { type: 'boolean', help: 'run no command' },
+          json,
+        },
+      },
+    },
+  },
+  daemon: {
+    summary: 'run the schedules headless, until stopped (under systemd: --install-unit writes the unit)',
+    usage: 'daemon [--install-unit [--unit-path PATH] [--user USER] [--force] | --print-unit [--user USER]]',
+    options: {
+      'install-unit': { type: 'boolean', help: 'write the systemd unit that runs the daemon (/etc/systemd/system/icbd-daemon.service)' },
+      'print-unit': { type: 'boolean', help: 'print that unit instead' },
+      'unit-path': { type: 'string', value: 'PATH', help: 'write the unit here instead', complete: 'file' },
+      user: { type: 'string', value: 'USER', help: 'the user the daemon runs as (the current one)' },
+      force: { type: 'boolean', help: 'replace a different unit already there' },
+    },
+  },
   version: { summary: 'print the version', usage: 'version [--json]', options: { json } },
   help: { summary: "a command's usage and options", usage: 'help [COMMAND [SUBCOMMAND]]' },
 } as const satisfies Readonly<Record<string, CommandSpec>>;

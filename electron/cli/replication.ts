@@ -111,7 +111,7 @@ function offerSetupKeys(err: unknown): never {
 }
 
 /** --relay, --tcp and --compress as the request's mode and compression; the core checks the codec's name. */
-function sending(values: { relay?: boolean | undefined; tcp?: boolean | undefined; compress?: string | undefined }) {
+export function sending(values: { relay?: boolean | undefined; tcp?: boolean | undefined; compress?: string | undefined }) {
   if (values.relay && values.tcp) throw new AppError('INVALID_INPUT', 'Choose --relay or --tcp, not both.');
   return {
     mode: values.relay ? ('relay' as const) : values.tcp ? ('tcp' as const) : ('direct' as const),
@@ -274,7 +274,7 @@ function transfersTable(list: readonly TransferRecord[]): string {
   if (!list.length) return 'No transfers yet.';
   const now = Date.now();
   return table(
-    ['ID', 'STATE', 'WHAT', 'FROM', 'TO', 'MODE', 'CODEC', 'BYTES', 'RATE', '%', 'ETA', 'ELAPSED'],
+    ['ID', 'STATE', 'WHAT', 'FROM', 'TO', 'MODE', 'CODEC', 'BYTES', 'RATE', '%', 'ETA', 'ELAPSED', 'STARTED BY'],
     list.map((r) => [
       r.id.slice(0, 8),
       r.state,
@@ -288,6 +288,7 @@ function transfersTable(list: readonly TransferRecord[]): string {
       formatPercent(r.fraction),
       isTransferFinished(r.state) ? undefined : formatDuration(r.etaSeconds),
       r.startedAt ? formatDuration(((r.endedAt ?? now) - r.startedAt) / 1000) : undefined,
+      r.operation === 'push' && r.origin ? `schedule ${r.origin.schedule}` : 'operator',
     ]),
   );
 }

@@ -7,6 +7,8 @@ import { terminalAsker } from './asker.ts';
 import { auditCommand } from './audit.ts';
 import { COMMANDS, GLOBAL_OPTIONS, specOf, subcommand, type CommandSpec } from './commands.ts';
 import { commandHelp, mainHelp } from './help.ts';
+import { daemonCommand } from './daemon.ts';
+import { scheduleCommand } from './schedules.ts';
 import { hostsCommand } from './hosts.ts';
 import { installCommand } from './install.ts';
 import { Interrupted } from './interrupt.ts';
@@ -35,6 +37,8 @@ const HANDLERS: Record<Exclude<CommandName, 'help' | 'version'>, Handler> = {
   upload: uploadCommand,
   transfers: transfersCommand,
   cancel: cancelCommand,
+  schedule: scheduleCommand,
+  daemon: daemonCommand,
 };
 
 const TABLE = COMMANDS as Readonly<Record<string, CommandSpec>>;

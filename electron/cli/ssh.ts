@@ -5,6 +5,7 @@ import { parse, usageError } from './args.ts';
 import { COMMANDS } from './commands.ts';
 import { followJob } from './jobs.ts';
 import { printJson, table } from './output.ts';
+import { lastRunWords } from './schedules.ts';
 
 /** `icbd exec HOST -- CMD`: the remote command's output as it comes, and its exit code as ours. */
 export async function execCommand(core: Core, argv: string[]): Promise<number> {
@@ -37,17 +38,26 @@ function stateWords(h: HostHealth): string {
   return key.state === 'unknown' ? `untrusted: ${whose} not accepted yet` : `UNTRUSTED: ${whose} ${key.state.toUpperCase()}`;
 }
 
-/** The table, then why each host is not up, in full: the words say what to do. */
+/**
+ * The table, then why each host is not up, in full: the words say what to do. Without HOST, the
+ * schedules too: a scheduled run that failed is as much a problem as a host that is down.
+ */
 export async function healthCommand(core: Core, argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, COMMANDS.health);
   const list = await core.call('health.check', positionals[0] ? { host: positionals[0] } : {});
+  const schedules = positionals[0] ? [] : (await core.call('schedules.list', {})).schedules;
+  const failed = schedules.filter((s) => s.lastRun?.outcome === 'failed');
   if (values.json) printJson(list);
   else if (!list.length) console.log('No hosts to check. Add some with: icbd hosts add');
   else {
     console.log(table(['HOST', 'STATE', 'LATENCY'], list.map((h) => [h.host, stateWords(h), h.latencyMs === null ? undefined : `${h.latencyMs.toFixed(0)} ms`])));
     for (const h of list) if (h.lastError) console.log(`\n${h.host}: ${h.lastError.message}`);
   }
-  return list.every((h) => h.state === 'up') ? 0 : 1;
+  if (!values.json && schedules.length) {
+    console.log(`\n${table(['SCHEDULE', 'LAST RUN'], schedules.map((s) => [s.name, lastRunWords(s.lastRun)]))}`);
+    for (const s of failed) console.log(`\nschedule ${s.name}: ${s.lastRun!.message}`);
+  }
+  return list.every((h) => h.state === 'up') && failed.length === 0 ? 0 : 1;
 }
 
 const KNOWN = COMMANDS['known-hosts'].subcommands;

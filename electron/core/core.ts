@@ -9,6 +9,7 @@ import { hostHandlers } from './handlers/hosts.ts';
 import { installHandlers } from './handlers/install.ts';
 import { labHandlers } from './handlers/lab.ts';
 import { replicationHandlers } from './handlers/replication.ts';
+import { scheduleHandlers } from './handlers/schedules.ts';
 import { sshHandlers } from './handlers/ssh.ts';
 import { terminalHandlers } from './handlers/terminal.ts';
 import type { Handlers } from './handlers/types.ts';
@@ -20,6 +21,7 @@ import { ReplicationSettings } from './replication/settings.ts';
 import { openReplication, type ReplicationStack } from './transfers/stack.ts';
 import { EventAsker, type Asker } from './util/prompts.ts';
 import { openSecrets } from './secrets/keychain.ts';
+import { ScheduleService } from './schedules/service.ts';
 import { HealthMonitor } from './ssh/health.ts';
 import { SshPool } from './ssh/pool.ts';
 import { Terminals } from './terminal/sessions.ts';
@@ -47,6 +49,7 @@ export class Core {
   readonly inventory: InventoryStore;
   readonly audit: AuditLog;
   readonly installer: InstallService;
+  readonly schedules: ScheduleService;
   readonly #asker: Asker;
   readonly #handlers: Handlers;
   #pool?: Promise<SshPool>;
@@ -67,6 +70,12 @@ export class Core {
       store: new InstallStore(options.home),
       replicationAddress: async (h) => (await replicationSettings.get(h.name, h.role)).replicationAddress,
     });
+    this.schedules = new ScheduleService({
+      home: options.home,
+      call: (name, input) => this.call(name, input),
+      events: this.events,
+      audit: (record) => this.audit.append(record),
+    });
     this.#handlers = {
       'app.info': async () => ({ name: 'iCBD Console', version: APP_VERSION, home: options.home, door: options.door }),
       'audit.list': (query) => this.audit.list(query),
@@ -80,6 +89,7 @@ export class Core {
       ...installHandlers(this.jobs, this.installer),
       ...fileHandlers(),
       ...options.doorHandlers,
+      ...scheduleHandlers(this.schedules),
     };
   }
 
@@ -116,13 +126,15 @@ export class Core {
     return this.#replication;
   }
 
-  /** Starts what a window needs in the background: the inventory watch and host health. */
+  /** Starts what a window needs in the background: the inventory watch, host health and the schedules. */
   open(): void {
     this.inventory.watch();
     void this.health().then((h) => h.start());
+    this.schedules.start(this.options.door === 'electron' ? 'window' : this.options.door === 'browser' ? 'browser mode' : 'icbd');
   }
 
   async close(): Promise<void> {
+    await this.schedules.stop();
     this.inventory.close();
     if (this.#health) (await this.#health).stop();
     if (this.#terminals) (await this.#terminals).closeAll();

@@ -17,6 +17,7 @@ beforeEach(() => {
   fake.answer('health.list', () => []);
   fake.answer('prompts.list', () => []);
   fake.answer('audit.list', () => []);
+  fake.answer('schedules.list', () => ({ schedules: [], notify: null }));
   location.hash = '#/hosts';
 });
 

@@ -9,6 +9,7 @@ import {
   pruneSamples,
   type ProgressSample,
   type PushRecord,
+  type TransferOrigin,
   type TransferRecord,
   type UploadInto,
   type UploadRecord,
@@ -84,8 +85,8 @@ export class TransferService {
     this.#polling.unref();
   }
 
-  /** Queues every group of the plan; returns their records (state queued). */
-  async enqueue(push: PlannedPush): Promise<PushRecord[]> {
+  /** Queues every group of the plan; returns their records (state queued). `origin`: the schedule that asked. */
+  async enqueue(push: PlannedPush, origin?: TransferOrigin): Promise<PushRecord[]> {
     const records: PushRecord[] = [];
     for (const group of push.groups) {
       const record: PushRecord = {
@@ -100,6 +101,7 @@ export class TransferService {
         parentNumber: group.parent?.number ?? null,
         codec: group.wire.codec,
         ...(group.wire.codecNote ? { codecNote: group.wire.codecNote } : {}),
+        ...(origin ? { origin } : {}),
         state: 'queued',
         bytes: 0,
         totalBytes: group.wire.estimatedBytes,
@@ -232,7 +234,7 @@ export class TransferService {
 
   async #run(push: PlannedPush, group: PlannedGroup, record: PushRecord, signal: AbortSignal): Promise<void> {
     const hooks = await this.#start(record);
-    hooks.onLog(`${push.plan.image}@${push.plan.number}: ${record.kind}${group.parent ? ` from parent ${group.parent.number}` : ''}, ${record.mode}, ${record.codec}, ${push.plan.source} → ${group.wire.targets.join(', ')}`);
+    hooks.onLog(`${push.plan.image}@${push.plan.number}: ${record.kind}${group.parent ? ` from parent ${group.parent.number}` : ''}, ${record.mode}, ${record.codec}, ${push.plan.source} → ${group.wire.targets.join(', ')}${record.origin ? `, started by schedule ${record.origin.schedule}` : ''}`);
     try {
       const result = await runGroup({
         remote: this.o.remote,

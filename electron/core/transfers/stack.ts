@@ -2,7 +2,7 @@ import { AppError } from '../../../shared/errors.ts';
 import { REPO_ROLES, findHost, type Host } from '../../../shared/inventory.ts';
 import { activeTransfers, keysOffer, wireTree, type SettingsPatch, type SnapshotTree } from '../../../shared/replication.ts';
 import type { NodeRepo, RepoSettings, Snapshot } from '../../../shared/snapshots.ts';
-import { isTransferFinished, type PushPlan, type TransferRecord, type UploadRecord } from '../../../shared/transfers.ts';
+import { isTransferFinished, type PushPlan, type TransferOrigin, type TransferRecord, type UploadRecord } from '../../../shared/transfers.ts';
 import type { AuditLog } from '../audit/log.ts';
 import { nodeRemote, type HostChange, type NodeRemote } from '../remote/node.ts';
 import type { TrustPair } from '../replication/keys.ts';
@@ -28,8 +28,9 @@ export interface ReplicationStack {
   /** A snapshot of `image` (on imgs by default), refused while an upload into it runs there. */
   snapshot(node: string | undefined, image: string): Promise<Snapshot>;
   /** Planned again from the nodes' state as it is now, then queued. */
-  push(req: PushRequest): Promise<{ plan: PushPlan; transfers: TransferRecord[] }>;
-  sync(req: Parameters<Replication['planSync']>[0]): Promise<{ plan: Awaited<ReturnType<Replication['planSync']>>['plan']; transfers: TransferRecord[] }>;
+  /** `origin`: the schedule that asked, kept on the transfers' records. */
+  push(req: PushRequest & { origin?: TransferOrigin | undefined }): Promise<{ plan: PushPlan; transfers: TransferRecord[] }>;
+  sync(req: Parameters<Replication['planSync']>[0] & { origin?: TransferOrigin | undefined }): Promise<{ plan: Awaited<ReturnType<Replication['planSync']>>['plan']; transfers: TransferRecord[] }>;
   upload(req: Omit<UploadRequest, 'dir'>): Promise<UploadRecord>;
   /** The settings of `node`, or of every repository node. */
   settingsOf(node?: string): Promise<{ node: string; settings: RepoSettings }[]>;
@@ -81,11 +82,11 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
   };
 
   /** The queue's per-node limits follow the settings as they are when a transfer is queued. */
-  const enqueue = async (pushes: readonly PlannedPush[]): Promise<TransferRecord[]> => {
+  const enqueue = async (pushes: readonly PlannedPush[], origin: TransferOrigin | undefined): Promise<TransferRecord[]> => {
     const nodes = new Set(pushes.flatMap((p) => [p.plan.source, ...p.groups.flatMap((g) => g.wire.targets)]));
     for (const n of nodes) await settingsNow(await host(n));
     const records: TransferRecord[] = [];
-    for (const p of pushes) records.push(...(await transfers.enqueue(p)));
+    for (const p of pushes) records.push(...(await transfers.enqueue(p, origin)));
     return records;
   };
 
@@ -130,12 +131,12 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
     async push(req) {
       const planned = await replication.planPush(req);
       refuseWithoutKeys([planned.plan]);
-      return { plan: planned.plan, transfers: await enqueue([planned]) };
+      return { plan: planned.plan, transfers: await enqueue([planned], req.origin) };
     },
     async sync(req) {
       const { plan, pushes } = await replication.planSync(req);
       refuseWithoutKeys(plan.pushes);
-      return { plan, transfers: await enqueue(pushes) };
+      return { plan, transfers: await enqueue(pushes, req.origin) };
     },
     async upload(req) {
       const h = await host(req.node);

@@ -1,4 +1,4 @@
-/** The console's views, in navigation order; Ctrl/Cmd+1..6 follow this order. */
+/** The console's views, in navigation order; Ctrl/Cmd+1..7 follow this order. */
 export const VIEWS = [
   { id: 'hosts', label: 'Hosts' },
   { id: 'install', label: 'Install' },
@@ -6,6 +6,8 @@ export const VIEWS = [
   { id: 'transfers', label: 'Transfers' },
   { id: 'terminal', label: 'Terminal' },
   { id: 'audit', label: 'Audit' },
+  // Last, so the shortcuts of the views before it stay what operators learned.
+  { id: 'schedules', label: 'Schedules' },
 ] as const satisfies readonly { id: string; label: string }[];
 
 export type View = (typeof VIEWS)[number];

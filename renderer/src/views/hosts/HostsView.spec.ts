@@ -9,6 +9,7 @@ import type { HostHealth } from '../../../../shared/ssh.ts';
 import { fake } from '../../lib/fake-api.ts';
 import { health } from '../../lib/health.svelte.ts';
 import { hostList } from '../../lib/hosts.svelte.ts';
+import { schedules } from '../../lib/schedules.svelte.ts';
 import HostsView from './HostsView.svelte';
 
 vi.mock('../../lib/api.ts', async () => (await import('../../lib/fake-api.ts')).apiModule);
@@ -175,5 +176,18 @@ describe('host health', () => {
     answer();
     await waitFor(() => expect(statusOf('imgs').textContent).toBe('up, 1.0 ms'));
     expect(screen.getByRole('button', { name: 'Check now' }).getAttribute('aria-busy')).toBeNull();
+  });
+
+  it('announces a failed scheduled run above the hosts, with what to do, until dismissed', async () => {
+    const user = await showWith([imgs, cache01]);
+    const off = schedules.follow();
+    render(HostsView);
+    const run = { startedAt: 1, endedAt: 2, outcome: 'failed', message: 'Nothing accepts SSH connections at imgs.\nFix the cause, then run it again (icbd schedule run-now nightly).', reason: 'its time came', transfers: [], pid: 1, host: 'mgmt01' } as const;
+    fake.emit('schedule.failed', { name: 'nightly', run: { ...run, transfers: [] } });
+    const alert = await screen.findByRole('alert', { name: 'Schedule nightly failed' });
+    expect(alert.textContent).toContain('icbd schedule run-now nightly');
+    await user.click(within(alert).getByRole('button', { name: 'Dismiss' }));
+    expect(screen.queryByRole('alert', { name: 'Schedule nightly failed' })).toBeNull();
+    off();
   });
 });
