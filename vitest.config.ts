@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 /**
  * Three groups, run one after another: pure logic first (seconds), then the lab (real hosts,
  * one file at a time since they share the machine's lab), then the browser against the lab.
+ * Unit and renderer tests get 30 s, not vitest's 5: on a 2-CPU machine whose other group is busy
+ * a jsdom render or a spawned shell can take 5 s without anything being wrong.
  */
 export default defineConfig({
   test: {
@@ -14,6 +16,7 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           setupFiles: ['test/setup/unit-suites.ts'],
           environment: 'node',
+          testTimeout: 30_000,
           sequence: { groupOrder: 0 },
         },
       },
@@ -24,6 +27,7 @@ export default defineConfig({
           name: 'renderer',
           include: ['renderer/**/*.spec.ts'],
           environment: 'jsdom',
+          testTimeout: 30_000,
           sequence: { groupOrder: 0 },
         },
       },
