@@ -282,13 +282,14 @@ export const COMMANDS = {
   },
   daemon: {
     summary: 'run the schedules headless, until stopped (under systemd: --install-unit writes the unit)',
-    usage: 'daemon [--install-unit [--unit-path PATH] [--user USER] [--force] | --print-unit [--user USER]]',
+    usage: 'daemon [--install-unit [--unit-path PATH] [--user USER] [--force] | --print-unit [--user USER]] [--json]',
     options: {
       'install-unit': { type: 'boolean', help: 'write the systemd unit that runs the daemon (/etc/systemd/system/icbd-daemon.service)' },
       'print-unit': { type: 'boolean', help: 'print that unit instead' },
       'unit-path': { type: 'string', value: 'PATH', help: 'write the unit here instead', complete: 'file' },
       user: { type: 'string', value: 'USER', help: 'the user the daemon runs as (the current one)' },
       force: { type: 'boolean', help: 'replace a different unit already there' },
+      json: { type: 'boolean', help: 'the unit, or what was written, as JSON; running, each log line as a JSON line' },
     },
   },
   version: { summary: 'print the version', usage: 'version [--json]', options: { json } },

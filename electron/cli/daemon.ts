@@ -1,14 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../shared/errors.ts';
 import { readFileIfExists, writeFileAtomic } from '../core/util/files.ts';
 import type { Core } from '../core/core.ts';
 import { parse, usageError } from './args.ts';
 import { COMMANDS } from './commands.ts';
+import { printJson, printJsonLine } from './output.ts';
 
-const TEMPLATE = fileURLToPath(new URL('../../resources/icbd-daemon.service', import.meta.url));
-const ICBD = fileURLToPath(new URL('./icbd.mjs', import.meta.url));
+/** This CLI's folder: electron/cli/ in a checkout (ESM under tsx), out/cli/ in the CommonJS bundle (no import.meta there). */
+const here = () => (typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url)));
+/** resources/ beside electron/ or out/, in a checkout and in the packaged app alike. */
+const template = () => join(here(), '..', '..', 'resources', 'icbd-daemon.service');
 const DEFAULT_UNIT_PATH = '/etc/systemd/system/icbd-daemon.service';
 
 /** One word of a systemd command line: quoted, with systemd's specifiers (%) and quotes escaped (systemd.syntax(7)). */
@@ -32,22 +36,23 @@ export async function daemonCommand(core: Core, argv: string[]): Promise<number>
   const { values, positionals } = parse(argv, COMMANDS.daemon);
   if (positionals.length) throw usageError('daemon takes no arguments.', COMMANDS.daemon);
   if (values['install-unit'] || values['print-unit']) {
-    const unit = renderUnit(await readFile(TEMPLATE, 'utf8'), { node: process.execPath, icbd: ICBD, home: core.options.home, user: values.user ?? userInfo().username });
-    if (values['print-unit']) return (process.stdout.write(unit), 0);
+    const unit = renderUnit(await readFile(template(), 'utf8'), { node: process.execPath, icbd: process.argv[1]!, home: core.options.home, user: values.user ?? userInfo().username });
+    if (values['print-unit']) return (values.json ? printJson({ unit }) : process.stdout.write(unit), 0);
     const path = values['unit-path'] ?? DEFAULT_UNIT_PATH;
     const old = await readFileIfExists(path);
-    if (old === unit) return (console.log(`${path} is already this unit; nothing changed.`), 0);
+    if (old === unit) return (values.json ? printJson({ path, changed: false }) : console.log(`${path} is already this unit; nothing changed.`), 0);
     if (old !== undefined && !values.force) throw new AppError('CONFLICT', `${path} exists and differs (see icbd daemon --print-unit): replace it with --force.`);
     await writeFileAtomic(path, unit, 0o644);
     await core.audit.append({ host: 'localhost', action: 'daemon.install-unit', path, result: 'ok', detail: old === undefined ? 'written' : 'replaced' });
+    if (values.json) return (printJson({ path, changed: true }), 0);
     console.log(`Wrote ${path}. Start it now and at every boot with:\n  systemctl daemon-reload && systemctl enable --now icbd-daemon\nIts log: journalctl -u icbd-daemon -f`);
     return 0;
   }
-  return runDaemon(core);
+  return runDaemon(core, values.json ?? false);
 }
 
-async function runDaemon(core: Core): Promise<number> {
-  const log = (line: string) => process.stdout.write(`${line}\n`);
+async function runDaemon(core: Core, json: boolean): Promise<number> {
+  const log = (line: string) => (json ? printJsonLine({ at: new Date().toISOString(), line }) : process.stdout.write(`${line}\n`));
   const offs = [
     core.on('audit.appended', (e) => log(`${e.action} ${e.host}: ${e.result}${e.command ? ` (${e.command})` : ''}${e.detail ? ` ${e.detail.replace(/\n/g, ' ')}` : ''}`)),
     core.on('schedule.failed', ({ name, run }) => process.stderr.write(`schedule ${name} FAILED: ${run.message.replace(/\n/g, ' ')}\n`)),

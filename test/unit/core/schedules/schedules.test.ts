@@ -171,7 +171,7 @@ describe('the systemd unit', () => {
     expect(template).toMatch(/^WantedBy=multi-user.target$/m);
   });
   it('runs this icbd on the data directory, quoted for systemd', () => {
-    const unit = renderUnit(template, { node: '/usr/bin/node', icbd: '/opt/icbd/electron/cli/icbd.mjs', home: '/root/.config/iCBD Console 100%', user: 'icbd' });
+    const unit = renderUnit(template, { node: '/usr/bin/node', icbd: '/opt/icbd/electron/icbd.mjs', home: '/root/.config/iCBD Console 100%', user: 'icbd' });
     expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/icbd\/electron\/icbd.mjs --home "\/root\/.config\/iCBD Console 100%%" daemon$/m);
     expect(unit).toMatch(/^User=icbd$/m);
     expect(unit).not.toContain('@');
