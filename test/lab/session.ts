@@ -13,8 +13,8 @@ import { notYet, tempDirs } from '../temp-dirs.ts';
  * on the same data directory, and a shell on a host through the core's pool or the lab's own ssh.
  */
 
-/** lab up (with extra base packages where asked: the hosts have no network), hosts added, keys trusted. */
-export async function labWithHosts(core: Core, opts: Pick<LabOptions, 'dir' | 'caches' | 'nfs' | 'packages'>): Promise<LabInfo> {
+/** lab up, hosts added, keys trusted. */
+export async function labWithHosts(core: Core, opts: Pick<LabOptions, 'dir' | 'caches' | 'nfs' | 'links'>): Promise<LabInfo> {
   const info = await labUp(opts);
   const { added } = await addLabHosts(core.inventory, info.hosts, info.identityFile);
   await trustLabHostKeys((await core.ssh()).knownHosts, info.knownHosts, info.hosts.filter((h) => added.includes(h.name)));

@@ -72,6 +72,20 @@ describe('a pristine Debian 12 host', () => {
     });
   }
 
+  it('no package source reachable: the plan names the missing packages and what to do, and blocks before any change', () => {
+    const s = { ...pristine('debian'), packageSource: { reachable: false, detail: "http://deb.debian.org/debian/dists/bookworm/InRelease: E: Failed to fetch … Temporary failure resolving 'deb.debian.org'" } };
+    const plan = planInstall(s, input('cache', { confirmDisk: '/dev/vdb' }));
+    const blocker = plan.blockers.find((b) => b.step === 'packages');
+    expect(blocker?.message).toMatch(/^No package source answers from this host \(http:\/\/deb\.debian\.org\/debian\/dists\/bookworm\/InRelease: .*Temporary failure resolving/);
+    expect(blocker?.message).toContain('net-tools, hdparm, qemu-system-x86');
+    expect(blocker?.message).toMatch(/Acquire::http::Proxy .* install these packages by hand, then plan again\.$/);
+    // with everything installed there is nothing to fetch, and nothing to block
+    const done = { ...installed('debian', 'cache', 'debian'), packageSource: s.packageSource };
+    expect(planInstall(done, input('cache')).blockers).toEqual([]);
+    // reachable: no blocker
+    expect(planInstall({ ...s, packageSource: { reachable: true, detail: 'ok' } }, input('cache', { confirmDisk: '/dev/vdb' })).blockers).toEqual([]);
+  });
+
   it('lib: copy as Lib.new, rename, fstab line, mount — in that order', () => {
     const plan = planInstall(pristine('debian'), input('home', { confirmDisk: '/dev/vdb' }));
     expect(commands(plan, 'lib')).toEqual([

@@ -99,6 +99,14 @@ export function gatherScript(p: Probe, nonce: string): string {
     `s triggers; for u in ${words(p.units)}; do for t in $(systemctl show -p TriggeredBy --value -- "$u" 2>/dev/null); do echo "$u $t $(systemctl is-active -- "$t" 2>/dev/null)"; done; done`,
     "s packages; if command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W -f='${Package} ${db:Status-Abbrev}\\n' " +
       `${words(p.debPackages)} 2>/dev/null; elif command -v rpm >/dev/null 2>&1; then rpm -q --qf '%{NAME} ii\\n' ${words(p.rpmPackages)} 2>/dev/null; fi`,
+    // one index file fetched as apt would (its proxy and sources), into a temporary file: the
+    // plan must know before any change whether missing packages can be installed at all
+    's package-source; if command -v apt-get >/dev/null 2>&1 && [ -x /usr/lib/apt/apt-helper ]; then' +
+      ` u=$(apt-get update --print-uris 2>/dev/null | sed -n "s/^'\\([^']*\\)'.*/\\1/p" | head -n 1); t=$(mktemp -d);` +
+      ' if [ -z "$u" ]; then echo "fail no package source is configured (apt-get update --print-uris lists none)";' +
+      ' elif timeout 15 /usr/lib/apt/apt-helper -o Acquire::Retries=0 download-file "$u" "$t/f" >"$t/log" 2>&1; then echo ok;' +
+      // apt's reason is the indented line under "Err:1 URL" (resolving, connect refused, 403 …)
+      ' else echo "fail $u: $(sed -n \'/^Err/{n;s/^ *//;p;q;}\' "$t/log")"; fi; rm -rf "$t"; fi',
     's ip-forward; cat /proc/sys/net/ipv4/ip_forward 2>/dev/null',
     // a container's /proc/sys is read-only (LAB-NOTES): values can be persisted, not set live
     's proc-sys; [ -w /proc/sys/net/ipv4/ip_forward ] && echo rw',
@@ -164,6 +172,7 @@ export function parseGather(out: string, nonce: string, probe: Probe, localMidpo
     packages: get('packages')
       .split('\n')
       .flatMap((l) => (/^\S+ ii/.test(l) ? [l.split(' ')[0]!] : [])),
+    ...(line('package-source') ? { packageSource: { reachable: line('package-source') === 'ok', detail: line('package-source').replace(/^fail /, '') } } : {}),
     ipForward: line('ip-forward'),
     procSysWritable: line('proc-sys') === 'rw',
     ...(line('selinux') ? { selinux: line('selinux') } : {}),

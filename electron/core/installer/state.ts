@@ -80,6 +80,11 @@ export interface HostState {
   units: Record<string, UnitState>;
   /** Installed packages among those asked for. */
   packages: string[];
+  /**
+   * Whether the package manager's first index answered (apt hosts only: `apt-get update` would
+   * only warn, and the install would fail half-way); `detail` is its error when not.
+   */
+  packageSource?: { reachable: boolean; detail: string };
   ipForward: string;
   /** False where /proc/sys is read-only (a container): kernel parameters cannot be set live. */
   procSysWritable: boolean;
