@@ -65,7 +65,7 @@ export function pristine(os: keyof typeof OS_RELEASE): HostState {
     packages: [],
     ipForward: '0',
     procSysWritable: true,
-    ...(el ? { selinux: 'Enforcing', firewall: { running: true, available: ['dhcp', 'dns', 'http', 'https', 'nfs', 'ssh', 'tftp', 'mountd', 'rpc-bind', 'ntp', 'samba', 'samba-client', 'squid', 'mdns', 'ftp', 'iscsi-target', 'rsyncd', 'dhcpv6-client'], zoneServices: ['dhcpv6-client', 'ssh'], masquerade: false, directRules: [], zoneInterfaces: [] } } : {}),
+    ...(el ? { selinux: 'Enforcing', firewall: { running: true, available: ['dhcp', 'dns', 'http', 'https', 'nfs', 'ssh', 'tftp', 'mountd', 'rpc-bind', 'ntp', 'samba', 'samba-client', 'squid', 'mdns', 'ftp', 'iscsi-target', 'rsyncd', 'dhcpv6-client'], zoneServices: ['dhcpv6-client', 'ssh'], masquerade: false, directRules: [], zoneInterfaces: [], version: os === 'centos7' ? '0.6.3' : os === 'alma8' ? '0.9.11' : '1.2.5', extZone: '', defaultZone: 'public' } } : {}),
     addresses: [
       { ifname: 'lo', address: '127.0.0.1' },
       { ifname: 'ens192', address: '10.170.137.98' },
@@ -132,6 +132,8 @@ export function installed(os: keyof typeof OS_RELEASE, role: Role, family: Famil
       masquerade: true,
       zoneInterfaces: ['br0'],
       directRules: spec.firewall.directRules.map((r) => r.map((w) => (w === 'eth_ext' ? 'ens192' : w === 'eth_int' ? 'br0' : w)).join(' ')),
+      extZone: 'public',
+      policy: { target: 'ACCEPT', ingress: ['internal'], egress: ['public'] },
     };
   }
   return s;

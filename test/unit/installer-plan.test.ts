@@ -289,9 +289,30 @@ describe('a pristine RHEL-family host (the lab cannot run these)', () => {
       'firewall-cmd --permanent --direct --add-rule ipv4 nat POSTROUTING 0 -o ens192 -j MASQUERADE',
       'firewall-cmd --permanent --direct --add-rule ipv4 filter FORWARD 0 -i br0 -o ens192 -j ACCEPT',
       'firewall-cmd --permanent --direct --add-rule ipv4 filter FORWARD 0 -i ens192 -o br0 -m state --state RELATED,ESTABLISHED -j ACCEPT',
+      // firewalld 1.x rejects forwarded packets in its own table whatever the direct rules accept
+      'firewall-cmd --permanent --zone=public --change-interface=ens192',
+      'firewall-cmd --permanent --new-policy=icbd-nat',
+      'firewall-cmd --permanent --policy=icbd-nat --add-ingress-zone=internal',
+      'firewall-cmd --permanent --policy=icbd-nat --add-egress-zone=public',
+      'firewall-cmd --permanent --policy=icbd-nat --set-target=ACCEPT',
       'firewall-cmd --reload',
     ]);
     expect(notices(plan, 'firewall')).toEqual(['warning: This firewalld has no service tftp-client; it is left out.']);
+  });
+
+  it("imgs firewalld before 0.9 (CentOS 7, iptables): the guide's direct rules are all the forwarding needs, no policy", () => {
+    const plan = planInstall(pristine('centos7'), input('imgs', { confirmDisk: 'vdb' }));
+    expect(commands(plan, 'firewall').filter((c) => /policy|change-interface=ens192/.test(c))).toEqual([]);
+    expect(commands(plan, 'firewall').at(-1)).toBe('firewall-cmd --reload');
+  });
+
+  it('imgs firewalld 1.x with the outside interface already named in a zone and a partial policy: only what is missing', () => {
+    const s = pristine('rocky9');
+    s.firewall = { ...s.firewall!, extZone: 'external', policy: { target: 'CONTINUE', ingress: ['internal'], egress: [] } };
+    expect(commands(planInstall(s, input('imgs', { confirmDisk: 'vdb' })), 'firewall').filter((c) => /policy|change-interface=ens192/.test(c))).toEqual([
+      'firewall-cmd --permanent --policy=icbd-nat --add-egress-zone=external',
+      'firewall-cmd --permanent --policy=icbd-nat --set-target=ACCEPT',
+    ]);
   });
 
   it('a stopped firewalld is started first', () => {

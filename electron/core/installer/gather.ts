@@ -7,6 +7,7 @@ import { quote } from '../../../shared/shell.ts';
 import { runChecked, type Remote } from './remote.ts';
 import type { InstallInput } from './step.ts';
 import { parseAddresses, parseDevices, parseMounts, parsePaths, parseUnits, withEnabled, withMounts, withSockets, type HostState } from './state.ts';
+import { FORWARD_POLICY } from './steps/firewall.ts';
 import { TOP } from './steps/lib.ts';
 
 /**
@@ -123,11 +124,23 @@ export function gatherScript(p: Probe, nonce: string): string {
       's fw-masquerade; firewall-cmd --permanent --zone=internal --query-masquerade 2>/dev/null',
       's fw-direct; firewall-cmd --permanent --direct --get-all-rules 2>/dev/null',
       's fw-interfaces; firewall-cmd --permanent --zone=internal --list-interfaces 2>/dev/null',
+      's fw-version; firewall-cmd --version 2>/dev/null',
+      `ext=$(ip -4 route show default 2>/dev/null | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p' | head -n 1)`,
+      's fw-ext-zone; [ -n "$ext" ] && firewall-cmd --permanent --get-zone-of-interface="$ext" 2>/dev/null',
+      "s fw-default-zone; sed -n 's/^DefaultZone=//p' /etc/firewalld/firewalld.conf 2>/dev/null",
+      `s fw-policy; firewall-cmd --permanent --info-policy=${FORWARD_POLICY} 2>/dev/null`,
       'fi',
     );
   }
   lines.push('s end; true');
   return lines.join('\n') + '\n';
+}
+
+/** `firewall-cmd --info-policy` lines: "  target: ACCEPT", "  ingress-zones: internal" … */
+function parsePolicy(text: string): { target: string; ingress: string[]; egress: string[] } {
+  const field = (name: string) => new RegExp(`^\\s*${name}:[ \\t]*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
+  const list = (name: string) => field(name).split(/\s+/).filter(Boolean);
+  return { target: field('target'), ingress: list('ingress-zones'), egress: list('egress-zones') };
 }
 
 export function parseSections(out: string, nonce: string): Map<string, string> {
@@ -188,6 +201,10 @@ export function parseGather(out: string, nonce: string, probe: Probe, localMidpo
               .map((l) => l.trim().split(/\s+/).join(' '))
               .filter(Boolean),
             zoneInterfaces: words('fw-interfaces'),
+            version: line('fw-version'),
+            extZone: line('fw-ext-zone') === 'no zone' ? '' : line('fw-ext-zone'),
+            defaultZone: line('fw-default-zone') || 'public',
+            ...(line('fw-policy') ? { policy: parsePolicy(get('fw-policy')) } : {}),
           },
         }
       : {}),

@@ -55,6 +55,13 @@ export interface FirewallState {
   masquerade: boolean;
   directRules: string[];
   zoneInterfaces: string[];
+  /** firewall-cmd --version: from 0.9 on, firewalld filters forwarded traffic itself, by policies. */
+  version: string;
+  /** The zone the outside interface is in by name ('' when only by being the default zone), and the default zone. */
+  extZone: string;
+  defaultZone: string;
+  /** The installer's forwarding policy (icbd-nat) as firewalld has it; absent when there is none. */
+  policy?: { target: string; ingress: string[]; egress: string[] };
 }
 
 export interface HostState {

@@ -110,12 +110,15 @@ export async function startHost(ctx: HostCtx): Promise<void> {
     `--bind=${loop}:/dev/vdb`,
     `--bind=${loop}`,
     '--bind=/dev/btrfs-control',
+    // its own network namespace is the host's to configure, as a VM's NICs are (firewalld, NAT, routes)
+    '--capability=CAP_NET_ADMIN',
     '--console=read-only',
     '--link-journal=no',
     '--resolv-conf=off',
     '--timezone=off',
   ];
-  await launch(ctx, ['systemd-nspawn', ...args]);
+  // its own network's sysctls (/proc/sys/net) writable, as a VM's are: ip_forward is the host's to set
+  await launch(ctx, ['env', 'SYSTEMD_NSPAWN_API_VFS_WRITABLE=network', 'systemd-nspawn', ...args]);
 }
 
 /**
