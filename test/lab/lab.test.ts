@@ -205,7 +205,8 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('iCBD lab', { timeout: 30
     // one ssh connection per cache kept open, so the figures are the links', not the handshakes'
     const ctl = (h: string) => path.join(dirs.lab, `${h}.ctl`);
     const opts = (h: string) => ['-F', info.sshConfig, '-o', `ControlPath=${ctl(h)}`];
-    for (const h of ['cache01', 'cache02']) execFileSync('ssh', [...opts(h), '-o', 'ControlMaster=yes', '-fN', h]);
+    // -f leaves a master in the background: it must not hold this process's pipes
+    for (const h of ['cache01', 'cache02']) execFileSync('ssh', [...opts(h), '-o', 'ControlMaster=yes', '-fN', h], { stdio: 'ignore', timeout: 30_000 });
     const bytes = 25_000_000; // 4 s at 50 Mbit/s
     const timed = (h: string, cmd: string) =>
       new Promise<number>((resolve, reject) => {
@@ -221,7 +222,7 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('iCBD lab', { timeout: 30
       expect(rate).toBeGreaterThan(42);
       expect(rate).toBeLessThan(55);
     }
-    for (const h of ['cache01', 'cache02']) execFileSync('ssh', [...opts(h), '-O', 'exit', h], { stdio: 'ignore' });
+    for (const h of ['cache01', 'cache02']) execFileSync('ssh', [...opts(h), '-O', 'exit', h], { stdio: 'ignore', timeout: 30_000 });
 
     await labCut('cache01', { dir: dirs.lab });
     expect((await ssh('cache01', 'true')).code).toBe(255);
