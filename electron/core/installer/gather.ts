@@ -124,11 +124,12 @@ export function gatherScript(p: Probe, nonce: string): string {
       's fw-masquerade; firewall-cmd --permanent --zone=internal --query-masquerade 2>/dev/null',
       's fw-direct; firewall-cmd --permanent --direct --get-all-rules 2>/dev/null',
       's fw-interfaces; firewall-cmd --permanent --zone=internal --list-interfaces 2>/dev/null',
-      's fw-version; firewall-cmd --version 2>/dev/null',
+      // firewall-cmd needs the daemon even for these; a stopped firewalld is read from its files
+      's fw-version; firewall-cmd --version 2>/dev/null || firewall-offline-cmd --version 2>/dev/null',
       `ext=$(ip -4 route show default 2>/dev/null | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p' | head -n 1)`,
-      's fw-ext-zone; [ -n "$ext" ] && firewall-cmd --permanent --get-zone-of-interface="$ext" 2>/dev/null',
+      's fw-ext-zone; [ -n "$ext" ] && { firewall-cmd --permanent --get-zone-of-interface="$ext" 2>/dev/null || firewall-offline-cmd --get-zone-of-interface="$ext" 2>/dev/null; }',
       "s fw-default-zone; sed -n 's/^DefaultZone=//p' /etc/firewalld/firewalld.conf 2>/dev/null",
-      `s fw-policy; firewall-cmd --permanent --info-policy=${FORWARD_POLICY} 2>/dev/null`,
+      `s fw-policy; firewall-cmd --permanent --info-policy=${FORWARD_POLICY} 2>/dev/null || firewall-offline-cmd --info-policy=${FORWARD_POLICY} 2>/dev/null`,
       'fi',
     );
   }
