@@ -76,8 +76,9 @@ export function labSession<T = LabInfo>(name: string, up: (core: Core, dir: stri
     get info() {
       return info ? info.up : notYet(`${name}'s lab`);
     },
+    // an install fetches and unpacks the guide's packages through the lab's mirror: minutes on a busy machine
     icbd: (...args) =>
-      execFileP('node', ['electron/icbd.mjs', '--home', dirs.home, ...args], { env: { ...process.env, ICBD_LAB_DIR: dirs.lab }, timeout: 300_000 }).then(
+      execFileP('node', ['electron/icbd.mjs', '--home', dirs.home, ...args], { env: { ...process.env, ICBD_LAB_DIR: dirs.lab }, timeout: 900_000 }).then(
         (r) => ({ code: 0, ...r }),
         (e: { code: number; stdout: string; stderr: string }) => e,
       ),
