@@ -34,7 +34,7 @@ async function icbd(...args: string[]): Promise<string> {
 const LINK_MBIT = 100;
 const IMAGE_BYTES = 200 * 1024 * 1024;
 
-describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')("the README's lab walk-through", { timeout: 900_000 }, () => {
+describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')("the README's lab walk-through", { timeout: 1_800_000 }, () => {
   it('lab status shows cache01 behind its 100mbit link, and the mirror', async () => {
     const status = await icbd('lab', 'status');
     expect(status).toMatch(/^cache01\s+cache\s+10\.213\.2\.101\s+imgs\s+running\s+100mbit$/m);
