@@ -40,7 +40,8 @@ async function job(name: 'install.apply' | 'install.reboot', r: InstallRequest) 
 
 const notices = (plan: InstallPlanOut, step: string) => plan.steps.find((s) => s.id === step)?.notices.map((n) => `${n.level}: ${n.message}`) ?? [];
 
-describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('installer on the lab', { timeout: 600_000 }, () => {
+// each install fetches and unpacks the guide's packages through the lab's mirror: minutes on a busy machine
+describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('installer on the lab', { timeout: 1_200_000 }, () => {
   for (const host of ['home', 'rw', 'cache01', 'imgs'] as const) {
     it(`installs ${ROLE_OF[host]} on a pristine ${host}; a second run plans nothing; after a reboot every mount and service is back`, async () => {
       const t0 = Date.now();
