@@ -144,9 +144,10 @@ export const COMMANDS = {
     subcommands: {
       up: {
         summary: 'bring the lab up and add its hosts',
-        usage: 'lab up [--caches N] [--nfs] [--no-add-hosts] [--json]',
+        usage: 'lab up [--caches N] [--nfs] [--no-add-hosts] [--link HOST=RATE[,HOST=RATE…]] [--json]',
         options: {
           caches: { type: 'string', value: 'N', help: 'how many cache nodes (1)' },
+          link: { type: 'string', value: 'HOST=RATE,...', help: "give hosts' links a rate (50mbit, 100mbit, 1gbit) in both directions" },
           nfs: { type: 'boolean', help: 'boot rw, home and cache01 as qemu VMs, for real NFS' },
           'no-add-hosts': { type: 'boolean', help: 'leave the inventory as it is' },
           json,
@@ -161,6 +162,12 @@ export const COMMANDS = {
       start: labHost('start a stopped host', 'start HOST [--json]'),
       cut: labHost("pull a host's cables: transfers stall", 'cut HOST [--json]'),
       heal: labHost('plug them back: transfers resume', 'heal HOST [--json]'),
+      link: {
+        summary: "give a host's link a rate in both directions (token bucket: this kernel has no netem, so no delay or loss), or off",
+        usage: 'lab link HOST RATE|off [--json]',
+        options: { json },
+        args: ['host', ['off', '50mbit', '100mbit', '1gbit']],
+      },
     },
   },
   snapshots: {

@@ -17,6 +17,7 @@ export async function labCommand(core: Core, argv: string[]): Promise<number> {
         caches: values.caches === undefined ? 1 : Number(values.caches),
         nfs: values.nfs ?? false,
         addHosts: !values['no-add-hosts'],
+        ...(values.link !== undefined && { links: values.link }),
       });
       await followJob(core, jobId, { quiet: values.json ?? false });
       const info = await core.call('lab.status', {});
@@ -37,8 +38,9 @@ export async function labCommand(core: Core, argv: string[]): Promise<number> {
       if (values.json) printJson(info);
       else if (!info) console.log('No lab is up. Start one with: npm run lab -- up');
       else {
-        console.log(table(['HOST', 'ROLE', 'ADDRESS', 'JUMP', 'STATE'], info.hosts.map((h) => [h.name, h.role, h.address, h.jump, h.state])));
+        console.log(table(['HOST', 'ROLE', 'ADDRESS', 'JUMP', 'STATE', 'LINK'], info.hosts.map((h) => [h.name, h.role, h.address, h.jump, h.state, h.link ?? 'unshaped'])));
         console.log(`\nssh -F ${info.sshConfig} HOST`);
+        console.log(`package mirror: ${info.mirror} (the hosts behind imgs reach it through imgs)`);
       }
       return 0;
     }
@@ -58,6 +60,15 @@ export async function labCommand(core: Core, argv: string[]): Promise<number> {
       if (values.json) printJson(results);
       else console.log(table(['CHECK', 'RESULT', 'MS', 'DETAIL'], results.map((r) => [r.name, r.ok ? 'ok' : 'FAILED', r.ms, r.detail])));
       return results.every((r) => r.ok) ? 0 : 1;
+    }
+    case 'link': {
+      const { values, positionals } = parse(rest, SPEC.link);
+      const [host, rate] = positionals;
+      if (positionals.length !== 2 || !host || !rate) throw usageError('Name a host and a rate (or off).', SPEC.link);
+      const result = await core.call('lab.link', { host, rate });
+      if (values.json) printJson(result);
+      else console.log(`Done: ${result.done}.`);
+      return 0;
     }
     case 'reset':
     case 'stop':

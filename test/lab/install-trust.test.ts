@@ -82,7 +82,8 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH trust between instal
     expect((await lab.core.call('audit.list', { host: 'rw' })).some((e) => e.command?.startsWith('mkfs'))).toBe(false);
   });
 
-  it('installs imgs (told that cache01 has no key yet), then cache01, which accepts imgs at once', async () => {
+  // two installs, each fetching and unpacking the guide's packages through the lab's mirror
+  it('installs imgs (told that cache01 has no key yet), then cache01, which accepts imgs at once', { timeout: 1_500_000 }, async () => {
     const imgs = await job<InstallPlanOut>('install.apply', request('imgs'));
     expect(imgs.changes).toBe(0);
     expect(trustNotices(imgs)).toContain('cache01 has no root key yet: trust with it will be completed when it is installed (install trust).');
