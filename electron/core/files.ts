@@ -44,9 +44,20 @@ export async function readFileIfExists(path: string): Promise<string | undefined
 const LOCK_STALE_MS = 10_000;
 const LOCK_WAIT_MS = 5_000;
 
+/** Whether the process `pid` (read from a lock file) still runs; EPERM: it runs as another user. */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Serialises read-modify-write of one file between processes (the window and the CLI may both
- * edit the inventory). A lock older than LOCK_STALE_MS belongs to a process that died mid-write.
+ * edit the inventory). The lock holds its holder's pid: a lock older than LOCK_STALE_MS is taken
+ * over only when that process is gone (it died mid-write); a live holder, however slow, keeps it.
  */
 export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
   const lock = `${path}.lock`;
@@ -61,8 +72,12 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promi
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
-      if (age > LOCK_STALE_MS) await rm(lock, { force: true });
-      else if (Date.now() > deadline) throw new Error(`${path} is locked by another process (lock file ${lock}).`, { cause: err });
+      const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
+      // No pid after 10 s: its maker died between creating the file and writing it.
+      const alive = Number.isInteger(holder) && holder > 0 && running(holder);
+      if (age > LOCK_STALE_MS && !alive) await rm(lock, { force: true });
+      else if (Date.now() > deadline)
+        throw new Error(`${path} is locked by ${alive ? `process ${holder}, which is still running` : 'another process'} (lock file ${lock}).`, { cause: err });
       else await sleep(25);
     }
   }
