@@ -70,7 +70,7 @@ export class Core {
       'jobs.cancel': async ({ id }) => ({ cancelled: this.jobs.cancel(id) }),
       ...hostHandlers(this.inventory),
       ...labHandlers(this.jobs, this.inventory, () => this.ssh()),
-      ...sshHandlers({ jobs: this.jobs, pool: () => this.ssh(), health: () => this.health(), ...(eventAsker && { asker: eventAsker }) }),
+      ...sshHandlers({ jobs: this.jobs, audit: this.audit, hosts: () => this.inventory.list(), pool: () => this.ssh(), health: () => this.health(), ...(eventAsker && { asker: eventAsker }) }),
       ...terminalHandlers(() => this.terminals()),
       ...replicationHandlers(() => this.replication(), () => this.inventory.list()),
       ...installHandlers(this.jobs, this.installer),
@@ -99,7 +99,9 @@ export class Core {
   }
 
   terminals(): Promise<Terminals> {
-    this.#terminals ??= this.ssh().then((pool) => new Terminals(pool, (e) => this.events.emit('terminal.event', e)));
+    this.#terminals ??= this.ssh().then(
+      (pool) => new Terminals(pool, (e) => this.events.emit('terminal.event', e), { audit: this.audit, hosts: () => this.inventory.list() }),
+    );
     return this.#terminals;
   }
 

@@ -1,3 +1,4 @@
+import { AppError, toWire } from '../../../shared/errors.ts';
 import type { Host } from '../../../shared/inventory.ts';
 import type { AuditLog } from '../audit/log.ts';
 import type { EventBus } from '../events.ts';
@@ -30,10 +31,14 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
   const remote: ReplicationRemote = { exec: (host, argv, opts) => o.pool.exec(host, argv, opts), pipesStdout: true };
   const settings = new ReplicationSettings(o.home);
   const limits = new Map<string, number>();
-  const onChange = (c: HostChange) => {
-    // A full disk in the data directory must not fail a transfer that already ran.
-    void o.audit.append({ host: c.host, action: c.action, command: c.command, result: c.result, ...(c.detail ? { detail: c.detail } : {}), ...(c.ms !== undefined ? { ms: c.ms } : {}) }).catch(() => undefined);
-  };
+  // Rejects, in words, when the log cannot take it: each caller says so where the operator looks.
+  const onChange = (c: HostChange) =>
+    o.audit.append({ host: c.host, action: c.action, command: c.command, result: c.result, ...(c.detail ? { detail: c.detail } : {}), ...(c.ms !== undefined ? { ms: c.ms } : {}) }).then(
+      () => undefined,
+      (err: unknown) => {
+        throw new AppError('INTERNAL', `The audit log could not record ${c.action} on ${c.host} (${c.result}): ${toWire(err).message}.`);
+      },
+    );
   const store = new TransferStore(o.home);
   return {
     remote,

@@ -1,5 +1,7 @@
 import { AppError } from '../../../shared/errors.ts';
+import type { Host } from '../../../shared/inventory.ts';
 import type { TerminalEvent } from '../../../shared/ssh.ts';
+import type { AuditLog } from '../audit/log.ts';
 import type { SshPool } from '../ssh/pool.ts';
 import { openLocalShell } from './local-shell.ts';
 import type { TerminalSession } from './session.ts';
@@ -14,10 +16,32 @@ export class Terminals {
   constructor(
     private readonly pool: SshPool,
     private readonly emit: (e: TerminalEvent) => void,
+    private readonly o: { audit: Pick<AuditLog, 'append'>; hosts(): Promise<Host[]> },
   ) {}
 
+  /**
+   * A shell on a host, in the audit log when it opens and when it ends (who, where, how long; never
+   * what was typed). One that cannot be recorded is not opened: it would be root on a node unseen.
+   */
   async openSsh(host: string, size: { cols: number; rows: number }): Promise<{ id: string; title: string }> {
-    return this.#add(await this.pool.shell(host, size));
+    const user = (await this.o.hosts()).find((h) => h.name === host)?.user;
+    const record = (action: string, extra: { ms?: number; detail?: string } = {}) => this.o.audit.append({ host, action, ...(user && { user }), result: 'ok', ...extra });
+    const session = await this.pool.shell(host, size);
+    const opened = Date.now();
+    try {
+      await record('terminal.open');
+    } catch (err) {
+      session.close();
+      throw new AppError('INTERNAL', `No terminal was opened on ${host}: the audit log could not record it (${(err as Error).message}).`);
+    }
+    session.onExit((exit) => {
+      const how = exit.signal ? `killed by ${exit.signal}` : `exit ${exit.code ?? 'unknown'}`;
+      // The session is over whatever happens here; a failed record is said where the operator looks.
+      record('terminal.close', { ms: Date.now() - opened, detail: how }).catch((err: unknown) =>
+        this.emit({ id: session.id, type: 'data', data: `\r\n[icbd: the end of this session could not be written to the audit log: ${(err as Error).message}]\r\n` }),
+      );
+    });
+    return this.#add(session);
   }
 
   openLocal(size: { cols: number; rows: number }): { id: string; title: string } {
