@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { z } from 'zod';
+import { AppError } from '../../shared/errors.ts';
 
 /**
  * Replace a file so that a reader sees the old content or the new, never a mix: write a temp file
@@ -30,6 +32,26 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o600):
   } finally {
     await dh.close();
   }
+}
+
+/**
+ * A JSON file of the data directory, checked by `schema`; undefined when there is none. A file
+ * that is not JSON or not what the schema says is refused in words naming the file and what is
+ * wrong, never half-read: what is read here ends up in remote commands.
+ */
+export async function readJsonFile<T>(path: string, schema: z.ZodType<T>, what: string): Promise<T | undefined> {
+  const text = await readFileIfExists(path);
+  if (text === undefined) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new AppError('INTERNAL', `${path} is not valid JSON (${(err as Error).message}); fix or move it away.`);
+  }
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'the file'}: ${i.message}`).join('; ');
+  throw new AppError('INTERNAL', `${path} does not hold ${what} (${why}); fix or move it away.`, parsed.error.issues);
 }
 
 export async function readFileIfExists(path: string): Promise<string | undefined> {

@@ -55,7 +55,7 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH on the lab', { timeo
       .toEqual(['terminal.close', 'terminal.open']);
     const [close, open] = (await lab.core.call('audit.list', { host: 'cache01', limit: 10 })).filter((e) => e.action.startsWith('terminal.'));
     expect(open).toMatchObject({ user: 'root', result: 'ok' });
-    expect(close).toMatchObject({ user: 'root', detail: 'exit 3', ms: expect.any(Number) });
+    expect(close).toMatchObject({ user: 'root', exitCode: 3, ms: expect.any(Number) });
     expect(JSON.stringify([open, close])).not.toContain('typed-secret-words');
   });
 

@@ -16,7 +16,7 @@ describe('replication.json read back', () => {
     // socat reads "," and ":" inside its address strings: this would add an option of its own.
     stored('10.0.2.1,fork,exec:id');
     const settings = new ReplicationSettings(home);
-    await expect(settings.get('cache01', 'cache')).rejects.toThrow(/replication\.json holds settings the console would not accept \(nodes\.cache01\.replicationAddress: The address must be .*\); fix or move it away/);
+    await expect(settings.get('cache01', 'cache')).rejects.toThrow(/replication\.json does not hold replication settings the console would accept \(nodes\.cache01\.replicationAddress: The address must be .*\); fix or move it away/);
   });
 
   it('gives a valid address back', async () => {

@@ -46,7 +46,7 @@ export function sshHandlers(d: SshDeps): Handlers<SshNames> {
         // An operator's command is in the audit log however it ends; if the log cannot take it, the run fails saying so.
         const audit = async (end: { result: 'ok' | 'failed' | 'cancelled'; exitCode?: number; detail?: string }) => {
           await d.audit.append({ host, action: 'exec', command, ...(user && { user }), ...end, ms: Date.now() - started }).catch((err: unknown) => {
-            throw new AppError('INTERNAL', `The command ran (${end.detail ?? end.result}) but the audit log could not be written: ${toWire(err).message}. Fix the data directory before running more.`);
+            throw new AppError('INTERNAL', `The command ran (${end.exitCode !== undefined ? `exit ${end.exitCode}` : (end.detail ?? end.result)}) but the audit log could not be written: ${toWire(err).message}. Fix the data directory before running more.`);
           });
         };
         let r;
@@ -65,7 +65,7 @@ export function sshHandlers(d: SshDeps): Handlers<SshNames> {
           await audit({ result: ctx.signal.aborted ? 'cancelled' : 'failed', detail: toWire(err).message });
           throw err;
         }
-        await audit({ result: r.code === 0 ? 'ok' : 'failed', ...(r.code !== null && { exitCode: r.code }), detail: r.signal ? `killed by ${r.signal}` : `exit ${r.code}` });
+        await audit({ result: r.code === 0 ? 'ok' : 'failed', ...(r.code !== null && { exitCode: r.code }), ...(r.signal && { detail: `killed by ${r.signal}` }) });
         return r;
       });
       return { jobId: job.id };

@@ -1,11 +1,10 @@
 import { join } from 'node:path';
-import { AppError } from '../../../shared/errors.ts';
 import { z } from 'zod';
 import type { Role } from '../../../shared/inventory.ts';
 import { hostName } from '../../../shared/names.ts';
 import type { SettingsPatch } from '../../../shared/replication.ts';
 import { defaultRepoSettings, repoSettings, type RepoSettings } from '../../../shared/snapshots.ts';
-import { readFileIfExists, withFileLock, writeFileAtomic } from '../files.ts';
+import { readJsonFile, withFileLock, writeFileAtomic } from '../files.ts';
 
 const file = z.object({ version: z.literal(1), nodes: z.record(hostName, repoSettings.partial()) });
 
@@ -40,19 +39,6 @@ export class ReplicationSettings {
 
   /** Checked as the API checks a change: what is read here ends up in remote commands. */
   async #read(): Promise<z.infer<typeof file>> {
-    const text = await readFileIfExists(this.path);
-    if (text === undefined) return { version: 1, nodes: {} };
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (err) {
-      throw new AppError('INTERNAL', `${this.path} is not valid JSON (${(err as Error).message}); fix or move it away.`);
-    }
-    const parsed = file.safeParse(data);
-    if (!parsed.success) {
-      const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-      throw new AppError('INTERNAL', `${this.path} holds settings the console would not accept (${why}); fix or move it away.`, parsed.error.issues);
-    }
-    return parsed.data;
+    return (await readJsonFile(this.path, file, 'replication settings the console would accept')) ?? { version: 1, nodes: {} };
   }
 }

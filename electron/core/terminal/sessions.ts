@@ -25,7 +25,7 @@ export class Terminals {
    */
   async openSsh(host: string, size: { cols: number; rows: number }): Promise<{ id: string; title: string }> {
     const user = (await this.o.hosts()).find((h) => h.name === host)?.user;
-    const record = (action: string, extra: { ms?: number; detail?: string } = {}) => this.o.audit.append({ host, action, ...(user && { user }), result: 'ok', ...extra });
+    const record = (action: string, extra: { ms?: number; exitCode?: number; detail?: string } = {}) => this.o.audit.append({ host, action, ...(user && { user }), result: 'ok', ...extra });
     const session = await this.pool.shell(host, size);
     const opened = Date.now();
     try {
@@ -35,9 +35,8 @@ export class Terminals {
       throw new AppError('INTERNAL', `No terminal was opened on ${host}: the audit log could not record it (${(err as Error).message}).`);
     }
     session.onExit((exit) => {
-      const how = exit.signal ? `killed by ${exit.signal}` : `exit ${exit.code ?? 'unknown'}`;
       // The session is over whatever happens here; a failed record is said where the operator looks.
-      record('terminal.close', { ms: Date.now() - opened, detail: how }).catch((err: unknown) =>
+      record('terminal.close', { ms: Date.now() - opened, ...(exit.code !== null && { exitCode: exit.code }), ...(exit.signal && { detail: `killed by ${exit.signal}` }) }).catch((err: unknown) =>
         this.emit({ id: session.id, type: 'data', data: `\r\n[icbd: the end of this session could not be written to the audit log: ${(err as Error).message}]\r\n` }),
       );
     });
