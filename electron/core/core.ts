@@ -62,6 +62,7 @@ export class Core {
       audit: (record) => this.audit.append(record),
       store: new InstallStore(options.home),
       replicationAddress: async (h) => (await replicationSettings.get(h.name, h.role)).replicationAddress,
+      repositoryRoot: async (h) => (await replicationSettings.get(h.name, h.role)).root,
     });
     this.#handlers = {
       'app.info': async () => ({ name: 'iCBD Console', version: APP_VERSION, home: options.home, door: options.door }),
