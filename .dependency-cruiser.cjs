@@ -27,7 +27,10 @@ module.exports = {
     ),
     layer('domain-from-above', 'Replication planning and the installer steps sit above the node port and ssh.', `${CORE}(remote|ssh|terminal|secrets|util|audit|jobs|inventory|lab)/`, `${CORE}(replication|installer)/`),
     layer('domains-apart', 'Replication and the installer do not know each other; a service combines them.', `${CORE}replication/`, `${CORE}installer/`),
-    layer('domains-apart-back', 'Replication and the installer do not know each other; a service combines them.', `${CORE}installer/`, `${CORE}replication/`),
+    // One exception: the installer places replication's receive wrapper and key on the nodes, and the
+    // wrapper is built by the very builder of the receiving end (replication/pipeline.ts), so that
+    // the two cannot drift apart.
+    { ...layer('domains-apart-back', 'Replication and the installer do not know each other; a service combines them.', `${CORE}installer/`, `${CORE}replication/`), to: { path: `${CORE}replication/`, pathNot: `${CORE}replication/pipeline\\.ts$` } },
     layer('port-from-above', 'The node port (remote/) is built on ssh/, not the other way round.', `${CORE}(ssh|terminal|secrets|util|audit|jobs|inventory)/`, `${CORE}remote/`),
     layer('ssh-over-terminal', 'terminal/ holds the pty sessions that ssh/ builds shells on, secrets/ the keyring ssh/ reads: neither imports ssh/.', `${CORE}(terminal|secrets)/`, `${CORE}ssh/`),
     layer('util-is-a-leaf', 'util/ is what everything uses; it uses nothing else of the core.', `${CORE}util/`, `${CORE}(?!util/)`),

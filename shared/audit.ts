@@ -21,6 +21,10 @@ export const auditEntry = z.object({
   backup: z.string().optional(),
   /** skipped: its guard found nothing to do; undone: taken back after a later change failed. */
   result: z.enum(['ok', 'failed', 'cancelled', 'skipped', 'undone']),
+  /** A command's exit status on the host (an operator's command run). */
+  exitCode: z.number().int().optional(),
+  /** The login a terminal session or command ran as. */
+  user: z.string().optional(),
   detail: z.string().optional(),
   ms: z.number().optional(),
 });

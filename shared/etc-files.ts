@@ -74,10 +74,11 @@ export function parsePublicKey(text: string): { type: string; blob: string; line
   return { type, blob, line };
 }
 
-export function authorizedKeyLine(publicKey: string): WantedLine {
+/** The line that accepts `publicKey`, with `options` (authorized_keys' own: from=, restrict, command=) in front. */
+export function authorizedKeyLine(publicKey: string, options?: string): WantedLine {
   const key = parsePublicKey(publicKey);
   if (!key) throw new Error('Not an OpenSSH public key.');
-  return { keys: [key.blob], text: key.line };
+  return { keys: [key.blob], text: options ? `${options} ${key.line}` : key.line };
 }
 
 /** known_hosts: one line per host name and key type; hashed names are never ours. */

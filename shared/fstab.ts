@@ -18,8 +18,28 @@ export function fstabLine(e: FstabEntry): string {
   return `${escape(e.source)}\t${escape(e.target)}\t${e.type}\t${e.options.join(',')}\t0 0`;
 }
 
-const escape = (field: string) => field.replace(/[ \t\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
-const unescape = (field: string) => field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+// Every character a reader could take for a field separator (mount's own splits on space and tab,
+// ours and others' on any whitespace, a line break starts a new entry) and the backslash itself,
+// written as octal escapes of its UTF-8 bytes, which mount and findmnt decode.
+// (encodeURIComponent is the UTF-8 encoder both sides have: every such character comes out as %XX bytes.)
+const escape = (field: string) =>
+  field.replace(/[\s\\]/gu, (c) =>
+    encodeURIComponent(c)
+      .split('%')
+      .slice(1)
+      .map((hex) => `\\${parseInt(hex, 16).toString(8).padStart(3, '0')}`)
+      .join(''),
+  );
+const unescape = (field: string) =>
+  field.replace(/(?:\\[0-7]{3})+/g, (run) => {
+    const bytes = run.match(/[0-7]{3}/g)!.map((o) => parseInt(o, 8));
+    try {
+      return decodeURIComponent(bytes.map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''));
+    } catch {
+      // Not UTF-8 (a line written by another tool in another charset): byte for character.
+      return String.fromCharCode(...bytes);
+    }
+  });
 
 export function normalizePath(path: string): string {
   const p = path.replace(/\/+$/, '');

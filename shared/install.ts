@@ -113,7 +113,7 @@ export const installRequest = z
 export type InstallRequest = z.infer<typeof installRequest>;
 
 export const STEP_IDS = [
-  'preflight', 'packages', 'selinux', 'disk', 'lib', 'layout', 'hosts', 'mounts', 'sysctl', 'firewall', 'exports', 'services', 'ssh-key', 'ssh-trust',
+  'preflight', 'packages', 'selinux', 'disk', 'lib', 'layout', 'hosts', 'mounts', 'sysctl', 'firewall', 'exports', 'services', 'ssh-key', 'ssh-trust', 'replication-key', 'replication-receive',
 ] as const;
 export const stepId = z.enum(STEP_IDS);
 

@@ -18,12 +18,17 @@ export const hostName = z
 
 // RFC 1123 host names, IPv4 dotted quads and bracket-free IPv6: what OpenSSH accepts as HostName.
 const DNS_NAME = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\.?$/;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const IPV6 = /^[0-9a-fA-F:]+(%[a-zA-Z0-9_.-]+)?$/;
+const IPV4 = z.ipv4();
+const IPV6 = z.ipv6();
+// An interface's name or index after a link-local IPv6 address (fe80::1%eth0).
+const ZONE = /^[a-zA-Z0-9_.-]{1,15}$/;
 
 export function isAddress(value: string): boolean {
-  if (IPV4.test(value)) return true;
-  if (value.includes(':')) return IPV6.test(value) && value.split(':').length >= 3 && value.split(':').length <= 8;
+  if (IPV4.safeParse(value).success) return true;
+  if (value.includes(':')) {
+    const [ip, zone, ...more] = value.split('%');
+    return more.length === 0 && IPV6.safeParse(ip).success && (zone === undefined || ZONE.test(zone));
+  }
   // A name made only of digits and dots that failed IPV4 is a mistyped address, not a DNS name.
   if (/^[\d.]+$/.test(value)) return false;
   return DNS_NAME.test(value);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Role } from './inventory.ts';
-import { hostName } from './names.ts';
+import { address, hostName } from './names.ts';
 import { ROLES } from './roles.ts';
 
 /**
@@ -100,7 +100,7 @@ export const repoSettings = z.object({
   /** Transfers this node takes part in at once (as sender or receiver). */
   maxTransfers: z.number({ error: TRANSFER_LIMIT }).int(TRANSFER_LIMIT).min(1, TRANSFER_LIMIT).max(16, TRANSFER_LIMIT),
   /** Address other nodes use to reach this one for replication (tcp transport); default its inventory address. */
-  replicationAddress: z.string().optional(),
+  replicationAddress: address.optional(),
 });
 export type RepoSettings = z.infer<typeof repoSettings>;
 

@@ -92,7 +92,8 @@ export const secretsStatus = z.object({
 });
 export type SecretsStatus = z.infer<typeof secretsStatus>;
 
-export const SECRET_KINDS = ['password', 'passphrase', 'sudo'] as const;
+// `answer`: what a server asks over keyboard-interactive besides the password (a one-time code).
+export const SECRET_KINDS = ['password', 'passphrase', 'sudo', 'answer'] as const;
 export type SecretKind = (typeof SECRET_KINDS)[number];
 
 /** Asked when a credential is needed and the keychain has none (or had a wrong one). */

@@ -129,6 +129,8 @@ const transferProgress = {
   startedAt: z.number().optional(),
   endedAt: z.number().optional(),
   error: wireError.optional(),
+  /** The audit log could not record a change this transfer made to a node (the transfer went on). */
+  auditError: z.string().optional(),
 };
 
 export const pushRecord = z.object({

@@ -22,7 +22,7 @@ export async function auditCommand(core: Core, argv: string[]): Promise<number> 
     console.log(
       table(
         ['TIME', 'HOST', 'ACTION', 'RESULT', 'ACTOR', 'COMMAND'],
-        entries.map((e) => [formatTime(e.at), e.host, e.action, e.result, `${e.actor} (${e.door})`, e.command]),
+        entries.map((e) => [formatTime(e.at), e.host, e.action, e.exitCode === undefined ? e.result : `${e.result} (exit ${e.exitCode})`, `${e.actor} (${e.door})`, e.command]),
       ),
     );
   return 0;

@@ -69,6 +69,7 @@ export class Core {
       audit: (record) => this.audit.append(record),
       store: new InstallStore(options.home),
       replicationAddress: async (h) => (await replicationSettings.get(h.name, h.role)).replicationAddress,
+      repositoryRoot: async (h) => (await replicationSettings.get(h.name, h.role)).root,
     });
     this.schedules = new ScheduleService({
       home: options.home,
@@ -83,7 +84,7 @@ export class Core {
       'jobs.cancel': async ({ id }) => ({ cancelled: this.jobs.cancel(id) }),
       ...hostHandlers(this.inventory),
       ...labHandlers(this.jobs, this.inventory, () => this.ssh()),
-      ...sshHandlers({ jobs: this.jobs, pool: () => this.ssh(), health: () => this.health(), ...(eventAsker && { asker: eventAsker }) }),
+      ...sshHandlers({ jobs: this.jobs, audit: this.audit, hosts: () => this.inventory.list(), pool: () => this.ssh(), health: () => this.health(), ...(eventAsker && { asker: eventAsker }) }),
       ...terminalHandlers(() => this.terminals()),
       ...replicationHandlers(() => this.replication()),
       ...installHandlers(this.jobs, this.installer),
@@ -115,7 +116,9 @@ export class Core {
   }
 
   terminals(): Promise<Terminals> {
-    this.#terminals ??= this.ssh().then((pool) => new Terminals((host, size) => pool.shell(host, size), (e) => this.events.emit('terminal.event', e)));
+    this.#terminals ??= this.ssh().then(
+      (pool) => new Terminals((host, size) => pool.shell(host, size), (e) => this.events.emit('terminal.event', e), { audit: this.audit, hosts: () => this.inventory.list() }),
+    );
     return this.#terminals;
   }
 

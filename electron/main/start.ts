@@ -41,7 +41,8 @@ function electron(binary: string): ChildProcess {
 
 function browserMode(): ChildProcess {
   const tsx = createRequire(import.meta.url).resolve('tsx/cli');
-  return spawn(process.execPath, [tsx, SERVE, ...(hasDisplay() ? ['--open'] : [])], { stdio: 'inherit' });
+  // An app window, as close to the Electron one as a browser gets, where a Chromium is installed.
+  return spawn(process.execPath, [tsx, SERVE, ...(hasDisplay() ? ['--open', '--app'] : [])], { stdio: 'inherit' });
 }
 
 async function main(): Promise<void> {

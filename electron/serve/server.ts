@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -11,21 +11,46 @@ export interface ServeOptions {
   core: Core;
   rendererDir: string;
   port: number;
+  /** The loopback address to listen on (loopbackFor); 127.0.0.1 when absent. */
+  host?: string;
   /** The data directory's kept token (token.ts); a fresh random one when absent. */
   token?: string;
 }
 
 export interface Served {
   url: string;
+  host: string;
   port: number;
   token: string;
+  /**
+   * A URL that lets one browser in once, within a minute, without the token: what `--open` hands
+   * to the browser, whose arguments every local user can read in /proc.
+   */
+  oneTimeUrl(): string;
   close(): Promise<void>;
 }
 
 /** The URL `icbd serve` prints: the only way in, until the token is traded for a cookie. */
-export function serveUrl(port: number, token: string): string {
-  return `http://127.0.0.1:${port}/?token=${token}`;
+export function serveUrl(host: string, port: number, token: string): string {
+  return `http://${host}:${port}/?token=${token}`;
 }
+
+/**
+ * The loopback address a data directory's server listens on. Cookies ignore ports, so a cookie of
+ * 127.0.0.1 goes to every local web server the browser talks to on 127.0.0.1 (a dev server, another
+ * tool's UI); on an address of the 127/8 block of its own, derived from the data directory so that
+ * restarts (and --print-url) find it again, the cookie goes nowhere else. macOS answers only on
+ * 127.0.0.1, so there it stays.
+ */
+export function loopbackFor(home: string): string {
+  if (process.platform === 'darwin') return '127.0.0.1';
+  const [a, b, c] = createHash('sha256').update(home).digest();
+  // 127.0.0.0/16 is left out (127.0.0.1 and what other tools pick), and so are .0 and .255.
+  return `127.${(a! % 254) + 1}.${b}.${(c! % 254) + 1}`;
+}
+
+/** How long a one-time code opens the door: long enough for a browser to start. */
+const ONE_TIME_MS = 60_000;
 
 /**
  * Cookies are per host, not per port: one name per port, so opening a second server's URL (another
@@ -45,15 +70,18 @@ const SECURITY_HEADERS = {
 };
 
 /**
- * Browser mode: the built renderer and the contract over one WebSocket, on 127.0.0.1 only.
- * Every request needs the token (in the URL once, then a SameSite=Strict cookie); the Host and
+ * Browser mode: the built renderer and the contract over one WebSocket, on a loopback address only.
+ * Every request needs the token (in the URL once, or a one-time code, then a SameSite=Strict
+ * cookie); the Host and
  * Origin headers must name this very server, which defeats DNS rebinding.
  */
 export async function serve(options: ServeOptions): Promise<Served> {
   const token = options.token ?? randomBytes(32).toString('base64url');
   const tokenBuf = Buffer.from(token);
+  const host = options.host ?? '127.0.0.1';
   let port = options.port;
-  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  // Not localhost: its cookies would go to every server on 127.0.0.1 again.
+  const allowedHosts = () => new Set([`${host}:${port}`]);
   const allowedOrigins = () => new Set([...allowedHosts()].map((h) => `http://${h}`));
 
   const tokenMatches = (candidate: string | undefined | null) => {
@@ -62,6 +90,14 @@ export async function serve(options: ServeOptions): Promise<Served> {
     return buf.length === tokenBuf.length && timingSafeEqual(buf, tokenBuf);
   };
   const requestToken = (req: IncomingMessage, url: URL) => url.searchParams.get('token') ?? cookie(req.headers.cookie, cookieName(port));
+  // code -> its expiry; a code is spent by its first use, expired or not.
+  const codes = new Map<string, number>();
+  const spendCode = (code: string | null) => {
+    if (!code) return false;
+    const expires = codes.get(code);
+    codes.delete(code);
+    return expires !== undefined && Date.now() < expires;
+  };
 
   const refuse = (res: ServerResponse, status: number, text: string) => {
     res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
@@ -72,15 +108,15 @@ export async function serve(options: ServeOptions): Promise<Served> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (!allowedHosts().has(req.headers.host ?? '')) return refuse(res, 421, 'Wrong Host header: open the URL that icbd serve printed.');
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'Only GET is served here.');
-    const fromUrl = url.searchParams.get('token');
-    if (!tokenMatches(requestToken(req, url)))
+    const fromUrl = url.searchParams.get('token') ?? (spendCode(url.searchParams.get('code')) ? token : null);
+    if (!tokenMatches(fromUrl ?? requestToken(req, url)))
       return refuse(
         res,
         401,
-        'This token is not (or no longer) accepted: icbd serve was restarted with a new token, or this is not its URL. Open the URL with ?token=... that it printed on its first line (npm run serve -- --print-url prints it again).',
+        'This token or one-time code is not (or no longer) accepted: icbd serve was restarted with a new token, the code was used or is older than a minute, or this is not its URL. Open the URL with ?token=... that it printed on its first line (npm run serve -- --print-url prints it again).',
       );
     if (fromUrl) {
-      // Trade the token in the URL for a cookie, so it leaves the address bar and history.
+      // Trade the token (or code) in the URL for a cookie, so it leaves the address bar and history.
       res.writeHead(303, {
         ...SECURITY_HEADERS,
         'Set-Cookie': `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`,
@@ -117,14 +153,22 @@ export async function serve(options: ServeOptions): Promise<Served> {
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
-    http.listen(options.port, '127.0.0.1', () => resolve());
+    http.listen(options.port, host, () => resolve());
   });
   port = (http.address() as AddressInfo).port;
 
   return {
-    url: serveUrl(port, token),
+    url: serveUrl(host, port, token),
+    host,
     port,
     token,
+    oneTimeUrl: () => {
+      const now = Date.now();
+      for (const [code, expires] of codes) if (expires <= now) codes.delete(code);
+      const code = randomBytes(16).toString('base64url');
+      codes.set(code, now + ONE_TIME_MS);
+      return `http://${host}:${port}/?code=${code}`;
+    },
     close: async () => {
       for (const ws of wss.clients) ws.terminate();
       wss.close();

@@ -59,6 +59,8 @@ export interface BrowserMode {
   /** The URL with the token, as printed. */
   url: string;
   origin: string;
+  /** The loopback address it listens on (one of its own, see loopbackFor). */
+  host: string;
   port: number;
   token: string;
   stop(): Promise<void>;
@@ -82,13 +84,13 @@ export async function startBrowserMode(home: string, env: NodeJS.ProcessEnv = {}
     lines.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`icbd serve exited with ${code} before printing its URL:\n${stderr}`)));
   });
-  const match = /^iCBD Console \(browser mode\): (http:\/\/127\.0\.0\.1:(\d+)\/\?token=(\S+))$/.exec(firstLine);
+  const match = /^iCBD Console \(browser mode\): (http:\/\/(127\.\d+\.\d+\.\d+):(\d+)\/\?token=(\S+))$/.exec(firstLine);
   if (!match) {
     await stopGroup(child);
     throw new Error(`Unexpected first line from icbd serve: ${firstLine}`);
   }
-  const port = Number(match[2]);
-  return { url: match[1]!, origin: `http://127.0.0.1:${port}`, port, token: match[3]!, stop: () => stopGroup(child) };
+  const [, url, host, port, token] = match as unknown as [string, string, string, string, string];
+  return { url, origin: `http://${host}:${port}`, host, port: Number(port), token, stop: () => stopGroup(child) };
 }
 
 /** SIGTERM to the group npx started (npx, tsx and the server), SIGKILL if it lingers. */

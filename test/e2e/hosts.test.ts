@@ -128,7 +128,7 @@ describe('hosts in browser mode', () => {
 describe('browser mode refuses strangers', () => {
   const get = (headers: Record<string, string>) =>
     new Promise<number>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: ui.server.port, path: '/', headers }, (res) => {
+      const req = request({ host: ui.server.host, port: ui.server.port, path: '/', headers }, (res) => {
         res.resume();
         resolve(res.statusCode!);
       });
@@ -146,7 +146,7 @@ describe('browser mode refuses strangers', () => {
 
   it('refuses a WebSocket to /api without the cookie or token', async () => {
     const status = await new Promise<number | string>((resolve) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${ui.server.port}/api`, { headers: { origin: ui.server.origin } });
+      const ws = new WebSocket(`ws://${ui.server.host}:${ui.server.port}/api`, { headers: { origin: ui.server.origin } });
       ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 'no status'));
       ws.once('open', () => {
         ws.close();
@@ -164,7 +164,7 @@ describe('when icbd serve stops', () => {
     await expect.poll(() => ui.page.getByRole('status', { name: /^Connection/ }).textContent(), { timeout: 15_000 }).toContain('Disconnected');
     // The transport retrying its socket (and asking whether the token is refused) is expected here;
     // Chromium logs each refused attempt.
-    const refused = /WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/api' failed|Failed to load resource: net::ERR_CONNECTION_REFUSED/;
+    const refused = /WebSocket connection to 'ws:\/\/127\.\d+\.\d+\.\d+:\d+\/api' failed|Failed to load resource: net::ERR_CONNECTION_REFUSED/;
     ui.problems.splice(0, ui.problems.length, ...ui.problems.filter((p) => !refused.test(p)));
     expect(await ui.page.getByRole('alert').textContent()).toMatch(/icbd serve.*still running/);
     await screenshots(ui.page, 'frame-disconnected');

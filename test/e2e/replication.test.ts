@@ -68,7 +68,7 @@ describe('replication in browser mode', () => {
 
     await offer.getByRole('button', { name: 'Set up node keys' }).click();
     const question = offer.getByRole('group', { name: 'Confirm setting up node keys' });
-    expect(await question.textContent()).toContain("imgs's root key (made if root has none) is added to /root/.ssh/authorized_keys on cache02;");
+    expect(await question.textContent()).toContain("imgs's replication key (made if it has none) is accepted in /root/.ssh/authorized_keys on cache02 from imgs's addresses only, for the receive wrapper /usr/local/sbin/icbd-receive alone (placed there too): not a shell, not root;");
     await screenshots(ui.page, 'snapshots-keys-offer');
     const since = new Date().toISOString();
     await question.getByRole('button', { name: 'Set up keys' }).click();

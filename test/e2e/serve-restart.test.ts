@@ -11,7 +11,7 @@ import { browserSession, cli, ROOT, screenshots, startBrowserMode } from './brow
 
 // Chromium logs every failed handshake and refused request itself; those are this test's subject.
 const EXPECTED = [
-  /^console: WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/api' failed/,
+  /^console: WebSocket connection to 'ws:\/\/127\.\d+\.\d+\.\d+:\d+\/api' failed/,
   /^console: Failed to load resource: net::ERR_CONNECTION_REFUSED$/,
   /^console: Failed to load resource: the server responded with a status of 401 \(Unauthorized\)$/,
 ];
@@ -52,7 +52,7 @@ describe('icbd serve restarted under an open tab', () => {
 
     await expect.poll(() => signedOut().count(), { timeout: 20_000 }).toBe(1);
     const words = (await signedOut().textContent()) ?? '';
-    expect(words).toContain(`iCBD Console (browser mode): http://127.0.0.1:${port}/?token=…`);
+    expect(words).toContain(`iCBD Console (browser mode): http://${ui.server.host}:${port}/?token=…`);
     expect(words).toContain(`npm run serve -- --print-url --port ${port} --home ${ui.home}`);
     expect(words).not.toContain(ui.server.token);
     expect(await link().textContent()).toContain('Signed out');

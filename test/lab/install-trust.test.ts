@@ -6,9 +6,9 @@
  * nothing. rw and home are left pristine: trust reports them as not installed, and the CLI's
  * refusals are tried on rw.
  *
- * Replication's node keys are one direction of the same table: after trust they change nothing,
- * and written first they leave trust nothing to plan, also when a node is replicated to at an
- * address of its own. Last, an install and trust refuse each other on the node they share: home's
+ * Replication's node keys are not part of the table: they add replication's own restricted key and
+ * leave the table's lines alone, and trust after them plans nothing, also when a node is
+ * replicated to at an address of its own. Last, an install and trust refuse each other on the node they share: home's
  * cables are pulled so that both spend a while reading its keys (its trust is not planned: it is
  * not installed), long enough to try the other one meanwhile.
  */
@@ -124,28 +124,28 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH trust between instal
     expect(text.stdout).toMatch(/Nothing to do: every installed node trusts every other/);
   });
 
-  it('node keys after trust change nothing; written first (the way the old key setup broke the table), they leave trust nothing to plan', async () => {
+  it("node keys leave the guide's table alone, and the table leaves them alone: replication gets a key of its own, for a receive only", async () => {
     const trusted = await sshFiles();
     const since = new Date().toISOString();
     expect(await lab.core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] })).toEqual([{ node: 'cache01', ok: true, detail: 'imgs reaches cache01 as root' }]);
-    expect(await sshFiles()).toEqual(trusted);
-    expect(await lab.core.call('audit.list', { since })).toEqual([]);
+    const [imgsFiles, cacheFiles] = await sshFiles();
+    expect(imgsFiles).toEqual(trusted[0]);
+    // cache01 accepts one line more: imgs's replication key, restricted; the table's lines are as they were.
+    const added = cacheFiles![0]!.filter((l) => !trusted[1]![0]!.includes(l));
+    expect(added).toEqual([expect.stringMatching(/^from="[^"]+",restrict,command="\/usr\/local\/sbin\/icbd-receive" ssh-ed25519 \S+ icbd-replication@imgs$/)]);
+    expect(cacheFiles![0]!.filter((l) => !added.includes(l))).toEqual(trusted[1]![0]);
+    expect(cacheFiles![1]).toEqual(trusted[1]![1]);
+    const audit = await lab.core.call('audit.list', { since });
+    expect(audit.map((e) => `${e.host} ${e.step} ${e.path ?? e.command?.split(' ')[0]} ${e.result}`).sort()).toEqual([
+      'cache01 replication-receive /root/.ssh/authorized_keys ok',
+      'cache01 replication-receive /usr/local/sbin/icbd-receive ok',
+      'imgs replication-key ssh-keygen ok',
+    ]);
     expect((await lab.core.call('install.planTrust', {})).changes).toBe(0);
-
-    // `ssh-keygen -R cache01` drops the table's line that names cache01 by name and address at once; imgs never accepted cache01's key
-    await ssh('imgs', 'ssh-keygen -R cache01 -f /root/.ssh/known_hosts >/dev/null 2>&1 && rm -f /root/.ssh/known_hosts.old && sed -i "/ root@cache01$/d" /root/.ssh/authorized_keys');
-    const broken = await lab.core.call('install.planTrust', {});
-    const imgsTrust = broken.nodes.find((n) => n.host === 'imgs')!.steps.find((s) => s.id === 'ssh-trust')!;
-    expect(imgsTrust.changes.map((c) => c.kind === 'file' && c.path)).toEqual(['/root/.ssh/authorized_keys', '/root/.ssh/known_hosts']);
-    // cache01 reaches imgs over iCBD-Net, an address the table names imgs by already
-    const fixed = new Date().toISOString();
-    await lab.core.call('replication.settings.set', { node: 'imgs', settings: { replicationAddress: LAB_PLATFORM.imgs } });
-    expect(await lab.core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] })).toMatchObject([{ node: 'cache01', ok: true }]);
-    expect(await lab.core.call('replication.setupKeys', { from: 'cache01', to: ['imgs'] })).toMatchObject([{ node: 'imgs', ok: true }]);
-    expect(await sshFiles()).toEqual(trusted);
-    expect((await lab.core.call('install.planTrust', {})).changes).toBe(0);
-    const audit = await lab.core.call('audit.list', { since: fixed });
-    expect(audit.map((e) => `${e.host} ${e.step} ${e.path} ${e.result}`).sort()).toEqual(['imgs ssh-trust /root/.ssh/authorized_keys ok', 'imgs ssh-trust /root/.ssh/known_hosts ok']);
+    // A second setup changes nothing.
+    const again = new Date().toISOString();
+    expect(await lab.core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] })).toMatchObject([{ ok: true }]);
+    expect(await lab.core.call('audit.list', { since: again })).toEqual([]);
   });
 
   it('a node replicated to at an address of its own: the table names it by that address too, so node keys and trust agree and the transfer\'s ssh knows it', async () => {

@@ -10,16 +10,19 @@
  *   /var/lib (dpkg, systemd state) in place while giving the same paths and the same raw
  *   subvolume tree.
  * - quotas on, so that snapshots have sizes (qgroups), as the tree shows them.
- * - imgs's root key trusted by root on each cache, and each cache's host key in imgs's
- *   known_hosts (read through the app's verified connection, not scanned off the network): what
- *   direct mode needs.
+ * - imgs's replication key accepted by root on each cache for the receive wrapper only (the
+ *   installer's own line and wrapper), and each cache's host key in imgs's known_hosts (read
+ *   through the app's verified connection, not scanned off the network): what direct mode needs.
  *
  * And what the tests of transfers on such a lab share: waiting for a push's or an upload's end,
  * acting while it moves bytes (a cancel, a full disk, a cut link).
  */
 import type { Core } from '../../electron/core/core.ts';
 import { labCut, labHeal, type LabInfo } from '../../electron/core/lab/index.ts';
+import { replicationKeyLine } from '../../electron/core/installer/steps/ssh.ts';
+import { RECEIVE_WRAPPER, receiveWrapper, REPLICATION_KEY } from '../../electron/core/replication/pipeline.ts';
 import type { SshPool } from '../../electron/core/ssh/pool.ts';
+import { defaultRepoSettings } from '../../shared/snapshots.ts';
 import { isTransferFinished, type TransferRecord } from '../../shared/transfers.ts';
 import { labWithHosts } from './session.ts';
 
@@ -46,12 +49,23 @@ apt-get update -q >/dev/null
 apt-get install -y -q --no-install-recommends zstd lz4 socat >/dev/null`;
 
 const KEY = `set -e
-[ -f /root/.ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N '' -f /root/.ssh/id_ed25519
-cat /root/.ssh/id_ed25519.pub`;
+mkdir -p -m 700 /root/.ssh
+[ -f "$1" ] || ssh-keygen -q -t ed25519 -N '' -f "$1"
+cat "$1.pub"`;
 
+// $1 the authorized_keys line, $2 the wrapper's path; the wrapper itself on stdin.
 const TRUST = `set -e
 mkdir -p -m 700 /root/.ssh
+cat > "$2" && chmod 755 "$2"
 grep -qxF "$1" /root/.ssh/authorized_keys 2>/dev/null || echo "$1" >> /root/.ssh/authorized_keys`;
+
+/** The line each cache accepts imgs's replication key with, as the installer writes it. */
+function receiveLine(pub: string, from: readonly string[]): string {
+  return replicationKeyLine(pub, from).text;
+}
+/** Every address the source may connect from. */
+const addressesOf = async (pool: SshPool, source: string) => (await pool.run(source, ['hostname', '-I'])).stdout.trim().split(/\s+/);
+const replicationPub = async (pool: SshPool, source: string) => (await pool.run(source, ['sh', '-c', KEY, 'sh', REPLICATION_KEY])).stdout.trim();
 
 const KNOWN = `set -e
 mkdir -p -m 700 /root/.ssh
@@ -61,9 +75,10 @@ grep -qxF "$1" /root/.ssh/known_hosts 2>/dev/null || echo "$1" >> /root/.ssh/kno
 export async function prepareReplication(pool: SshPool, source: string, caches: readonly { name: string; address: string }[], o: { keys?: boolean } = {}): Promise<void> {
   await Promise.all([source, ...caches.map((c) => c.name)].map((n) => pool.run(n, ['sh', '-c', `${TOOLS}\n${FORMAT}`], { timeoutMs: 300_000 })));
   if (o.keys === false) return;
-  const pub = (await pool.run(source, ['sh', '-c', KEY])).stdout.trim();
+  const pub = await replicationPub(pool, source);
+  const from = await addressesOf(pool, source);
   for (const c of caches) {
-    await pool.run(c.name, ['sh', '-c', TRUST, 'sh', pub]);
+    await pool.run(c.name, ['sh', '-c', TRUST, 'sh', receiveLine(pub, from), RECEIVE_WRAPPER], { stdin: receiveWrapper(defaultRepoSettings('cache').root) });
     const hostKey = (await pool.run(c.name, ['cat', '/etc/ssh/ssh_host_ed25519_key.pub'])).stdout.trim().split(' ').slice(0, 2).join(' ');
     await pool.run(source, ['sh', '-c', KNOWN, 'sh', `${c.address} ${hostKey}`]);
   }
@@ -90,8 +105,8 @@ true`;
 
 /** Undoes the key step for one cache, as if it had been rebuilt: the source's root can no longer log in to it. */
 export async function forgetKeys(pool: SshPool, source: string, cache: { name: string; address: string }): Promise<void> {
-  const pub = (await pool.run(source, ['sh', '-c', KEY])).stdout.trim();
-  await pool.run(cache.name, ['sh', '-c', UNTRUST, 'sh', pub]);
+  const pub = await replicationPub(pool, source);
+  await pool.run(cache.name, ['sh', '-c', UNTRUST, 'sh', receiveLine(pub, await addressesOf(pool, source))]);
   await pool.run(source, ['sh', '-c', FORGET, 'sh', cache.address]);
 }
 

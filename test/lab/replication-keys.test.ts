@@ -1,10 +1,10 @@
 /**
  * Direct mode between nodes that do not trust each other yet (a fresh installation): the plan
  * says so and offers replication.setupKeys, a push is refused with that offer, and after the
- * keys are set up — by the installer's trust, the cache's host key taken over the console's
- * verified connection — the same push works. The nodes were never installed from this console:
- * the keys are set up all the same. A lab of its own (1 cache), without the fixture's key step.
- * (install-trust.test.ts shows node keys and the installer's trust writing the same lines.)
+ * keys are set up — replication's own key on imgs, accepted by cache01 for its receive wrapper
+ * alone, the cache's host key taken over the console's verified connection — the same push works,
+ * while that key gets no shell on cache01. The nodes were never installed from this console: the
+ * keys are set up all the same. A lab of its own (1 cache), without the fixture's key step.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors.ts';
@@ -54,20 +54,23 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('direct mode sets up node
     expect(await sh('cache01', 'ls "$1" 2>/dev/null | wc -l', `${ROOT}/keys`)).toMatch(/^0/);
   });
 
-  it('sets the keys up (imgs\'s root key made, audited as install steps, the host key as the console verified it), then the push works', async () => {
+  it('sets the keys up (imgs\'s replication key made, the wrapper placed, audited as install steps, the host key as the console verified it), then the push works', async () => {
     const since = new Date().toISOString();
     const results = await lab.core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] });
     expect(results).toEqual([{ node: 'cache01', ok: true, detail: 'imgs reaches cache01 as root' }]);
     const known = await sh('imgs', 'cat /root/.ssh/known_hosts');
     const hostKey = (await sh('cache01', 'cat /etc/ssh/ssh_host_ed25519_key.pub')).trim().split(' ').slice(0, 2).join(' ');
     expect(known.split('\n')).toContain(`cache01,${cacheAddress()} ${hostKey}`);
-    const pub = (await sh('imgs', 'cat /root/.ssh/id_ed25519.pub')).trim();
-    expect(pub).toMatch(/^ssh-ed25519 \S+ root@imgs$/);
-    expect((await sh('cache01', 'cat /root/.ssh/authorized_keys')).split('\n')).toContain(pub);
+    const pub = (await sh('imgs', 'cat /root/.ssh/id_icbd_replication.pub')).trim();
+    expect(pub).toMatch(/^ssh-ed25519 \S+ icbd-replication@imgs$/);
+    const line = (await sh('cache01', 'grep -F "$1" /root/.ssh/authorized_keys', pub)).trim();
+    expect(line).toMatch(/^from="[0-9.,]+",restrict,command="\/usr\/local\/sbin\/icbd-receive" ssh-ed25519 \S+ icbd-replication@imgs$/);
+    expect(line.match(/^from="([^"]+)"/)![1]!.split(',')).toContain(lab.info.hosts.find((h) => h.name === 'imgs')!.address);
     const audit = await lab.core.call('audit.list', { since });
     expect(audit.map((e) => `${e.host} ${e.step} ${e.path ?? e.command?.split(' ')[0]} ${e.result}`).sort()).toEqual([
-      'cache01 ssh-trust /root/.ssh/authorized_keys ok',
-      'imgs ssh-key ssh-keygen ok',
+      'cache01 replication-receive /root/.ssh/authorized_keys ok',
+      'cache01 replication-receive /usr/local/sbin/icbd-receive ok',
+      'imgs replication-key ssh-keygen ok',
       'imgs ssh-trust /root/.ssh/known_hosts ok',
     ]);
 
@@ -80,7 +83,25 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('direct mode sets up node
     const again = new Date().toISOString();
     expect(await lab.core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] })).toMatchObject([{ ok: true }]);
     expect(await lab.core.call('audit.list', { since: again })).toEqual([]);
-    expect((await sh('cache01', 'grep -cxF "$1" /root/.ssh/authorized_keys', pub)).trim()).toBe('1');
+    expect((await sh('cache01', 'grep -cF "$1" /root/.ssh/authorized_keys', pub)).trim()).toBe('1');
+  });
+
+  it('the replication key can only replicate: `ssh cache01 id` with it is refused, a push still works; imgs\'s root key is no way in', async () => {
+    const asRoot = (key: string, command: string) =>
+      sh('imgs', 'ssh -n -T -i "$1" -o IdentitiesOnly=yes -o BatchMode=yes -o ControlPath=none "root@$2" "$3" 2>&1; echo "exit $?"', key, cacheAddress(), command);
+    for (const command of ['id', 'sh -c id', 'true; id', 'receive zstd t1 cache01 /etc /etc/1']) {
+      const out = await asRoot('/root/.ssh/id_icbd_replication', command);
+      expect(out, command).toMatch(/icbd receive: refused: [^\n]*\nexit 126\n$/);
+      expect(out, command).not.toMatch(/uid=0/);
+    }
+    // restrict: no port forwarding either.
+    expect(await sh('imgs', 'timeout 30 ssh -i /root/.ssh/id_icbd_replication -o IdentitiesOnly=yes -o BatchMode=yes -o ControlPath=none -W 127.0.0.1:22 "root@$1" </dev/null 2>&1; echo "exit $?"', cacheAddress())).toMatch(/administratively prohibited[^]*exit 255\n$/);
+    // The root key of imgs, which the guide's table would trust, is not in cache01's authorized_keys for replication's sake.
+    await sh('imgs', '[ -f /root/.ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N "" -f /root/.ssh/id_ed25519');
+    expect(await asRoot('/root/.ssh/id_ed25519', 'id')).toMatch(/Permission denied.*\nexit 255\n$/s);
+
+    await lab.core.call('replication.snapshot', { image: 'keys' });
+    expect(await pushed()).toMatchObject({ state: 'done', mode: 'direct' });
   });
 
   it('a forgotten host key alone is found and fixed too; the CLI sets it up with --setup-keys', async () => {
@@ -92,6 +113,6 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('direct mode sets up node
     const cli = await icbd('push', 'imgs:keys', '--to', 'cache01', '--setup-keys');
     expect(cli.stdout).toMatch(/keys set up: imgs reaches cache01/);
     expect(cli.code).toBe(0);
-    expect(cli.stdout).toMatch(/keys@2 done on cache01/);
+    expect(cli.stdout).toMatch(/keys@3 done on cache01/);
   });
 });

@@ -36,6 +36,27 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH on the lab', { timeo
     const failed = await icbd('exec', 'cache01', '--', 'echo', 'out;', 'echo', 'err', '>&2;', 'exit', '7');
     expect(failed).toMatchObject({ code: 7, stdout: 'out\n', stderr: 'err\n' });
     expect(asked).toEqual([]);
+    // Both runs are in the audit log, as the operator typed them, with how they ended and how long they took.
+    const runs = (await lab.core.call('audit.list', { host: 'cache01', limit: 10 })).filter((e) => e.action === 'exec');
+    expect(runs.slice(0, 2)).toEqual([
+      expect.objectContaining({ door: 'cli', command: 'echo out; echo err >&2; exit 7', user: 'root', result: 'failed', exitCode: 7, ms: expect.any(Number) }),
+      expect.objectContaining({ door: 'cli', command: 'hostname', user: 'root', result: 'ok', exitCode: 0, ms: expect.any(Number) }),
+    ]);
+  });
+
+  it('a terminal session on a host is in the audit log when it opens and when it ends, without what was typed', async () => {
+    const terminals = await lab.core.terminals();
+    const ended = new Promise<void>((resolve) => lab.core.on('terminal.event', (e) => e.type === 'exit' && resolve()));
+    const { id } = await lab.core.call('terminal.open', { host: 'cache01', cols: 80, rows: 24 });
+    terminals.write(id, 'echo typed-secret-words; exit 3\n');
+    await ended;
+    await expect
+      .poll(async () => (await lab.core.call('audit.list', { host: 'cache01', limit: 10 })).filter((e) => e.action.startsWith('terminal.')).map((e) => e.action))
+      .toEqual(['terminal.close', 'terminal.open']);
+    const [close, open] = (await lab.core.call('audit.list', { host: 'cache01', limit: 10 })).filter((e) => e.action.startsWith('terminal.'));
+    expect(open).toMatchObject({ user: 'root', result: 'ok' });
+    expect(close).toMatchObject({ user: 'root', exitCode: 3, ms: expect.any(Number) });
+    expect(JSON.stringify([open, close])).not.toContain('typed-secret-words');
   });
 
   it('streams a long command and cancelling it leaves no remote process behind', async () => {

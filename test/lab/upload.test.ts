@@ -112,6 +112,26 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('uploads on the lab', () 
     expect(await entries('cache01', ISO)).toEqual(['netinst.iso']);
   });
 
+  it('an audit log that cannot be written fails nothing the upload did, and says so in its log and on its record', async () => {
+    // A directory where the log should be: every append fails (EISDIR), as for root too.
+    const log = path.join(lab.home, 'audit.jsonl');
+    const kept = `${log}.kept`;
+    if (fs.existsSync(log)) fs.renameSync(log, kept);
+    fs.mkdirSync(log);
+    try {
+      const { record } = await upload({ node: 'cache01', file: localData('unaudited.iso', 1), into: { iso: true } });
+      expect(record.state).toBe('done');
+      await expect
+        .poll(async () => (await lab.core.call('transfers.list', {})).find((r) => r.id === record.id)?.auditError)
+        .toMatch(/^The audit log could not record transfers\.upload on cache01 \(ok\): .*EISDIR.*The change was made/);
+      expect((await lab.core.call('transfers.log', { id: record.id })).join('\n')).toContain('The audit log could not record transfers.upload on cache01');
+    } finally {
+      fs.rmdirSync(log);
+      if (fs.existsSync(kept)) fs.renameSync(kept, log);
+      await sh('cache01', 'rm -f "$1"', `${ISO}/unaudited.iso`);
+    }
+  });
+
   it('refuses an existing name without overwrite, before sending; replaces it with overwrite', async () => {
     const before = await sum('cache01', `${ISO}/netinst.iso`);
     const other = localData('other.iso', 8);

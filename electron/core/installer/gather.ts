@@ -9,6 +9,7 @@ import type { InstallInput } from './step.ts';
 import { parseAddresses, parseDevices, parseMounts, parsePaths, parseUnits, withEnabled, withMounts, withSockets, type HostState } from './state.ts';
 import { FORWARD_POLICY } from './steps/firewall.ts';
 import { TOP } from './steps/lib.ts';
+import { RECEIVE_WRAPPER, REPLICATION_KEY } from '../replication/pipeline.ts';
 
 /**
  * One round trip reads everything every step needs: a shell script on stdin prints sections
@@ -28,6 +29,8 @@ export const FILES = [
   '/root/.ssh/known_hosts',
   '/root/.ssh/id_ed25519.pub',
   '/etc/ssh/ssh_host_ed25519_key.pub',
+  `${REPLICATION_KEY}.pub`,
+  RECEIVE_WRAPPER,
 ];
 
 const COMMANDS = ['btrfs', 'mkfs.btrfs', 'findmnt', 'lsblk', 'systemctl', 'firewall-cmd', 'getenforce', 'setenforce', 'exportfs', 'ssh-keygen', 'apt-get', 'dnf', 'yum'];

@@ -41,6 +41,8 @@ export interface InstallServiceDeps {
   store: InstallStore;
   /** Where direct replication reaches the host, when not at its inventory address (replication settings). */
   replicationAddress(host: Host): Promise<string | undefined>;
+  /** The host's snapshot repository (replication settings): the only place its receive wrapper writes to. */
+  repositoryRoot(host: Host): Promise<string>;
 }
 
 /**
@@ -276,8 +278,8 @@ export class InstallService {
   }
 
   /**
-   * Replication's node keys (replication.setupKeys): `source`'s root into each target by trust's
-   * own steps and lines (trust.ts applyPair), the nodes held meanwhile like trust holds them. A
+   * Replication's node keys (replication.setupKeys): `source`'s replication key into each target,
+   * for its receive wrapper alone (trust.ts applyPair), the nodes held meanwhile like trust holds them. A
    * node never installed here is taken with the settings its install would be proposed. Per
    * target, why it failed.
    */
@@ -285,7 +287,8 @@ export class InstallService {
     return this.#holding('keys', randomUUID(), 'Setting up node keys', [source, ...targets], async () => {
       const d = await this.#trustDeps();
       const proposed = new Map(await Promise.all([source, ...targets].filter((h) => !d.settings(h)).map(async (h) => [h, await this.#propose(h)] as const)));
-      return applyPair({ ...d, settings: (h) => d.settings(h) ?? proposed.get(h) }, source, targets, { audit: async (e) => void (await this.d.audit(toAudit(e))) });
+      const roots = await Promise.all(targets.map(async (node) => ({ node, root: await this.d.repositoryRoot(await this.#host(node)) })));
+      return applyPair({ ...d, settings: (h) => d.settings(h) ?? proposed.get(h) }, source, roots, { audit: async (e) => void (await this.d.audit(toAudit(e))) });
     });
   }
 

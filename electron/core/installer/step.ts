@@ -23,7 +23,9 @@ export type StepId =
   | 'exports'
   | 'services'
   | 'ssh-key'
-  | 'ssh-trust';
+  | 'ssh-trust'
+  | 'replication-key'
+  | 'replication-receive';
 
 export interface CommandChange {
   kind: 'command';
@@ -94,6 +96,8 @@ export interface InstallInput {
   /** False leaves out the cache's nfs4 lines (hosts without an NFS client, like the lab's containers). */
   nfs?: boolean;
   peers?: Peer[];
+  /** replication-receive: the source's replication key, the addresses it may come from, this node's repository root. */
+  replicationFrom?: { publicKey: string; from: string[]; root: string };
 }
 
 export interface PlanContext {

@@ -9,7 +9,9 @@ import type { Remote } from '../remote/host.ts';
 import type { InstallInput, Notice, Peer, PlanContext, Step, StepPlan } from './step.ts';
 import type { HostState } from './state.ts';
 import { hosts as hostsStep } from './steps/etc.ts';
-import { KEY, SSH_DIR, sshKey, sshTrust } from './steps/ssh.ts';
+import { REPLICATION_KEY } from '../replication/pipeline.ts';
+import { parsePublicKey } from '../../../shared/etc-files.ts';
+import { KEY, replicationKey, replicationReceive, SSH_DIR, sshTrust } from './steps/ssh.ts';
 
 /**
  * Annex 2's SSH table for the whole platform: a node installed later made a key the nodes
@@ -21,7 +23,6 @@ import { KEY, SSH_DIR, sshKey, sshTrust } from './steps/ssh.ts';
  */
 
 const TRUST_STEPS: readonly Step[] = [hostsStep, sshTrust];
-const AUTHORIZED_KEYS = `${SSH_DIR}/authorized_keys`;
 const KNOWN_HOSTS = `${SSH_DIR}/known_hosts`;
 
 export interface TrustNode {
@@ -167,39 +168,43 @@ export async function applyTrust(d: TrustDeps, o: TrustApplyOptions): Promise<Tr
 }
 
 /**
- * One direction of the table, for replication's direct mode: `source`'s root reaching each
- * target. Each node gets only what this direction needs, planned by the table's own steps: the
- * source its root key (made if missing, as its install would) and the targets' host keys in
- * known_hosts, each target the source's key in authorized_keys. The lines are the ones the table
- * writes, so trust after this plans nothing for them, and this after trust changes nothing.
- * `settings` must answer for every node named (a node never installed here: what its install
- * would be proposed). A source that cannot be set up throws; a target's failure is returned.
+ * Replication's direct mode from `source` to each target, beside the table (not one direction of
+ * it: that gave imgs's root key root on every cache): the source gets a replication key of its own
+ * and the targets' host keys in root's known_hosts; each target the receive wrapper and that key
+ * accepted from the source's addresses, restricted to the wrapper. Planned and applied as steps,
+ * with diffs and audit. `settings` must answer for every node named (a node never installed here:
+ * what its install would be proposed). A source that cannot be set up throws; a target's failure
+ * is returned.
  */
-export async function applyPair(d: TrustDeps, source: string, targets: readonly string[], o: TrustApplyOptions): Promise<Map<string, string>> {
+export async function applyPair(d: TrustDeps, source: string, targets: readonly { node: string; root: string }[], o: TrustApplyOptions): Promise<Map<string, string>> {
   const node = (name: string) => {
     const host = findHost(d.hosts, name);
     const settings = d.settings(name);
     if (!settings) throw new AppError('NOT_FOUND', `There is no host named ${name} in the inventory.`);
     return { host, settings };
   };
-  const work = (name: string, steps: readonly Step[], only?: string, peers: Peer[] = []): Work => ({
+  const work = (name: string, steps: readonly Step[], o2: { only?: string; peers?: Peer[]; replicationFrom?: InstallInput['replicationFrom'] } = {}): Work => ({
     host: name,
-    input: { ...d.input(name, node(name).settings), peers },
+    input: { ...d.input(name, node(name).settings), peers: o2.peers ?? [], ...(o2.replicationFrom && { replicationFrom: o2.replicationFrom }) },
     steps,
-    ...(only && { only }),
+    ...(o2.only && { only: o2.only }),
   });
   const from = node(source);
-  await applyPlanned(d, await planWork(d, work(source, [sshKey])), o);
-  const [own, ...theirs] = await Promise.all([source, ...targets].map((n) => readKeys(d.remote(n))));
-  if (!own?.publicKey) throw new AppError('REMOTE_FAILED', `${source}'s root key cannot be read: ${own?.problem ?? `${KEY}.pub is not a public key`}.`);
+  await applyPlanned(d, await planWork(d, work(source, [replicationKey])), o);
+  const pub = await d.remote(source).run(['cat', '--', `${REPLICATION_KEY}.pub`]);
+  const publicKey = parsePublicKey(pub.stdout)?.line;
+  if (pub.code !== 0 || !publicKey) throw new AppError('REMOTE_FAILED', `${source}'s replication key cannot be read: ${pub.stderr.trim() || `${REPLICATION_KEY}.pub is not a public key`}.`);
+  const theirs = await Promise.all(targets.map((t) => readKeys(d.remote(t.node))));
   const failed = new Map<string, string>();
   const known: Peer[] = [];
-  for (const [i, name] of targets.entries()) {
+  for (const [i, { node: name, root }] of targets.entries()) {
     const keys = theirs[i]!;
     try {
       if (!keys.hostKey) throw new AppError('REMOTE_FAILED', `${name}'s ed25519 host key cannot be read${keys.problem ? ` (${keys.problem})` : ''}.`);
       const to = node(name);
-      await applyPlanned(d, await planWork(d, work(name, [sshTrust], AUTHORIZED_KEYS, [peerOf(from.host, to.settings.platform, { publicKey: own.publicKey })])), o);
+      // Every address the source may come from: the platform's, the inventory's, replication's own.
+      const fromAddresses = [...new Set([peerOf(from.host, to.settings.platform, {}).address, from.host.address, d.replicationAddress(source)].filter((a): a is string => Boolean(a)))];
+      await applyPlanned(d, await planWork(d, work(name, [replicationReceive], { replicationFrom: { publicKey, from: fromAddresses, root } })), o);
       known.push(peerOf(to.host, from.settings.platform, { hostKey: keys.hostKey }, d.replicationAddress(name)));
     } catch (err) {
       if (o.signal?.aborted) throw err;
@@ -208,7 +213,7 @@ export async function applyPair(d: TrustDeps, source: string, targets: readonly 
   }
   if (known.length === 0) return failed;
   try {
-    await applyPlanned(d, await planWork(d, work(source, [sshTrust], KNOWN_HOSTS, known)), o);
+    await applyPlanned(d, await planWork(d, work(source, [sshTrust], { only: KNOWN_HOSTS, peers: known })), o);
   } catch (err) {
     for (const p of known) failed.set(p.name!, `${source}'s known_hosts: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { AppError } from '../../../shared/errors.ts';
 import { findHost, inventory, inventoryProblems, type Host, type Inventory } from '../../../shared/inventory.ts';
 import type { EventBus } from '../util/events.ts';
-import { readFileIfExists, withFileLock, writeFileAtomic } from '../util/files.ts';
+import { readFileIfExists, readJsonFile, withFileLock, writeFileAtomic } from '../util/files.ts';
 
 export const INVENTORY_FILE = 'inventory.json';
 
@@ -93,19 +93,9 @@ export class InventoryStore {
   }
 
   async #read(): Promise<Inventory> {
-    const text = await readFileIfExists(this.path);
-    if (text === undefined) return { version: 1, hosts: [] };
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (err) {
-      throw new AppError('INTERNAL', `${this.path} is not valid JSON (${(err as Error).message}); fix or move it away.`);
-    }
-    const parsed = inventory.safeParse(data);
-    if (!parsed.success)
-      throw new AppError('INTERNAL', `${this.path} does not hold a valid inventory; fix or move it away.`, parsed.error.issues);
-    return parsed.data;
+    return (await readJsonFile(this.path, inventory, 'a valid inventory')) ?? { version: 1, hosts: [] };
   }
+
 
   async #modify<T>(change: (hosts: Host[]) => [Host[], T]): Promise<T> {
     const result = await withFileLock(this.path, async () => {

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { AppError } from '../../../shared/errors.ts';
 import { command } from '../../../shared/shell.ts';
 import { runText, type NodeRemote } from './node.ts';
+import { WRITE_FSTAB_REJECTED, writeArgv } from '../ssh/remote-command.ts';
 
 /**
  * One host of the node port, as the installer sees it (hostRemote, which runs every command as
@@ -55,27 +56,22 @@ export async function runChecked(remote: Remote, argv: readonly string[], opts?:
   return result;
 }
 
-// The staged copy sits next to the file (same filesystem, so the rename is atomic) and takes the
-// old file's mode and owner; a new file gets `mode`.
-const STAGE = 'set -e; t="$1.icbd-new"; cat > "$t"; if [ -e "$1" ]; then chmod --reference="$1" "$t"; chown --reference="$1" "$t"; else chmod "$2" "$t"; fi';
-
 /** File operations over `run`; the paths come from role data, never from the operator. */
 export const files = {
-  /** Writes `content` beside `path` and returns the staged path; `commit` renames it over `path`. */
-  async stage(remote: Remote, path: string, content: string, mode = '644'): Promise<string> {
-    await runChecked(remote, ['sh', '-c', STAGE, 'sh', path, mode], { stdin: content });
-    return `${path}.icbd-new`;
-  },
-  async commit(remote: Remote, staged: string, path: string): Promise<void> {
-    await runChecked(remote, ['mv', '-f', '--', staged, path]);
-  },
   /**
-   * Truncates and rewrites the same inode. The only safe write for a bind-mounted file or a bind
-   * source: a rename fails on the target ("Device or resource busy") and silently detaches the
-   * source (LAB-NOTES).
+   * Writes `content` whole or not at all, with the project's size-checked, synced writer
+   * (ssh/remote-command.ts): renamed into place, or for a bind-mounted file or a bind source
+   * (`inPlace`), copied over its inode once all of it has arrived. `fstab`: findmnt --verify must
+   * accept the new file first, or nothing changes (INVALID_INPUT).
    */
-  async writeInPlace(remote: Remote, path: string, content: string): Promise<void> {
-    await runChecked(remote, ['sh', '-c', 'cat > "$1"', 'sh', path], { stdin: content });
+  async write(remote: Remote, path: string, content: string, o: { mode?: string; inPlace?: boolean; fstab?: boolean } = {}): Promise<void> {
+    const argv = writeArgv(path, Buffer.byteLength(content), parseInt(o.mode ?? '644', 8), { inPlace: o.inPlace ?? false, fstab: o.fstab ?? false });
+    const r = await remote.run(argv, { stdin: content });
+    if (r.code === WRITE_FSTAB_REJECTED) throw new AppError('INVALID_INPUT', r.stderr.trim());
+    if (r.code !== 0) {
+      const why = r.stderr.trim() || r.stdout.trim();
+      throw new AppError('REMOTE_FAILED', `Could not write ${path}${why ? `: ${why}` : ''}; it was left as it was.`, { code: r.code, stderr: r.stderr });
+    }
   },
   async backup(remote: Remote, path: string, stamp: string): Promise<string> {
     const to = `${path}.icbd-${stamp}`;

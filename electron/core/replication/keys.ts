@@ -3,14 +3,14 @@ import { sshArgv, type SshLeg } from './pipeline.ts';
 import { runText, type NodeRemote } from '../remote/node.ts';
 
 /**
- * Direct mode needs the source's root to ssh into each receiver with a key, knowing the
- * receiver's host key. The check is the transfer's own first step (the same ssh options, and it
- * leaves the connection open for the transfer to reuse, pipeline.ts), so a push whose nodes trust
- * each other pays nothing for it. Setting the keys up is the installer's trust between the two
- * (Annex 2's SSH table, one direction): the same key, the same authorized_keys and known_hosts
- * lines, the receiver's host key read through the app's own verified connection, never scanned
- * off the network, and the same audit entries. Two ways of writing those lines would undo each
- * other's.
+ * Direct mode needs the source's root to ssh into each receiver with replication's own key
+ * (pipeline.ts REPLICATION_KEY), knowing the receiver's host key. The check is the transfer's own
+ * first step (the same ssh options, and it leaves the connection open for the transfer to reuse),
+ * so a push whose nodes are set up pays nothing for it. Setting the keys up is the installer's
+ * (installer/trust.ts applyPair): the key made on the source, the receive wrapper and the key's
+ * restricted line on each receiver, the receiver's host key read through the app's own verified
+ * connection, never scanned off the network, each change planned, applied and audited as an
+ * install step.
  */
 
 export interface AccessTarget extends SshLeg {
@@ -41,9 +41,9 @@ export function describeProblem(source: string, p: AccessProblem): string {
 }
 
 /**
- * The installer's trust for one direction of Annex 2's table (installer/trust.ts applyPair):
- * `source`'s root key into each target's root authorized_keys, their host keys into its root
- * known_hosts under the names direct mode looks up. Per target, why it failed.
+ * The installer's set-up of replication's key (installer/trust.ts applyPair): `source`'s
+ * replication key accepted by each target for its receive wrapper alone, their host keys into the
+ * source's root known_hosts under the names direct mode looks up. Per target, why it failed.
  */
 export type TrustPair = (source: string, targets: readonly string[]) => Promise<ReadonlyMap<string, string>>;
 
@@ -61,8 +61,8 @@ export interface SetupKeysResult {
 }
 
 /**
- * Sets the keys up by the installer's trust, then checks each target as the transfer would. The
- * table's keys are root's: a target the transfer logs in to as another user is not changed.
+ * Sets the keys up by the installer, then checks each target as the transfer would. The key is
+ * accepted in root's authorized_keys: a target the transfer logs in to as another user is not changed.
  */
 export async function setupKeys(i: SetupKeysInput): Promise<SetupKeysResult[]> {
   const asRoot = i.targets.filter((t) => t.user === 'root');

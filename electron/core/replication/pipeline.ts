@@ -1,4 +1,4 @@
-import { compressArgv, decompressArgv, type Codec } from '../../../shared/compression.ts';
+import { CODECS, compressArgv, decompressArgv, type Codec } from '../../../shared/compression.ts';
 import { command, quote } from '../../../shared/shell.ts';
 import type { TransferMode } from '../../../shared/transfers.ts';
 import { pipeline, stage } from './commands.ts';
@@ -65,9 +65,19 @@ const CIPHERS = 'aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305
 
 export type SshLeg = Pick<PipelineTarget, 'address' | 'user' | 'sshPort'>;
 
+/**
+ * Replication's own key pair on the source, apart from its root key: each receiver accepts it
+ * only from the source's address, with `restrict` and RECEIVE_WRAPPER as its forced command, so
+ * whoever holds it can run the receive side of a push and nothing else (not a shell, not `id`).
+ */
+export const REPLICATION_KEY = '/root/.ssh/id_icbd_replication';
+export const RECEIVE_WRAPPER = '/usr/local/sbin/icbd-receive';
+
 export function sshArgv(t: SshLeg, remoteLine: string): string[] {
   return [
     'ssh', '-T', '-x',
+    '-i', REPLICATION_KEY,
+    '-o', 'IdentitiesOnly=yes',
     '-o', 'BatchMode=yes',
     '-o', 'StrictHostKeyChecking=yes',
     '-o', 'ConnectTimeout=15',
@@ -139,6 +149,62 @@ function receiverScript(spec: PipelineSpec, t: PipelineTarget): { script: string
   return { script: [...check, ...receive].join('\n'), markers };
 }
 
+/** What direct mode asks a receiver's RECEIVE_WRAPPER for: the values its receiving end is built from. */
+function receiveRequest(spec: Pick<PipelineSpec, 'codec' | 'transferId'>, t: Pick<PipelineTarget, 'node' | 'imageDir' | 'finalPath'>): string[] {
+  return ['receive', spec.codec, spec.transferId, t.node, t.imageDir, t.finalPath];
+}
+
+// Stand-ins for the request's values in the wrapper's copy of receiverScript: words quote() leaves bare.
+const SLOTS = { transfer: 'ICBDSLOTTRANSFER', node: 'icbdslotnode', dir: '/ICBDSLOTDIR', final: '/ICBDSLOTFINAL' } as const;
+
+/**
+ * The forced command of the replication key on a receiver (placed by the installer's trust). It
+ * validates SSH_ORIGINAL_COMMAND word by word and runs the very script receiverScript builds,
+ * with the validated words in the slots (a copy per codec, made here, so there is one builder):
+ * `true` (the access check) and `receive CODEC TRANSFER NODE DIR DIR/N` with DIR inside the node's
+ * repository `root`, nothing else. Every value is plain [A-Za-z0-9._/-] with no `..`, so it reads
+ * the same quoted or not, in sed or in sh.
+ */
+export function receiveWrapper(root: string): string {
+  const template = (codec: Codec) => {
+    const t = { node: SLOTS.node, address: '', user: 'root', sshPort: 22, imageDir: SLOTS.dir, finalPath: SLOTS.final };
+    return receiverScript({ transferId: SLOTS.transfer, mode: 'direct', codec, meter: false, teeKeepsGoing: false, snapshotPath: '/', parentPath: null, targets: [t] }, t).script;
+  };
+  return [
+    '#!/bin/sh',
+    '# iCBD Console: the forced command of the source\'s replication key (authorized_keys command=).',
+    '# It runs the receiving end of a push and nothing else; anything else is refused.',
+    'refuse() { echo "icbd receive: refused: $*" >&2; exit 126; }',
+    `root=${quote(root)}`,
+    'set -f',
+    'set -- ${SSH_ORIGINAL_COMMAND:-}',
+    'set +f',
+    'case "${1:-}" in',
+    '  true) [ $# -eq 1 ] && exit 0; refuse "true takes no arguments" ;;',
+    '  receive) [ $# -eq 6 ] || refuse "receive takes CODEC TRANSFER NODE DIR DIR/NUMBER" ;;',
+    '  *) refuse "this key may only receive a replication stream" ;;',
+    'esac',
+    'transfer=$3 node=$4 dir=$5 final=$6',
+    "case $transfer in ''|*[!A-Za-z0-9-]*) refuse \"transfer id $transfer\" ;; esac",
+    "case $node in ''|*[!a-z0-9-]*) refuse \"node name $node\" ;; esac",
+    "case $dir in /*) ;; *) refuse \"$dir is not absolute\" ;; esac",
+    "case $dir in *[!A-Za-z0-9._/-]*|*//*|*/|*/.|*/./*|*/..|*/../*) refuse \"directory $dir\" ;; esac",
+    'case $dir in "$root"/?*) ;; *) refuse "$dir is not inside the repository $root (set up node keys again after moving it)" ;; esac',
+    'n=${final#"$dir"/}',
+    "case $n in ''|0*|*[!0-9]*) refuse \"$final is not $dir/NUMBER\" ;; esac",
+    '[ "$final" = "$dir/$n" ] || refuse "$final is not $dir/NUMBER"',
+    'case $2 in',
+    ...CODECS.flatMap((codec) => [`  ${codec}) template=$(cat <<'ICBD_TEMPLATE'`, template(codec), 'ICBD_TEMPLATE', '  ) ;;']),
+    '  *) refuse "codec $2" ;;',
+    'esac',
+    `script=$(printf '%s\\n' "$template" | sed -e "s|${SLOTS.transfer}|$transfer|g" -e "s|${SLOTS.node}|$node|g" -e "s|${SLOTS.final}|$final|g" -e "s|${SLOTS.dir}|$dir|g")`,
+    // A login other than root receives through sudo, as relay mode's receivers do.
+    '[ "$(id -u)" -eq 0 ] || exec sudo -n sh -c "$script"',
+    'exec sh -c "$script"',
+    '',
+  ].join('\n');
+}
+
 /**
  * How many bytes a process has sent, from its /proc/PID/io on stdin: btrfs-progs ≥ 6 splice the
  * kernel's stream to stdout, so `wchar` (the kernel's writes into btrfs's own pipe) is the stream
@@ -186,8 +252,7 @@ export function buildPipeline(spec: PipelineSpec): PipelineCommands {
   for (const t of spec.targets) {
     const r = receiverScript(spec, t);
     perTarget[t.node] = r.markers;
-    const root = t.user === 'root' ? ['sh', '-c', r.script] : ['sudo', '-n', 'sh', '-c', r.script];
-    if (spec.mode === 'direct') legs.push({ node: t.node, argv: sshArgv(t, command(root)) });
+    if (spec.mode === 'direct') legs.push({ node: t.node, argv: sshArgv(t, command(receiveRequest(spec, t))) });
     else receivers.push({ host: t.node, argv: ['sh', '-c', r.script] });
     if (spec.mode === 'tcp') legs.push({ node: t.node, argv: ['socat', '-u', 'STDIN', connectAddress(t.address, t.tcpPort!)] });
     // Last: when the receiving end reported a failure, that is the cause, not the leg's exit.

@@ -1,5 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import { AppError } from '../../../shared/errors.ts';
+import { AppError, toWire } from '../../../shared/errors.ts';
 import { REPO_ROLES, findHost, type Host } from '../../../shared/inventory.ts';
 import {
   buildTree,
@@ -40,7 +40,8 @@ export interface ReplicationOptions {
   getHosts(): Promise<Host[]>;
   settings: ReplicationSettings;
   /** Every command that changes a node, with its outcome (the audit log). */
-  onChange?(change: HostChange): void | Promise<void>;
+  /** The audit log; rejects when it could not record the change. */
+  onChange?(change: HostChange): Promise<void>;
   /** Node keys are the installer's trust between two nodes (keys.ts). */
   trust: TrustPair;
 }
@@ -70,14 +71,21 @@ export class Replication {
     const t0 = Date.now();
     const report = (result: HostChange['result'], detail?: string) =>
       this.o.onChange?.({ host: node, action, command: command(argv), result, ms: Date.now() - t0, ...(detail ? { detail } : {}) });
+    let r;
     try {
-      const r = await this.#run(node, argv, what);
-      await report('ok');
-      return r;
+      r = await this.#run(node, argv, what);
     } catch (err) {
-      await report('failed', err instanceof Error ? err.message : String(err));
+      const w = toWire(err);
+      await report('failed', w.message)?.catch((auditErr: unknown) => {
+        throw new AppError(w.code, `${w.message} ${toWire(auditErr).message}`, w.detail);
+      });
       throw err;
     }
+    // Done on the node, but not done for the operator until the log has it.
+    await report('ok')?.catch((err: unknown) => {
+      throw new AppError('INTERNAL', `${what} on ${node} was done, but ${toWire(err).message} Fix the data directory; the change itself stands.`);
+    });
+    return r;
   }
 
   /** The source of images: the inventory's imgs node. */

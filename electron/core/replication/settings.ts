@@ -4,7 +4,7 @@ import type { Role } from '../../../shared/inventory.ts';
 import { hostName } from '../../../shared/names.ts';
 import type { SettingsPatch } from '../../../shared/replication.ts';
 import { defaultRepoSettings, repoSettings, type RepoSettings } from '../../../shared/snapshots.ts';
-import { readFileIfExists, withFileLock, writeFileAtomic } from '../util/files.ts';
+import { readJsonFile, withFileLock, writeFileAtomic } from '../util/files.ts';
 
 const file = z.object({ version: z.literal(1), nodes: z.record(hostName, repoSettings.partial()) });
 
@@ -37,8 +37,8 @@ export class ReplicationSettings {
     });
   }
 
+  /** Checked as the API checks a change: what is read here ends up in remote commands. */
   async #read(): Promise<z.infer<typeof file>> {
-    const text = await readFileIfExists(this.path);
-    return text === undefined ? { version: 1, nodes: {} } : file.parse(JSON.parse(text));
+    return (await readJsonFile(this.path, file, 'replication settings the console would accept')) ?? { version: 1, nodes: {} };
   }
 }

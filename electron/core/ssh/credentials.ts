@@ -33,7 +33,7 @@ export function expandHome(path: string): string {
 
 /**
  * The credentials of one connection attempt, offered in OpenSSH's order: agent, key files,
- * password (also answering keyboard-interactive). Every secret is fetched only when the server
+ * password (also answering keyboard-interactive's password prompt). Every secret is fetched only when the server
  * says it would accept that method, from the keychain first, then by asking; one that was asked
  * for and worked is saved once the connection is up, never before it is proven.
  */
@@ -43,6 +43,7 @@ export class Credentials {
   #steps: ((left: AuthenticationType[] | null) => Promise<AnyAuthMethod | undefined>)[];
   #pending: { account: string; value: string } | undefined;
   #storedPasswordTried = false;
+  #kbdPasswordRounds = 0;
 
   constructor(private readonly o: CredentialOptions) {
     const user = o.host.user;
@@ -76,13 +77,10 @@ export class Credentials {
       },
       async (left) => {
         if (!left?.includes('keyboard-interactive') || left.includes('password')) return undefined;
-        const password = await this.#password('stored');
-        if (password === undefined) return undefined;
         return {
           type: 'keyboard-interactive',
           username: user,
-          // Servers with PasswordAuthentication off still ask for the password this way (PAM).
-          prompt: (_name, _instructions, _lang, prompts, finish) => finish(prompts.map(() => password)),
+          prompt: (name, instructions, _lang, prompts, finish) => void this.#answer(name, instructions, prompts).then(finish, () => finish([])),
         };
       },
     ];
@@ -101,6 +99,32 @@ export class Credentials {
       if (r) return r;
     }
     return undefined;
+  }
+
+  /**
+   * One keyboard-interactive round. Servers with PasswordAuthentication off still ask for the
+   * password this way (PAM): a single echo-off password prompt gets it, from the keychain the
+   * first time, asked for after a refusal. Anything else (a one-time code, a question) is asked of
+   * the operator as the server words it and never stored, as OpenSSH does.
+   */
+  async #answer(name: string, instructions: string, prompts: readonly { prompt: string; echo?: boolean }[]): Promise<string[]> {
+    if (prompts.length === 0) return [];
+    const [only] = prompts;
+    if (prompts.length === 1 && !only!.echo && /password/i.test(only!.prompt) && !/one-time|otp|code|token/i.test(only!.prompt)) {
+      const password = await this.#password(this.#kbdPasswordRounds++ === 0 ? 'stored' : 'refused');
+      return password === undefined ? [] : [password];
+    }
+    const said = [name, instructions].map((t) => t.trim()).filter(Boolean).join(' — ');
+    const answers: string[] = [];
+    for (const p of prompts) {
+      const answer = await this.#ask(
+        { kind: 'answer', prompt: `${said ? `${said}: ` : ''}${p.prompt.trim()}`, reason: 'The server asks this (a one-time code or a question), so it is never stored.' },
+        false,
+      );
+      if (answer === undefined) return [];
+      answers.push(answer);
+    }
+    return answers;
   }
 
   /** Called once authenticated: an asked-for password that worked is remembered. */
@@ -177,9 +201,9 @@ export class Credentials {
     return note ? `None is stored in the keychain; ${note}` : NONE_STORED;
   }
 
-  async #ask(q: Omit<SecretQuestion, 'host' | 'remembered'>): Promise<string | undefined> {
+  async #ask(q: Omit<SecretQuestion, 'host' | 'remembered'>, kept = this.o.secrets.status.persistent): Promise<string | undefined> {
     if (!this.o.askSecret) return undefined;
-    return this.o.askSecret({ ...q, host: this.o.host.name, remembered: this.o.secrets.status.persistent });
+    return this.o.askSecret({ ...q, host: this.o.host.name, remembered: kept });
   }
 }
 

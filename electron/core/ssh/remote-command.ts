@@ -57,9 +57,16 @@ export function stopGroupArgv(pgid: number): string[] {
 /**
  * Replaces a file so that readers see the old or the new content, never a part: a temp file in
  * the same directory (same filesystem, so mv is a rename), its size checked against what was sent
- * (a dropped connection ends `cat` early, and a short file must not replace a good one), the old
- * file's owner, mode and SELinux label copied, flushed, renamed. A symlink is written through.
- * Arguments: $1 path, $2 byte count, $3 mode for a new file.
+ * (a dropped connection ends `cat` early, and a short file must not replace a good one), checked
+ * by findmnt where it is an fstab, the old file's owner, mode and SELinux label copied, flushed,
+ * renamed. A symlink is written through.
+ *
+ * In place (a bind-mounted file or a bind source: a rename fails on the one and silently detaches
+ * the other, LAB-NOTES) the same checked, flushed copy is then copied over the file's own inode in
+ * one local step, with hang-ups ignored: once everything has arrived, nothing depends on the link.
+ *
+ * Arguments: $1 path, $2 byte count, $3 mode for a new file, $4 `rename` or `in-place`,
+ * $5 `fstab` to check with findmnt --verify (exit 4 when it rejects the file) or empty.
  */
 const WRITE = [
   'set -eu',
@@ -72,6 +79,15 @@ const WRITE = [
   'cat > "$tmp"',
   'got=$(wc -c < "$tmp")',
   'if [ "$got" -ne "$2" ]; then echo "icbd: received $got of $2 bytes; $dst was left unchanged" >&2; exit 3; fi',
+  'if [ "$5" = fstab ] && ! out=$(findmnt --verify --tab-file "$tmp" 2>&1); then echo "findmnt --verify rejects the new $dst: $out" >&2; exit 4; fi',
+  // GNU sync takes a file since coreutils 8.24; CentOS 7 has 8.22, where only a full sync works.
+  'if [ "$4" = in-place ]; then',
+  '  sync -- "$tmp" 2>/dev/null || sync',
+  "  trap '' TERM INT HUP PIPE",
+  '  cat -- "$tmp" > "$dst"',
+  '  sync -- "$dst" 2>/dev/null || sync',
+  '  exit 0',
+  'fi',
   'if [ -e "$dst" ]; then',
   '  chown --reference="$dst" -- "$tmp"',
   '  chmod --reference="$dst" -- "$tmp"',
@@ -79,12 +95,14 @@ const WRITE = [
   'else',
   '  chmod -- "$3" "$tmp"',
   'fi',
-  // GNU sync takes a file since coreutils 8.24; CentOS 7 has 8.22, where only a full sync works.
   'sync -- "$tmp" 2>/dev/null || sync',
   'mv -f -- "$tmp" "$dst"',
   'trap - EXIT',
 ].join('\n');
 
-export function writeArgv(path: string, size: number, mode: number): string[] {
-  return ['sh', '-c', WRITE, 'sh', path, String(size), mode.toString(8)];
+/** WRITE's exit when findmnt rejected the new fstab (and nothing was changed). */
+export const WRITE_FSTAB_REJECTED = 4;
+
+export function writeArgv(path: string, size: number, mode: number, o: { inPlace?: boolean; fstab?: boolean } = {}): string[] {
+  return ['sh', '-c', WRITE, 'sh', path, String(size), mode.toString(8), o.inPlace ? 'in-place' : 'rename', o.fstab ? 'fstab' : ''];
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
-import { AppError } from '../../../shared/errors.ts';
+import { AppError, toWire } from '../../../shared/errors.ts';
 import { fileName } from '../../../shared/names.ts';
 import {
   isTransferFinished,
@@ -32,7 +32,8 @@ export interface TransferServiceOptions {
   onUpdate(record: TransferRecord): void;
   onLog?(id: string, line: string): void;
   /** Receives, uploads and clean-ups, as they end (the audit log). */
-  onChange?(change: HostChange): void;
+  /** The audit log; rejects when it could not record the change. */
+  onChange?(change: HostChange): Promise<void>;
 }
 
 export interface UploadRequest {
@@ -205,8 +206,22 @@ export class TransferService {
         record.state = 'verifying';
         void this.#save(record);
       },
-      ...(this.o.onChange ? { onChange: this.o.onChange } : {}),
+      onChange: (change) => this.#audit(record, change),
     };
+  }
+
+  /**
+   * A transfer's change to a node, into the audit log. The transfer has already done it, so a log
+   * that fails does not fail the transfer: it is said in the transfer's log and on its record.
+   */
+  #audit(record: TransferRecord, change: HostChange): void {
+    void this.o.onChange?.(change).catch((err: unknown) => {
+      const message = `${toWire(err).message} The change was made: note it, and fix the data directory.`;
+      record.auditError = message;
+      this.o.onLog?.(record.id, message);
+      void this.o.store.log(record.id, message).catch(() => undefined);
+      void this.#save(record);
+    });
   }
 
   /** Takes each byte count (about once a second) into the record: rate, percent and ETA. */
@@ -248,7 +263,7 @@ export class TransferService {
       });
       for (const t of result.targets) {
         const receive = group.wire.commands.find((c) => c.host === t.node) ?? group.wire.commands.at(-1)!;
-        this.o.onChange?.({
+        this.#audit(record, {
           host: t.node,
           action: 'replication.receive',
           command: receive.command,

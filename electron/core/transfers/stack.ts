@@ -1,4 +1,4 @@
-import { AppError } from '../../../shared/errors.ts';
+import { AppError, toWire } from '../../../shared/errors.ts';
 import { REPO_ROLES, findHost, type Host } from '../../../shared/inventory.ts';
 import { activeTransfers, keysOffer, wireTree, type SettingsPatch, type SnapshotTree } from '../../../shared/replication.ts';
 import type { NodeRepo, RepoSettings, Snapshot } from '../../../shared/snapshots.ts';
@@ -48,10 +48,14 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
   const remote = nodeRemote(o.pool);
   const settings = new ReplicationSettings(o.home);
   const limits = new Map<string, number>();
-  const onChange = (c: HostChange) => {
-    // A full disk in the data directory must not fail a transfer that already ran.
-    void o.audit.append({ host: c.host, action: c.action, command: c.command, result: c.result, ...(c.detail ? { detail: c.detail } : {}), ...(c.ms !== undefined ? { ms: c.ms } : {}) }).catch(() => undefined);
-  };
+  // Rejects, in words, when the log cannot take it: each caller says so where the operator looks.
+  const onChange = (c: HostChange) =>
+    o.audit.append({ host: c.host, action: c.action, command: c.command, result: c.result, ...(c.detail ? { detail: c.detail } : {}), ...(c.ms !== undefined ? { ms: c.ms } : {}) }).then(
+      () => undefined,
+      (err: unknown) => {
+        throw new AppError('INTERNAL', `The audit log could not record ${c.action} on ${c.host} (${c.result}): ${toWire(err).message}.`);
+      },
+    );
   const store = new TransferStore(o.home);
   const replication = new Replication({ remote, getHosts: o.getHosts, settings, onChange, trust: o.trust });
   const transfers = new TransferService({

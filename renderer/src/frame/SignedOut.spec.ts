@@ -15,15 +15,15 @@ const refusal = () => new AppError('UNAUTHORIZED', "icbd serve no longer accepts
 
 describe('SignedOut', () => {
   it('says in words that the server was restarted, where the new URL is and the command that prints it', () => {
-    render(SignedOut, { port: '7421', home: HOME });
+    render(SignedOut, { hostname: '127.18.52.7', port: '7421', home: HOME });
     const message = screen.getByRole('status', { name: 'icbd serve was restarted with a new token' });
     expect(message.textContent).toContain('stopped reconnecting');
-    expect(message.textContent).toContain('iCBD Console (browser mode): http://127.0.0.1:7421/?token=…');
+    expect(message.textContent).toContain('iCBD Console (browser mode): http://127.18.52.7:7421/?token=…');
     expect(message.querySelector('.command')?.textContent).toBe("npm run serve -- --print-url --port 7421 --home '/home/op/.config/iCBD Console'");
   });
 
   it('leaves --home out when the server never said which data directory it serves', () => {
-    render(SignedOut, { port: '8000' });
+    render(SignedOut, { hostname: '127.0.0.1', port: '8000' });
     expect(screen.getByRole('status').querySelector('.command')?.textContent).toBe('npm run serve -- --print-url --port 8000');
   });
 });

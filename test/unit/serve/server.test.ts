@@ -2,10 +2,10 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync,
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { Core } from '../../../electron/core/core.ts';
-import { cookieName, serve, serveUrl, type Served } from '../../../electron/serve/server.ts';
+import { cookieName, loopbackFor, serve, serveUrl, type Served } from '../../../electron/serve/server.ts';
 import { serveToken, storedToken, TOKEN_FILE } from '../../../electron/serve/token.ts';
 
 let served: Served;
@@ -22,7 +22,7 @@ beforeAll(async () => {
   writeFileSync(join(renderer, 'assets', 'a.js'), 'export {}');
   writeFileSync(join(base, 'secret.txt'), secretOutside);
   core = new Core({ home: join(base, 'home'), door: 'browser' });
-  served = await serve({ core, rendererDir: renderer, port: 0 });
+  served = await serve({ core, rendererDir: renderer, host: loopbackFor(base), port: 0 });
 });
 afterAll(async () => {
   await served.close();
@@ -31,7 +31,7 @@ afterAll(async () => {
 
 function get(path: string, headers: Record<string, string> = {}) {
   return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: served.port, path, headers: { host: `127.0.0.1:${served.port}`, ...headers } }, (res) => {
+    const req = request({ host: served.host, port: served.port, path, headers: { host: `${served.host}:${served.port}`, ...headers } }, (res) => {
       let body = '';
       res.on('data', (c) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
@@ -43,8 +43,10 @@ function get(path: string, headers: Record<string, string> = {}) {
 const cookie = () => `${cookieName(served.port)}=${served.token}`;
 
 describe('browser mode server', () => {
-  it('listens on 127.0.0.1 only and prints a URL with the token', () => {
-    expect(served.url).toBe(`http://127.0.0.1:${served.port}/?token=${served.token}`);
+  it('listens on a loopback address of its own and prints a URL with the token', () => {
+    expect(served.host).toMatch(/^127\.([1-9]|[1-9]\d|1\d\d|2[0-4]\d|25[0-4])\.\d+\.\d+$/);
+    expect(served.host).toBe(loopbackFor(base));
+    expect(served.url).toBe(`http://${served.host}:${served.port}/?token=${served.token}`);
     expect(served.token.length).toBeGreaterThanOrEqual(40);
   });
 
@@ -67,7 +69,24 @@ describe('browser mode server', () => {
     expect(page.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
   });
 
-  it('refuses a foreign Host header (DNS rebinding)', async () => {
+  it('lets a one-time code in once, within a minute, and trades it for the same cookie', async () => {
+    const code = new URL(served.oneTimeUrl()).searchParams.get('code')!;
+    const first = await get(`/?code=${code}`);
+    expect(first.status).toBe(303);
+    expect(String(first.headers['set-cookie'])).toBe(`${cookieName(served.port)}=${served.token}; HttpOnly; SameSite=Strict; Path=/`);
+    expect((await get(`/?code=${code}`)).status).toBe(401);
+    const late = new URL(served.oneTimeUrl()).searchParams.get('code')!;
+    const now = Date.now();
+    vi.spyOn(Date, 'now').mockReturnValue(now + 61_000);
+    try {
+      expect((await get(`/?code=${late}`)).status).toBe(401);
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
+  it('refuses a foreign Host header (DNS rebinding), and localhost, whose cookies every local server gets', async () => {
+    expect((await get('/', { cookie: cookie(), host: `localhost:${served.port}` })).status).toBe(421);
     expect((await get('/', { cookie: cookie(), host: `evil.example:${served.port}` })).status).toBe(421);
   });
 
@@ -80,13 +99,13 @@ describe('browser mode server', () => {
 
   const socket = (headers: Record<string, string>) =>
     new Promise<{ ok: boolean; ws: WebSocket }>((resolve) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${served.port}/api`, { headers });
+      const ws = new WebSocket(`ws://${served.host}:${served.port}/api`, { headers });
       ws.once('open', () => resolve({ ok: true, ws }));
       ws.once('error', () => resolve({ ok: false, ws }));
     });
 
   it('opens the WebSocket only with the token and this server as Origin', async () => {
-    const origin = `http://127.0.0.1:${served.port}`;
+    const origin = `http://${served.host}:${served.port}`;
     expect((await socket({ origin })).ok).toBe(false);
     expect((await socket({ origin: 'http://evil.example', cookie: cookie() })).ok).toBe(false);
     const good = await socket({ origin, cookie: cookie() });
@@ -100,7 +119,7 @@ describe('browser mode server', () => {
   });
 
   it("closes the shells a tab opened when the tab goes away", async () => {
-    const { ws } = await socket({ origin: `http://127.0.0.1:${served.port}`, cookie: cookie() });
+    const { ws } = await socket({ origin: `http://${served.host}:${served.port}`, cookie: cookie() });
     const reply = await new Promise<{ reply: { ok: boolean; value: { id: string } } }>((resolve) => {
       ws.once('message', (d) => resolve(JSON.parse(String(d))));
       ws.send(JSON.stringify({ t: 'req', id: 7, name: 'terminal.open', input: { cols: 80, rows: 24 } }));
@@ -113,7 +132,7 @@ describe('browser mode server', () => {
   });
 
   it("keeps a tab's shells its own: another tab sees none of their output and cannot type into or close them", async () => {
-    const origin = `http://127.0.0.1:${served.port}`;
+    const origin = `http://${served.host}:${served.port}`;
     const [a, b] = [await socket({ origin, cookie: cookie() }), await socket({ origin, cookie: cookie() })];
     const seenByB: unknown[] = [];
     let seenByA = '';
@@ -157,20 +176,21 @@ describe('browser mode server', () => {
   it('accepts the tabs of the previous run when restarted with the same token on the same port', async () => {
     const home = join(base, 'restart-home');
     const first = await serveToken(home);
-    const before = await serve({ core, rendererDir: renderer, port: 0, token: first.token });
+    const host = loopbackFor(home);
+    const before = await serve({ core, rendererDir: renderer, host, port: 0, token: first.token });
     const { port } = before;
     await before.close();
     const second = await serveToken(home);
     expect(second.token).toBe(first.token);
-    const after = await serve({ core, rendererDir: renderer, port, token: second.token });
+    const after = await serve({ core, rendererDir: renderer, host, port, token: second.token });
     try {
       const tab = await new Promise<boolean>((resolve) => {
-        const ws = new WebSocket(`ws://127.0.0.1:${port}/api`, { headers: { origin: `http://127.0.0.1:${port}`, cookie: `${cookieName(port)}=${first.token}` } });
+        const ws = new WebSocket(`ws://${host}:${port}/api`, { headers: { origin: `http://${host}:${port}`, cookie: `${cookieName(port)}=${first.token}` } });
         ws.once('open', () => (ws.close(), resolve(true)));
         ws.once('error', () => resolve(false));
       });
       expect(tab).toBe(true);
-      expect(after.url).toBe(serveUrl(port, first.token));
+      expect(after.url).toBe(serveUrl(host, port, first.token));
     } finally {
       await after.close();
     }

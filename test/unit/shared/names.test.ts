@@ -9,10 +9,10 @@ describe('host names', () => {
 });
 
 describe('addresses', () => {
-  it.each(['10.0.2.251', 'imgs.icbd.local', '::1', 'fe80::1%eth0', 'localhost', '2001:db8::42'])('accepts %s', (a) =>
+  it.each(['10.0.2.251', 'imgs.icbd.local', '::1', 'fe80::1%eth0', 'fe80::1%2', 'localhost', '2001:db8::42', '::ffff:10.0.2.251'])('accepts %s', (a) =>
     expect(isAddress(a)).toBe(true),
   );
-  it.each(['', '10.0.2', '300.1.1.1', 'a b', 'host:22', 'x;reboot', '$(id)', '-oProxyCommand=x', 'host/..', 'é.pt'])('rejects %j', (a) =>
+  it.each(['', '10.0.2', '300.1.1.1', 'a b', 'host:22', 'x;reboot', '$(id)', '-oProxyCommand=x', 'host/..', 'é.pt', '1:2:3', ':::::', '1::2::3', 'fe80::1%', 'fe80::1%eth0%x', 'fe80::1%$(id)', '12345::1'])('rejects %j', (a) =>
     expect(address.safeParse(a).success).toBe(false),
   );
 });

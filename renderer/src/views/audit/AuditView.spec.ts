@@ -44,6 +44,15 @@ describe('the audit view', () => {
     expect(screen.getByText('/etc/fstab.icbd-20261126-100002')).toBeTruthy();
   });
 
+  it("shows how an operator's command ended: as whom, its exit status, how long it took", async () => {
+    fake.answer('audit.list', () => [entry({ action: 'exec', command: 'systemctl restart nfs-server', user: 'root', result: 'failed', exitCode: 5, ms: 1234 })]);
+    render(AuditView);
+    const user = userEvent.setup();
+    await user.click((await screen.findAllByRole('button', { name: 'Details' }))[0]!);
+    expect(screen.getByText('$ systemctl restart nfs-server')).toBeTruthy();
+    expect(screen.getByText('as root · exit 5 · 1.2 s')).toBeTruthy();
+  });
+
   it('asks the core again for one host and a time range', async () => {
     fake.answer('audit.list', () => []);
     render(AuditView);

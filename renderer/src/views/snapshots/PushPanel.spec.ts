@@ -37,7 +37,7 @@ describe('PushPanel', () => {
 
     await user.click(within(offer).getByRole('button', { name: 'Set up node keys' }));
     const question = within(offer).getByRole('group', { name: 'Confirm setting up node keys' });
-    expect(question.textContent).toContain("imgs's root key (made if root has none) is added to /root/.ssh/authorized_keys on cache02;");
+    expect(question.textContent).toContain("imgs's replication key (made if it has none) is accepted in /root/.ssh/authorized_keys on cache02 from imgs's addresses only, for the receive wrapper /usr/local/sbin/icbd-receive alone (placed there too): not a shell, not root;");
     expect(question.textContent).toMatch(/host keys of cache02, read over the console's own verified connection, go into \/root\/\.ssh\/known_hosts on imgs, in\s+place of any older line/);
     expect(question.textContent).toContain('audit log');
     expect(document.activeElement).toBe(within(question).getByRole('button', { name: 'Not now' }));

@@ -4,6 +4,7 @@ import { gatherScript, parseGather, probeFor } from '../../../../electron/core/i
 import type { Remote, RunResult } from '../../../../electron/core/remote/host.ts';
 import { checkHost, install } from '../../../../electron/core/installer/runner.ts';
 import type { Change } from '../../../../electron/core/installer/step.ts';
+import { WRITE_FSTAB_REJECTED, writeArgv } from '../../../../electron/core/ssh/remote-command.ts';
 import { AppError } from '../../../../shared/errors.ts';
 import { input, OS_RELEASE, PRISTINE_FSTAB } from '../../../fixtures/installer.ts';
 
@@ -35,18 +36,11 @@ describe('applying a step', () => {
     const { remote, calls } = fakeHost((argv) => (argv[0] === 'cat' ? { stdout: OLD } : undefined));
     const audit: AuditEntry[] = [];
     await applyChanges(ctx(remote, audit), [fstabChange, mount('/etc/hosts')]);
-    expect(calls.map((c) => c.argv.slice(0, 3).join(' '))).toEqual([
-      'cat -- /etc/fstab',
-      'cp -a --',
-      'sh -c set -e; t="$1.icbd-new"; cat > "$t"; if [ -e "$1" ]; then chmod --reference="$1" "$t"; chown --reference="$1" "$t"; else chmod "$2" "$t"; fi',
-      'findmnt --verify --tab-file',
-      'mv -f --',
-      'systemctl daemon-reload',
-      'mount /etc/hosts',
-    ]);
+    expect(calls.map((c) => c.argv.slice(0, 2).join(' '))).toEqual(['cat --', 'cp -a', 'sh -c', 'systemctl daemon-reload', 'mount /etc/hosts']);
     expect(calls[1]!.argv).toEqual(['cp', '-a', '--', '/etc/fstab', '/etc/fstab.icbd-20240131-142530']);
+    // The size-checked, synced writer, told to run findmnt --verify before its rename.
+    expect(calls[2]!.argv).toEqual(writeArgv('/etc/fstab', Buffer.byteLength(NEW), 0o644, { fstab: true }));
     expect(calls[2]!.stdin).toBe(NEW);
-    expect(calls[3]!.argv).toEqual(['findmnt', '--verify', '--tab-file', '/etc/fstab.icbd-new']);
     expect(audit.map((a) => [a.summary, a.result, a.command ?? a.path])).toEqual([
       ['fstab', 'ok', '/etc/fstab'],
       ['Mount /etc/hosts', 'ok', 'mount /etc/hosts'],
@@ -65,7 +59,9 @@ describe('applying a step', () => {
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).message).toMatch(/^mount \/etc\/exports failed \(exit 32\): mount: \/etc\/exports: special device/);
     const after = calls.slice(calls.findIndex((c) => c.argv.join(' ') === 'mount /etc/exports') + 1);
-    expect(after.map((c) => c.argv.slice(0, 2).join(' '))).toEqual(['umount /etc/hosts', 'sh -c', 'mv -f', 'systemctl daemon-reload']);
+    expect(after.map((c) => c.argv.slice(0, 2).join(' '))).toEqual(['umount /etc/hosts', 'sh -c', 'systemctl daemon-reload']);
+    // The restore writes the old file back, unchecked: it was the host's own.
+    expect(after[1]!.argv).toEqual(writeArgv('/etc/fstab', Buffer.byteLength(OLD), 0o644));
     expect(after[1]!.stdin).toBe(OLD);
     expect(audit.map((a) => [a.summary, a.result])).toEqual([
       ['fstab', 'ok'],
@@ -76,23 +72,37 @@ describe('applying a step', () => {
     ]);
   });
 
+  it('refuses to go on without its audit record: the change is taken back and the step stops, saying why', async () => {
+    const { remote, calls } = fakeHost((argv) => (argv[0] === 'cat' ? { stdout: OLD } : undefined));
+    const written: AuditEntry[] = [];
+    const audit = (e: AuditEntry) => {
+      if (e.result === 'ok') throw new Error('ENOSPC: no space left on device');
+      written.push(e);
+    };
+    const error = await applyChanges({ ...ctx(remote, []), audit }, [fstabChange, mount('/etc/hosts')]).catch((e: unknown) => e);
+    expect((error as AppError).message).toMatch(/^The audit log could not record "fstab" on cache01 \(ENOSPC: no space left on device\): the step's changes were taken back/);
+    expect(calls.some((c) => c.argv[0] === 'mount')).toBe(false);
+    // The old fstab was written back, and that is recorded.
+    expect(calls.filter((c) => c.argv[0] === 'sh').map((c) => c.stdin)).toEqual([NEW, OLD]);
+    expect(written.map((e) => [e.summary, e.result])).toEqual([['Undo: fstab', 'undone']]);
+  });
+
   it('findmnt --verify refusing the new file leaves the old one untouched', async () => {
     const { remote, calls } = fakeHost((argv) => {
       if (argv[0] === 'cat') return { stdout: OLD };
-      if (argv[0] === 'findmnt') return { code: 1, stdout: '[E] unreachable on boot required target: No such file or directory' };
+      if (argv[0] === 'sh') return { code: WRITE_FSTAB_REJECTED, stderr: 'findmnt --verify rejects the new /etc/fstab: [E] unreachable on boot required target\n' };
       return undefined;
     });
     const audit: AuditEntry[] = [];
     await expect(applyChanges(ctx(remote, audit), [fstabChange, mount('/etc/hosts')])).rejects.toThrow(/findmnt --verify rejects the new \/etc\/fstab: \[E\] unreachable/);
-    expect(calls.some((c) => c.argv[0] === 'mv' || c.argv[0] === 'mount')).toBe(false);
-    expect(calls.at(-1)!.argv).toEqual(['rm', '-f', '--', '/etc/fstab.icbd-new']);
+    expect(calls.some((c) => c.argv[0] === 'mount' || c.argv[0] === 'systemctl')).toBe(false);
     expect(audit.map((a) => a.result)).toEqual(['failed']);
   });
 
   it('without findmnt --verify (CentOS 7) the file is written after the own checks of the plan', async () => {
     const { remote, calls } = fakeHost((argv) => (argv[0] === 'cat' ? { stdout: OLD } : undefined));
     await applyChanges(ctx(remote, [], false), [fstabChange]);
-    expect(calls.some((c) => c.argv[0] === 'findmnt')).toBe(false);
+    expect(calls.find((c) => c.argv[0] === 'sh')!.argv).toEqual(writeArgv('/etc/fstab', Buffer.byteLength(NEW), 0o644));
   });
 
   it('refuses to overwrite a file that changed since it was read', async () => {
@@ -101,13 +111,13 @@ describe('applying a step', () => {
     expect(calls).toHaveLength(1);
   });
 
-  it('writes a bind-mounted file in place, with its backup beside the source', async () => {
+  it('writes a bind-mounted file in place (a checked copy first), with its backup beside the source', async () => {
     const { remote, calls } = fakeHost((argv) => (argv[0] === 'cat' ? { stdout: 'a\n' } : undefined));
     const change: Change = { kind: 'file', summary: 'hosts', path: '/var/lib/icbd/mounts/etc/hosts', before: 'a\n', after: 'a\nb\n', diff: '', inPlace: true };
     await applyChanges(ctx(remote, []), [change]);
     expect(calls.slice(1).map((c) => c.argv)).toEqual([
       ['cp', '-a', '--', '/var/lib/icbd/mounts/etc/hosts', '/var/lib/icbd/mounts/etc/hosts.icbd-20240131-142530'],
-      ['sh', '-c', 'cat > "$1"', 'sh', '/var/lib/icbd/mounts/etc/hosts'],
+      writeArgv('/var/lib/icbd/mounts/etc/hosts', 4, 0o644, { inPlace: true }),
     ]);
     expect(calls.some((c) => c.argv[0] === 'mv')).toBe(false);
   });

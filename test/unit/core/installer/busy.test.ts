@@ -98,6 +98,7 @@ describe('the install service keeps installs and trust apart', () => {
       audit: async () => undefined,
       store,
       replicationAddress: async () => undefined,
+      repositoryRoot: async () => '/var/lib/icbd/.snap',
     });
     return { s, store, asked: () => asked, open: () => open(new Error('no SSH in this test')) };
   }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Codec } from '../../../../shared/compression.ts';
 import type { TransferMode } from '../../../../shared/transfers.ts';
 import { LocalRemote } from '../../../local-remote.ts';
-import { buildPipeline, receiveLockPath, type PipelineSpec } from '../../../../electron/core/replication/pipeline.ts';
+import { buildPipeline, receiveLockPath, receiveWrapper, type PipelineSpec } from '../../../../electron/core/replication/pipeline.ts';
 import { removeReceivedArgv } from '../../../../electron/core/replication/commands.ts';
 import { runText } from '../../../../electron/core/remote/node.ts';
 import { runGroup } from '../../../../electron/core/transfers/runner.ts';
@@ -31,9 +31,10 @@ case "$1 $2" in
   *) echo "stand-in btrfs: $*" >&2; exit 2 ;;
 esac
 `;
+// As sshd does with a forced command: the requested line goes to the receiver's wrapper, never to a shell.
 const SSH = `#!/bin/sh
 for last; do :; done
-exec sh -c "$last"
+SSH_ORIGINAL_COMMAND=$last exec sh "$(dirname "$0")/receive"
 `;
 
 let dir: string;
@@ -43,7 +44,7 @@ const remote = new LocalRemote();
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'icbd-pipe-'));
   await mkdir(join(dir, 'bin'));
-  for (const [name, text] of Object.entries({ btrfs: BTRFS, ssh: SSH })) {
+  for (const [name, text] of Object.entries({ btrfs: BTRFS, ssh: SSH, receive: receiveWrapper(dir) })) {
     await writeFile(join(dir, 'bin', name), text);
     await chmod(join(dir, 'bin', name), 0o755);
   }
@@ -185,9 +186,11 @@ describe('tcp mode (commands only: socat listens on the receiver)', () => {
     expect(c.sender[2]).not.toContain('ssh');
     expect(c.perTarget.t1).toEqual(['free@t1', 'listen@t1', 'decompress@t1', 'receive@t1', 'leg@t1']);
   });
-  it('a non-root receiver runs its end under sudo -n in direct mode', () => {
+  it('direct mode logs in with the replication key alone and asks the wrapper for a receive, sending no script', () => {
     const s = spec('direct', ['u1']);
     const c = buildPipeline({ ...s, targets: [{ ...s.targets[0]!, user: 'icbd' }] });
-    expect(c.sender[2]).toContain("icbd@127.0.0.1 'sudo -n sh -c");
+    expect(c.sender[2]).toContain("ssh -T -x -i /root/.ssh/id_icbd_replication -o 'IdentitiesOnly=yes'");
+    expect(c.sender[2]).toContain(`icbd@127.0.0.1 'receive gzip ${s.transferId} u1 ${s.targets[0]!.imageDir} ${s.targets[0]!.finalPath}'`);
+    expect(c.sender[2]).not.toContain('btrfs receive');
   });
 });

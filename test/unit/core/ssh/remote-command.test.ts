@@ -66,6 +66,6 @@ describe('shell quoting', () => {
     expect(() => stopGroupArgv(1)).toThrow();
     expect(() => stopGroupArgv(0)).toThrow();
     expect(stopGroupArgv(1234).at(-1)).toBe('1234');
-    expect(writeArgv('/etc/fstab', 10, 0o644).slice(-3)).toEqual(['/etc/fstab', '10', '644']);
+    expect(writeArgv('/etc/fstab', 10, 0o644).slice(4)).toEqual(['/etc/fstab', '10', '644', 'rename', '']);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatRate, parseLinkList, parseRate } from '../../electron/core/lab/links.ts';
-import { linkRate } from '../../shared/lab.ts';
+import { formatRate, parseLinkList, parseRate } from '../../../../electron/core/lab/links.ts';
+import { linkRate } from '../../../../shared/lab.ts';
 
 describe('lab link rates', () => {
   it('reads tc-style rates, and off', () => {

@@ -1,0 +1,67 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { receiveWrapper } from '../../../../electron/core/replication/pipeline.ts';
+
+/**
+ * The replication key's forced command, run by a real sh as sshd runs it (SSH_ORIGINAL_COMMAND):
+ * it refuses every request but `true` and a well-formed receive, before running anything, and the
+ * refusal says why. (The receive itself runs through it in replication-pipeline.test.ts and on the lab.)
+ */
+let dir: string;
+let wrapper: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'icbd-wrapper-'));
+  wrapper = join(dir, 'receive');
+  writeFileSync(wrapper, receiveWrapper('/x'), { mode: 0o755 });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// An empty PATH: a request that got past the checks could run nothing at all here.
+const asked = (line: string) => spawnSync('/bin/sh', [wrapper], { env: { SSH_ORIGINAL_COMMAND: line, PATH: '/nonexistent' }, encoding: 'utf8' });
+
+describe('the receive wrapper', () => {
+  it('answers the access check', () => {
+    expect(asked('true').status).toBe(0);
+  });
+
+  it.each([
+    ['id', /may only receive/],
+    ['sh -c id', /may only receive/],
+    ['', /may only receive/],
+    ['true; id', /may only receive/],
+    ['true x', /true takes no arguments/],
+    ['receive zstd t1 cache01 /x/win10', /receive takes/],
+    ['receive rm t1 cache01 /x/win10 /x/win10/3', /codec rm/],
+    ['receive zstd t1 cache01 /etc /etc/1', /\/etc is not inside the repository \/x/],
+    ['receive zstd t1 cache01 /x /x/1', /\/x is not inside the repository \/x/],
+    ['receive zstd t1 cache01 /xy/win10 /xy/win10/1', /is not inside the repository/],
+    ['receive zstd t;id cache01 /x/win10 /x/win10/3', /transfer id/],
+    ['receive zstd t1 Cache01 /x/win10 /x/win10/3', /node name/],
+    ['receive zstd t1 cache01 x/win10 x/win10/3', /is not absolute/],
+    ['receive zstd t1 cache01 /x/../etc /x/../etc/3', /directory/],
+    ['receive zstd t1 cache01 /x/$(id) /x/$(id)/3', /directory/],
+    ['receive zstd t1 cache01 /x/win10 /x/win10/../3', /is not \/x\/win10\/NUMBER/],
+    ['receive zstd t1 cache01 /x/win10 /x/other/3', /is not \/x\/win10\/NUMBER/],
+    ['receive zstd t1 cache01 /x/win10 /x/win10/03', /is not \/x\/win10\/NUMBER/],
+  ])('refuses %j', (line, why) => {
+    const r = asked(line);
+    expect(r.status).toBe(126);
+    expect(r.stderr).toMatch(/^icbd receive: refused: /);
+    expect(r.stderr).toMatch(why);
+  });
+
+  it('refuses any generated request that is not a receive, and runs nothing for it', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }).filter((s) => !s.includes('\0') && !/^\s*(true|receive)(\s|$)/.test(s)), (line) => {
+        const r = asked(line);
+        expect(r.status).toBe(126);
+        expect(r.stdout).toBe('');
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
