@@ -90,7 +90,8 @@ export const setupKeysResult = z.array(z.object({ node: hostName, ok: z.boolean(
 export const syncPlan = z.object({ pushes: z.array(pushPlan), upToDate: z.boolean() });
 export type SyncPlan = z.infer<typeof syncPlan>;
 
-export const TRANSFER_STATES = ['queued', 'running', 'verifying', 'done', 'failed', 'cancelled'] as const;
+/** stalled: running, but no byte moved for the stall time (transfers/stall.ts); running again when bytes come. */
+export const TRANSFER_STATES = ['queued', 'running', 'stalled', 'verifying', 'done', 'failed', 'cancelled'] as const;
 export const transferState = z.enum(TRANSFER_STATES);
 export type TransferState = z.infer<typeof transferState>;
 
@@ -121,6 +122,8 @@ const transferProgress = {
   etaSeconds: z.number().nonnegative().nullable(),
   queuedAt: z.number(),
   startedAt: z.number().optional(),
+  /** While stalled: when the last byte moved. */
+  stalledSince: z.number().optional(),
   endedAt: z.number().optional(),
   error: wireError.optional(),
 };

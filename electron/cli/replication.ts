@@ -2,7 +2,7 @@ import { AppError } from '../../shared/errors.ts';
 import { keysOffer, type SettingsPatch } from '../../shared/replication.ts';
 import type { PushPlan, SyncPlan, TransferRecord } from '../../shared/transfers.ts';
 import { isTransferFinished, transferSubject } from '../../shared/transfers.ts';
-import type { RepoSettings } from '../../shared/snapshots.ts';
+import { DEFAULT_STALL_SECONDS, type RepoSettings } from '../../shared/snapshots.ts';
 import { formatAge, formatBytes, formatDuration, formatPercent, formatRate } from '../../shared/units.ts';
 import type { Core } from '../core/core.ts';
 import { parse } from './args.ts';
@@ -203,7 +203,7 @@ function printSyncPlan(plan: SyncPlan): void {
 
 const REPLICATION_USAGE = `icbd replication settings [NODE] [--json]
        icbd replication carry CACHE (--all | --none | IMAGE...) [--json]
-       icbd replication set NODE [--root PATH] [--work-root PATH] [--limit N] [--address ADDR | --inventory-address] [--json]`;
+       icbd replication set NODE [--root PATH] [--work-root PATH] [--limit N] [--stall SECONDS] [--address ADDR | --inventory-address] [--json]`;
 
 /** Per-node replication settings: what the Snapshots view's node settings show and change. */
 export async function replicationCommand(core: Core, argv: string[]): Promise<number> {
@@ -216,6 +216,7 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
       root: { type: 'string' },
       'work-root': { type: 'string' },
       limit: { type: 'string' },
+      stall: { type: 'string' },
       address: { type: 'string' },
       'inventory-address': { type: 'boolean' },
       json: { type: 'boolean' },
@@ -225,8 +226,8 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
   const print = (entries: readonly { node: string; settings: RepoSettings }[]) =>
     console.log(
       table(
-        ['NODE', 'REPOSITORY', 'WORKING IMAGES', 'CARRIES', 'LIMIT', 'REPLICATION ADDRESS'],
-        entries.map(({ node, settings: s }) => [node, s.root, s.workRoot, carried(s.images), s.maxTransfers, s.replicationAddress ?? '(inventory address)']),
+        ['NODE', 'REPOSITORY', 'WORKING IMAGES', 'CARRIES', 'LIMIT', 'STALL', 'REPLICATION ADDRESS'],
+        entries.map(({ node, settings: s }) => [node, s.root, s.workRoot, carried(s.images), s.maxTransfers, `${s.stallSeconds ?? DEFAULT_STALL_SECONDS} s`, s.replicationAddress ?? '(inventory address)']),
       ),
     );
   const set = async (node: string, settings: SettingsPatch) => {
@@ -250,11 +251,11 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
   }
   if (sub === 'set' && positionals.length === 1) {
     if (values.address !== undefined && values['inventory-address']) throw new AppError('INVALID_INPUT', 'Choose --address or --inventory-address, not both.');
-    if (values.limit !== undefined && !/^\d+$/.test(values.limit)) throw new AppError('INVALID_INPUT', `--limit is a whole number of transfers (got ${JSON.stringify(values.limit)}).`);
     const patch: SettingsPatch = {
       ...(values.root !== undefined ? { root: values.root } : {}),
       ...(values['work-root'] !== undefined ? { workRoot: values['work-root'] } : {}),
-      ...(values.limit !== undefined ? { maxTransfers: Number(values.limit) } : {}),
+      ...(values.limit !== undefined ? { maxTransfers: wholeNumber('--limit', values.limit, 'transfers') } : {}),
+      ...(values.stall !== undefined ? { stallSeconds: wholeNumber('--stall', values.stall, 'seconds') } : {}),
       ...(values.address !== undefined ? { replicationAddress: values.address } : values['inventory-address'] ? { replicationAddress: null } : {}),
     };
     if (Object.keys(patch).length === 0) throw new AppError('INVALID_INPUT', `Name at least one setting to change.\nusage: ${REPLICATION_USAGE}`);
@@ -262,6 +263,11 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
     return 0;
   }
   throw new AppError('INVALID_INPUT', `usage: ${REPLICATION_USAGE}`);
+}
+
+function wholeNumber(option: string, text: string, of: string): number {
+  if (!/^\d+$/.test(text)) throw new AppError('INVALID_INPUT', `${option} is a whole number of ${of} (got ${JSON.stringify(text)}).`);
+  return Number(text);
 }
 
 function carried(images: RepoSettings['images']): string {

@@ -90,19 +90,27 @@ export function deleteSnapshotArgv(path: string): string[] {
 // (sshd notices a dead client only hours later), or it is still working through what it had
 // buffered — and may create the subvolume after a look that found nothing. Every process of the
 // receiving end holds the transfer's lock (pipeline.ts), so those are stopped and waited for
-// before anything is looked at.
+// before anything is looked at. One find over /proc, not a readlink per descriptor: on a busy
+// node (thousands of descriptors) that loop took 12 s.
 const REMOVE_RECEIVED = `if [ -e "$2" ]; then
-  for f in /proc/[0-9]*/fd/*; do
-    [ "$(readlink "$f" 2>/dev/null)" = "$2" ] || continue
+  for f in $(find /proc/[0-9]*/fd -maxdepth 1 -lname "$2" 2>/dev/null); do
     p=\${f#/proc/}; kill "\${p%%/*}" 2>/dev/null
   done
   flock -w 60 "$2" rm -f "$2" || { echo "the receive is still running after 60 s" >&2; exit 1; }
 fi
+exec 8<>"$3" && flock -w 60 8 || { echo "another receive of $1 still holds $3 after 60 s" >&2; exit 1; }
 [ -e "$1" ] || exit 0
+owner=$(cat "$3")
+if [ "$owner" != "$4" ]; then echo "icbd:owner $owner"; exit 0; fi
 btrfs subvolume delete "$1" >/dev/null && echo icbd:deleted`;
 
-export function removeReceivedArgv(path: string, lockPath: string): string[] {
-  return sh(REMOVE_RECEIVED, path, lockPath);
+/**
+ * The clean-up holds the snapshot's lock (pipeline.ts snapshotLockPath) while it looks and deletes,
+ * and deletes only when the lock names this transfer: a duplicate push that lost the race owns
+ * nothing there.
+ */
+export function removeReceivedArgv(path: string, lockPath: string, snapshotLock: string, transferId: string): string[] {
+  return sh(REMOVE_RECEIVED, path, lockPath, snapshotLock, transferId);
 }
 
 // ——— probe ——————————————————————————————————————————————————————————————————————————————————

@@ -106,6 +106,17 @@ export function receiveLockPath(transferId: string, node: string): string {
 }
 
 /**
+ * One receive of a snapshot on a node at a time, whoever starts it (the window, the CLI, another
+ * console on another machine): held from the check that the number is free to the end of the
+ * receive, and by a failed transfer's clean-up. It holds the id of the transfer that last found
+ * the number free, the only one whose clean-up may delete what is there. The file stays (a few
+ * bytes in /run, gone at reboot): deleting a lock file another process has open lets two in.
+ */
+export function snapshotLockPath(finalPath: string): string {
+  return `/run/lock/icbd-snapshot${finalPath.replaceAll('/', '-')}`;
+}
+
+/**
  * The receiving end's script. btrfs receive names the subvolume after the sent one, in the
  * directory it is given, and a read-only subvolume cannot be moved to another directory
  * afterwards (rename fails with EROFS), so the stream is received in place. The `free` marker
@@ -114,9 +125,13 @@ export function receiveLockPath(transferId: string, node: string): string {
 function receiverScript(spec: PipelineSpec, t: PipelineTarget): { script: string; markers: string[] } {
   const free = `free@${t.node}`;
   const lock = quote(receiveLockPath(spec.transferId, t.node));
+  const owner = quote(snapshotLockPath(t.finalPath));
+  const refuse = `echo "icbd:exit:${free}:1" >&2; exit 1`;
   const check = [
-    `exec 9>${lock} && flock -n 9 || { echo ${quote(`${t.node} is already receiving this transfer`)} >&2; echo "icbd:exit:${free}:1" >&2; exit 1; }`,
-    `if [ -e ${quote(t.finalPath)} ]; then echo ${quote(`${t.finalPath} already exists`)} >&2; echo "icbd:exit:${free}:1" >&2; exit 1; fi`,
+    `exec 9>${lock} && flock -n 9 || { echo ${quote(`${t.node} is already receiving this transfer`)} >&2; ${refuse}; }`,
+    `exec 8<>${owner} && flock -n 8 || { echo ${quote(`${t.node} is already receiving ${t.finalPath} (transfer `)}"$(cat ${owner})"${quote('): wait for that transfer to end, or cancel it, then push again')} >&2; ${refuse}; }`,
+    `if [ -e ${quote(t.finalPath)} ]; then echo ${quote(`${t.finalPath} already exists`)} >&2; ${refuse}; fi`,
+    `printf %s ${quote(spec.transferId)} > ${owner}`,
     `echo "icbd:exit:${free}:0" >&2`,
   ];
   const stages: string[] = [];

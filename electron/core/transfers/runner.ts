@@ -2,7 +2,7 @@ import type { PassThrough } from 'node:stream';
 import { parseSubvolumeShow, receivedProblem, type Snapshot } from '../../../shared/snapshots.ts';
 import type { TransferMode } from '../../../shared/transfers.ts';
 import { lastText, removeReceivedArgv, showArgv } from '../replication/commands.ts';
-import type { PipelineCommands } from '../replication/pipeline.ts';
+import { snapshotLockPath, type PipelineCommands } from '../replication/pipeline.ts';
 import type { RunTarget } from '../replication/planner.ts';
 import { FanOut } from './relay.ts';
 import { command } from '../../../shared/shell.ts';
@@ -10,6 +10,8 @@ import { runCleanup, runText, type HostChange, type RemoteExecResult, type NodeR
 import { StreamWatch } from './watch.ts';
 
 export interface RunGroupInput {
+  /** The transfer's id: the snapshot lock on a receiver names the transfer that may clean up there. */
+  transferId: string;
   remote: NodeRemote;
   mode: TransferMode;
   source: string;
@@ -74,7 +76,7 @@ export async function runGroup(i: RunGroupInput): Promise<{ targets: TargetOutco
     let error = cancelled ? 'cancelled' : streamError ? `${streamError}${tail ? `: ${tail}` : ''}` : await verify(i.remote, t, i.sent);
     if (error) {
       // Only a number proven free before the receive (the `free` marker) holds nothing but ours.
-      const cleaned = watch.status(`free@${t.node}`) === 0 ? await removeReceived(i.remote, t, i.onChange) : 'nothing of it was received';
+      const cleaned = watch.status(`free@${t.node}`) === 0 ? await removeReceived(i.remote, t, i.transferId, i.onChange) : 'nothing of it was received';
       error = `${t.node}: ${error}; ${cleaned}; ${i.source} is untouched.`;
       i.onLog(error);
     }
@@ -96,8 +98,8 @@ async function verify(remote: NodeRemote, t: RunTarget, sent: Pick<Snapshot, 'uu
   }
 }
 
-async function removeReceived(remote: NodeRemote, t: RunTarget, onChange?: (c: HostChange) => void): Promise<string> {
-  const argv = removeReceivedArgv(t.finalPath, t.lockPath);
+async function removeReceived(remote: NodeRemote, t: RunTarget, transferId: string, onChange?: (c: HostChange) => void): Promise<string> {
+  const argv = removeReceivedArgv(t.finalPath, t.lockPath, snapshotLockPath(t.finalPath), transferId);
   const t0 = Date.now();
   const r = await runCleanup(remote, t.node, argv);
   const change = (result: HostChange['result'], detail: string) => onChange?.({ host: t.node, action: 'replication.cleanup', command: command(argv), result, detail, ms: Date.now() - t0 });
@@ -106,6 +108,8 @@ async function removeReceived(remote: NodeRemote, t: RunTarget, onChange?: (c: H
     change('failed', why);
     return `the partial snapshot ${t.finalPath} could not be deleted (${why}): delete it with \`btrfs subvolume delete ${t.finalPath}\``;
   }
+  const owner = r.stdout.match(/^icbd:owner (.*)$/m)?.[1];
+  if (owner !== undefined) return `${t.finalPath} was left alone: it is transfer ${owner || '(unknown)'}'s`;
   if (!r.stdout.includes('icbd:deleted')) return 'nothing of it was left on disk';
   change('ok', `deleted the partial snapshot ${t.finalPath}`);
   return `the partial snapshot ${t.finalPath} was deleted`;

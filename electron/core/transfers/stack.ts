@@ -1,8 +1,8 @@
 import { AppError } from '../../../shared/errors.ts';
 import { REPO_ROLES, findHost, type Host } from '../../../shared/inventory.ts';
 import { activeTransfers, keysOffer, wireTree, type SettingsPatch, type SnapshotTree } from '../../../shared/replication.ts';
-import type { NodeRepo, RepoSettings, Snapshot } from '../../../shared/snapshots.ts';
-import { isTransferFinished, type PushPlan, type TransferRecord, type UploadRecord } from '../../../shared/transfers.ts';
+import { DEFAULT_STALL_SECONDS, type NodeRepo, type RepoSettings, type Snapshot } from '../../../shared/snapshots.ts';
+import { isTransferFinished, type PushPlan, type PushRecord, type TransferRecord, type UploadRecord } from '../../../shared/transfers.ts';
 import type { AuditLog } from '../audit/log.ts';
 import { nodeRemote, type HostChange, type NodeRemote } from '../remote/node.ts';
 import type { TrustPair } from '../replication/keys.ts';
@@ -47,6 +47,7 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
   const remote = nodeRemote(o.pool);
   const settings = new ReplicationSettings(o.home);
   const limits = new Map<string, number>();
+  const stalls = new Map<string, number>();
   const onChange = (c: HostChange) => {
     // A full disk in the data directory must not fail a transfer that already ran.
     void o.audit.append({ host: c.host, action: c.action, command: c.command, result: c.result, ...(c.detail ? { detail: c.detail } : {}), ...(c.ms !== undefined ? { ms: c.ms } : {}) }).catch(() => undefined);
@@ -58,6 +59,7 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
     remote,
     send: (host, localPath, remotePath, opts) => o.pool.upload(host, localPath, remotePath, opts),
     limit: (node) => limits.get(node) ?? DEFAULT_LIMIT,
+    stallSeconds: (nodes) => Math.max(...nodes.map((n) => stalls.get(n) ?? DEFAULT_STALL_SECONDS)),
     onUpdate: (r) => o.events.emit('transfer.update', r),
     onLog: (id, line) => o.events.emit('transfer.log', { id, at: Date.now(), line }),
     onChange,
@@ -68,6 +70,7 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
   const settingsNow = async (h: Host) => {
     const read = await settings.get(h.name, h.role);
     limits.set(h.name, read.maxTransfers);
+    stalls.set(h.name, read.stallSeconds ?? DEFAULT_STALL_SECONDS);
     return read;
   };
 
@@ -78,6 +81,25 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
     throw new AppError('CONFLICT', `${offer.reasons.map((r) => r.reason).join('\n')}\nSet up node keys from ${offer.from} to ${offer.to.join(', ')} (the plan's "Set up node keys", or --setup-keys), then push again.`, {
       setupKeys: { from: offer.from, to: offer.to },
     });
+  };
+
+  /**
+   * A second push of a snapshot to a node that is receiving it is refused at once, naming the
+   * transfer that holds it, whichever process (window, CLI, a schedule) runs that one: the
+   * history is shared. Two that start at the same instant both pass here; the node's own lock
+   * (pipeline.ts snapshotLockPath) then refuses one.
+   */
+  const refuseDuplicates = async (pushes: readonly PlannedPush[]) => {
+    const running = (await transfers.list()).filter((r): r is PushRecord => r.operation === 'push' && !isTransferFinished(r.state));
+    for (const p of pushes)
+      // Skipped ones too: the receive in progress makes the plan see a diverged (writable) copy.
+      for (const node of [...p.plan.groups.flatMap((g) => g.targets), ...p.plan.skipped.map((s) => s.node)]) {
+        const holder = running.find((r) => r.image === p.plan.image && r.number === p.plan.number && r.targets.some((t) => t.node === node && t.state === 'pending'));
+        if (!holder) continue;
+        const message = `${node} is already receiving ${p.plan.image}@${p.plan.number} from ${holder.source} (transfer ${holder.id}, ${holder.state}): wait for it to end (icbd transfers), or cancel it (icbd cancel ${holder.id}), then push again.`;
+        onChange({ host: node, action: 'replication.refused', command: `push ${p.plan.source}:${p.plan.image}@${p.plan.number}`, result: 'failed', detail: message });
+        throw new AppError('CONFLICT', message, { transfer: holder.id });
+      }
   };
 
   /** The queue's per-node limits follow the settings as they are when a transfer is queued. */
@@ -130,11 +152,13 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
     async push(req) {
       const planned = await replication.planPush(req);
       refuseWithoutKeys([planned.plan]);
+      await refuseDuplicates([planned]);
       return { plan: planned.plan, transfers: await enqueue([planned]) };
     },
     async sync(req) {
       const { plan, pushes } = await replication.planSync(req);
       refuseWithoutKeys(plan.pushes);
+      await refuseDuplicates(pushes);
       return { plan, transfers: await enqueue(pushes) };
     },
     async upload(req) {
@@ -149,6 +173,7 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
       const h = await host(node);
       const merged = await settings.set(node, h.role, patch);
       limits.set(node, merged.maxTransfers);
+      stalls.set(node, merged.stallSeconds ?? DEFAULT_STALL_SECONDS);
       return { node, settings: merged };
     },
   };
