@@ -4,9 +4,12 @@
  * rate limit. The lab lives in its own directory, so this file can run beside any other lab.
  */
 import { describe, expect, it } from 'vitest';
+import { nodeRemote, type NodeRemote } from '../../electron/core/remote/node.ts';
+import { buildPipeline, LISTEN_SECONDS, receiveLockPath, tcpSecret, type PipelineSpec } from '../../electron/core/replication/pipeline.ts';
+import { runGroup } from '../../electron/core/transfers/runner.ts';
 import type { AppError } from '../../shared/errors.ts';
 import type { PushInput } from '../../shared/transfers.ts';
-import { onceMoving, replicationLab, untilEnded } from './replication-fixture.ts';
+import { cutWhileMoving, onceMoving, replicationLab, untilEnded } from './replication-fixture.ts';
 import { labSession } from './session.ts';
 
 const lab = labSession('repl-link', (core, dir) => replicationLab(core, dir, { caches: 1 }), { timeout: 900_000 });
@@ -86,5 +89,107 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication over a real 
     const audit = await lab.core.call('audit.list', { host: 'cache01' });
     expect(audit.find((e) => e.action === 'replication.refused')).toMatchObject({ result: 'failed', detail: expect.stringContaining(records[0]!.id) });
   });
-});
 
+  it('a push that moves nothing (its link cut) shows stalled, then fails in words and cleans up once the node is back', async () => {
+    for (const node of ['imgs', 'cache01']) await lab.core.call('replication.settings.set', { node, settings: { stallSeconds: 10 } });
+    try {
+      await image('stall', 600);
+      const link = cutWhileMoving('cache01', lab.dir);
+      const { records, updates } = await untilEnded(
+        lab.core,
+        async () => (await lab.core.call('replication.push', { source: 'imgs', targets: ['cache01'], image: 'stall', compression: 'none' })).transfers.map((t) => t.id),
+        link.during,
+      );
+      expect(await link.healed()).toBe(true);
+      const stalled = updates.find((u) => u.state === 'stalled');
+      expect(stalled?.stalledSince).toBeGreaterThan(stalled!.startedAt!);
+      expect(records[0]).toMatchObject({ state: 'failed', error: { code: 'TIMEOUT' } });
+      expect(records[0]!.error!.message).toMatch(/^No data moved for 2\d s \(nothing since [\d:]+\): the link to imgs or cache01 is down, or a node stopped answering\. Check them \(icbd health\), then start it again\.\ncache01: stopped; (the partial snapshot .* was deleted|nothing of it was left on disk); imgs is untouched\.$/);
+      expect(records[0]!.stalledSince).toBeUndefined();
+      expect((await sh('cache01', '[ -e "$1" ] && echo left; true', `${ROOT}/stall/1`)).trim()).toBe('');
+    } finally {
+      for (const node of ['imgs', 'cache01']) await lab.core.call('replication.settings.set', { node, settings: { stallSeconds: 60 } });
+    }
+  });
+
+  describe('tcp transport', () => {
+    const SOURCE = '10.213.2.251';
+    const cache = () => lab.info.hosts.find((h) => h.name === 'cache01')!.address;
+    const tcpSpec = (img: string, id: string, port: number): PipelineSpec => ({
+      transferId: id,
+      mode: 'tcp',
+      codec: 'none',
+      meter: true,
+      teeKeepsGoing: true,
+      snapshotPath: `${ROOT}/${img}/1`,
+      parentPath: null,
+      sourceAddress: SOURCE,
+      secret: tcpSecret(),
+      targets: [{ node: 'cache01', address: cache(), user: 'root', sshPort: 22, tcpPort: port, imageDir: `${ROOT}/${img}`, finalPath: `${ROOT}/${img}/1` }],
+    });
+    /** The transfer's own runner on the lab's nodes; the sender starts only once `beforeSender` is done. */
+    const runTcp = async (spec: PipelineSpec, commands = buildPipeline(spec), beforeSender?: () => Promise<void>) => {
+      const real = nodeRemote(await lab.core.ssh());
+      const remote: NodeRemote = {
+        pipesStdout: real.pipesStdout,
+        exec: async (host, argv, o) => {
+          if (host === 'imgs' && argv === commands.sender) await beforeSender?.();
+          return real.exec(host, argv, o);
+        },
+      };
+      const log: string[] = [];
+      const t0 = Date.now();
+      const result = await runGroup({
+        transferId: spec.transferId,
+        remote,
+        mode: 'tcp',
+        source: 'imgs',
+        sent: (await lab.core.call('replication.repos', { nodes: ['imgs'] }))[0]!.images.find((i) => spec.snapshotPath.includes(`/${i.name}/`))!.snapshots[0]!,
+        commands,
+        targets: spec.targets.map((t) => ({ node: t.node, finalPath: t.finalPath, lockPath: receiveLockPath(spec.transferId, t.node) })),
+        signal: new AbortController().signal,
+        onBytes: () => undefined,
+        onLog: (l) => log.push(l),
+        onVerifying: () => undefined,
+      });
+      return { result, log, seconds: (Date.now() - t0) / 1000 };
+    };
+    const leftOn = async (spec: PipelineSpec) =>
+      (await sh('cache01', '[ -e "$1" ] && echo "$1"; [ -e "$2" ] && echo "$2"; find /proc/[0-9]*/fd -maxdepth 1 -lname "$2" 2>/dev/null; true', spec.targets[0]!.finalPath, receiveLockPath(spec.transferId, 'cache01'))).trim();
+
+    it('a stranger from another host connects first: refused by address, the transfer completes', async () => {
+      await lab.core.call('replication.settings.set', { node: 'imgs', settings: { replicationAddress: SOURCE } });
+      await image('tcpa', 32);
+      const spec = tcpSpec('tcpa', 'ttcpstrangera', 40101);
+      // rw reaches cache01 on iCBD-Net, like imgs; it sends what would be a stream.
+      const stranger = () => sh('rw', 'head -c 1M /dev/urandom | socat -u - "TCP:$1:40101,retry=100,interval=0.1" 2>&1; true', cache());
+      const { result, log } = await runTcp(spec, undefined, async () => void (await stranger()));
+      expect(result.targets[0], log.join('\n')).toEqual({ node: 'cache01', ok: true });
+      await expectIntact('tcpa');
+    });
+
+    it('a stranger on the source’s own address connects first: the secret refuses it before btrfs receive sees a byte; nothing left', async () => {
+      await image('tcpb', 16);
+      const spec = tcpSpec('tcpb', 'ttcpstrangerb', 40102);
+      const stranger = () => sh('imgs', 'head -c 1M /dev/urandom | socat -u - "TCP:$1:40102,retry=100,interval=0.1" 2>&1; true', cache());
+      const { result, log } = await runTcp(spec, undefined, async () => void (await stranger()));
+      expect(result.targets[0]!.ok).toBe(false);
+      expect(result.targets[0]!.error).toMatch(/^cache01: the check of the transfer's secret on cache01 failed \(exit 1\).*nothing of it was left on disk; imgs is untouched\.$/s);
+      expect(log).toContain("cache01: cache01: the tcp stream did not start with this transfer's secret: refused before btrfs receive saw a byte (another host connected first?)");
+      expect(log.join('\n')).not.toMatch(/ERROR: .*receive/i);
+      expect(await leftOn(spec)).toBe('');
+    });
+
+    it('a sender that fails before connecting ends its receiver at once, not at the listen deadline; nothing left', async () => {
+      await image('tcpc', 8);
+      const spec = tcpSpec('tcpc', 'ttcpnosender', 40103);
+      // The sender connects to a port where nobody listens: its connect gives up after ≈ 10 s.
+      const commands = { ...buildPipeline(spec), sender: buildPipeline({ ...spec, targets: [{ ...spec.targets[0]!, tcpPort: 40104 }] }).sender };
+      const { result, seconds } = await runTcp(spec, commands);
+      expect(result.targets[0]!.ok).toBe(false);
+      expect(result.targets[0]!.error).toMatch(/^cache01: imgs could not send to cache01 \(its connection failed, exit 1\), so the receiver there was stopped.*Connection refused; nothing of it was left on disk; imgs is untouched\.$/);
+      expect(seconds).toBeLessThan(LISTEN_SECONDS - 15);
+      expect(await leftOn(spec)).toBe('');
+    });
+  });
+});

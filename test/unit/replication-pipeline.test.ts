@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Codec } from '../../shared/compression.ts';
 import type { TransferMode } from '../../shared/transfers.ts';
 import { LocalRemote } from '../local-remote.ts';
-import { buildPipeline, receiveLockPath, snapshotLockPath, type PipelineSpec } from '../../electron/core/replication/pipeline.ts';
+import { buildPipeline, receiveLockPath, snapshotLockPath, tcpSecret, type PipelineSpec } from '../../electron/core/replication/pipeline.ts';
 import { removeReceivedArgv } from '../../electron/core/replication/commands.ts';
 import { runText } from '../../electron/core/remote/node.ts';
 import { runGroup } from '../../electron/core/transfers/runner.ts';
@@ -207,13 +207,19 @@ describe('relay mode', () => {
 });
 
 describe('tcp mode (commands only: socat listens on the receiver)', () => {
-  it('listens once, only for the source, and the source connects with retries', () => {
-    const s = { ...spec('tcp', ['t1']), sourceAddress: '10.0.0.1', targets: [{ ...spec('tcp', ['t1']).targets[0]!, address: '10.0.0.2', tcpPort: 40000 }] };
+  it('listens once, only for the source, with a deadline; the source connects with retries; 128 KiB a call', () => {
+    const secret = tcpSecret();
+    const s = { ...spec('tcp', ['t1']), sourceAddress: '10.0.0.1', secret, targets: [{ ...spec('tcp', ['t1']).targets[0]!, address: '10.0.0.2', tcpPort: 40000 }] };
     const c = buildPipeline(s);
-    expect(c.receivers[0]?.argv[2]).toContain("socat -u 'TCP-LISTEN:40000,bind=10.0.0.2,reuseaddr,range=10.0.0.1/32' STDOUT");
-    expect(c.sender[2]).toContain("socat -u STDIN 'TCP:10.0.0.2:40000,retry=100,interval=0.1'");
+    expect(c.receivers[0]?.argv[2]).toContain("socat -u -b 131072 'TCP-LISTEN:40000,bind=10.0.0.2,reuseaddr,range=10.0.0.1/32,accept-timeout=60' STDOUT");
+    expect(c.sender[2]).toContain("socat -u -b 131072 STDIN 'TCP:10.0.0.2:40000,retry=100,interval=0.1'");
     expect(c.sender[2]).not.toContain('ssh');
-    expect(c.perTarget.t1).toEqual(['free@t1', 'listen@t1', 'decompress@t1', 'receive@t1', 'leg@t1']);
+    // The auth marker comes before listen's: a refused stream is named for what it is.
+    expect(c.perTarget.t1).toEqual(['free@t1', 'auth@t1', 'listen@t1', 'decompress@t1', 'receive@t1', 'leg@t1']);
+    // The secret travels on stdin, never in a command line.
+    expect(c.stdin).toBe(`${secret}\n`);
+    expect(JSON.stringify([c.sender, c.receivers])).not.toContain(secret);
+    expect(() => buildPipeline({ ...s, secret: undefined })).toThrow(/secret/);
   });
   it('a non-root receiver runs its end under sudo -n in direct mode', () => {
     const s = spec('direct', ['u1']);

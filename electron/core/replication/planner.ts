@@ -16,7 +16,7 @@ import {
 import type { PushPlan, SyncPlan, TransferGroup, TransferMode } from '../../../shared/transfers.ts';
 import type { NodeTools } from './commands.ts';
 import { describeProblem, type AccessProblem } from './keys.ts';
-import { buildPipeline, receiveLockPath, type PipelineCommands, type PipelineSpec } from './pipeline.ts';
+import { buildPipeline, receiveLockPath, tcpSecret, type PipelineCommands, type PipelineSpec } from './pipeline.ts';
 
 export interface NodeFacts {
   host: Host;
@@ -142,7 +142,7 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
         teeKeepsGoing: source.tools.teeKeepsGoing,
         snapshotPath: snap.path,
         parentPath: parent?.path ?? null,
-        ...(req.mode === 'tcp' ? { sourceAddress: source.settings.replicationAddress ?? source.host.address } : {}),
+        ...(req.mode === 'tcp' ? { sourceAddress: source.settings.replicationAddress ?? source.host.address, secret: tcpSecret() } : {}),
         targets: targets.map((t, k) => ({
           node: t.host.name,
           address: t.settings.replicationAddress ?? t.host.address,

@@ -1,4 +1,4 @@
-import type { PassThrough } from 'node:stream';
+import { Readable, type PassThrough } from 'node:stream';
 import { parseSubvolumeShow, receivedProblem, type Snapshot } from '../../../shared/snapshots.ts';
 import type { TransferMode } from '../../../shared/transfers.ts';
 import { lastText, removeReceivedArgv, showArgv } from '../replication/commands.ts';
@@ -61,8 +61,32 @@ export async function runGroup(i: RunGroupInput): Promise<{ targets: TargetOutco
     }
     started.push(guard(i.remote.exec(i.source, i.commands.sender, { ...sudo, stdout: fan, onStderr: watch.listener(i.source) }), `sending from ${i.source}`, all));
   } else {
-    for (const r of i.commands.receivers) started.push(guard(i.remote.exec(r.host, r.argv, { ...sudo, onStderr: watch.listener(r.host) }), `receiving on ${r.host}`, [r.host]));
-    started.push(guard(i.remote.exec(i.source, i.commands.sender, { ...sudo, onStderr: watch.listener(i.source) }), `sending from ${i.source}`, all));
+    // tcp: the secret on stdin (pipeline.ts); a receiver still running when its sender ended
+    // without connecting to it is stopped then, not left to its listen deadline.
+    const secret = () => (i.commands.stdin === undefined ? {} : { stdin: Readable.from([i.commands.stdin]) });
+    const stops = new Map<string, AbortController>();
+    for (const r of i.commands.receivers) {
+      const stop = new AbortController();
+      stops.set(r.host, stop);
+      const signal = AbortSignal.any([i.signal, stop.signal]);
+      const receiving = i.remote.exec(r.host, r.argv, { ...sudo, signal, ...secret(), onStderr: watch.listener(r.host) });
+      started.push(guard(receiving.finally(() => stops.delete(r.host)), `receiving on ${r.host}`, [r.host]));
+    }
+    const sending = i.remote.exec(i.source, i.commands.sender, { ...sudo, ...secret(), onStderr: watch.listener(i.source) });
+    started.push(
+      guard(
+        sending.finally(() => {
+          for (const [node, stop] of stops) {
+            const leg = watch.status(`leg@${node}`);
+            if (leg === 0) continue;
+            if (!failures.has(node)) failures.set(node, `${i.source} could not send to ${node} (its connection ${leg === undefined ? 'never ran' : `failed, exit ${leg}`}), so the receiver there was stopped`);
+            stop.abort();
+          }
+        }),
+        `sending from ${i.source}`,
+        all,
+      ),
+    );
   }
   await Promise.all(started);
   const cancelled = i.signal.aborted;

@@ -77,6 +77,7 @@ const STAGES: Record<string, string> = {
   free: 'the check that the snapshot is not there yet on',
   leg: 'the connection to',
   listen: 'socat (listening) on',
+  auth: 'the check of the transfer\'s secret on',
   decompress: 'the decompressor on',
   receive: 'btrfs receive on',
 };
