@@ -3,7 +3,7 @@ import { keysOffer, type SettingsPatch } from '../../shared/replication.ts';
 import type { PushPlan, SyncPlan, TransferRecord } from '../../shared/transfers.ts';
 import { isTransferFinished, transferSubject } from '../../shared/transfers.ts';
 import { DEFAULT_STALL_SECONDS, type RepoSettings } from '../../shared/snapshots.ts';
-import { formatAge, formatBytes, formatDuration, formatPercent, formatRate } from '../../shared/units.ts';
+import { formatAge, formatBytes, formatDuration, formatPercent, formatRate, parseRate } from '../../shared/units.ts';
 import type { Core } from '../core/core.ts';
 import { parse } from './args.ts';
 import { printJson, table } from './output.ts';
@@ -95,7 +95,7 @@ function parseRef(ref: string, usage: string): { host: string; image: string; nu
   return { host: m[1]!, image: m[2]!, ...(m[3] !== undefined ? { number: Number(m[3]) } : {}) };
 }
 
-const PUSH_USAGE = 'icbd push HOST:IMAGE[@N] --to HOST[,HOST...] [--compress none|zstd|lz4|gzip|snappy|auto] [--relay|--tcp] [--setup-keys] [--dry-run] [--json]';
+const PUSH_USAGE = 'icbd push HOST:IMAGE[@N] --to HOST[,HOST...] [--compress none|zstd|lz4|gzip|snappy|auto] [--relay|--tcp] [--limit-rate RATE] [--setup-keys] [--dry-run] [--json]';
 
 /** --setup-keys: the receivers the plans say the source cannot ssh to get their keys first (audited, then checked again). */
 async function setUpKeys(core: Core, plans: readonly PushPlan[], human: boolean): Promise<void> {
@@ -118,18 +118,28 @@ const SENDING_OPTIONS = {
   compress: { type: 'string' },
   relay: { type: 'boolean' },
   tcp: { type: 'boolean' },
+  'limit-rate': { type: 'string' },
   'setup-keys': { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 
-/** --relay, --tcp and --compress as the request's mode and compression; the core checks the codec's name. */
-function sending(values: { relay?: boolean | undefined; tcp?: boolean | undefined; compress?: string | undefined }) {
+/** --relay, --tcp, --compress and --limit-rate as the request's mode, compression and cap; the core checks the codec's name and the cap's range. */
+function sending(values: { relay?: boolean | undefined; tcp?: boolean | undefined; compress?: string | undefined; 'limit-rate'?: string | undefined }) {
   if (values.relay && values.tcp) throw new AppError('INVALID_INPUT', 'Choose --relay or --tcp, not both.');
   return {
     mode: values.relay ? ('relay' as const) : values.tcp ? ('tcp' as const) : ('direct' as const),
     ...(values.compress ? { compression: values.compress as 'auto' } : {}),
+    ...limitRate(values['limit-rate']),
   };
+}
+
+/** --limit-rate 20M as the request's limitRate (bytes per second). */
+export function limitRate(text: string | undefined): { limitRate?: number } {
+  if (text === undefined) return {};
+  const rate = parseRate(text);
+  if (!Number.isFinite(rate)) throw new AppError('INVALID_INPUT', `--limit-rate is bytes per second, like 20M (20 MiB/s) or 512K (got ${JSON.stringify(text)}).`);
+  return { limitRate: rate };
 }
 
 /** Follows the started transfers to their end; the exit code says whether every one is done. */
@@ -165,7 +175,7 @@ export async function pushCommand(core: Core, argv: string[]): Promise<number> {
   return followToEnd(core, plan, transfers, values.json ?? false);
 }
 
-const SYNC_USAGE = 'icbd sync [CACHE...] [--compress CODEC] [--relay|--tcp] [--setup-keys] [--dry-run] [--json]';
+const SYNC_USAGE = 'icbd sync [CACHE...] [--compress CODEC] [--relay|--tcp] [--limit-rate RATE] [--setup-keys] [--dry-run] [--json]';
 
 /** Every carried image's newest snapshot to every cache lacking it; the plan is printed before anything runs. */
 export async function syncCommand(core: Core, argv: string[]): Promise<number> {
@@ -189,7 +199,7 @@ export async function syncCommand(core: Core, argv: string[]): Promise<number> {
 function printPushPlan(plan: PushPlan): void {
   console.log(`${plan.image}@${plan.number} from ${plan.source}, ${plan.mode}${plan.encrypted ? '' : ' (UNENCRYPTED: tcp)'}`);
   for (const g of plan.groups)
-    console.log(`  ${g.kind}${g.parent ? ` from parent ${g.parent.number}` : ''} → ${g.targets.join(', ')}: ${g.codec}, about ${formatBytes(g.estimatedBytes)}${g.codecNote ? `\n    note: ${g.codecNote}` : ''}`);
+    console.log(`  ${g.kind}${g.parent ? ` from parent ${g.parent.number}` : ''} → ${g.targets.join(', ')}: ${g.codec}, about ${formatBytes(g.estimatedBytes)}${g.rateLimit ? `, at most ${formatRate(g.rateLimit)}` : ''}${g.codecNote ? `\n    note: ${g.codecNote}` : ''}`);
   for (const s of plan.skipped) console.log(`  skipped ${s.node}: ${s.reason}`);
   if (plan.setupKeys) console.log(`  keys missing: ${plan.setupKeys.from} cannot ssh to ${plan.setupKeys.to.join(', ')}; --setup-keys sets them up`);
   for (const w of plan.warnings) console.log(`  warning: ${w}`);
@@ -203,7 +213,7 @@ function printSyncPlan(plan: SyncPlan): void {
 
 const REPLICATION_USAGE = `icbd replication settings [NODE] [--json]
        icbd replication carry CACHE (--all | --none | IMAGE...) [--json]
-       icbd replication set NODE [--root PATH] [--work-root PATH] [--limit N] [--stall SECONDS] [--address ADDR | --inventory-address] [--json]`;
+       icbd replication set NODE [--root PATH] [--work-root PATH] [--limit N] [--stall SECONDS] [--limit-rate RATE|none] [--address ADDR | --inventory-address] [--json]`;
 
 /** Per-node replication settings: what the Snapshots view's node settings show and change. */
 export async function replicationCommand(core: Core, argv: string[]): Promise<number> {
@@ -217,6 +227,7 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
       'work-root': { type: 'string' },
       limit: { type: 'string' },
       stall: { type: 'string' },
+      'limit-rate': { type: 'string' },
       address: { type: 'string' },
       'inventory-address': { type: 'boolean' },
       json: { type: 'boolean' },
@@ -226,8 +237,17 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
   const print = (entries: readonly { node: string; settings: RepoSettings }[]) =>
     console.log(
       table(
-        ['NODE', 'REPOSITORY', 'WORKING IMAGES', 'CARRIES', 'LIMIT', 'STALL', 'REPLICATION ADDRESS'],
-        entries.map(({ node, settings: s }) => [node, s.root, s.workRoot, carried(s.images), s.maxTransfers, `${s.stallSeconds ?? DEFAULT_STALL_SECONDS} s`, s.replicationAddress ?? '(inventory address)']),
+        ['NODE', 'REPOSITORY', 'WORKING IMAGES', 'CARRIES', 'LIMIT', 'RATE LIMIT', 'STALL', 'REPLICATION ADDRESS'],
+        entries.map(({ node, settings: s }) => [
+          node,
+          s.root,
+          s.workRoot,
+          carried(s.images),
+          s.maxTransfers,
+          s.rateLimit ? formatRate(s.rateLimit) : 'none',
+          `${s.stallSeconds ?? DEFAULT_STALL_SECONDS} s`,
+          s.replicationAddress ?? '(inventory address)',
+        ]),
       ),
     );
   const set = async (node: string, settings: SettingsPatch) => {
@@ -256,6 +276,7 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
       ...(values['work-root'] !== undefined ? { workRoot: values['work-root'] } : {}),
       ...(values.limit !== undefined ? { maxTransfers: wholeNumber('--limit', values.limit, 'transfers') } : {}),
       ...(values.stall !== undefined ? { stallSeconds: wholeNumber('--stall', values.stall, 'seconds') } : {}),
+      ...(values['limit-rate'] === 'none' ? { rateLimit: null } : values['limit-rate'] !== undefined ? { rateLimit: limitRate(values['limit-rate']).limitRate! } : {}),
       ...(values.address !== undefined ? { replicationAddress: values.address } : values['inventory-address'] ? { replicationAddress: null } : {}),
     };
     if (Object.keys(patch).length === 0) throw new AppError('INVALID_INPUT', `Name at least one setting to change.\nusage: ${REPLICATION_USAGE}`);
@@ -286,7 +307,7 @@ export async function transfersCommand(core: Core, argv: string[]): Promise<numb
     const now = Date.now();
     console.log(
       table(
-        ['ID', 'STATE', 'WHAT', 'FROM', 'TO', 'MODE', 'CODEC', 'BYTES', 'RATE', '%', 'ETA', 'ELAPSED'],
+        ['ID', 'STATE', 'WHAT', 'FROM', 'TO', 'MODE', 'CODEC', 'BYTES', 'RATE', 'CAP', '%', 'ETA', 'ELAPSED'],
         list.map((r) => [
           r.id.slice(0, 8),
           r.state,
@@ -297,6 +318,7 @@ export async function transfersCommand(core: Core, argv: string[]): Promise<numb
           r.operation === 'upload' ? undefined : r.codec,
           formatBytes(r.bytes),
           isTransferFinished(r.state) ? undefined : formatRate(r.rate),
+          r.rateLimit ? formatRate(r.rateLimit) : undefined,
           formatPercent(r.fraction),
           isTransferFinished(r.state) ? undefined : formatDuration(r.etaSeconds),
           r.startedAt ? formatDuration(((r.endedAt ?? now) - r.startedAt) / 1000) : undefined,

@@ -4,15 +4,16 @@ import type { UploadInto } from '../../shared/transfers.ts';
 import { formatBytes } from '../../shared/units.ts';
 import type { Core } from '../core/core.ts';
 import { parse } from './args.ts';
+import { limitRate } from './replication.ts';
 import { printJson } from './output.ts';
 import { follow } from './progress.ts';
 
-const UPLOAD_USAGE = `icbd upload FILE HOST:IMAGE [--name NAME] [--overwrite] [--json]    into the image's working subvolume
-       icbd upload FILE HOST:iso [--name NAME] [--overwrite] [--json]      into the node's ISO subvolume`;
+const UPLOAD_USAGE = `icbd upload FILE HOST:IMAGE [--name NAME] [--overwrite] [--limit-rate RATE] [--json]    into the image's working subvolume
+       icbd upload FILE HOST:iso [--name NAME] [--overwrite] [--limit-rate RATE] [--json]      into the node's ISO subvolume`;
 
 /** A file of this machine to a node, followed to its end like a push (Ctrl-C cancels and cleans up). */
 export async function uploadCommand(core: Core, argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { name: { type: 'string' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' } }, UPLOAD_USAGE);
+  const { values, positionals } = parse(argv, { name: { type: 'string' }, overwrite: { type: 'boolean' }, 'limit-rate': { type: 'string' }, json: { type: 'boolean' } }, UPLOAD_USAGE);
   if (positionals.length !== 2) throw new AppError('INVALID_INPUT', `Name the file and where it goes.\nusage: ${UPLOAD_USAGE}`);
   const [file, to] = positionals as [string, string];
   const m = /^([^:]+):(.+)$/.exec(to);
@@ -25,6 +26,7 @@ export async function uploadCommand(core: Core, argv: string[]): Promise<number>
     into,
     ...(values.name !== undefined ? { name: values.name } : {}),
     overwrite: values.overwrite ?? false,
+    ...limitRate(values['limit-rate']),
   });
   if (!values.json) console.log(`Uploading ${record.file} (${formatBytes(record.totalBytes)}) to ${m[1]}:${record.dir}/${record.name}`);
   const [end] = await follow(core, [record], !values.json);

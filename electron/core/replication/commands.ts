@@ -113,6 +113,33 @@ export function removeReceivedArgv(path: string, lockPath: string, snapshotLock:
   return sh(REMOVE_RECEIVED, path, lockPath, snapshotLock, transferId);
 }
 
+// ——— rate limit ————————————————————————————————————————————————————————————————————————————
+
+/*
+ * The sender's own pacing, with what every node has (pv is not installed on them): dd moves a
+ * tenth of a second's worth at a time, and the loop sleeps until the bytes so far are due at the
+ * cap, so the average holds over the whole stream whatever each step costs. The data is copied
+ * once more (by dd), which only matters at rates a capped link never reaches.
+ */
+const PACE = `rate=$1
+chunk=$((rate / 10)); [ "$chunk" -ge 65536 ] || chunk=65536
+exec 3>&1
+t0=$(date +%s%3N); sent=0
+while :; do
+  n=$(LC_ALL=C dd bs="$chunk" count=1 iflag=fullblock 2>&1 >&3 | sed -n 's/^\\([0-9][0-9]*\\) bytes.*/\\1/p')
+  [ -n "$n" ] || { echo "dd stopped writing the stream" >&2; exit 1; }
+  sent=$((sent + n))
+  [ "$n" -lt "$chunk" ] && exit 0
+  d=$((t0 + sent * 1000 / rate - $(date +%s%3N)))
+  [ "$d" -gt 0 ] && sleep "$((d / 1000)).$(printf %03d $((d % 1000)))"
+done`;
+
+/** stdin to stdout at `bytesPerSecond` on average. */
+export function paceArgv(bytesPerSecond: number): string[] {
+  if (!Number.isInteger(bytesPerSecond) || bytesPerSecond < 1) throw new Error(`Bad rate ${bytesPerSecond}.`);
+  return sh(PACE, String(bytesPerSecond));
+}
+
 // ——— probe ——————————————————————————————————————————————————————————————————————————————————
 
 export const PROBED_TOOLS = ['btrfs', 'zstd', 'lz4', 'gzip', 'snzip', 'socat', 'ssh', 'mkfifo', 'tee'] as const;

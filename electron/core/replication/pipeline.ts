@@ -2,7 +2,7 @@ import { compressArgv, decompressArgv, type Codec } from '../../../shared/compre
 import { randomBytes } from 'node:crypto';
 import { command, quote } from '../../../shared/shell.ts';
 import type { TransferMode } from '../../../shared/transfers.ts';
-import { pipeline, stage } from './commands.ts';
+import { paceArgv, pipeline, stage } from './commands.ts';
 
 /**
  * The commands of one transfer: a single `btrfs send` read once, measured, compressed once, and
@@ -45,6 +45,8 @@ export interface PipelineSpec {
   parentPath: string | null;
   /** tcp: the source's replication address; receivers accept a connection from it only. */
   sourceAddress?: string;
+  /** The cap on the stream's bytes on the wire (after the compressor), in bytes per second; relay mode caps in the app. */
+  rateLimit?: number;
   /** tcp: the transfer's secret (tcpSecret): the first bytes of the stream. */
   secret?: string;
   targets: readonly PipelineTarget[];
@@ -222,6 +224,10 @@ export function buildPipeline(spec: PipelineSpec): PipelineCommands {
   if (compress) {
     stream.push(stage('compress', compress));
     shared.push('compress');
+  }
+  if (spec.rateLimit !== undefined && spec.mode !== 'relay') {
+    stream.push(stage('pace', paceArgv(spec.rateLimit)));
+    shared.push('pace');
   }
   const perTarget: Record<string, string[]> = {};
   const receivers: HostCommand[] = [];

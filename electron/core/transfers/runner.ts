@@ -17,6 +17,8 @@ export interface RunGroupInput {
   source: string;
   sent: Pick<Snapshot, 'uuid' | 'receivedUuid'>;
   commands: PipelineCommands;
+  /** Relay mode's cap, applied in the app (the other modes pace on the source: pipeline.ts). */
+  rateLimit?: number | undefined;
   targets: readonly RunTarget[];
   signal: AbortSignal;
   onBytes(bytes: number): void;
@@ -53,7 +55,7 @@ export async function runGroup(i: RunGroupInput): Promise<{ targets: TargetOutco
   const all = i.targets.map((t) => t.node);
 
   if (i.mode === 'relay') {
-    const fan = new FanOut();
+    const fan = new FanOut(i.rateLimit);
     for (const r of i.commands.receivers) {
       const stdin: PassThrough = fan.sink();
       const run = i.remote.exec(r.host, r.argv, { ...sudo, stdin, onStderr: watch.listener(r.host) });

@@ -13,6 +13,7 @@ import {
   type UploadInto,
   type UploadRecord,
 } from '../../../shared/transfers.ts';
+import { formatRate } from '../../../shared/units.ts';
 import type { PlannedGroup, PlannedPush } from '../replication/planner.ts';
 import type { HostChange, NodeRemote } from '../remote/node.ts';
 import { runGroup, type RunGroupInput } from './runner.ts';
@@ -46,6 +47,8 @@ export interface UploadRequest {
   dir: string;
   name?: string | undefined;
   overwrite: boolean;
+  /** Bytes per second (the request's, or the node's setting); undefined: none. */
+  rateLimit?: number | undefined;
 }
 
 /** How a running transfer reports back: the same for a push's group (runGroup) and an upload (runUpload). */
@@ -108,6 +111,7 @@ export class TransferService {
         parentNumber: group.parent?.number ?? null,
         codec: group.wire.codec,
         ...(group.wire.codecNote ? { codecNote: group.wire.codecNote } : {}),
+        rateLimit: group.wire.rateLimit ?? null,
         state: 'queued',
         bytes: 0,
         totalBytes: group.wire.estimatedBytes,
@@ -142,6 +146,7 @@ export class TransferService {
       dir: req.dir,
       name,
       overwrite: req.overwrite,
+      rateLimit: req.rateLimit ?? null,
       state: 'queued',
       bytes: 0,
       totalBytes: file.size,
@@ -278,7 +283,7 @@ export class TransferService {
 
   async #run(push: PlannedPush, group: PlannedGroup, record: PushRecord, signal: AbortSignal): Promise<void> {
     const hooks = await this.#start(record, [push.plan.source, ...group.wire.targets]);
-    hooks.onLog(`${push.plan.image}@${push.plan.number}: ${record.kind}${group.parent ? ` from parent ${group.parent.number}` : ''}, ${record.mode}, ${record.codec}, ${push.plan.source} → ${group.wire.targets.join(', ')}`);
+    hooks.onLog(`${push.plan.image}@${push.plan.number}: ${record.kind}${group.parent ? ` from parent ${group.parent.number}` : ''}, ${record.mode}, ${record.codec}${record.rateLimit ? `, at most ${formatRate(record.rateLimit)}` : ''}, ${push.plan.source} → ${group.wire.targets.join(', ')}`);
     try {
       const result = await runGroup({
         transferId: record.id,
@@ -287,6 +292,7 @@ export class TransferService {
         source: push.plan.source,
         sent: push.snapshot,
         commands: group.commands,
+        rateLimit: group.wire.rateLimit,
         targets: group.targets,
         signal,
         ...hooks,
@@ -338,6 +344,7 @@ export class TransferService {
         name: record.name,
         into: record.into,
         overwrite: record.overwrite,
+        rateLimit: record.rateLimit ?? undefined,
         file,
         signal,
         ...hooks,

@@ -30,7 +30,8 @@ export interface ReplicationStack {
   /** Planned again from the nodes' state as it is now, then queued. */
   push(req: PushRequest): Promise<{ plan: PushPlan; transfers: TransferRecord[] }>;
   sync(req: Parameters<Replication['planSync']>[0]): Promise<{ plan: Awaited<ReturnType<Replication['planSync']>>['plan']; transfers: TransferRecord[] }>;
-  upload(req: Omit<UploadRequest, 'dir'>): Promise<UploadRecord>;
+  /** `limitRate`: the request's cap; default the node's own (RepoSettings.rateLimit). */
+  upload(req: Omit<UploadRequest, 'dir' | 'rateLimit'> & { limitRate?: number | undefined }): Promise<UploadRecord>;
   /** The settings of `node`, or of every repository node. */
   settingsOf(node?: string): Promise<{ node: string; settings: RepoSettings }[]>;
   setSettings(node: string, patch: SettingsPatch): Promise<{ node: string; settings: RepoSettings }>;
@@ -163,7 +164,8 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
     },
     async upload(req) {
       const h = await host(req.node);
-      return transfers.upload({ ...req, dir: uploadDir(h.name, h.role, await settingsNow(h), req.into) });
+      const own = await settingsNow(h);
+      return transfers.upload({ ...req, dir: uploadDir(h.name, h.role, own, req.into), rateLimit: req.limitRate ?? own.rateLimit });
     },
     async settingsOf(node) {
       const hosts = node ? [await host(node)] : await repoHosts();
