@@ -6,6 +6,7 @@ import {
   CELL_STATES,
   imageName,
   nodeRepo,
+  rateLimit,
   repoPath,
   repoSettings,
   snapshotNumber,
@@ -187,6 +188,8 @@ export const settingsSetInput = z
       .extend({
         /** null: back to the node's inventory address. */
         replicationAddress: address.nullable().optional(),
+        /** null: no cap of its own. */
+        rateLimit: rateLimit.nullable().optional(),
       })
       .strict(),
   })

@@ -89,6 +89,12 @@ export const nodeRepo = z.object({
 export type NodeRepo = z.infer<typeof nodeRepo>;
 
 const TRANSFER_LIMIT = 'The transfer limit is a whole number from 1 to 16.';
+const STALL_TIME = 'The stall time is a whole number of seconds from 10 to 3600.';
+const RATE_LIMIT = 'A rate limit is a whole number of bytes per second, at least 64K (e.g. 20M: 20 MiB/s).';
+/** A transfer's cap in bytes per second, like btrbk's rate_limit and syncoid's --target-bwlimit. */
+export const rateLimit = z.number({ error: RATE_LIMIT }).int(RATE_LIMIT).min(65_536, RATE_LIMIT);
+/** RepoSettings.stallSeconds when a node does not set it. */
+export const DEFAULT_STALL_SECONDS = 60;
 
 /** Per-node replication settings; a node without an entry uses `defaultRepoSettings(role)`. */
 export const repoSettings = z.object({
@@ -99,6 +105,13 @@ export const repoSettings = z.object({
   images: z.union([z.literal('all'), z.array(imageName)]),
   /** Transfers this node takes part in at once (as sender or receiver). */
   maxTransfers: z.number({ error: TRANSFER_LIMIT }).int(TRANSFER_LIMIT).min(1, TRANSFER_LIMIT).max(16, TRANSFER_LIMIT),
+  /**
+   * Seconds without a byte before a transfer this node takes part in shows as stalled; as long
+   * again and it fails cleanly. A transfer waits as long as the most patient of its nodes.
+   */
+  stallSeconds: z.number({ error: STALL_TIME }).int(STALL_TIME).min(10, STALL_TIME).max(3600, STALL_TIME).optional(),
+  /** The cap of a push to this node or an upload into it, unless the request gives one (bytes per second); none: as fast as it goes. */
+  rateLimit: rateLimit.optional(),
   /** Address other nodes use to reach this one for replication (tcp transport); default its inventory address. */
   replicationAddress: address.optional(),
 });

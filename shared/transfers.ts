@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CODECS, codecRequest } from './compression.ts';
 import { wireError } from './jobs.ts';
 import { fileName, hostName, localFilePath } from './names.ts';
-import { btrfsUuid, imageName, snapshotNumber } from './snapshots.ts';
+import { btrfsUuid, imageName, rateLimit, snapshotNumber } from './snapshots.ts';
 
 /**
  * Transfers: one `btrfs send` stream from a source to one or more receivers (a fan-out), its
@@ -32,6 +32,8 @@ export const pushInput = z
     mode: transferMode.default('direct'),
     compression: codecRequest.default('auto'),
     origin: transferOrigin.optional(),
+    /** Bytes per second; default the receivers' own setting (RepoSettings.rateLimit), or none. */
+    limitRate: rateLimit.optional(),
   })
   .strict();
 export type PushInput = z.input<typeof pushInput>;
@@ -44,6 +46,7 @@ export const syncInput = z
     mode: transferMode.default('direct'),
     compression: codecRequest.default('auto'),
     origin: transferOrigin.optional(),
+    limitRate: rateLimit.optional(),
   })
   .strict();
 
@@ -63,6 +66,8 @@ export const transferGroup = z.object({
   codec: z.enum(CODECS),
   /** Set when the codec is not the one requested: which nodes lack it and what is used instead. */
   codecNote: z.string().optional(),
+  /** The cap on the stream's bytes on the wire (bytes per second); absent: none. */
+  rateLimit: z.number().optional(),
   /** The stream's size before compression, estimated before the send; null when unknown. */
   estimatedBytes: z.number().int().nonnegative().nullable(),
   commands: z.array(plannedCommand),
@@ -96,7 +101,8 @@ export const setupKeysResult = z.array(z.object({ node: hostName, ok: z.boolean(
 export const syncPlan = z.object({ pushes: z.array(pushPlan), upToDate: z.boolean() });
 export type SyncPlan = z.infer<typeof syncPlan>;
 
-export const TRANSFER_STATES = ['queued', 'running', 'verifying', 'done', 'failed', 'cancelled'] as const;
+/** stalled: running, but no byte moved for the stall time (transfers/stall.ts); running again when bytes come. */
+export const TRANSFER_STATES = ['queued', 'running', 'stalled', 'verifying', 'done', 'failed', 'cancelled'] as const;
 export const transferState = z.enum(TRANSFER_STATES);
 export type TransferState = z.infer<typeof transferState>;
 
@@ -127,6 +133,10 @@ const transferProgress = {
   etaSeconds: z.number().nonnegative().nullable(),
   queuedAt: z.number(),
   startedAt: z.number().optional(),
+  /** The cap it runs under, in bytes per second (the request's, or the receiving node's setting); null or absent: none. */
+  rateLimit: z.number().nullable().optional(),
+  /** While stalled: when the last byte moved. */
+  stalledSince: z.number().optional(),
   endedAt: z.number().optional(),
   error: wireError.optional(),
   /** The audit log could not record a change this transfer made to a node (the transfer went on). */
@@ -164,6 +174,8 @@ export const uploadInput = z
     name: fileName.optional(),
     /** Replace a file of that name; without it an existing file is refused before anything is sent. */
     overwrite: z.boolean().default(false),
+    /** Bytes per second; default the node's own setting (RepoSettings.rateLimit), or none. */
+    limitRate: rateLimit.optional(),
   })
   .strict();
 export type UploadInput = z.input<typeof uploadInput>;

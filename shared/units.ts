@@ -17,6 +17,16 @@ export function formatRate(bytesPerSecond: number | null | undefined): string {
   return bytesPerSecond === null || bytesPerSecond === undefined ? '–' : `${formatBytes(bytesPerSecond)}/s`;
 }
 
+/**
+ * "20M", "512k", "1.5G", "100000": bytes per second, read as btrbk's rate_limit and pv -L read
+ * them (k, m, g, t: powers of 1024; a trailing B, iB or /s is allowed). NaN when it is not a rate.
+ */
+export function parseRate(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?(?:\/s)?$/i.exec(text.trim());
+  if (!m) return NaN;
+  return Math.round(Number(m[1]) * 1024 ** ' kmgt'.indexOf(m[2]!.toLowerCase() || ' '));
+}
+
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
   const s = Math.max(0, Math.round(seconds));

@@ -42,6 +42,7 @@ const SENDING = {
   compress: { type: 'string', value: 'CODEC', help: 'compress the stream: none, zstd, lz4, gzip, snappy, or auto (picked per link and CPU)', complete: CODECS },
   relay: { type: 'boolean', help: 'pipe the stream through this machine (for nodes that do not trust each other)' },
   tcp: { type: 'boolean', help: 'send over plain TCP between the nodes (UNENCRYPTED; for a trusted network)' },
+  'limit-rate': { type: 'string', value: 'RATE', help: "cap each transfer, bytes per second: 20M, 512K (default: the receivers' own setting)" },
   'setup-keys': { type: 'boolean', help: 'first let the source ssh to receivers it cannot log in to yet (audited)' },
   'dry-run': dryRun,
   json,
@@ -198,12 +199,12 @@ export const COMMANDS = {
   },
   push: {
     summary: 'replicate a snapshot to nodes (full or incremental)',
-    usage: 'push HOST:IMAGE[@N] --to HOST[,HOST...] [--compress CODEC] [--relay|--tcp] [--setup-keys] [--dry-run] [--json]',
+    usage: 'push HOST:IMAGE[@N] --to HOST[,HOST...] [--compress CODEC] [--relay|--tcp] [--limit-rate RATE] [--setup-keys] [--dry-run] [--json]',
     options: { to: { type: 'string', value: 'HOST,...', help: 'the receiving nodes', complete: 'host' }, ...SENDING },
   },
   sync: {
     summary: 'the newest snapshot of every carried image to every cache lacking it',
-    usage: 'sync [CACHE...] [--compress CODEC] [--relay|--tcp] [--setup-keys] [--dry-run] [--json]',
+    usage: 'sync [CACHE...] [--compress CODEC] [--relay|--tcp] [--limit-rate RATE] [--setup-keys] [--dry-run] [--json]',
     options: SENDING,
     args: ['host'],
   },
@@ -219,11 +220,13 @@ export const COMMANDS = {
       },
       set: {
         summary: "change a node's settings",
-        usage: 'replication set NODE [--root PATH] [--work-root PATH] [--limit N] [--address ADDR | --inventory-address] [--json]',
+        usage: 'replication set NODE [--root PATH] [--work-root PATH] [--limit N] [--stall SECONDS] [--limit-rate RATE|none] [--address ADDR | --inventory-address] [--json]',
         options: {
           root: { type: 'string', value: 'PATH', help: 'where its snapshots live' },
           'work-root': { type: 'string', value: 'PATH', help: "where its images' working subvolumes live" },
           limit: { type: 'string', value: 'N', help: 'at most N transfers at once to or from it' },
+          stall: { type: 'string', value: 'SECONDS', help: 'a transfer with no data moving for this long is stalled, twice this long failed (60)' },
+          'limit-rate': { type: 'string', value: 'RATE', help: 'the default cap of transfers to it, bytes per second (20M), or none' },
           address: { type: 'string', value: 'ADDR', help: 'the address other nodes reach it on for replication' },
           'inventory-address': { type: 'boolean', help: 'use its inventory address again' },
           json,
@@ -234,11 +237,12 @@ export const COMMANDS = {
   },
   upload: {
     summary: "send a file of this machine into an image's working subvolume or the node's ISOs",
-    usage: `upload FILE HOST:IMAGE [--name NAME] [--overwrite] [--json]
-     upload FILE HOST:iso [--name NAME] [--overwrite] [--json]`,
+    usage: `upload FILE HOST:IMAGE [--name NAME] [--overwrite] [--limit-rate RATE] [--json]
+     upload FILE HOST:iso [--name NAME] [--overwrite] [--limit-rate RATE] [--json]`,
     options: {
       name: { type: 'string', value: 'NAME', help: 'the name on the node (the file\'s own)' },
       overwrite: { type: 'boolean', help: 'replace a file of that name' },
+      'limit-rate': SENDING['limit-rate'],
       json,
     },
     args: ['file'],

@@ -2,8 +2,8 @@ import { AppError } from '../../shared/errors.ts';
 import { keysOffer, type SettingsPatch } from '../../shared/replication.ts';
 import type { PushPlan, SyncPlan, TransferRecord } from '../../shared/transfers.ts';
 import { isTransferFinished, transferSubject } from '../../shared/transfers.ts';
-import type { RepoSettings } from '../../shared/snapshots.ts';
-import { formatAge, formatBytes, formatDuration, formatPercent, formatRate } from '../../shared/units.ts';
+import { DEFAULT_STALL_SECONDS, type RepoSettings } from '../../shared/snapshots.ts';
+import { formatAge, formatBytes, formatDuration, formatPercent, formatRate, parseRate } from '../../shared/units.ts';
 import type { Core } from '../core/core.ts';
 import { parse, usageError } from './args.ts';
 import { COMMANDS } from './commands.ts';
@@ -110,13 +110,27 @@ function offerSetupKeys(err: unknown): never {
   throw offer ? new AppError('CONFLICT', `${(err as AppError).message}\nOr run again with --setup-keys.`, (err as AppError).detail) : err;
 }
 
-/** --relay, --tcp and --compress as the request's mode and compression; the core checks the codec's name. */
-export function sending(values: { relay?: boolean | undefined; tcp?: boolean | undefined; compress?: string | undefined }) {
+/** --relay, --tcp, --compress and --limit-rate as the request's mode, compression and cap; the core checks the codec's name and the cap's range. */
+export function sending(values: { relay?: boolean | undefined; tcp?: boolean | undefined; compress?: string | undefined; 'limit-rate'?: string | undefined }) {
   if (values.relay && values.tcp) throw new AppError('INVALID_INPUT', 'Choose --relay or --tcp, not both.');
   return {
     mode: values.relay ? ('relay' as const) : values.tcp ? ('tcp' as const) : ('direct' as const),
     ...(values.compress ? { compression: values.compress as 'auto' } : {}),
+    ...limitRate(values['limit-rate']),
   };
+}
+
+/** --limit-rate 20M as the request's limitRate (bytes per second). */
+export function limitRate(text: string | undefined): { limitRate?: number } {
+  if (text === undefined) return {};
+  const rate = parseRate(text);
+  if (!Number.isFinite(rate)) throw new AppError('INVALID_INPUT', `--limit-rate is bytes per second, like 20M (20 MiB/s) or 512K (got ${JSON.stringify(text)}).`);
+  return { limitRate: rate };
+}
+
+function wholeNumber(option: string, text: string, of: string): number {
+  if (!/^\d+$/.test(text)) throw new AppError('INVALID_INPUT', `${option} is a whole number of ${of} (got ${JSON.stringify(text)}).`);
+  return Number(text);
 }
 
 /** Follows the started transfers to their end; the exit code says whether every one is done. */
@@ -174,7 +188,7 @@ export async function syncCommand(core: Core, argv: string[]): Promise<number> {
 function printPushPlan(plan: PushPlan): void {
   console.log(`${plan.image}@${plan.number} from ${plan.source}, ${plan.mode}${plan.encrypted ? '' : ' (UNENCRYPTED: tcp)'}`);
   for (const g of plan.groups)
-    console.log(`  ${g.kind}${g.parent ? ` from parent ${g.parent.number}` : ''} → ${g.targets.join(', ')}: ${g.codec}, about ${formatBytes(g.estimatedBytes)}${g.codecNote ? `\n    note: ${g.codecNote}` : ''}`);
+    console.log(`  ${g.kind}${g.parent ? ` from parent ${g.parent.number}` : ''} → ${g.targets.join(', ')}: ${g.codec}, about ${formatBytes(g.estimatedBytes)}${g.rateLimit ? `, at most ${formatRate(g.rateLimit)}` : ''}${g.codecNote ? `\n    note: ${g.codecNote}` : ''}`);
   for (const s of plan.skipped) console.log(`  skipped ${s.node}: ${s.reason}`);
   if (plan.setupKeys) console.log(`  keys missing: ${plan.setupKeys.from} cannot ssh to ${plan.setupKeys.to.join(', ')}; --setup-keys sets them up`);
   for (const w of plan.warnings) console.log(`  warning: ${w}`);
@@ -194,8 +208,17 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
   const print = (entries: readonly { node: string; settings: RepoSettings }[]) =>
     console.log(
       table(
-        ['NODE', 'REPOSITORY', 'WORKING IMAGES', 'CARRIES', 'LIMIT', 'REPLICATION ADDRESS'],
-        entries.map(({ node, settings: s }) => [node, s.root, s.workRoot, carried(s.images), s.maxTransfers, s.replicationAddress ?? '(inventory address)']),
+        ['NODE', 'REPOSITORY', 'WORKING IMAGES', 'CARRIES', 'LIMIT', 'RATE LIMIT', 'STALL', 'REPLICATION ADDRESS'],
+        entries.map(({ node, settings: s }) => [
+          node,
+          s.root,
+          s.workRoot,
+          carried(s.images),
+          s.maxTransfers,
+          s.rateLimit ? formatRate(s.rateLimit) : 'none',
+          `${s.stallSeconds ?? DEFAULT_STALL_SECONDS} s`,
+          s.replicationAddress ?? '(inventory address)',
+        ]),
       ),
     );
   const set = async (node: string, settings: SettingsPatch, json: boolean | undefined) => {
@@ -223,17 +246,19 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
   const { values, positionals } = parse(rest, REPLICATION.set);
   if (positionals.length !== 1) throw usageError('Name one node.', REPLICATION.set);
   if (values.address !== undefined && values['inventory-address']) throw new AppError('INVALID_INPUT', 'Choose --address or --inventory-address, not both.');
-  if (values.limit !== undefined && !/^\d+$/.test(values.limit)) throw new AppError('INVALID_INPUT', `--limit is a whole number of transfers (got ${JSON.stringify(values.limit)}).`);
   const patch: SettingsPatch = {
     ...(values.root !== undefined ? { root: values.root } : {}),
     ...(values['work-root'] !== undefined ? { workRoot: values['work-root'] } : {}),
-    ...(values.limit !== undefined ? { maxTransfers: Number(values.limit) } : {}),
+    ...(values.limit !== undefined ? { maxTransfers: wholeNumber('--limit', values.limit, 'transfers') } : {}),
+    ...(values.stall !== undefined ? { stallSeconds: wholeNumber('--stall', values.stall, 'seconds') } : {}),
+    ...(values['limit-rate'] === 'none' ? { rateLimit: null } : values['limit-rate'] !== undefined ? { rateLimit: limitRate(values['limit-rate']).limitRate! } : {}),
     ...(values.address !== undefined ? { replicationAddress: values.address } : values['inventory-address'] ? { replicationAddress: null } : {}),
   };
   if (Object.keys(patch).length === 0) throw usageError('Name at least one setting to change.', REPLICATION.set);
   await set(positionals[0]!, patch, values.json);
   return 0;
 }
+
 
 function carried(images: RepoSettings['images']): string {
   return images === 'all' ? 'all' : images.length ? images.join(',') : '(none)';
@@ -274,7 +299,7 @@ function transfersTable(list: readonly TransferRecord[]): string {
   if (!list.length) return 'No transfers yet.';
   const now = Date.now();
   return table(
-    ['ID', 'STATE', 'WHAT', 'FROM', 'TO', 'MODE', 'CODEC', 'BYTES', 'RATE', '%', 'ETA', 'ELAPSED', 'STARTED BY'],
+    ['ID', 'STATE', 'WHAT', 'FROM', 'TO', 'MODE', 'CODEC', 'BYTES', 'RATE', 'CAP', '%', 'ETA', 'ELAPSED', 'STARTED BY'],
     list.map((r) => [
       r.id.slice(0, 8),
       r.state,
@@ -285,6 +310,7 @@ function transfersTable(list: readonly TransferRecord[]): string {
       r.operation === 'upload' ? undefined : r.codec,
       formatBytes(r.bytes),
       isTransferFinished(r.state) ? undefined : formatRate(r.rate),
+      r.rateLimit ? formatRate(r.rateLimit) : undefined,
       formatPercent(r.fraction),
       isTransferFinished(r.state) ? undefined : formatDuration(r.etaSeconds),
       r.startedAt ? formatDuration(((r.endedAt ?? now) - r.startedAt) / 1000) : undefined,

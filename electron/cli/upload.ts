@@ -4,6 +4,7 @@ import { formatBytes } from '../../shared/units.ts';
 import type { Core } from '../core/core.ts';
 import { parse, usageError } from './args.ts';
 import { COMMANDS } from './commands.ts';
+import { limitRate } from './replication.ts';
 import { printJson } from './output.ts';
 import { follow } from './progress.ts';
 
@@ -22,6 +23,7 @@ export async function uploadCommand(core: Core, argv: string[]): Promise<number>
     into,
     ...(values.name !== undefined ? { name: values.name } : {}),
     overwrite: values.overwrite ?? false,
+    ...limitRate(values['limit-rate']),
   });
   if (!values.json) console.log(`Uploading ${record.file} (${formatBytes(record.totalBytes)}) to ${m[1]}:${record.dir}/${record.name}`);
   const [end] = await follow(core, [record], !values.json);

@@ -90,18 +90,54 @@ export function deleteSnapshotArgv(path: string): string[] {
 // (sshd notices a dead client only hours later), or it is still working through what it had
 // buffered — and may create the subvolume after a look that found nothing. Every process of the
 // receiving end holds the transfer's lock (pipeline.ts), so those are stopped and waited for
-// before anything is looked at.
+// before anything is looked at. One find over /proc, not a readlink per descriptor: on a busy
+// node (thousands of descriptors) that loop took 12 s.
 const REMOVE_RECEIVED = `if [ -e "$2" ]; then
   for f in $(find /proc/[0-9]*/fd -maxdepth 1 -lname "$2" 2>/dev/null); do
     p=\${f#/proc/}; kill "\${p%%/*}" 2>/dev/null
   done
   flock -w 60 "$2" rm -f "$2" || { echo "the receive is still running after 60 s" >&2; exit 1; }
 fi
+exec 8<>"$3" && flock -w 60 8 || { echo "another receive of $1 still holds $3 after 60 s" >&2; exit 1; }
 [ -e "$1" ] || exit 0
+owner=$(cat "$3")
+if [ "$owner" != "$4" ]; then echo "icbd:owner $owner"; exit 0; fi
 btrfs subvolume delete "$1" >/dev/null && echo icbd:deleted`;
 
-export function removeReceivedArgv(path: string, lockPath: string): string[] {
-  return sh(REMOVE_RECEIVED, path, lockPath);
+/**
+ * The clean-up holds the snapshot's lock (pipeline.ts snapshotLockPath) while it looks and deletes,
+ * and deletes only when the lock names this transfer: a duplicate push that lost the race owns
+ * nothing there.
+ */
+export function removeReceivedArgv(path: string, lockPath: string, snapshotLock: string, transferId: string): string[] {
+  return sh(REMOVE_RECEIVED, path, lockPath, snapshotLock, transferId);
+}
+
+// ——— rate limit ————————————————————————————————————————————————————————————————————————————
+
+/*
+ * The sender's own pacing, with what every node has (pv is not installed on them): dd moves a
+ * tenth of a second's worth at a time, and the loop sleeps until the bytes so far are due at the
+ * cap, so the average holds over the whole stream whatever each step costs. The data is copied
+ * once more (by dd), which only matters at rates a capped link never reaches.
+ */
+const PACE = `rate=$1
+chunk=$((rate / 10)); [ "$chunk" -ge 65536 ] || chunk=65536
+exec 3>&1
+t0=$(date +%s%3N); sent=0
+while :; do
+  n=$(LC_ALL=C dd bs="$chunk" count=1 iflag=fullblock 2>&1 >&3 | sed -n 's/^\\([0-9][0-9]*\\) bytes.*/\\1/p')
+  [ -n "$n" ] || { echo "dd stopped writing the stream" >&2; exit 1; }
+  sent=$((sent + n))
+  [ "$n" -lt "$chunk" ] && exit 0
+  d=$((t0 + sent * 1000 / rate - $(date +%s%3N)))
+  [ "$d" -gt 0 ] && sleep "$((d / 1000)).$(printf %03d $((d % 1000)))"
+done`;
+
+/** stdin to stdout at `bytesPerSecond` on average. */
+export function paceArgv(bytesPerSecond: number): string[] {
+  if (!Number.isInteger(bytesPerSecond) || bytesPerSecond < 1) throw new Error(`Bad rate ${bytesPerSecond}.`);
+  return sh(PACE, String(bytesPerSecond));
 }
 
 // ——— probe ——————————————————————————————————————————————————————————————————————————————————

@@ -1,7 +1,8 @@
 import { CODECS, compressArgv, decompressArgv, type Codec } from '../../../shared/compression.ts';
+import { randomBytes } from 'node:crypto';
 import { command, quote } from '../../../shared/shell.ts';
 import type { TransferMode } from '../../../shared/transfers.ts';
-import { pipeline, stage } from './commands.ts';
+import { paceArgv, pipeline, stage } from './commands.ts';
 
 /**
  * The commands of one transfer: a single `btrfs send` read once, measured, compressed once, and
@@ -12,7 +13,10 @@ import { pipeline, stage } from './commands.ts';
  * relay: the source runs `send | zstd` to stdout, each receiver `zstd -d | btrfs receive`
  *   from stdin; the app pipes one into the others (transfers/relay.ts).
  * tcp: each receiver runs `socat TCP-LISTEN (once) | zstd -d | btrfs receive`; the source connects
- *   to it with socat in place of ssh. Control stays on SSH; the data is not encrypted.
+ *   to it with socat in place of ssh. Control stays on SSH; the data is not encrypted, but the
+ *   stream starts with a secret of the transfer's (tcpSecret), which each receiver checks before
+ *   a byte reaches the decompressor or btrfs receive: nobody else on the network can feed them.
+ *   The app hands the secret to the sender and the receivers on their stdin, never in a command line.
  */
 
 export interface PipelineTarget {
@@ -41,6 +45,10 @@ export interface PipelineSpec {
   parentPath: string | null;
   /** tcp: the source's replication address; receivers accept a connection from it only. */
   sourceAddress?: string;
+  /** The cap on the stream's bytes on the wire (after the compressor), in bytes per second; relay mode caps in the app. */
+  rateLimit?: number;
+  /** tcp: the transfer's secret (tcpSecret): the first bytes of the stream. */
+  secret?: string;
   targets: readonly PipelineTarget[];
 }
 
@@ -54,6 +62,8 @@ export interface PipelineCommands {
   sender: string[];
   /** Run by the app on each receiver (relay, tcp); empty in direct mode. */
   receivers: HostCommand[];
+  /** tcp: the line the app writes to the sender's and each receiver's stdin (the secret). */
+  stdin?: string;
   /** Exit markers every stage must report with 0: for the whole stream, and per receiver. */
   shared: string[];
   perTarget: Record<string, string[]>;
@@ -99,11 +109,24 @@ export function sshArgv(t: SshLeg, remoteLine: string): string[] {
 const v6 = (a: string) => a.includes(':');
 function listenAddress(port: number, bind: string, from?: string): string {
   const range = from ? `,range=${v6(from) ? `[${from}]/128` : `${from}/32`}` : '';
-  return v6(bind) ? `TCP6-LISTEN:${port},bind=[${bind}],reuseaddr${range}` : `TCP-LISTEN:${port},bind=${bind},reuseaddr${range}`;
+  // accept-timeout: a sender that never comes (it failed before connecting) does not leave the receiver listening.
+  const opts = `reuseaddr${range},accept-timeout=${LISTEN_SECONDS}`;
+  return v6(bind) ? `TCP6-LISTEN:${port},bind=[${bind}],${opts}` : `TCP-LISTEN:${port},bind=${bind},${opts}`;
 }
 function connectAddress(host: string, port: number): string {
   // The receiver is started first but may take a moment to listen: retry for ≈ 10 s.
   return v6(host) ? `TCP6:[${host}]:${port},retry=100,interval=0.1` : `TCP:${host}:${port},retry=100,interval=0.1`;
+}
+
+/** How long a tcp receiver listens for its sender before it gives up (the sender retries for ≈ 10 s). */
+export const LISTEN_SECONDS = 60;
+/** socat copies 8 KiB a call by default: 16 times the calls (and context switches) of a pipe's 128 KiB. */
+const SOCAT_BLOCK = ['-b', '131072'];
+const SECRET = /^[0-9a-f]{32}$/;
+
+/** A new per-transfer secret for the tcp transport: 32 hex digits. */
+export function tcpSecret(): string {
+  return randomBytes(16).toString('hex');
 }
 
 /**
@@ -116,6 +139,17 @@ export function receiveLockPath(transferId: string, node: string): string {
 }
 
 /**
+ * One receive of a snapshot on a node at a time, whoever starts it (the window, the CLI, another
+ * console on another machine): held from the check that the number is free to the end of the
+ * receive, and by a failed transfer's clean-up. It holds the id of the transfer that last found
+ * the number free, the only one whose clean-up may delete what is there. The file stays (a few
+ * bytes in /run, gone at reboot): deleting a lock file another process has open lets two in.
+ */
+export function snapshotLockPath(finalPath: string): string {
+  return `/run/lock/icbd-snapshot${finalPath.replaceAll('/', '-')}`;
+}
+
+/**
  * The receiving end's script. btrfs receive names the subvolume after the sent one, in the
  * directory it is given, and a read-only subvolume cannot be moved to another directory
  * afterwards (rename fails with EROFS), so the stream is received in place. The `free` marker
@@ -124,18 +158,17 @@ export function receiveLockPath(transferId: string, node: string): string {
 function receiverScript(spec: PipelineSpec, t: PipelineTarget): { script: string; markers: string[] } {
   const free = `free@${t.node}`;
   const lock = quote(receiveLockPath(spec.transferId, t.node));
+  const owner = quote(snapshotLockPath(t.finalPath));
+  const refuse = `echo "icbd:exit:${free}:1" >&2; exit 1`;
   const check = [
-    `exec 9>${lock} && flock -n 9 || { echo ${quote(`${t.node} is already receiving this transfer`)} >&2; echo "icbd:exit:${free}:1" >&2; exit 1; }`,
-    `if [ -e ${quote(t.finalPath)} ]; then echo ${quote(`${t.finalPath} already exists`)} >&2; echo "icbd:exit:${free}:1" >&2; exit 1; fi`,
+    `exec 9>${lock} && flock -n 9 || { echo ${quote(`${t.node} is already receiving this transfer`)} >&2; ${refuse}; }`,
+    `exec 8<>${owner} && flock -n 8 || { echo ${quote(`${t.node} is already receiving ${t.finalPath} (transfer `)}"$(cat ${owner})"${quote('): wait for that transfer to end, or cancel it, then push again')} >&2; ${refuse}; }`,
+    `if [ -e ${quote(t.finalPath)} ]; then echo ${quote(`${t.finalPath} already exists`)} >&2; ${refuse}; fi`,
+    `printf %s ${quote(spec.transferId)} > ${owner}`,
     `echo "icbd:exit:${free}:0" >&2`,
   ];
   const stages: string[] = [];
   const markers: string[] = [free];
-  if (spec.mode === 'tcp') {
-    if (t.tcpPort === undefined) throw new Error(`No tcp port for ${t.node}.`);
-    stages.push(stage(`listen@${t.node}`, ['socat', '-u', listenAddress(t.tcpPort, t.address, spec.sourceAddress), 'STDOUT']));
-    markers.push(`listen@${t.node}`);
-  }
   const decompress = decompressArgv(spec.codec);
   if (decompress) {
     stages.push(stage(`decompress@${t.node}`, decompress));
@@ -145,8 +178,26 @@ function receiverScript(spec: PipelineSpec, t: PipelineTarget): { script: string
   markers.push(`receive@${t.node}`);
   // The lock goes with the end of the last process that held it: a receive that ran its course
   // leaves nothing in /run/lock.
-  const receive = [`${command(['mkdir', '-p', t.imageDir])} && ${pipeline(stages)}`, `rc=$?; rm -f ${lock}; exit $rc`];
-  return { script: [...check, ...receive].join('\n'), markers };
+  let received = pipeline(stages);
+  if (spec.mode === 'tcp') {
+    if (t.tcpPort === undefined) throw new Error(`No tcp port for ${t.node}.`);
+    // The secret is checked first (dd reads exactly its 32 bytes), and only then does the rest
+    // of the stream go on; the auth marker is named before listen's, whose exit follows from it.
+    const listen = listenAddress(t.tcpPort, t.address, spec.sourceAddress);
+    const auth = `auth@${t.node}`;
+    const refused = `${t.node}: the tcp stream did not start with this transfer's secret: refused before btrfs receive saw a byte (another host connected first?)`;
+    received = [
+      `${stage(`listen@${t.node}`, ['socat', '-u', ...SOCAT_BLOCK, listen, 'STDOUT'])} | {`,
+      `  if [ "$(dd bs=32 count=1 iflag=fullblock 2>/dev/null)" = "$icbd_secret" ]; then echo "icbd:exit:${auth}:0" >&2; else echo ${quote(refused)} >&2; echo "icbd:exit:${auth}:1" >&2; exit 1; fi`,
+      `  ${received}`,
+      '}',
+    ].join('\n');
+    markers.splice(1, 0, auth, `listen@${t.node}`);
+  }
+  const receive = [`${command(['mkdir', '-p', t.imageDir])} && ${received}`, `rc=$?; rm -f ${lock}; exit $rc`];
+  // tcp: the secret comes first on stdin, before anything is looked at; no listen without it.
+  const secret = spec.mode === 'tcp' ? ['IFS= read -r icbd_secret || exit 1'] : [];
+  return { script: [...secret, ...check, ...receive].join('\n'), markers };
 }
 
 /** What direct mode asks a receiver's RECEIVE_WRAPPER for: the values its receiving end is built from. */
@@ -246,6 +297,10 @@ export function buildPipeline(spec: PipelineSpec): PipelineCommands {
     stream.push(stage('compress', compress));
     shared.push('compress');
   }
+  if (spec.rateLimit !== undefined && spec.mode !== 'relay') {
+    stream.push(stage('pace', paceArgv(spec.rateLimit)));
+    shared.push('pace');
+  }
   const perTarget: Record<string, string[]> = {};
   const receivers: HostCommand[] = [];
   const legs: { node: string; argv: string[] }[] = [];
@@ -254,16 +309,23 @@ export function buildPipeline(spec: PipelineSpec): PipelineCommands {
     perTarget[t.node] = r.markers;
     if (spec.mode === 'direct') legs.push({ node: t.node, argv: sshArgv(t, command(receiveRequest(spec, t))) });
     else receivers.push({ host: t.node, argv: ['sh', '-c', r.script] });
-    if (spec.mode === 'tcp') legs.push({ node: t.node, argv: ['socat', '-u', 'STDIN', connectAddress(t.address, t.tcpPort!)] });
+    if (spec.mode === 'tcp') legs.push({ node: t.node, argv: ['socat', '-u', ...SOCAT_BLOCK, 'STDIN', connectAddress(t.address, t.tcpPort!)] });
     // Last: when the receiving end reported a failure, that is the cause, not the leg's exit.
     if (spec.mode !== 'relay') perTarget[t.node]!.push(`leg@${t.node}`);
   }
-  const sender = (script: string) => ['sh', '-c', spec.meter ? `${IO_BYTES}\n${script}` : script];
+  let stdin: { stdin?: string } = {};
+  if (spec.mode === 'tcp') {
+    if (!spec.secret || !SECRET.test(spec.secret)) throw new Error('A tcp transfer needs its secret (tcpSecret).');
+    // Into the stream ahead of its first byte, after the compressor: a receiver checks it before decompressing.
+    stream[stream.length - 1] = `{ printf %s "$icbd_secret"; ${stream.at(-1)!}; }`;
+    stdin = { stdin: `${spec.secret}\n` };
+  }
+  const sender = (script: string) => ['sh', '-c', [...(spec.mode === 'tcp' ? ['IFS= read -r icbd_secret || exit 1'] : []), ...(spec.meter ? [IO_BYTES] : []), script].join('\n')];
   if (spec.mode === 'relay') return { sender: sender(pipeline(stream)), receivers, shared, perTarget };
   const [only] = legs;
-  if (legs.length === 1 && only) return { sender: sender(pipeline([...stream, stage(`leg@${only.node}`, only.argv)])), receivers, shared, perTarget };
+  if (legs.length === 1 && only) return { sender: sender(pipeline([...stream, stage(`leg@${only.node}`, only.argv)])), receivers, ...stdin, shared, perTarget };
   shared.push('tee');
-  return { sender: sender(fanOutScript(spec, stream, legs)), receivers, shared, perTarget };
+  return { sender: sender(fanOutScript(spec, stream, legs)), receivers, ...stdin, shared, perTarget };
 }
 
 /** One stream into several legs: a FIFO per leg in a private directory, tee writing to all. */

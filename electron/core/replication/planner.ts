@@ -16,7 +16,7 @@ import {
 import type { PushPlan, SyncPlan, TransferGroup, TransferMode } from '../../../shared/transfers.ts';
 import type { NodeTools } from './commands.ts';
 import { describeProblem, type AccessProblem } from './keys.ts';
-import { buildPipeline, receiveLockPath, type PipelineCommands, type PipelineSpec } from './pipeline.ts';
+import { buildPipeline, receiveLockPath, tcpSecret, type PipelineCommands, type PipelineSpec } from './pipeline.ts';
 
 export interface NodeFacts {
   host: Host;
@@ -60,6 +60,15 @@ export interface PushRequest {
   number?: number | undefined;
   mode: TransferMode;
   compression: CodecRequest;
+  /** Bytes per second; default the lowest of the receivers' own caps (RepoSettings.rateLimit). */
+  limitRate?: number | undefined;
+}
+
+/** The request's cap, or the lowest the receivers set for themselves: the slowest site link's. */
+function capOf(req: PushRequest, targets: readonly NodeFacts[]): number | undefined {
+  if (req.limitRate !== undefined) return req.limitRate;
+  const own = targets.flatMap((t) => (t.settings.rateLimit === undefined ? [] : [t.settings.rateLimit]));
+  return own.length ? Math.min(...own) : undefined;
 }
 
 function node(ctx: PlanContext, name: string): NodeFacts {
@@ -133,6 +142,7 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
     [...byParent.values()].map(async ({ parent, targets }): Promise<PlannedGroup> => {
       const id = ctx.newId();
       const codec = chooseCodec(req.compression, [source, ...targets].map((n) => ({ node: n.host.name, codecs: codecsFromTools(n.tools.tools) })));
+      const cap = capOf(req, targets);
       const runTargets = targets.map((t): RunTarget => ({ node: t.host.name, finalPath: snapshotPath(t.repo.root, req.image, snap.number), lockPath: receiveLockPath(id, t.host.name) }));
       const spec: PipelineSpec = {
         transferId: id,
@@ -140,9 +150,10 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
         codec: codec.codec,
         meter: true,
         teeKeepsGoing: source.tools.teeKeepsGoing,
+        ...(cap !== undefined ? { rateLimit: cap } : {}),
         snapshotPath: snap.path,
         parentPath: parent?.path ?? null,
-        ...(req.mode === 'tcp' ? { sourceAddress: source.settings.replicationAddress ?? source.host.address } : {}),
+        ...(req.mode === 'tcp' ? { sourceAddress: source.settings.replicationAddress ?? source.host.address, secret: tcpSecret() } : {}),
         targets: targets.map((t, k) => ({
           node: t.host.name,
           address: t.settings.replicationAddress ?? t.host.address,
@@ -163,6 +174,7 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
         targets: targets.map((t) => t.host.name),
         codec: codec.codec,
         ...(codec.note ? { codecNote: codec.note } : {}),
+        ...(cap !== undefined ? { rateLimit: cap } : {}),
         estimatedBytes,
         commands: [
           ...commands.receivers.map((r) => ({ host: r.host, purpose: req.mode === 'tcp' ? 'listen once and receive' : 'receive from the relay', command: command(r.argv) })),
@@ -192,7 +204,7 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
  * planPush groups the receivers of each image into fan-outs by parent.
  */
 export async function planSync(
-  req: { source: string; targets: readonly string[]; mode: TransferMode; compression: CodecRequest },
+  req: { source: string; targets: readonly string[]; mode: TransferMode; compression: CodecRequest; limitRate?: number | undefined },
   ctx: PlanContext,
 ): Promise<{ plan: SyncPlan; pushes: PlannedPush[] }> {
   const source = node(ctx, req.source);

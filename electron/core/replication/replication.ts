@@ -210,7 +210,7 @@ export class Replication {
     return setupKeys({ remote: this.o.remote, source: from, targets, trust: this.o.trust });
   }
 
-  async planSync(req: { source?: string | undefined; targets?: readonly string[] | undefined; mode: TransferMode; compression: CodecRequest }) {
+  async planSync(req: { source?: string | undefined; targets?: readonly string[] | undefined; mode: TransferMode; compression: CodecRequest; limitRate?: number | undefined }) {
     const source = req.source ?? (await this.source());
     const hosts = await this.o.getHosts();
     const targets = req.targets ?? hosts.filter((h) => h.role === 'cache' && h.name !== source).map((h) => h.name);

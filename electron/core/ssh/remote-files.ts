@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { pacedStream } from '../util/pacer.ts';
 import { stat } from 'node:fs/promises';
 import { AppError } from '../../../shared/errors.ts';
 import type { ExecOptions, ExecResult } from './exec.ts';
@@ -14,7 +15,7 @@ import { lastLine } from './sudo.ts';
 type Common = Pick<ExecOptions, 'sudo' | 'signal' | 'timeoutMs'>;
 export type ReadOptions = Common & { maxBytes?: number };
 export type WriteOptions = Common & { mode?: number };
-export type UploadOptions = WriteOptions & { onProgress?(p: { sent: number; total: number }): void };
+export type UploadOptions = WriteOptions & { onProgress?(p: { sent: number; total: number }): void; bytesPerSecond?: number | undefined };
 
 const DEFAULT_MAX_READ = 64 * 1024 * 1024;
 
@@ -58,7 +59,10 @@ export async function writeRemoteFile(pool: Executor, host: string, path: string
 export async function uploadRemoteFile(pool: Executor, host: string, localPath: string, remotePath: string, o: UploadOptions = {}): Promise<void> {
   const total = (await stat(localPath)).size;
   o.onProgress?.({ sent: 0, total });
-  await writeFrom(pool, host, remotePath, total, createReadStream(localPath, { highWaterMark: 256 * 1024 }), {
+  const file = createReadStream(localPath, { highWaterMark: 256 * 1024 });
+  const paced = o.bytesPerSecond === undefined ? undefined : file.pipe(pacedStream(o.bytesPerSecond));
+  file.on('error', (err) => paced?.destroy(err));
+  await writeFrom(pool, host, remotePath, total, paced ?? file, {
     ...o,
     onStdinProgress: (sent: number) => o.onProgress?.({ sent, total }),
   });

@@ -1,4 +1,5 @@
 import { PassThrough, Writable } from 'node:stream';
+import { Pacer } from '../util/pacer.ts';
 
 /**
  * Relay mode's fan-out: the sender channel's stdout is written to every receiver's stdin, and a
@@ -9,6 +10,13 @@ import { PassThrough, Writable } from 'node:stream';
 export class FanOut extends Writable {
   readonly #sinks = new Set<PassThrough>();
   readonly #waiting = new Map<PassThrough, () => void>();
+  readonly #pacer: Pacer | undefined;
+
+  /** `bytesPerSecond`: the transfer's cap (util/pacer.ts). */
+  constructor(bytesPerSecond?: number) {
+    super();
+    this.#pacer = bytesPerSecond === undefined ? undefined : new Pacer(bytesPerSecond);
+  }
 
   /** A new receiver's input; pass it as that receiver's stdin. */
   sink(): PassThrough {
@@ -29,6 +37,14 @@ export class FanOut extends Writable {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    if (!this.#pacer) return this.#pass(chunk, done);
+    const wait = this.#pacer.wait(chunk.length);
+    // A timer per chunk costs a millisecond or more, hundreds of times a second: only when it must wait.
+    if (wait === 0) this.#pass(chunk, done);
+    else setTimeout(() => this.#pass(chunk, done), wait);
+  }
+
+  #pass(chunk: Buffer, done: (err?: Error | null) => void): void {
     if (this.#sinks.size === 0) return done(new Error('Every receiver has stopped.'));
     const pending: Promise<void>[] = [];
     for (const s of this.#sinks) {

@@ -1,8 +1,8 @@
-import type { PassThrough } from 'node:stream';
+import { Readable, type PassThrough } from 'node:stream';
 import { parseSubvolumeShow, receivedProblem, type Snapshot } from '../../../shared/snapshots.ts';
 import type { TransferMode } from '../../../shared/transfers.ts';
 import { lastText, removeReceivedArgv, showArgv } from '../replication/commands.ts';
-import type { PipelineCommands } from '../replication/pipeline.ts';
+import { snapshotLockPath, type PipelineCommands } from '../replication/pipeline.ts';
 import type { RunTarget } from '../replication/planner.ts';
 import { FanOut } from './relay.ts';
 import { command } from '../../../shared/shell.ts';
@@ -10,11 +10,15 @@ import { runCleanup, runText, type HostChange, type RemoteExecResult, type NodeR
 import { StreamWatch } from './watch.ts';
 
 export interface RunGroupInput {
+  /** The transfer's id: the snapshot lock on a receiver names the transfer that may clean up there. */
+  transferId: string;
   remote: NodeRemote;
   mode: TransferMode;
   source: string;
   sent: Pick<Snapshot, 'uuid' | 'receivedUuid'>;
   commands: PipelineCommands;
+  /** Relay mode's cap, applied in the app (the other modes pace on the source: pipeline.ts). */
+  rateLimit?: number | undefined;
   targets: readonly RunTarget[];
   signal: AbortSignal;
   onBytes(bytes: number): void;
@@ -51,7 +55,7 @@ export async function runGroup(i: RunGroupInput): Promise<{ targets: TargetOutco
   const all = i.targets.map((t) => t.node);
 
   if (i.mode === 'relay') {
-    const fan = new FanOut();
+    const fan = new FanOut(i.rateLimit);
     for (const r of i.commands.receivers) {
       const stdin: PassThrough = fan.sink();
       const run = i.remote.exec(r.host, r.argv, { ...sudo, stdin, onStderr: watch.listener(r.host) });
@@ -59,8 +63,32 @@ export async function runGroup(i: RunGroupInput): Promise<{ targets: TargetOutco
     }
     started.push(guard(i.remote.exec(i.source, i.commands.sender, { ...sudo, stdout: fan, onStderr: watch.listener(i.source) }), `sending from ${i.source}`, all));
   } else {
-    for (const r of i.commands.receivers) started.push(guard(i.remote.exec(r.host, r.argv, { ...sudo, onStderr: watch.listener(r.host) }), `receiving on ${r.host}`, [r.host]));
-    started.push(guard(i.remote.exec(i.source, i.commands.sender, { ...sudo, onStderr: watch.listener(i.source) }), `sending from ${i.source}`, all));
+    // tcp: the secret on stdin (pipeline.ts); a receiver still running when its sender ended
+    // without connecting to it is stopped then, not left to its listen deadline.
+    const secret = () => (i.commands.stdin === undefined ? {} : { stdin: Readable.from([i.commands.stdin]) });
+    const stops = new Map<string, AbortController>();
+    for (const r of i.commands.receivers) {
+      const stop = new AbortController();
+      stops.set(r.host, stop);
+      const signal = AbortSignal.any([i.signal, stop.signal]);
+      const receiving = i.remote.exec(r.host, r.argv, { ...sudo, signal, ...secret(), onStderr: watch.listener(r.host) });
+      started.push(guard(receiving.finally(() => stops.delete(r.host)), `receiving on ${r.host}`, [r.host]));
+    }
+    const sending = i.remote.exec(i.source, i.commands.sender, { ...sudo, ...secret(), onStderr: watch.listener(i.source) });
+    started.push(
+      guard(
+        sending.finally(() => {
+          for (const [node, stop] of stops) {
+            const leg = watch.status(`leg@${node}`);
+            if (leg === 0) continue;
+            if (!failures.has(node)) failures.set(node, `${i.source} could not send to ${node} (its connection ${leg === undefined ? 'never ran' : `failed, exit ${leg}`}), so the receiver there was stopped`);
+            stop.abort();
+          }
+        }),
+        `sending from ${i.source}`,
+        all,
+      ),
+    );
   }
   await Promise.all(started);
   const cancelled = i.signal.aborted;
@@ -74,7 +102,7 @@ export async function runGroup(i: RunGroupInput): Promise<{ targets: TargetOutco
     let error = cancelled ? 'cancelled' : streamError ? `${streamError}${tail ? `: ${tail}` : ''}` : await verify(i.remote, t, i.sent);
     if (error) {
       // Only a number proven free before the receive (the `free` marker) holds nothing but ours.
-      const cleaned = watch.status(`free@${t.node}`) === 0 ? await removeReceived(i.remote, t, i.onChange) : 'nothing of it was received';
+      const cleaned = watch.status(`free@${t.node}`) === 0 ? await removeReceived(i.remote, t, i.transferId, i.onChange) : 'nothing of it was received';
       error = `${t.node}: ${error}; ${cleaned}; ${i.source} is untouched.`;
       i.onLog(error);
     }
@@ -96,8 +124,8 @@ async function verify(remote: NodeRemote, t: RunTarget, sent: Pick<Snapshot, 'uu
   }
 }
 
-async function removeReceived(remote: NodeRemote, t: RunTarget, onChange?: (c: HostChange) => void): Promise<string> {
-  const argv = removeReceivedArgv(t.finalPath, t.lockPath);
+async function removeReceived(remote: NodeRemote, t: RunTarget, transferId: string, onChange?: (c: HostChange) => void): Promise<string> {
+  const argv = removeReceivedArgv(t.finalPath, t.lockPath, snapshotLockPath(t.finalPath), transferId);
   const t0 = Date.now();
   const r = await runCleanup(remote, t.node, argv);
   const change = (result: HostChange['result'], detail: string) => onChange?.({ host: t.node, action: 'replication.cleanup', command: command(argv), result, detail, ms: Date.now() - t0 });
@@ -106,6 +134,8 @@ async function removeReceived(remote: NodeRemote, t: RunTarget, onChange?: (c: H
     change('failed', why);
     return `the partial snapshot ${t.finalPath} could not be deleted (${why}): delete it with \`btrfs subvolume delete ${t.finalPath}\``;
   }
+  const owner = r.stdout.match(/^icbd:owner (.*)$/m)?.[1];
+  if (owner !== undefined) return `${t.finalPath} was left alone: it is transfer ${owner || '(unknown)'}'s`;
   if (!r.stdout.includes('icbd:deleted')) return 'nothing of it was left on disk';
   change('ok', `deleted the partial snapshot ${t.finalPath}`);
   return `the partial snapshot ${t.finalPath} was deleted`;

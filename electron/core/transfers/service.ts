@@ -14,11 +14,13 @@ import {
   type UploadInto,
   type UploadRecord,
 } from '../../../shared/transfers.ts';
+import { formatRate } from '../../../shared/units.ts';
 import type { PlannedGroup, PlannedPush } from '../replication/planner.ts';
 import type { HostChange, NodeRemote } from '../remote/node.ts';
 import { runGroup, type RunGroupInput } from './runner.ts';
 import { NodeQueue } from './queue.ts';
 import type { TransferStore } from './store.ts';
+import { StallWatch } from './stall.ts';
 import { checkTarget, localFile, runUpload, type LocalFile, type SendFile } from './upload.ts';
 
 export interface TransferServiceOptions {
@@ -28,6 +30,8 @@ export interface TransferServiceOptions {
   send: SendFile;
   /** Concurrent transfers allowed on a node. */
   limit(node: string): number;
+  /** Seconds without a byte before a transfer between these nodes is stalled (stall.ts). */
+  stallSeconds(nodes: readonly string[]): number;
   /** Every change of a record: state changes at once, progress about once a second (pv's pace). */
   onUpdate(record: TransferRecord): void;
   onLog?(id: string, line: string): void;
@@ -45,10 +49,17 @@ export interface UploadRequest {
   dir: string;
   name?: string | undefined;
   overwrite: boolean;
+  /** Bytes per second (the request's, or the node's setting); undefined: none. */
+  rateLimit?: number | undefined;
 }
 
 /** How a running transfer reports back: the same for a push's group (runGroup) and an upload (runUpload). */
-type RunnerHooks = Pick<RunGroupInput, 'onLog' | 'onBytes' | 'onVerifying' | 'onChange'>;
+type RunnerHooks = Pick<RunGroupInput, 'onLog' | 'onBytes' | 'onVerifying' | 'onChange'> & {
+  /** Set when the stall watchdog gave up on the transfer (and stopped it): why, in words. */
+  stalled(): string | undefined;
+  /** The watchdog's end, with the transfer's. */
+  stop(): void;
+};
 
 /** Progress is written to the history at most this often; state changes are written at once. */
 const PERSIST_PROGRESS_MS = 5_000;
@@ -103,6 +114,7 @@ export class TransferService {
         codec: group.wire.codec,
         ...(group.wire.codecNote ? { codecNote: group.wire.codecNote } : {}),
         ...(origin ? { origin } : {}),
+        rateLimit: group.wire.rateLimit ?? null,
         state: 'queued',
         bytes: 0,
         totalBytes: group.wire.estimatedBytes,
@@ -137,6 +149,7 @@ export class TransferService {
       dir: req.dir,
       name,
       overwrite: req.overwrite,
+      rateLimit: req.rateLimit ?? null,
       state: 'queued',
       bytes: 0,
       totalBytes: file.size,
@@ -191,22 +204,57 @@ export class TransferService {
     });
   }
 
-  /** Marks the record running and returns the hooks its runner reports through: log, progress, verifying, the audit log. */
-  async #start(record: TransferRecord): Promise<RunnerHooks> {
+  /**
+   * Marks the record running and returns the hooks its runner reports through: log, progress,
+   * verifying, the audit log; and the stall watchdog, which stops the transfer when no byte has
+   * moved for twice the stall time.
+   */
+  async #start(record: TransferRecord, nodes: readonly string[]): Promise<RunnerHooks> {
     record.state = 'running';
     record.startedAt = Date.now();
     await this.#save(record);
-    return {
-      onLog: (line) => {
-        this.o.onLog?.(record.id, line);
-        void this.o.store.log(record.id, line).catch(() => undefined);
+    const onLog = (line: string) => {
+      this.o.onLog?.(record.id, line);
+      void this.o.store.log(record.id, line).catch(() => undefined);
+    };
+    const seconds = this.o.stallSeconds(nodes);
+    let gaveUp: string | undefined;
+    const watch = new StallWatch({
+      seconds,
+      onStalled: (since) => {
+        record.state = 'stalled';
+        record.stalledSince = since;
+        onLog(`stalled: no data for ${seconds} s (since ${clock(since)})`);
+        void this.#save(record);
       },
-      onBytes: this.#progress(record),
+      onMoving: () => {
+        record.state = 'running';
+        delete record.stalledSince;
+        onLog('moving again');
+        void this.#save(record);
+      },
+      onGiveUp: (since) => {
+        gaveUp = `No data moved for ${Math.round((Date.now() - since) / 1000)} s (nothing since ${clock(since)}): the link to ${nodes.join(' or ')} is down, or a node stopped answering. Check them (icbd health), then start it again.`;
+        onLog(gaveUp);
+        this.#active.get(record.id)?.abort.abort();
+      },
+    });
+    const progress = this.#progress(record);
+    return {
+      onLog,
+      onBytes: (bytes) => {
+        watch.bytes(bytes);
+        progress(bytes);
+      },
       onVerifying: () => {
+        watch.stop();
         record.state = 'verifying';
+        delete record.stalledSince;
         void this.#save(record);
       },
       onChange: (change) => this.#audit(record, change),
+      stalled: () => gaveUp,
+      stop: () => watch.stop(),
     };
   }
 
@@ -238,7 +286,10 @@ export class TransferService {
     };
   }
 
-  async #end(record: TransferRecord, log: (line: string) => void): Promise<void> {
+  async #end(record: TransferRecord, hooks: RunnerHooks): Promise<void> {
+    hooks.stop();
+    const log = hooks.onLog;
+    delete record.stalledSince;
     record.endedAt = Date.now();
     record.etaSeconds = null;
     if (record.state === 'done' && record.totalBytes !== null) record.fraction = 1;
@@ -248,15 +299,17 @@ export class TransferService {
   }
 
   async #run(push: PlannedPush, group: PlannedGroup, record: PushRecord, signal: AbortSignal): Promise<void> {
-    const hooks = await this.#start(record);
-    hooks.onLog(`${push.plan.image}@${push.plan.number}: ${record.kind}${group.parent ? ` from parent ${group.parent.number}` : ''}, ${record.mode}, ${record.codec}, ${push.plan.source} → ${group.wire.targets.join(', ')}${record.origin ? `, started by schedule ${record.origin.schedule}` : ''}`);
+    const hooks = await this.#start(record, [push.plan.source, ...group.wire.targets]);
+    hooks.onLog(`${push.plan.image}@${push.plan.number}: ${record.kind}${group.parent ? ` from parent ${group.parent.number}` : ''}, ${record.mode}, ${record.codec}${record.rateLimit ? `, at most ${formatRate(record.rateLimit)}` : ''}, ${push.plan.source} → ${group.wire.targets.join(', ')}${record.origin ? `, started by schedule ${record.origin.schedule}` : ''}`);
     try {
       const result = await runGroup({
+        transferId: record.id,
         remote: this.o.remote,
         mode: push.plan.mode,
         source: push.plan.source,
         sent: push.snapshot,
         commands: group.commands,
+        rateLimit: group.wire.rateLimit,
         targets: group.targets,
         signal,
         ...hooks,
@@ -274,7 +327,11 @@ export class TransferService {
       }
       record.targets = result.targets.map((t) => (t.ok ? { node: t.node, state: 'done' } : { node: t.node, state: 'failed', error: t.error ?? 'failed' }));
       const failed = result.targets.filter((t) => !t.ok);
-      if (result.cancelled) {
+      const stalled = hooks.stalled();
+      if (stalled) {
+        record.state = 'failed';
+        record.error = { code: 'TIMEOUT', message: [stalled, ...failed.map((t) => t.error?.replace(/^([^:]+): cancelled;/, '$1: stopped;'))].join('\n') };
+      } else if (result.cancelled) {
         record.state = 'cancelled';
         record.error = { code: 'CANCELLED', message: `Cancelled; partial receives on ${group.wire.targets.join(', ')} were deleted.` };
       } else if (failed.length) {
@@ -285,12 +342,12 @@ export class TransferService {
       record.state = 'failed';
       record.error = { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
     }
-    await this.#end(record, hooks.onLog);
+    await this.#end(record, hooks);
   }
 
   async #runUpload(record: UploadRecord, queued: LocalFile, signal: AbortSignal): Promise<void> {
-    const hooks = await this.#start(record);
     const node = record.targets[0]!.node;
+    const hooks = await this.#start(record, [node]);
     try {
       // The file may have changed while the upload waited its turn: the total is its size now.
       const file = await localFile(queued.path);
@@ -304,6 +361,7 @@ export class TransferService {
         name: record.name,
         into: record.into,
         overwrite: record.overwrite,
+        rateLimit: record.rateLimit ?? undefined,
         file,
         signal,
         ...hooks,
@@ -311,12 +369,13 @@ export class TransferService {
       record.state = 'done';
       record.targets = [{ node, state: 'done' }];
     } catch (err) {
-      const e = err instanceof AppError ? err : new AppError('INTERNAL', err instanceof Error ? err.message : String(err));
+      const stalled = hooks.stalled();
+      const e = stalled ? new AppError('TIMEOUT', stalled) : err instanceof AppError ? err : new AppError('INTERNAL', err instanceof Error ? err.message : String(err));
       record.state = e.code === 'CANCELLED' ? 'cancelled' : 'failed';
       record.error = { code: e.code, message: e.message };
       record.targets = [{ node, state: 'failed', error: e.message }];
     }
-    await this.#end(record, hooks.onLog);
+    await this.#end(record, hooks);
   }
 
   async #save(record: TransferRecord): Promise<void> {
@@ -331,3 +390,5 @@ export class TransferService {
     if (isTransferFinished(record.state)) this.#active.delete(record.id);
   }
 }
+
+const clock = (at: number) => new Date(at).toLocaleTimeString('en-GB', { hour12: false });

@@ -1,8 +1,8 @@
 import { AppError, toWire } from '../../../shared/errors.ts';
 import { REPO_ROLES, findHost, type Host } from '../../../shared/inventory.ts';
 import { activeTransfers, keysOffer, wireTree, type SettingsPatch, type SnapshotTree } from '../../../shared/replication.ts';
-import type { NodeRepo, RepoSettings, Snapshot } from '../../../shared/snapshots.ts';
-import { isTransferFinished, type PushPlan, type TransferOrigin, type TransferRecord, type UploadRecord } from '../../../shared/transfers.ts';
+import { DEFAULT_STALL_SECONDS, type NodeRepo, type RepoSettings, type Snapshot } from '../../../shared/snapshots.ts';
+import { isTransferFinished, type PushPlan, type PushRecord, type TransferOrigin, type TransferRecord, type UploadRecord } from '../../../shared/transfers.ts';
 import type { AuditLog } from '../audit/log.ts';
 import { nodeRemote, type HostChange, type NodeRemote } from '../remote/node.ts';
 import type { TrustPair } from '../replication/keys.ts';
@@ -31,7 +31,8 @@ export interface ReplicationStack {
   /** `origin`: the schedule that asked, kept on the transfers' records. */
   push(req: PushRequest & { origin?: TransferOrigin | undefined }): Promise<{ plan: PushPlan; transfers: TransferRecord[] }>;
   sync(req: Parameters<Replication['planSync']>[0] & { origin?: TransferOrigin | undefined }): Promise<{ plan: Awaited<ReturnType<Replication['planSync']>>['plan']; transfers: TransferRecord[] }>;
-  upload(req: Omit<UploadRequest, 'dir'>): Promise<UploadRecord>;
+  /** `limitRate`: the request's cap; default the node's own (RepoSettings.rateLimit). */
+  upload(req: Omit<UploadRequest, 'dir' | 'rateLimit'> & { limitRate?: number | undefined }): Promise<UploadRecord>;
   /** The settings of `node`, or of every repository node. */
   settingsOf(node?: string): Promise<{ node: string; settings: RepoSettings }[]>;
   setSettings(node: string, patch: SettingsPatch): Promise<{ node: string; settings: RepoSettings }>;
@@ -48,6 +49,7 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
   const remote = nodeRemote(o.pool);
   const settings = new ReplicationSettings(o.home);
   const limits = new Map<string, number>();
+  const stalls = new Map<string, number>();
   // Rejects, in words, when the log cannot take it: each caller says so where the operator looks.
   const onChange = (c: HostChange) =>
     o.audit.append({ host: c.host, action: c.action, command: c.command, result: c.result, ...(c.detail ? { detail: c.detail } : {}), ...(c.ms !== undefined ? { ms: c.ms } : {}) }).then(
@@ -63,6 +65,7 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
     remote,
     send: (host, localPath, remotePath, opts) => o.pool.upload(host, localPath, remotePath, opts),
     limit: (node) => limits.get(node) ?? DEFAULT_LIMIT,
+    stallSeconds: (nodes) => Math.max(...nodes.map((n) => stalls.get(n) ?? DEFAULT_STALL_SECONDS)),
     onUpdate: (r) => o.events.emit('transfer.update', r),
     onLog: (id, line) => o.events.emit('transfer.log', { id, at: Date.now(), line }),
     onChange,
@@ -73,6 +76,7 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
   const settingsNow = async (h: Host) => {
     const read = await settings.get(h.name, h.role);
     limits.set(h.name, read.maxTransfers);
+    stalls.set(h.name, read.stallSeconds ?? DEFAULT_STALL_SECONDS);
     return read;
   };
 
@@ -83,6 +87,25 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
     throw new AppError('CONFLICT', `${offer.reasons.map((r) => r.reason).join('\n')}\nSet up node keys from ${offer.from} to ${offer.to.join(', ')} (the plan's "Set up node keys", or --setup-keys), then push again.`, {
       setupKeys: { from: offer.from, to: offer.to },
     });
+  };
+
+  /**
+   * A second push of a snapshot to a node that is receiving it is refused at once, naming the
+   * transfer that holds it, whichever process (window, CLI, a schedule) runs that one: the
+   * history is shared. Two that start at the same instant both pass here; the node's own lock
+   * (pipeline.ts snapshotLockPath) then refuses one.
+   */
+  const refuseDuplicates = async (pushes: readonly PlannedPush[]) => {
+    const running = (await transfers.list()).filter((r): r is PushRecord => r.operation === 'push' && !isTransferFinished(r.state));
+    for (const p of pushes)
+      // Skipped ones too: the receive in progress makes the plan see a diverged (writable) copy.
+      for (const node of [...p.plan.groups.flatMap((g) => g.targets), ...p.plan.skipped.map((s) => s.node)]) {
+        const holder = running.find((r) => r.image === p.plan.image && r.number === p.plan.number && r.targets.some((t) => t.node === node && t.state === 'pending'));
+        if (!holder) continue;
+        const message = `${node} is already receiving ${p.plan.image}@${p.plan.number} from ${holder.source} (transfer ${holder.id}, ${holder.state}): wait for it to end (icbd transfers), or cancel it (icbd cancel ${holder.id}), then push again.`;
+        onChange({ host: node, action: 'replication.refused', command: `push ${p.plan.source}:${p.plan.image}@${p.plan.number}`, result: 'failed', detail: message });
+        throw new AppError('CONFLICT', message, { transfer: holder.id });
+      }
   };
 
   /** The queue's per-node limits follow the settings as they are when a transfer is queued. */
@@ -135,16 +158,19 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
     async push(req) {
       const planned = await replication.planPush(req);
       refuseWithoutKeys([planned.plan]);
+      await refuseDuplicates([planned]);
       return { plan: planned.plan, transfers: await enqueue([planned], req.origin) };
     },
     async sync(req) {
       const { plan, pushes } = await replication.planSync(req);
       refuseWithoutKeys(plan.pushes);
+      await refuseDuplicates(pushes);
       return { plan, transfers: await enqueue(pushes, req.origin) };
     },
     async upload(req) {
       const h = await host(req.node);
-      return transfers.upload({ ...req, dir: uploadDir(h.name, h.role, await settingsNow(h), req.into) });
+      const own = await settingsNow(h);
+      return transfers.upload({ ...req, dir: uploadDir(h.name, h.role, own, req.into), rateLimit: req.limitRate ?? own.rateLimit });
     },
     async settingsOf(node) {
       const hosts = node ? [await host(node)] : await repoHosts();
@@ -154,6 +180,7 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
       const h = await host(node);
       const merged = await settings.set(node, h.role, patch);
       limits.set(node, merged.maxTransfers);
+      stalls.set(node, merged.stallSeconds ?? DEFAULT_STALL_SECONDS);
       return { node, settings: merged };
     },
   };

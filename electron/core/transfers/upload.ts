@@ -168,6 +168,8 @@ export interface RunUploadInput extends UploadTarget {
   id: string;
   file: LocalFile;
   signal: AbortSignal;
+  /** Bytes per second; undefined: as fast as it goes. */
+  rateLimit?: number | undefined;
   /** Bytes sent so far, about once a second (never per chunk). */
   onBytes(bytes: number): void;
   onLog(line: string): void;
@@ -200,7 +202,7 @@ export async function runUpload(i: RunUploadInput): Promise<void> {
     let sent = 0;
     const tick = setInterval(() => i.onBytes(sent), 1000);
     try {
-      await i.send(i.node, i.file.path, `${staging}/file`, { sudo: true, signal: i.signal, onProgress: (p) => (sent = p.sent) });
+      await i.send(i.node, i.file.path, `${staging}/file`, { sudo: true, signal: i.signal, bytesPerSecond: i.rateLimit, onProgress: (p) => (sent = p.sent) });
     } finally {
       clearInterval(tick);
       i.onBytes(sent);

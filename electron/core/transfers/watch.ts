@@ -74,9 +74,11 @@ const STAGES: Record<string, string> = {
   send: 'btrfs send',
   compress: 'the compressor',
   tee: 'tee',
+  pace: 'the rate limit (dd)',
   free: 'the check that the snapshot is not there yet on',
   leg: 'the connection to',
   listen: 'socat (listening) on',
+  auth: 'the check of the transfer\'s secret on',
   decompress: 'the decompressor on',
   receive: 'btrfs receive on',
 };

@@ -3,7 +3,7 @@ import { addImageArgv, estimateArgv, listRepoArgv, parseEstimate, parseProbe, pr
 
 describe('repository commands', () => {
   it('paths travel as positional arguments, never inside the script', () => {
-    for (const argv of [listRepoArgv('/r'), addImageArgv('/r/i', '/w/i'), snapshotArgv('/w/i', '/r/i/3'), removeReceivedArgv('/r/i/3', '/run/lock/icbd-receive-abc')]) {
+    for (const argv of [listRepoArgv('/r'), addImageArgv('/r/i', '/w/i'), snapshotArgv('/w/i', '/r/i/3'), removeReceivedArgv('/r/i/3', '/run/lock/icbd-receive-abc', '/run/lock/icbd-snapshot-r-i-3', 'abc')]) {
       expect(argv.slice(0, 2)).toEqual(['sh', '-c']);
       expect(argv[2]).not.toMatch(/\/r\b|\/w\b/);
       expect(argv[3]).toBe('sh');

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Codec } from '../../../../shared/compression.ts';
 import type { TransferMode } from '../../../../shared/transfers.ts';
 import { LocalRemote } from '../../../local-remote.ts';
-import { buildPipeline, receiveLockPath, receiveWrapper, type PipelineSpec } from '../../../../electron/core/replication/pipeline.ts';
+import { buildPipeline, receiveLockPath, receiveWrapper, snapshotLockPath, tcpSecret, type PipelineSpec } from '../../../../electron/core/replication/pipeline.ts';
 import { removeReceivedArgv } from '../../../../electron/core/replication/commands.ts';
 import { runText } from '../../../../electron/core/remote/node.ts';
 import { runGroup } from '../../../../electron/core/transfers/runner.ts';
@@ -76,6 +76,7 @@ async function run(s: PipelineSpec) {
   const log: string[] = [];
   const commands = buildPipeline(s);
   const result = await runGroup({
+    transferId: s.transferId,
     remote,
     mode: s.mode,
     source: 'imgs',
@@ -131,8 +132,10 @@ describe('direct mode, run for real with stand-ins', () => {
 
 describe('the clean-up of a failed receive', () => {
   // A receiving end in a session of its own, as under sshd: the sender's cancel does not reach it.
+  // It holds the snapshot's lock too, which names it: only its own clean-up deletes what it made.
+  const owned = (final: string) => join(dir, `owner-${final.split('/').at(-3)}`);
   function receiving(lock: string, final: string, script: string) {
-    const child = spawn('setsid', ['sh', '-c', `exec 9>"$1"; flock -n 9 || exit 9; ${script}`, 'sh', lock, final], { stdio: 'ignore' });
+    const child = spawn('setsid', ['sh', '-c', `exec 9>"$1"; flock -n 9 || exit 9; exec 8<>"$3"; flock -n 8 || exit 8; printf t1 > "$3"; ${script}`, 'sh', lock, final, owned(final)], { stdio: 'ignore' });
     return new Promise<void>((resolve) => setTimeout(resolve, 300)).then(() => child);
   }
 
@@ -141,7 +144,7 @@ describe('the clean-up of a failed receive', () => {
     const final = join(dir, 'slow', 'img', '7');
     // deaf to TERM, like a receive inside an ioctl: it makes its subvolume only after the clean-up has started
     await receiving(lock, final, `trap '' TERM; sleep 1.5; mkdir -p "$2"; echo x > "$2/data"`);
-    const r = await runText(remote, 'slow', removeReceivedArgv(final, lock));
+    const r = await runText(remote, 'slow', removeReceivedArgv(final, lock, owned(final), 't1'));
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('icbd:deleted');
     expect(existsSync(final)).toBe(false);
@@ -153,7 +156,7 @@ describe('the clean-up of a failed receive', () => {
     const final = join(dir, 'stuck', 'img', '7');
     const child = await receiving(lock, final, `mkdir -p "$2"; sleep 600`);
     const t0 = Date.now();
-    const r = await runText(remote, 'stuck', removeReceivedArgv(final, lock));
+    const r = await runText(remote, 'stuck', removeReceivedArgv(final, lock, owned(final), 't1'));
     expect(r.stdout).toContain('icbd:deleted');
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(existsSync(final)).toBe(false);
@@ -161,8 +164,35 @@ describe('the clean-up of a failed receive', () => {
   });
 
   it('finds nothing to do when the receive ran its course (its lock is gone) and made nothing', async () => {
-    const r = await runText(remote, 'none', removeReceivedArgv(join(dir, 'none', 'img', '7'), join(dir, 'lock-none')));
+    const r = await runText(remote, 'none', removeReceivedArgv(join(dir, 'none', 'img', '7'), join(dir, 'lock-none'), join(dir, 'owner-none'), 't1'));
     expect(r).toMatchObject({ code: 0, stdout: '' });
+  });
+});
+
+describe('two receives of one snapshot', () => {
+  it('the second is refused before it receives, naming the first; its clean-up leaves the first one’s snapshot alone', async () => {
+    const first = spec('direct', ['dup'], 'none');
+    const final = first.targets[0]!.finalPath;
+    const owner = snapshotLockPath(final);
+    await rm(owner, { force: true });
+    // The first holds the node's lock for that snapshot, as a receive does while it runs.
+    const holder = spawn('sh', ['-c', 'exec 8<>"$1"; flock -n 8 || exit 8; printf %s "$2" > "$1"; sleep 3', 'sh', owner, first.transferId], { stdio: 'ignore' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    try {
+      const { result } = await run({ ...spec('direct', ['dup'], 'none'), transferId: 'tsecond1' });
+      expect(result.targets[0]?.error).toMatch(new RegExp(`dup is already receiving .*7 \\(transfer ${first.transferId}\\): wait for that transfer to end, or cancel it.*nothing of it was received`));
+      expect(existsSync(final)).toBe(false);
+      // Whatever is there later belongs to the first: a late clean-up by the second deletes nothing.
+      await mkdir(final, { recursive: true });
+      await writeFile(join(final, 'data'), 'first');
+      await new Promise((resolve) => holder.on('exit', resolve));
+      const r = await runText(remote, 'dup', removeReceivedArgv(final, receiveLockPath('tsecond1', 'dup'), owner, 'tsecond1'));
+      expect(r.stdout.trim()).toBe(`icbd:owner ${first.transferId}`);
+      expect(await readFile(join(final, 'data'), 'utf8')).toBe('first');
+    } finally {
+      holder.kill();
+      await rm(owner, { force: true });
+    }
   });
 });
 
@@ -178,13 +208,19 @@ describe('relay mode', () => {
 });
 
 describe('tcp mode (commands only: socat listens on the receiver)', () => {
-  it('listens once, only for the source, and the source connects with retries', () => {
-    const s = { ...spec('tcp', ['t1']), sourceAddress: '10.0.0.1', targets: [{ ...spec('tcp', ['t1']).targets[0]!, address: '10.0.0.2', tcpPort: 40000 }] };
+  it('listens once, only for the source, with a deadline; the source connects with retries; 128 KiB a call', () => {
+    const secret = tcpSecret();
+    const s = { ...spec('tcp', ['t1']), sourceAddress: '10.0.0.1', secret, targets: [{ ...spec('tcp', ['t1']).targets[0]!, address: '10.0.0.2', tcpPort: 40000 }] };
     const c = buildPipeline(s);
-    expect(c.receivers[0]?.argv[2]).toContain("socat -u 'TCP-LISTEN:40000,bind=10.0.0.2,reuseaddr,range=10.0.0.1/32' STDOUT");
-    expect(c.sender[2]).toContain("socat -u STDIN 'TCP:10.0.0.2:40000,retry=100,interval=0.1'");
+    expect(c.receivers[0]?.argv[2]).toContain("socat -u -b 131072 'TCP-LISTEN:40000,bind=10.0.0.2,reuseaddr,range=10.0.0.1/32,accept-timeout=60' STDOUT");
+    expect(c.sender[2]).toContain("socat -u -b 131072 STDIN 'TCP:10.0.0.2:40000,retry=100,interval=0.1'");
     expect(c.sender[2]).not.toContain('ssh');
-    expect(c.perTarget.t1).toEqual(['free@t1', 'listen@t1', 'decompress@t1', 'receive@t1', 'leg@t1']);
+    // The auth marker comes before listen's: a refused stream is named for what it is.
+    expect(c.perTarget.t1).toEqual(['free@t1', 'auth@t1', 'listen@t1', 'decompress@t1', 'receive@t1', 'leg@t1']);
+    // The secret travels on stdin, never in a command line.
+    expect(c.stdin).toBe(`${secret}\n`);
+    expect(JSON.stringify([c.sender, c.receivers])).not.toContain(secret);
+    expect(() => buildPipeline({ ...s, secret: undefined })).toThrow(/secret/);
   });
   it('direct mode logs in with the replication key alone and asks the wrapper for a receive, sending no script', () => {
     const s = spec('direct', ['u1']);
