@@ -248,7 +248,9 @@ export function receiveWrapper(root: string): string {
     ...CODECS.flatMap((codec) => [`  ${codec}) template=$(cat <<'ICBD_TEMPLATE'`, template(codec), 'ICBD_TEMPLATE', '  ) ;;']),
     '  *) refuse "codec $2" ;;',
     'esac',
-    `script=$(printf '%s\\n' "$template" | sed -e "s|${SLOTS.transfer}|$transfer|g" -e "s|${SLOTS.node}|$node|g" -e "s|${SLOTS.final}|$final|g" -e "s|${SLOTS.dir}|$dir|g")`,
+    // The snapshot's lock is named after its path with / as - (snapshotLockPath): that slot too.
+    'lockname=$(printf %s "$final" | tr / -)',
+    `script=$(printf '%s\\n' "$template" | sed -e "s|${SLOTS.transfer}|$transfer|g" -e "s|${SLOTS.node}|$node|g" -e "s|${snapshotLockPath(SLOTS.final)}|${snapshotLockPath('')}$lockname|g" -e "s|${SLOTS.final}|$final|g" -e "s|${SLOTS.dir}|$dir|g")`,
     // A login other than root receives through sudo, as relay mode's receivers do.
     '[ "$(id -u)" -eq 0 ] || exec sudo -n sh -c "$script"',
     'exec sh -c "$script"',

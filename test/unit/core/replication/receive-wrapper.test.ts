@@ -65,3 +65,16 @@ describe('the receive wrapper', () => {
     );
   });
 });
+
+describe('the receive the wrapper runs', () => {
+  it("is receiverScript's, with every slot filled: the transfer's lock and the snapshot's own lock name what was asked", () => {
+    // The wrapper as it would run, stopped where it hands its script to sh: that script, printed.
+    const printing = join(dir, 'print');
+    writeFileSync(printing, receiveWrapper('/x').replace(/^\[ "\$\(id -u\)".*$/m, '').replace(/^exec sh -c "\$script"$/m, 'printf "%s\\n" "$script"'));
+    const r = spawnSync('/bin/sh', [printing], { env: { SSH_ORIGINAL_COMMAND: 'receive none t1 cache01 /x/win10 /x/win10/3', PATH: '/usr/bin:/bin' }, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('/run/lock/icbd-snapshot-x-win10-3');
+    expect(r.stdout).toContain('/run/lock/icbd-receive-t1-cache01');
+    expect(r.stdout).not.toMatch(/ICBDSLOT|icbdslot/);
+  });
+});
