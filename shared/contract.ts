@@ -6,7 +6,7 @@ import { address, hostName, port } from './names.ts';
 import { jobId, jobInfo, jobLog, jobStarted } from './jobs.ts';
 import { prompt, promptAnswer, promptId } from './prompts.ts';
 import { hostHealth, knownHostEntry, secretsStatus, terminalEvent } from './ssh.ts';
-import { labHostAction, labInfo, labPreflight, labSelftestResult, labUpInput } from './lab.ts';
+import { labHostAction, labInfo, labLinkInput, labPreflight, labSelftestResult, labUpInput } from './lab.ts';
 import { installDisks, installPlan, installRemember, installRequest, installState, trustPlan } from './install.ts';
 import { nodeImageInput, settingsEntry, settingsSetInput, snapshotCreateInput, snapshotDeleteInput, snapshotTree, subvolumeList } from './replication.ts';
 import { nodeRepo, snapshot } from './snapshots.ts';
@@ -53,6 +53,7 @@ export const requests = {
   'lab.up': request(labUpInput, jobStarted, 'Start the demo lab (a job) and, unless told not to, add its hosts to the inventory.'),
   'lab.down': request(empty, jobStarted, 'Stop the demo lab and remove everything it made (a job).'),
   'lab.host': request(labHostAction, z.object({ done: z.string() }), 'Reset, stop, start, cut or heal a lab host.'),
+  'lab.link': request(labLinkInput, z.object({ done: z.string() }), "Give a lab host's site link a rate in both directions (token bucket), or take it off."),
   'lab.selftest': request(empty, labSelftestResult, 'Prove the lab works: ssh through imgs, mkfs, fstab across a reboot, a service, send/receive.'),
   'ssh.exec': request(
     z.object({ host: hostName, command: z.string().min(1, 'Give a command to run.'), timeoutMs: z.number().int().positive().optional() }).strict(),

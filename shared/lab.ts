@@ -14,6 +14,8 @@ export const labHost = z.object({
   user: z.literal('root'),
   jump: hostName.optional(),
   state: z.enum(['running', 'stopped', 'cut', 'absent']),
+  /** The rate of the host's site link, like "100mbit"; absent when unshaped. */
+  link: z.string().optional(),
 });
 
 export const labInfo = z.object({
@@ -22,6 +24,8 @@ export const labInfo = z.object({
   sshConfig: z.string(),
   knownHosts: z.string(),
   identityFile: z.string(),
+  /** The site mirror (apt proxy) of imgs; the hosts behind imgs reach it through imgs. */
+  mirror: z.string(),
   timings: z.record(z.string(), z.number()).optional(),
 });
 export type LabInfoWire = z.infer<typeof labInfo>;
@@ -31,8 +35,17 @@ export const labUpInput = z
     caches: z.number().int().min(1, 'The lab has 1 to 9 caches.').max(9, 'The lab has 1 to 9 caches.').default(1),
     nfs: z.boolean().default(false),
     addHosts: z.boolean().default(true),
+    /** Link rates once the hosts are up: "cache01=100mbit,imgs=1gbit". */
+    links: z.string().max(500).optional(),
   })
   .strict();
+
+/** A rate like 50mbit, 100mbit, 1gbit (kbit/mbit/gbit), or off. */
+export const linkRate = z
+  .string()
+  .regex(/^(\d+(\.\d+)?(kbit|mbit|gbit)|off)$/, 'Give a rate like 50mbit, 100mbit or 1gbit, or off.');
+
+export const labLinkInput = z.object({ host: hostName, rate: linkRate }).strict();
 
 export const labHostAction = z
   .object({

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const log = (m: string) => console.error(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${m}`);
   try {
     log(`lab up in ${labDir} (3 caches)`);
-    const lab = await labUp({ dir: labDir, caches: 3, packages: ['zstd', 'lz4', 'socat'] });
+    const lab = await labUp({ dir: labDir, caches: 3 });
     await addLabHosts(core.inventory, lab.hosts, lab.identityFile);
     await trustLabHostKeys((await core.ssh()).knownHosts, lab.knownHosts, lab.hosts);
     const caches = lab.hosts.filter((h) => h.role === 'cache');

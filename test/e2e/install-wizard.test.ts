@@ -10,7 +10,7 @@ import { browserSession, screenshots } from './browser.ts';
  * role alone. Screenshots of every stage, light and dark.
  */
 
-// The lab (with the Debian packages in its base) and its hosts in the inventory, by a core of this process.
+// The lab (packages from its mirror, as a user's) and its hosts in the inventory, by a core of this process.
 const lab = labSession('e2e-install', installLabUp, { timeout: 1_800_000 });
 const ui = browserSession('install', { home: () => lab.home, hash: '#/install' });
 
@@ -61,7 +61,8 @@ describe('the cache-node wizard on the lab', () => {
     await apply.click();
 
     await heading('Apply').waitFor();
-    await ui.page.getByRole('button', { name: 'Reboot and verify' }).waitFor({ timeout: 300_000 });
+    // the packages step fetches and installs the Debian mapping through the lab's mirror first
+    await ui.page.getByRole('button', { name: 'Reboot and verify' }).waitFor({ timeout: 480_000 });
     expect(await ui.page.getByLabel('Command log').textContent()).toContain('ok     mkfs.btrfs -L icbd /dev/vdb');
     await screenshots(ui.page, 'wizard-6-apply');
     await ui.page.getByRole('button', { name: 'Reboot and verify' }).click();

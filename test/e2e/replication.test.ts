@@ -8,7 +8,7 @@
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SnapshotTree } from '../../shared/replication.ts';
-import { forgetKeys, prepareReplication, REPLICATION_PACKAGES } from '../lab/replication-fixture.ts';
+import { forgetKeys, prepareReplication } from '../lab/replication-fixture.ts';
 import { labSession, labWithHosts } from '../lab/session.ts';
 import { browserSession, cli, openWatchedPage, screenshots } from './browser.ts';
 
@@ -16,7 +16,7 @@ import { browserSession, cli, openWatchedPage, screenshots } from './browser.ts'
 const lab = labSession(
   'e2e-repl',
   async (core, dir) => {
-    const info = await labWithHosts(core, { dir, caches: 2, packages: REPLICATION_PACKAGES });
+    const info = await labWithHosts(core, { dir, caches: 2 });
     const caches = info.hosts.filter((h) => h.role === 'cache');
     // cache02 as a fresh installation leaves it: imgs's root cannot log in to it yet.
     await prepareReplication(await core.ssh(), 'imgs', caches.filter((c) => c.name === 'cache01'));

@@ -1,25 +1,27 @@
 /**
  * Issue 5 on the demo lab: every role installed through the core from a pristine host, checked
  * again (nothing to do), rebooted (everything back); the operator's fstab kept byte for byte; a
- * failing mount rolled back; mkfs refused on anything but an empty disk. The lab's hosts have no
- * outside network, so their base image carries the packages of the Debian mapping already (the
- * packages step then has nothing to do). Containers share this machine's kernel, which has no NFS
+ * failing mount rolled back; mkfs refused on anything but an empty disk. The packages come through
+ * the lab's site mirror, as on a site (and the plan blocks, changing nothing, where no package source
+ * answers); imgs's firewalld is configured by the guide's step and NATs iCBD-Net out through imgs.
+ * Containers share this machine's kernel, which has no NFS
  * at all: nfs-server is enabled but reported as unable to run, the cache is installed without its
  * nfs4 lines, and chrony (no CAP_SYS_TIME in a container) is reported too; install-nfs.test.ts
  * covers the NFS lines on VMs.
  */
 import { describe, expect, it } from 'vitest';
 import { labReset } from '../../electron/core/lab/index.ts';
+import { packagesFor } from '../../shared/distro.ts';
 import type { InstallPlanOut, InstallRequest } from '../../shared/install.ts';
 import { installLabUp, LAB_PLATFORM } from './install-lab.ts';
-import { labSession } from './session.ts';
+import { labSession, outsidePeer } from './session.ts';
 
 const lab = labSession('install', installLabUp, { timeout: 1_800_000 });
 const { ssh } = lab;
 
 const ROLE_OF = { imgs: 'imgs', rw: 'rw', home: 'home', cache01: 'cache' } as const;
 // The guide's services that a container can run (Debian's unit names); nfs-server and chrony cannot.
-const RUNNING = { imgs: ['libvirtd', 'dnsmasq', 'tftpd-hpa', 'tgt', 'apache2'], rw: ['tgt'], home: [], cache01: ['libvirtd', 'dnsmasq', 'tftpd-hpa', 'tgt', 'apache2'] } as const;
+const RUNNING = { imgs: ['libvirtd', 'dnsmasq', 'tftpd-hpa', 'tgt', 'apache2', 'firewalld'], rw: ['tgt'], home: [], cache01: ['libvirtd', 'dnsmasq', 'tftpd-hpa', 'tgt', 'apache2'] } as const;
 type LabHostName = keyof typeof ROLE_OF;
 
 function request(host: LabHostName, extra: Partial<InstallRequest> = {}): InstallRequest {
@@ -45,7 +47,10 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('installer on the lab', {
       const dry = await lab.core.call('install.plan', request(host));
       expect(dry.blockers).toEqual([]);
       expect(dry.steps.find((s) => s.id === 'disk')?.changes.map((c) => c.kind === 'command' && c.argv.join(' '))).toEqual(['mkfs.btrfs -L icbd /dev/vdb']);
-      expect(dry.steps.find((s) => s.id === 'packages')?.changes).toEqual([]);
+      // everything the Debian mapping wants that the base lacks, fetched through the lab's mirror
+      const install = dry.steps.find((s) => s.id === 'packages')?.changes.map((c) => c.kind === 'command' && c.argv.join(' '));
+      expect(install?.[0]).toBe('env DEBIAN_FRONTEND=noninteractive apt-get update -q');
+      expect(install?.[1]).toMatch(/^env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends net-tools hdparm qemu-system-x86 .*libguestfs-tools /);
 
       const applied = await job('install.apply', request(host));
       expect(applied.end.error?.message).toBeUndefined();
@@ -61,11 +66,12 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('installer on the lab', {
       expect(services.some((n) => /nfs-server.*cannot run here: this kernel has no NFS server/.test(n))).toBe(true);
       expect(services.some((n) => /chrony is enabled but does not run here/.test(n))).toBe(true);
       expect((await ssh(host, 'systemctl is-enabled nfs-server chrony')).split('\n').slice(0, 2)).toEqual(['enabled', 'enabled']);
+      expect((await ssh(host, `dpkg-query -W -f='\${db:Status-Abbrev}\\n' ${packagesFor('debian').map((p) => p.name).join(' ')} | sort -u`)).trim()).toBe('ii');
       if (host === 'imgs') {
-        // a container can persist ip_forward but not set it, and Debian has no firewalld: both said
-        expect(notices(again, 'sysctl')).toEqual([expect.stringMatching(/^warning: net.ipv4.ip_forward=1 is in \/etc\/sysctl.conf but cannot be set here/)]);
-        expect(await ssh(host, 'grep -x "net.ipv4.ip_forward *= *1" /etc/sysctl.conf')).toBeTruthy();
-        expect(notices(again, 'firewall')).toEqual([expect.stringMatching(/^warning: firewalld is not installed/)]);
+        // the host's own network namespace: ip_forward persisted and set live, as on a VM
+        expect(notices(again, 'sysctl')).toEqual([]);
+        expect(await ssh(host, 'grep -x "net.ipv4.ip_forward *= *1" /etc/sysctl.conf; cat /proc/sys/net/ipv4/ip_forward')).toMatch(/\n1$/);
+        expect(notices(again, 'firewall')).toEqual(['warning: This firewalld has no service tftp-client; it is left out.']);
       }
 
       const rebooted = await job('install.reboot', request(host, { confirmDisk: undefined }));
@@ -85,6 +91,43 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('installer on the lab', {
       expect(state.lastCheck).toMatchObject({ changes: 0, blockers: 0 });
     });
   }
+
+  it("imgs's firewalld has the guide's zone, and cache01 reaches a lab address on imgs's outside network through imgs's masquerade", async () => {
+    const zone = await ssh('imgs', 'firewall-cmd --list-all --zone=internal');
+    expect(zone).toMatch(/^internal \(active\)/);
+    expect(zone).toMatch(/^ {2}interfaces: eth1$/m);
+    expect(zone).toMatch(/^ {2}masquerade: yes$/m);
+    expect(zone).toMatch(/^ {2}services: .*\bnfs\b.*\bsquid\b.*\bssh\b.*\btftp\b/m);
+    expect((await ssh('imgs', 'firewall-cmd --direct --get-all-rules')).split('\n')).toEqual([
+      'ipv4 nat POSTROUTING 0 -o eth0 -j MASQUERADE',
+      'ipv4 filter FORWARD 0 -i eth1 -o eth0 -j ACCEPT',
+      'ipv4 filter FORWARD 0 -i eth0 -o eth1 -m state --state RELATED,ESTABLISHED -j ACCEPT',
+    ]);
+    // a listener on the outside network that answers with the address it sees; it has no route to
+    // iCBD-Net, so only a masqueraded connection can be answered at all
+    const peer = await outsidePeer(lab.info.slot);
+    try {
+      const seen = await ssh('cache01', `ip route add ${peer.net} via ${LAB_PLATFORM.imgs} && timeout 10 bash -c 'exec 3<>/dev/tcp/${peer.address}/${peer.port}; cat <&3'; rc=$?; ip route del ${peer.net}; exit $rc`);
+      expect(seen).toBe(lab.info.hosts.find((h) => h.name === 'imgs')!.address);
+    } finally {
+      await peer.close();
+    }
+    // and the hosts behind imgs still get packages through it (the guide's squid port is open there)
+    expect(await ssh('cache01', 'apt-get update -q >/dev/null && echo ok')).toBe('ok');
+  });
+
+  it('plans nothing it cannot do when no package source answers: the packages are named, and nothing changes', async () => {
+    await labReset('rw');
+    await ssh('rw', 'rm /etc/apt/apt.conf.d/01icbd-lab-mirror');
+    const plan = await lab.core.call('install.plan', request('rw'));
+    const blocker = plan.blockers.find((b) => b.step === 'packages');
+    expect(blocker?.message).toMatch(/^No package source answers from this host \(http:\/\/\S+\/InRelease: Temporary failure resolving '[^']+'\), so net-tools, hdparm, /);
+    expect(blocker?.message).toMatch(/then plan again\.$/);
+    const err = await lab.core.call('install.apply', request('rw')).then(async ({ jobId }) => (await lab.core.jobs.wait(jobId)).error);
+    expect(err?.message).toMatch(/No package source answers/);
+    expect(await ssh('rw', 'blkid -p /dev/vdb; echo $?; grep -c icbd /etc/fstab; dpkg-query -W net-tools 2>/dev/null | wc -l')).toBe('2\n0\n0');
+    await labReset('rw');
+  });
 
   it('says a cache in a container cannot mount its nfs4 lines, instead of failing at the mount', async () => {
     const plan = await lab.core.call('install.plan', request('cache01', { nfs: true }));

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  labCut, labDown, labHeal, labLeftovers, labPreflight, labReset, labSelftest, labStart, labStatus, labStop, labUp, sshRun, type LabInfo,
+  labCut, labDown, labHeal, labLeftovers, labLink, labPreflight, labReset, labSelftest, labStart, labStatus, labStop, labUp, sshRun, type LabInfo,
 } from '../../electron/core/lab/index.ts';
 import { tempDirs } from '../temp-dirs.ts';
 
@@ -179,6 +179,70 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('iCBD lab', { timeout: 30
     expect(await done).toBe(0);
     expect(lines).toHaveLength(30);
     expect((await ssh('cache01', 'hostname')).out).toBe('cache01');
+  });
+
+  it('gets packages from the site mirror: imgs directly, a cache through imgs; any other site is refused', async () => {
+    expect(info.mirror).toBe(`http://10.213.${200 + info.slot}.1:3143/`);
+    const install = 'export DEBIAN_FRONTEND=noninteractive; apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends hdparm >/dev/null && hdparm -V';
+    for (const host of ['imgs', 'cache02']) {
+      const r = await ssh(host, install, 300_000);
+      expect(r.out, r.stderr).toMatch(/^hdparm v\d/);
+    }
+    expect((await ssh('cache02', 'apt-config dump Acquire::http::Proxy')).out).toBe('Acquire::http::Proxy "http://10.213.2.251:3128/";');
+    // the mirror serves its Debian remap only: a request for anything else never leaves it
+    const other = await ssh('imgs', '/usr/lib/apt/apt-helper download-file http://example.org/ /tmp/other 2>&1');
+    expect(other.code).not.toBe(0);
+    expect(other.out).toMatch(/403/);
+  });
+
+  it('gives each host a link of its own with a rate both ways, kept across cut and heal; status shows it', async () => {
+    await expect(labLink('cache01', 'fast', { dir: dirs.lab })).rejects.toThrow(/bad link rate "fast"/);
+    await expect(labLink('cache09', '10mbit', { dir: dirs.lab })).rejects.toThrow(/no host "cache09"/);
+    await labLink('cache01', '50mbit', { dir: dirs.lab });
+    await labLink('cache02', '50mbit', { dir: dirs.lab });
+    const links = () => labStatus({ dir: dirs.lab }).then((s) => Object.fromEntries(s!.hosts.map((h) => [h.name, h.link ?? 'unshaped'])));
+    expect(await links()).toEqual({ imgs: 'unshaped', rw: 'unshaped', home: 'unshaped', cache01: '50mbit', cache02: '50mbit' });
+    // one ssh connection per cache kept open, so the figures are the links', not the handshakes'
+    const ctl = (h: string) => path.join(dirs.lab, `${h}.ctl`);
+    const opts = (h: string) => ['-F', info.sshConfig, '-o', `ControlPath=${ctl(h)}`];
+    // -f leaves a master in the background: it must not hold this process's pipes
+    for (const h of ['cache01', 'cache02']) execFileSync('ssh', [...opts(h), '-o', 'ControlMaster=yes', '-fN', h], { stdio: 'ignore', timeout: 30_000 });
+    const bytes = 25_000_000; // 4 s at 50 Mbit/s
+    const timed = (h: string, cmd: string) =>
+      new Promise<number>((resolve, reject) => {
+        const t0 = Date.now();
+        const c = spawn('sh', ['-c', cmd.replace('SSH', `ssh ${opts(h).join(' ')} ${h}`)], { stdio: 'ignore' });
+        c.on('close', (code) => (code === 0 ? resolve((bytes * 8) / ((Date.now() - t0) / 1000) / 1e6) : reject(new Error(`${h}: exit ${code}`))));
+      });
+    // both caches at once: two links, each with its own rate
+    const down = await Promise.all(['cache01', 'cache02'].map((h) => timed(h, `head -c ${bytes} /dev/zero | SSH 'cat >/dev/null'`)));
+    const up = await Promise.all(['cache01', 'cache02'].map((h) => timed(h, `SSH 'head -c ${bytes} /dev/zero' >/dev/null`)));
+    console.log(`50mbit links, Mbit/s: to the caches ${down.map((x) => x.toFixed(1)).join(', ')}; from them ${up.map((x) => x.toFixed(1)).join(', ')}`);
+    for (const rate of [...down, ...up]) {
+      expect(rate).toBeGreaterThan(42);
+      expect(rate).toBeLessThan(55);
+    }
+    for (const h of ['cache01', 'cache02']) execFileSync('ssh', [...opts(h), '-O', 'exit', h], { stdio: 'ignore', timeout: 30_000 });
+
+    await labCut('cache01', { dir: dirs.lab });
+    expect((await ssh('cache01', 'true')).code).toBe(255);
+    await labHeal('cache01', { dir: dirs.lab });
+    expect((await ssh('cache01', 'hostname')).out).toBe('cache01');
+    const qdisc = execFileSync('tc', ['-n', `icbdlab-${info.slot}-sw`, 'qdisc', 'show', 'dev', 'cache01-eth0'], { encoding: 'utf8' });
+    expect(qdisc).toMatch(/tbf .*rate 50Mbit/);
+    expect(await links()).toMatchObject({ cache01: '50mbit' });
+
+    for (const h of ['cache01', 'cache02']) await labLink(h, 'off', { dir: dirs.lab });
+    expect(await links()).toMatchObject({ cache01: 'unshaped', cache02: 'unshaped' });
+    expect(execFileSync('tc', ['-n', `icbdlab-${info.slot}-sw`, 'qdisc', 'show', 'dev', 'cache01-eth0'], { encoding: 'utf8' })).not.toMatch(/tbf/);
+    expect(execFileSync('ip', ['-n', `icbdlab-${info.slot}-sw`, '-o', 'link', 'show'], { encoding: 'utf8' })).not.toMatch(/cache0\d-in/);
+  });
+
+  it('refuses a bad --link before it makes anything', async () => {
+    const other = path.join(dirs.lab, 'not-made');
+    await expect(labUp({ dir: other, links: 'cache05=10mbit' })).rejects.toThrow(/no host "cache05"/);
+    await expect(labUp({ dir: other, links: 'cache01:10mbit' })).rejects.toThrow(/bad link "cache01:10mbit"/);
+    expect(fs.existsSync(other)).toBe(false);
   });
 
   it('down leaves nothing behind, and up with the cached base is quick', async () => {

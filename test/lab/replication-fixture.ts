@@ -2,6 +2,7 @@
  * Prepares lab nodes for replication the way the installer (issue 5) will, without depending on
  * it: a stand-in for its disk, subvolume and key steps, run through the app's own SSH pool.
  *
+ * - zstd, lz4 and socat installed through the lab's mirror;
  * - /dev/vdb formatted with btrfs; the guide's `Lib` top-level subvolume with `icbd`, `icbd/.snap`
  *   (the repository root the replication defaults expect) and `icbd/shared-vms` (the working
  *   images) inside; `Lib/icbd` mounted at /var/lib/icbd. The real installer mounts all of `Lib`
@@ -37,6 +38,13 @@ rmdir "$top"
 mkdir -p /var/lib/icbd
 mount -o subvol=Lib/icbd /dev/vdb /var/lib/icbd`;
 
+// The pipelines' compressors and socat, fetched through the lab's site mirror as an operator would.
+const TOOLS = `set -e
+command -v zstd lz4 socat >/dev/null 2>&1 && [ "$(command -v zstd lz4 socat | wc -l)" = 3 ] && exit 0
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends zstd lz4 socat >/dev/null`;
+
 const KEY = `set -e
 [ -f /root/.ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N '' -f /root/.ssh/id_ed25519
 cat /root/.ssh/id_ed25519.pub`;
@@ -51,7 +59,7 @@ grep -qxF "$1" /root/.ssh/known_hosts 2>/dev/null || echo "$1" >> /root/.ssh/kno
 
 /** `keys: false` leaves the nodes strangers to each other, as a fresh installation is (replication.setupKeys's test). */
 export async function prepareReplication(pool: SshPool, source: string, caches: readonly { name: string; address: string }[], o: { keys?: boolean } = {}): Promise<void> {
-  await Promise.all([source, ...caches.map((c) => c.name)].map((n) => pool.run(n, ['sh', '-c', FORMAT], { timeoutMs: 60_000 })));
+  await Promise.all([source, ...caches.map((c) => c.name)].map((n) => pool.run(n, ['sh', '-c', `${TOOLS}\n${FORMAT}`], { timeoutMs: 300_000 })));
   if (o.keys === false) return;
   const pub = (await pool.run(source, ['sh', '-c', KEY])).stdout.trim();
   for (const c of caches) {
@@ -61,12 +69,9 @@ export async function prepareReplication(pool: SshPool, source: string, caches: 
   }
 }
 
-/** The tools the pipelines use; the lab hosts have no network to install them later. */
-export const REPLICATION_PACKAGES = ['zstd', 'lz4', 'socat'];
-
 /** A lab with the pipelines' tools, its hosts in the core's inventory, imgs and every cache prepared as above. */
 export async function replicationLab(core: Core, dir: string, o: { caches: number; keys?: boolean }): Promise<LabInfo> {
-  const lab = await labWithHosts(core, { dir, caches: o.caches, packages: REPLICATION_PACKAGES });
+  const lab = await labWithHosts(core, { dir, caches: o.caches });
   await prepareReplication(await core.ssh(), 'imgs', lab.hosts.filter((h) => h.role === 'cache'), o);
   return lab;
 }

@@ -1,9 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll } from 'vitest';
 import { Core } from '../../electron/core/core.ts';
 import { addLabHosts, trustLabHostKeys } from '../../electron/core/lab/inventory.ts';
 import { labDown, labUp, sshRun, type LabInfo, type LabOptions } from '../../electron/core/lab/index.ts';
+import { labNames, topology } from '../../electron/core/lab/topology.ts';
 import type { Asker } from '../../electron/core/util/prompts.ts';
 import { notYet, tempDirs } from '../temp-dirs.ts';
 
@@ -13,8 +14,8 @@ import { notYet, tempDirs } from '../temp-dirs.ts';
  * on the same data directory, and a shell on a host through the core's pool or the lab's own ssh.
  */
 
-/** lab up (with extra base packages where asked: the hosts have no network), hosts added, keys trusted. */
-export async function labWithHosts(core: Core, opts: Pick<LabOptions, 'dir' | 'caches' | 'nfs' | 'packages'>): Promise<LabInfo> {
+/** lab up, hosts added, keys trusted. */
+export async function labWithHosts(core: Core, opts: Pick<LabOptions, 'dir' | 'caches' | 'nfs' | 'links'>): Promise<LabInfo> {
   const info = await labUp(opts);
   const { added } = await addLabHosts(core.inventory, info.hosts, info.identityFile);
   await trustLabHostKeys((await core.ssh()).knownHosts, info.knownHosts, info.hosts.filter((h) => added.includes(h.name)));
@@ -91,4 +92,39 @@ export async function labSsh(dir: string, host: string, command: string, timeout
   const r = await sshRun(dir, host, command, { timeoutMs });
   if (r.code !== 0) throw new Error(`${host}: ${command}: exit ${r.code}: ${r.stderr.trim()}`);
   return r.stdout.trim();
+}
+
+const ECHO_PEER = `require('node:net').createServer((c) => c.end(c.remoteAddress + '\\n')).listen(Number(process.argv[2]), process.argv[1], () => console.log('listening'));`;
+
+/**
+ * A machine on the lab's outside network (where imgs's NIC 1 is), in a namespace of the lab's own
+ * (so `lab down` deletes it too), with no route beyond that network: it answers each connection with
+ * the address it sees, and only connections from that network can be answered at all.
+ */
+export async function outsidePeer(slot: number): Promise<{ address: string; net: string; port: number; close: () => Promise<void> }> {
+  const n = labNames(slot);
+  const net = topology(slot, 1).outsideCidr;
+  const address = net.replace(/0\/24$/, '20');
+  const port = 7070;
+  const ns = `${n.prefix}-peer`;
+  const ip = (...args: string[]) => execFileP('ip', args);
+  await ip('netns', 'add', ns);
+  await ip('-n', n.switchNs, 'link', 'add', 'peer-eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+  await ip('-n', n.switchNs, 'link', 'set', 'peer-eth0', 'master', 'outside', 'up');
+  await ip('-n', ns, 'addr', 'add', `${address}/24`, 'dev', 'eth0');
+  await ip('-n', ns, 'link', 'set', 'eth0', 'up');
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', ECHO_PEER, address, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (b: Buffer) => b.toString().includes('listening') && resolve());
+    child.on('exit', (code) => reject(new Error(`the outside peer exited (${code})`)));
+  });
+  return {
+    address,
+    net,
+    port,
+    close: async () => {
+      child.kill();
+      await ip('netns', 'del', ns);
+    },
+  };
 }

@@ -19,18 +19,18 @@ async function labCall<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function labHandlers(jobs: Jobs, inventory: InventoryStore, pool: () => Promise<SshPool>): Handlers<'lab.preflight' | 'lab.status' | 'lab.up' | 'lab.down' | 'lab.host' | 'lab.selftest'> {
+export function labHandlers(jobs: Jobs, inventory: InventoryStore, pool: () => Promise<SshPool>): Handlers<'lab.preflight' | 'lab.status' | 'lab.up' | 'lab.down' | 'lab.host' | 'lab.link' | 'lab.selftest'> {
   return {
     'lab.preflight': async () => (await lab()).labPreflight(),
     'lab.status': async () => {
       const info = await labCall(async () => (await lab()).labStatus());
-      return info ? { ...info, hosts: info.hosts.map(({ name, role, address, port, user, jump, state }) => ({ name, role, address, port, user, jump, state })) } : null;
+      return info ? { ...info, hosts: info.hosts.map(({ name, role, address, port, user, jump, state, link }) => ({ name, role, address, port, user, jump, state, link })) } : null;
     },
-    'lab.up': async ({ caches, nfs, addHosts }) => {
+    'lab.up': async ({ caches, nfs, addHosts, links }) => {
       const job = jobs.start('lab.up', 'Start the demo lab', async (ctx) => {
         const { labUp } = await lab();
         const info = await labCall(() =>
-          labUp({ caches, nfs, signal: ctx.signal, onProgress: (p) => ctx.progress(p.fraction, p.message) }),
+          labUp({ caches, nfs, links, signal: ctx.signal, onProgress: (p) => ctx.progress(p.fraction, p.message) }),
         );
         // The lab's budget figures (up from an empty cache, up with a cached base, per-host boot).
         for (const [what, ms] of Object.entries(info.timings ?? {})) ctx.log(`${what.replace(/Ms$/, '')}: ${(ms / 1000).toFixed(1)} s`);
@@ -66,6 +66,7 @@ export function labHandlers(jobs: Jobs, inventory: InventoryStore, pool: () => P
       await labCall(act[action]);
       return { done: said ?? `${action} ${host ?? 'every host'}` };
     },
+    'lab.link': async ({ host, rate }) => ({ done: await labCall(async () => (await lab()).labLink(host, rate)) }),
     'lab.selftest': () => labCall(async () => (await lab()).labSelftest()),
   };
 }

@@ -7,6 +7,7 @@ import { quote } from '../../../shared/shell.ts';
 import { runChecked, type Remote } from '../remote/host.ts';
 import type { InstallInput } from './step.ts';
 import { parseAddresses, parseDevices, parseMounts, parsePaths, parseUnits, withEnabled, withMounts, withSockets, type HostState } from './state.ts';
+import { FORWARD_POLICY } from './steps/firewall.ts';
 import { TOP } from './steps/lib.ts';
 
 /**
@@ -99,6 +100,14 @@ export function gatherScript(p: Probe, nonce: string): string {
     `s triggers; for u in ${words(p.units)}; do for t in $(systemctl show -p TriggeredBy --value -- "$u" 2>/dev/null); do echo "$u $t $(systemctl is-active -- "$t" 2>/dev/null)"; done; done`,
     "s packages; if command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W -f='${Package} ${db:Status-Abbrev}\\n' " +
       `${words(p.debPackages)} 2>/dev/null; elif command -v rpm >/dev/null 2>&1; then rpm -q --qf '%{NAME} ii\\n' ${words(p.rpmPackages)} 2>/dev/null; fi`,
+    // one index file fetched as apt would (its proxy and sources), into a temporary file: the
+    // plan must know before any change whether missing packages can be installed at all
+    's package-source; if command -v apt-get >/dev/null 2>&1 && [ -x /usr/lib/apt/apt-helper ]; then' +
+      ` u=$(apt-get update --print-uris 2>/dev/null | sed -n "s/^'\\([^']*\\)'.*/\\1/p" | head -n 1); t=$(mktemp -d);` +
+      ' if [ -z "$u" ]; then echo "fail no package source is configured (apt-get update --print-uris lists none)";' +
+      ' elif timeout 15 /usr/lib/apt/apt-helper -o Acquire::Retries=0 download-file "$u" "$t/f" >"$t/log" 2>&1; then echo ok;' +
+      // apt's reason is the indented line under "Err:1 URL" (resolving, connect refused, 403 …)
+      ' else echo "fail $u: $(sed -n \'/^Err/{n;s/^ *//;p;q;}\' "$t/log")"; fi; rm -rf "$t"; fi',
     's ip-forward; cat /proc/sys/net/ipv4/ip_forward 2>/dev/null',
     // a container's /proc/sys is read-only (LAB-NOTES): values can be persisted, not set live
     's proc-sys; [ -w /proc/sys/net/ipv4/ip_forward ] && echo rw',
@@ -115,11 +124,23 @@ export function gatherScript(p: Probe, nonce: string): string {
       's fw-masquerade; firewall-cmd --permanent --zone=internal --query-masquerade 2>/dev/null',
       's fw-direct; firewall-cmd --permanent --direct --get-all-rules 2>/dev/null',
       's fw-interfaces; firewall-cmd --permanent --zone=internal --list-interfaces 2>/dev/null',
+      's fw-version; firewall-cmd --version 2>/dev/null',
+      `ext=$(ip -4 route show default 2>/dev/null | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p' | head -n 1)`,
+      's fw-ext-zone; [ -n "$ext" ] && firewall-cmd --permanent --get-zone-of-interface="$ext" 2>/dev/null',
+      "s fw-default-zone; sed -n 's/^DefaultZone=//p' /etc/firewalld/firewalld.conf 2>/dev/null",
+      `s fw-policy; firewall-cmd --permanent --info-policy=${FORWARD_POLICY} 2>/dev/null`,
       'fi',
     );
   }
   lines.push('s end; true');
   return lines.join('\n') + '\n';
+}
+
+/** `firewall-cmd --info-policy` lines: "  target: ACCEPT", "  ingress-zones: internal" … */
+function parsePolicy(text: string): { target: string; ingress: string[]; egress: string[] } {
+  const field = (name: string) => new RegExp(`^\\s*${name}:[ \\t]*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
+  const list = (name: string) => field(name).split(/\s+/).filter(Boolean);
+  return { target: field('target'), ingress: list('ingress-zones'), egress: list('egress-zones') };
 }
 
 export function parseSections(out: string, nonce: string): Map<string, string> {
@@ -164,6 +185,7 @@ export function parseGather(out: string, nonce: string, probe: Probe, localMidpo
     packages: get('packages')
       .split('\n')
       .flatMap((l) => (/^\S+ ii/.test(l) ? [l.split(' ')[0]!] : [])),
+    ...(line('package-source') ? { packageSource: { reachable: line('package-source') === 'ok', detail: line('package-source').replace(/^fail /, '') } } : {}),
     ipForward: line('ip-forward'),
     procSysWritable: line('proc-sys') === 'rw',
     ...(line('selinux') ? { selinux: line('selinux') } : {}),
@@ -179,6 +201,10 @@ export function parseGather(out: string, nonce: string, probe: Probe, localMidpo
               .map((l) => l.trim().split(/\s+/).join(' '))
               .filter(Boolean),
             zoneInterfaces: words('fw-interfaces'),
+            version: line('fw-version'),
+            extZone: line('fw-ext-zone') === 'no zone' ? '' : line('fw-ext-zone'),
+            defaultZone: line('fw-default-zone') || 'public',
+            ...(line('fw-policy') ? { policy: parsePolicy(get('fw-policy')) } : {}),
           },
         }
       : {}),

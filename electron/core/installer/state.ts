@@ -55,6 +55,13 @@ export interface FirewallState {
   masquerade: boolean;
   directRules: string[];
   zoneInterfaces: string[];
+  /** firewall-cmd --version: from 0.9 on, firewalld filters forwarded traffic itself, by policies. */
+  version: string;
+  /** The zone the outside interface is in by name ('' when only by being the default zone), and the default zone. */
+  extZone: string;
+  defaultZone: string;
+  /** The installer's forwarding policy (icbd-nat) as firewalld has it; absent when there is none. */
+  policy?: { target: string; ingress: string[]; egress: string[] };
 }
 
 export interface HostState {
@@ -80,6 +87,11 @@ export interface HostState {
   units: Record<string, UnitState>;
   /** Installed packages among those asked for. */
   packages: string[];
+  /**
+   * Whether the package manager's first index answered (apt hosts only: `apt-get update` would
+   * only warn, and the install would fail half-way); `detail` is its error when not.
+   */
+  packageSource?: { reachable: boolean; detail: string };
   ipForward: string;
   /** False where /proc/sys is read-only (a container): kernel parameters cannot be set live. */
   procSysWritable: boolean;

@@ -14,10 +14,14 @@ const SUITE = 'bookworm';
  * What a host has installed before the installer touches it. The guide's services (dnsmasq,
  * apache2, tftpd-hpa, nfs-kernel-server) are present but disabled, as packages from a local
  * repository would be; python3 lets Ansible benchmarks run; zstd is the transfers' compressor.
+ * firewalld is there as on the guide's CentOS VMs, disabled until the installer's firewall step
+ * starts it. Everything else the installer wants comes through the lab's mirror (mirror.ts).
  */
 export const BASE_PACKAGES = [
   'systemd', 'systemd-sysv', 'dbus', 'iproute2', 'procps', 'openssh-server', 'btrfs-progs',
-  'dnsmasq', 'nfs-kernel-server', 'tftpd-hpa', 'apache2', 'python3', 'zstd',
+  'dnsmasq', 'nfs-kernel-server', 'tftpd-hpa', 'apache2', 'python3', 'zstd', 'firewalld', 'iptables',
+  // what debootstrap cannot pick among alternatives: firewalld's polkitd needs a logind and a way to add users
+  'libpam-systemd', 'adduser',
 ];
 
 // Units that Debian enables on install. A fresh VM of the guide runs none of the platform's
@@ -27,11 +31,11 @@ const DISABLED_UNITS = [
   'apache2.service', 'dnsmasq.service', 'tftpd-hpa.service', 'nfs-server.service', 'rpcbind.service',
   'rpcbind.socket', 'nfs-client.target', 'nfs-blkmap.service', 'e2scrub_reap.service', 'systemd-pstore.service',
   'apt-daily.timer', 'apt-daily-upgrade.timer', 'dpkg-db-backup.timer', 'e2scrub_all.timer', 'fstrim.timer',
-  'getty@tty1.service',
+  'getty@tty1.service', 'firewalld.service',
 ];
 
 /** Bump when the recipe below changes, so a stale cached base is never reused. */
-const RECIPE = 3;
+const RECIPE = 4;
 
 export interface BaseImage {
   dir: string;

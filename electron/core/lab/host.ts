@@ -9,7 +9,7 @@ import { LabError } from './errors.ts';
 import { labEnv, run, sleep, tryRun } from './exec.ts';
 import { hostPaths, sshPaths } from './paths.ts';
 import { sshRun } from './ssh-files.ts';
-import { type HostSpec, labNames } from './topology.ts';
+import { aptProxyConf, APT_PROXY_FILE, type HostSpec, labNames, mirrorProxy, topology } from './topology.ts';
 
 export interface HostCtx {
   dir: string;
@@ -20,6 +20,9 @@ export interface HostCtx {
   /** Position in the topology (VM MAC addresses are made of it). */
   index: number;
 }
+
+/** Anything the lab supervises in a cgroup of its own: a host, or the site mirror's processes. */
+export type Unit = Pick<HostCtx, 'dir' | 'slot'> & { spec: Pick<HostSpec, 'name'> };
 
 function mountPoints(): string[] {
   return fs
@@ -66,6 +69,11 @@ function writeIdentity(ctx: HostCtx): void {
   fs.mkdirSync(r('root/.ssh'), { recursive: true, mode: 0o700 });
   fs.copyFileSync(`${sshPaths(ctx.dir).identity}.pub`, r('root/.ssh/authorized_keys'));
   fs.chmodSync(r('root/.ssh/authorized_keys'), 0o600);
+  // the mirror's addresses do not depend on the number of caches
+  fs.writeFileSync(r(APT_PROXY_FILE), aptProxyConf(mirrorProxy(topology(ctx.slot, 1), ctx.spec)));
+  // A lab host is thrown away, never power-cut: dpkg's fsync per file through the overlay and the
+  // loop disk costs minutes per install of the guide's packages and protects nothing here.
+  fs.writeFileSync(r('etc/dpkg/dpkg.cfg.d/01icbd-lab-unsafe-io'), 'force-unsafe-io\n');
 }
 
 /** Unmounts the root and forgets every change made to it. */
@@ -82,9 +90,9 @@ export async function unmountAll(dir: string): Promise<void> {
   }
 }
 
-const cgroupsOf = (ctx: HostCtx) => cgroupDirs(labNames(ctx.slot).cgroup, ctx.spec.name);
+const cgroupsOf = (ctx: Unit) => cgroupDirs(labNames(ctx.slot).cgroup, ctx.spec.name);
 
-export const isRunning = (ctx: HostCtx) => pidsIn(cgroupsOf(ctx).unified).length > 0;
+export const isRunning = (ctx: Unit) => pidsIn(cgroupsOf(ctx).unified).length > 0;
 
 /** Boots the host: a supervisor (in the host's own cgroup) runs systemd-nspawn, again after each reboot. */
 export async function startHost(ctx: HostCtx): Promise<void> {
@@ -105,19 +113,22 @@ export async function startHost(ctx: HostCtx): Promise<void> {
     `--bind=${loop}:/dev/vdb`,
     `--bind=${loop}`,
     '--bind=/dev/btrfs-control',
+    // its own network namespace is the host's to configure, as a VM's NICs are (firewalld, NAT, routes)
+    '--capability=CAP_NET_ADMIN',
     '--console=read-only',
     '--link-journal=no',
     '--resolv-conf=off',
     '--timezone=off',
   ];
-  await launch(ctx, ['systemd-nspawn', ...args]);
+  // its own network's sysctls (/proc/sys/net) writable, as a VM's are: ip_forward is the host's to set
+  await launch(ctx, ['env', 'SYSTEMD_NSPAWN_API_VFS_WRITABLE=network', 'systemd-nspawn', ...args]);
 }
 
 /**
  * Starts the supervisor of a host's machine, detached (it outlives the lab command), and waits
  * until it has moved into the host's cgroup; until then the host would look stopped.
  */
-export async function launch(ctx: HostCtx, command: string[]): Promise<void> {
+export async function launch(ctx: Unit, command: string[]): Promise<void> {
   const p = hostPaths(ctx.dir, ctx.spec.name);
   const cg = createHostCgroup(labNames(ctx.slot).cgroup, ctx.spec.name);
   // hosts start in parallel: a script rewritten in place could be read half-written (sh then
@@ -126,6 +137,7 @@ export async function launch(ctx: HostCtx, command: string[]): Promise<void> {
   const tmp = `${script}.${process.pid}.${ctx.spec.name}`;
   fs.writeFileSync(tmp, SUPERVISOR, { mode: 0o755 });
   fs.renameSync(tmp, script);
+  fs.mkdirSync(p.root, { recursive: true });
   const log = fs.openSync(p.console, 'a');
   let ended = '';
   try {
@@ -207,7 +219,7 @@ export function removeEmptyNspawnRun(): void {
   }
 }
 
-export function consoleTail(ctx: HostCtx, lines = 15): string {
+export function consoleTail(ctx: Unit, lines = 15): string {
   try {
     // eslint-disable-next-line no-control-regex
     const text = fs.readFileSync(hostPaths(ctx.dir, ctx.spec.name).console, 'utf8').replace(/\x1b\[[0-9;]*m/g, '');

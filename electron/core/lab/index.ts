@@ -4,7 +4,7 @@
  */
 export { LabError } from './errors.ts';
 export {
-  labCut, labDown, labHeal, labLeftovers, labPreflight, labReset, labStart, labStatus, labStop, labUp,
+  labCut, labDown, labHeal, labLink, labLeftovers, labPreflight, labReset, labStart, labStatus, labStop, labUp,
   type LabHost, type LabInfo, type LabOptions, type LabProgress,
 } from './lab.ts';
 export { labSelftest, type SelftestResult } from './selftest.ts';

@@ -8,6 +8,8 @@ import { runRaw, sleep } from './exec.ts';
 import {
   consoleTail, type HostCtx, isRunning, mountRoot, mountsUnder, removeEmptyNspawnRun, startHost, stopHost, unmountAll, waitReady, wipeRoot,
 } from './host.ts';
+import { formatRate, parseLinkList, parseRate, setLinkRate } from './links.ts';
+import { mirrorPaths, startMirror } from './mirror.ts';
 import { createHostNetwork, createSwitch, destroyNetwork, isCut, labNamespaces, nsExists, setHostLinks } from './network.ts';
 import { hostPaths, labDir, sshPaths } from './paths.ts';
 import { preflight } from './preflight.ts';
@@ -16,7 +18,7 @@ import { buildVmImage, createVmNetwork, NFS_VM_HOSTS, startVm, VM_PACKAGES } fro
 import { raiseInotifyLimit } from './limits.ts';
 import { findSlot, type LabState, readState, releaseSlot, removeState, reserveSlot, writeState } from './state.ts';
 import type { Role } from '../../../shared/inventory.ts';
-import { hostSpec, labNames, type Topology, topology } from './topology.ts';
+import { hostSpec, labNames, mirrorProxy, type Topology, topology } from './topology.ts';
 
 export interface LabProgress {
   step: string;
@@ -37,6 +39,8 @@ export interface LabHost {
   /** Where the host's console (boot messages, emergency shell prompts) is written. */
   console: string;
   kind: 'nspawn' | 'qemu';
+  /** The rate of the host's site link (links.ts), absent when unshaped. */
+  link?: string;
 }
 
 export interface LabInfo {
@@ -46,6 +50,8 @@ export interface LabInfo {
   sshConfig: string;
   knownHosts: string;
   identityFile: string;
+  /** The site mirror as imgs's apt sees it (the others go through imgs: see mirror.ts). */
+  mirror: string;
   timings?: Record<string, number>;
 }
 
@@ -53,8 +59,8 @@ export interface LabOptions {
   dir?: string;
   caches?: number;
   nfs?: boolean;
-  /** Extra Debian packages for the base image (a different base, cached separately). */
-  packages?: string[];
+  /** Link rates to set once the hosts are up: `cache01=100mbit,imgs=1gbit` (links.ts). */
+  links?: string;
   onProgress?: (p: LabProgress) => void;
   signal?: AbortSignal;
 }
@@ -110,10 +116,13 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
     throw new LabError(`the lab cannot run here: ${pre.map((p) => p.what).join('; ')}`, pre.map((p) => p.fix).join('; '));
   }
   if (readState(dir)) throw new LabError(`a lab is already up in ${dir}`, 'use it (`lab status`), or run `lab down` first');
+  const caches = opts.caches ?? 1;
+  // bad input is refused before anything is made
+  const wanted = topology(0, caches);
+  const links = parseLinkList(opts.links ?? '').map(([h, bps]) => [hostSpec(wanted, h).name, bps] as const);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const slot = reserveSlot(dir, (s) => nsExists(labNames(s).switchNs));
   raiseInotifyLimit();
-  const caches = opts.caches ?? 1;
   const topo = topology(slot, caches);
   const st: LabState = { version: 1, slot, caches, nfs: !!opts.nfs, base: '', hosts: {}, timings: {} };
   // written before anything is created, so that `down` finds a half-built lab
@@ -123,9 +132,9 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
     for (const h of topo.hosts) fs.mkdirSync(hostPaths(dir, h.name).root, { recursive: true });
     await settleAll([ensureOperatorKey(dir), ...topo.hosts.map((h) => ensureHostKey(dir, h.name))]);
     const bases = await settleAll([
-      ensureBase({ extraPackages: opts.packages, signal: opts.signal, onProgress: (m, f) => progress('base', m, 0.02 + f * 0.68) }),
+      ensureBase({ signal: opts.signal, onProgress: (m, f) => progress('base', m, 0.02 + f * 0.68) }),
       opts.nfs
-        ? ensureBase({ extraPackages: [...(opts.packages ?? []), ...VM_PACKAGES], signal: opts.signal, onProgress: (m, f) => progress('base', `VM base: ${m}`, 0.02 + f * 0.68) })
+        ? ensureBase({ extraPackages: VM_PACKAGES, signal: opts.signal, onProgress: (m, f) => progress('base', `VM base: ${m}`, 0.02 + f * 0.68) })
         : Promise.resolve(undefined),
     ]);
     const base = bases[0]!;
@@ -145,6 +154,8 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
     await settleAll(topo.hosts.map((h) => (st.hosts[h.name]?.kind === 'qemu' ? createVmNetwork(slot, h) : createHostNetwork(slot, h))));
     const ssh = writeSshFiles(dir, topo);
     st.timings.networkMs = Date.now() - tNet;
+    progress('mirror', `package mirror on ${topo.runnerAddress} (apt-cacher-ng)`, 0.75);
+    await startMirror(dir, topo);
     checkAbort(opts.signal);
 
     const tBoot = Date.now();
@@ -161,6 +172,8 @@ export async function labUp(opts: LabOptions = {}): Promise<LabInfo> {
       }),
     );
     st.timings.bootMs = Date.now() - tBoot;
+    for (const [h, bps] of links) await setLinkRate(slot, hostSpec(topo, h), bps);
+    st.links = Object.fromEntries(links.flatMap(([h, bps]) => (bps === null ? [] : [[h, bps]])));
     st.timings[built ? 'upFromEmptyCacheMs' : 'upWithCachedBaseMs'] = Date.now() - t0;
     writeState(dir, st);
     progress('done', `lab up in ${((Date.now() - t0) / 1000).toFixed(1)} s; ssh -F ${ssh.config} <host>`, 1);
@@ -231,9 +244,11 @@ async function info(l: Loaded): Promise<LabInfo> {
       state: await hostState(l, h.name),
       console: hostPaths(l.dir, h.name).console,
       kind: l.st.hosts[h.name]?.kind ?? 'nspawn',
+      ...(l.st.links?.[h.name] ? { link: formatRate(l.st.links[h.name]) } : {}),
     })),
   );
-  return { dir: l.dir, slot: l.st.slot, hosts, sshConfig: p.config, knownHosts: p.knownHosts, identityFile: p.identity, timings: l.st.timings };
+  const mirror = mirrorProxy(l.topo, { role: 'imgs' });
+  return { dir: l.dir, slot: l.st.slot, hosts, sshConfig: p.config, knownHosts: p.knownHosts, identityFile: p.identity, mirror, timings: l.st.timings };
 }
 
 export async function labStatus(opts: { dir?: string } = {}): Promise<LabInfo | null> {
@@ -283,6 +298,7 @@ export async function labDown(opts: DirOpts = {}): Promise<void> {
   }
   if (mountsUnder(dir).length) throw new LabError(`mounts remain under ${dir}`, 'find them with `findmnt -R`, unmount them, run `lab down` again');
   fs.rmSync(hostsDir, { recursive: true, force: true });
+  if (slot !== null) fs.rmSync(mirrorPaths(dir, slot).root, { recursive: true, force: true });
   const p = sshPaths(dir);
   for (const f of [p.config, p.knownHosts, p.identity, `${p.identity}.pub`, path.join(dir, 'supervise.sh')]) fs.rmSync(f, { force: true });
   removeState(dir);
@@ -361,6 +377,20 @@ export async function labCut(host: string, opts: DirOpts = {}): Promise<void> {
   const l = mustLoad(opts);
   const name = hostSpec(l.topo, host).name;
   await setHostLinks(l.st.slot, l.ctx(name).spec, false);
+}
+
+/** Gives a host's site link a rate in both directions (`off` removes it); cut and heal keep it. */
+export async function labLink(host: string, rate: string, opts: DirOpts = {}): Promise<string> {
+  const l = mustLoad(opts);
+  const spec = hostSpec(l.topo, host);
+  const bps = parseRate(rate);
+  await setLinkRate(l.st.slot, spec, bps);
+  const fresh = readState(l.dir) ?? l.st;
+  const links = { ...fresh.links };
+  if (bps === null) delete links[spec.name];
+  else links[spec.name] = bps;
+  writeState(l.dir, { ...fresh, links });
+  return `${spec.name}'s link is ${formatRate(bps)}`;
 }
 
 export async function labHeal(host: string, opts: DirOpts = {}): Promise<void> {

@@ -47,6 +47,7 @@ export async function createHostNetwork(slot: number, host: HostSpec): Promise<v
     await ip(['-n', ns, 'addr', 'add', `${nic.address}/${nic.prefix}`, 'dev', nic.ifname]);
     await ip(['-n', ns, 'link', 'set', nic.ifname, 'up']);
   }
+  if (host.gateway) await ip(['-n', ns, 'route', 'add', 'default', 'via', host.gateway]);
 }
 
 /** Pulls (or plugs back) every cable of a host at the switch; the host sees its links go down. */

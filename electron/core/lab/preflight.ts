@@ -28,6 +28,9 @@ const TOOLS: [string, string][] = [
   ['losetup', 'mount'],
   ['mount', 'mount'],
   ['btrfs', 'btrfs-progs'],
+  ['tc', 'iproute2'],
+  // the site mirror of the lab's hosts (mirror.ts)
+  ['apt-cacher-ng', 'apt-cacher-ng'],
 ];
 
 /** Debian packages the runner needs, for CI scripts and for the fixes below. */

@@ -1,7 +1,8 @@
 import { LabError } from './errors.ts';
 import { runRaw, sleep } from './exec.ts';
 import { labDir, sshPaths } from './paths.ts';
-import { labReset, labStatus } from './lab.ts';
+import { labLink, labReset, labStatus } from './lab.ts';
+import { parseRate } from './links.ts';
 import { sshRun } from './ssh-files.ts';
 import { labNames } from './topology.ts';
 
@@ -14,11 +15,16 @@ export interface SelftestResult {
 
 const FSTAB_MARK = '# icbd-lab selftest';
 
+/** The shaped link the selftest measures, and how long the measure lasts (the size follows the rate). */
+export const SELFTEST_RATE = '100mbit';
+const MEASURE_SECONDS = 10;
+const TOLERANCE = 0.1;
+
 /**
  * Proves the lab does what the installer and the replication need: SSH through the jump host
  * only, systemd, an empty disk to mkfs, subvolumes, fstab mounts that survive a reboot, a
- * service enabled and running, btrfs send/receive between hosts. It changes imgs and cache01
- * and resets both at the end.
+ * service enabled and running, btrfs send/receive between hosts, a shaped link's rate. It changes
+ * imgs and cache01 and resets both at the end (cache01's link rate is put back as it was).
  */
 export async function labSelftest(opts: { dir?: string; onProgress?: (p: { step: string; message: string }) => void } = {}): Promise<SelftestResult[]> {
   const dir = labDir(opts.dir);
@@ -138,6 +144,38 @@ export async function labSelftest(opts: { dir?: string; onProgress?: (p: { step:
     expect(!!sum && sum === sum2, `checksums differ: ${sum} / ${sum2}`);
     expect(uuid === ruuid, `received_uuid ${ruuid} != uuid ${uuid}`);
     return `16 MiB, sha256 ${sum?.slice(0, 12)}…, received_uuid ${ruuid}`;
+  });
+
+  await step(`a ${SELFTEST_RATE} link to ${cache.name}, measured with btrfs send | ssh | btrfs receive (±${TOLERANCE * 100} %)`, async () => {
+    const bps = parseRate(SELFTEST_RATE)!;
+    const bytes = Math.round((bps / 8) * MEASURE_SECONDS);
+    const before = cache.link ?? 'off';
+    await labLink(cache.name, SELFTEST_RATE, { dir });
+    try {
+      const send = [
+        'set -e',
+        'btrfs subvolume create /srv/lab/link >/dev/null',
+        // random data: neither ssh nor btrfs can make it smaller than it is
+        `head -c ${bytes} /dev/urandom > /srv/lab/link/data`,
+        'btrfs subvolume snapshot -r /srv/lab/link /srv/lab/link@1 >/dev/null',
+        'sync',
+        // the connection is opened before the clock starts: the figure is the link's, not ssh's handshake
+        `ssh -o BatchMode=yes -o ControlMaster=yes -o ControlPath=/run/icbd-selftest.ctl -fN root@${cache.address}`,
+        't0=$(date +%s%N)',
+        `btrfs send -q /srv/lab/link@1 | ssh -o ControlPath=/run/icbd-selftest.ctl root@${cache.address} btrfs receive -q /srv/lab/`,
+        't1=$(date +%s%N)',
+        `ssh -o ControlPath=/run/icbd-selftest.ctl -O exit root@${cache.address} 2>/dev/null`,
+        'echo $(( (t1 - t0) / 1000000 ))',
+      ].join('\n');
+      const ms = Number(await ssh('imgs', send));
+      const got = (bytes * 8) / (ms / 1000);
+      const off = got / bps - 1;
+      const figure = `${(bytes / 1e6).toFixed(1)} MB in ${(ms / 1000).toFixed(2)} s = ${(got / 1e6).toFixed(1)} Mbit/s (${off >= 0 ? '+' : ''}${(off * 100).toFixed(1)} % of ${SELFTEST_RATE})`;
+      expect(Math.abs(off) <= TOLERANCE, figure);
+      return figure;
+    } finally {
+      await labLink(cache.name, before, { dir });
+    }
   });
 
   await step(`reset returns imgs and ${cache.name} to pristine`, async () => {

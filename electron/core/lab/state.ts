@@ -16,6 +16,8 @@ export interface LabState {
   /** The base with a kernel, for the NFS tier's VMs. */
   vmBase?: string;
   hosts: Record<string, { kind: HostKind }>;
+  /** Shaped site links: host → bits per second (links.ts). */
+  links?: Record<string, number>;
   timings: Record<string, number>;
 }
 

@@ -16,6 +16,11 @@ export interface HostSpec {
   /** The address the operator uses: imgs's outside NIC, or the iCBD-Net address behind imgs. */
   address: string;
   jump?: string;
+  /**
+   * imgs's default route (the guide's NAT names the outside interface by it): the site's router,
+   * which the lab does not have. Nothing answers at that address, so nothing routed to it leaves.
+   */
+  gateway?: string;
 }
 
 export interface NetSpec {
@@ -65,6 +70,7 @@ export function topology(slot: number, caches: number): Topology {
       name: 'imgs',
       role: 'imgs',
       address: `${out}.10`,
+      gateway: `${out}.254`,
       nics: [
         { ifname: 'eth0', net: 'outside', address: `${out}.10`, prefix: 24 },
         { ifname: 'eth1', net: 'icbd', address: `${INTERNAL}.251`, prefix: 24 },
@@ -90,6 +96,24 @@ export function topology(slot: number, caches: number): Topology {
   }
   return { slot, hosts, nets, runnerAddress: `${out}.1`, outsideCidr: `${out}.0/24` };
 }
+
+/**
+ * The site mirror (mirror.ts): apt-cacher-ng on the runner's outside address, and a relay on
+ * imgs's iCBD-Net address at the port of the guide's squid service (open in its internal zone).
+ */
+export const MIRROR_PORT = 3143;
+export const RELAY_PORT = 3128;
+
+/** The proxy a host's apt uses: the mirror itself for imgs, imgs's relay for every host behind it. */
+export function mirrorProxy(topo: Topology, host: Pick<HostSpec, 'role'>): string {
+  return host.role === 'imgs' ? `http://${topo.runnerAddress}:${MIRROR_PORT}/` : `http://${imgsInternal(topo)}:${RELAY_PORT}/`;
+}
+
+export const imgsInternal = (topo: Topology) => topo.hosts.find((h) => h.role === 'imgs')!.nics.find((n) => n.net === 'icbd')!.address;
+
+export const APT_PROXY_FILE = 'etc/apt/apt.conf.d/01icbd-lab-mirror';
+
+export const aptProxyConf = (proxy: string) => `// The lab's site mirror (see the README's lab section)\nAcquire::http::Proxy "${proxy}";\n`;
 
 /** Kernel and cgroup names; all start with `icbdlab-<slot>` so cleanup can never touch anything else. */
 export function labNames(slot: number) {

@@ -1,5 +1,36 @@
 import { cmd } from '../changes.ts';
+import type { FirewallState } from '../state.ts';
 import type { Change, Notice, Step } from '../step.ts';
+
+/** The policy that lets iCBD-Net out through the outside interface where firewalld filters forwarding itself. */
+export const FORWARD_POLICY = 'icbd-nat';
+
+/** 0.9 brought policies, and with them firewalld's own filtering of forwarded traffic. */
+export function filtersForwarding(version: string): boolean {
+  const [major = 0, minor = 0] = version.split('.').map((n) => Number.parseInt(n, 10));
+  return major > 0 || minor >= 9;
+}
+
+/**
+ * The guide's FORWARD direct rules accept iCBD-Net → outside in iptables, but firewalld ≥ 0.9
+ * (nftables) rejects forwarded packets in its own table too, whatever iptables said: the NAT
+ * then needs a policy from the internal zone to the outside interface's zone, and that zone must
+ * hold the interface by name (a policy does not reach an interface that is in a zone only by
+ * being the default one).
+ */
+function forwardPolicy(fw: FirewallState, ext: string, internal: string): Change[] {
+  if (!filtersForwarding(fw.version)) return [];
+  const zone = fw.extZone || fw.defaultZone;
+  const fc = (summary: string, ...args: string[]) => cmd(summary, ['firewall-cmd', '--permanent', ...args]);
+  const p = `--policy=${FORWARD_POLICY}`;
+  const changes: Change[] = [];
+  if (!fw.extZone) changes.push(fc(`Put ${ext} in zone ${zone} by name (it is there as the default zone)`, `--zone=${zone}`, `--change-interface=${ext}`));
+  if (!fw.policy) changes.push(fc(`New policy ${FORWARD_POLICY}: ${internal} may forward out through ${zone}`, `--new-policy=${FORWARD_POLICY}`));
+  if (!fw.policy?.ingress.includes(internal)) changes.push(fc(`Policy ${FORWARD_POLICY}: from zone ${internal}`, p, `--add-ingress-zone=${internal}`));
+  if (!fw.policy?.egress.includes(zone)) changes.push(fc(`Policy ${FORWARD_POLICY}: to zone ${zone}`, p, `--add-egress-zone=${zone}`));
+  if (fw.policy?.target !== 'ACCEPT') changes.push(fc(`Policy ${FORWARD_POLICY}: accept`, p, '--set-target=ACCEPT'));
+  return changes;
+}
 
 /**
  * Annex 2 "Activate NAT" and "Firewall configuration" on imgs, where firewalld exists (not on
@@ -36,6 +67,7 @@ export const firewall: Step = {
       const argv = rule.map((w) => (w === 'eth_ext' ? ext : w === 'eth_int' ? int : w));
       if (!fw.directRules.includes(argv.join(' '))) changes.push(cmd(`Direct rule: ${argv.join(' ')}`, ['firewall-cmd', '--permanent', '--direct', '--add-rule', ...argv]));
     }
+    if (want.directRules.length) changes.push(...forwardPolicy(fw, ext, want.zone));
     if (changes.length) changes.push(cmd('Load the permanent configuration', ['firewall-cmd', '--reload']));
     return { changes, notices };
   },

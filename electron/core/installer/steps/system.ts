@@ -47,6 +47,14 @@ export const packages: Step = {
     const groups = epelFirst ? [['epel-release'], missing.filter((p) => p.name !== 'epel-release').map((p) => p.name)] : [missing.map((p) => p.name)];
     const changes = groups.flatMap((names) => installCommands(family, names).map((argv) => cmd(`Install ${names.join(', ')}`, argv)));
     const notices: Notice[] = epelFirst ? [{ level: 'info', message: 'On RHEL itself (not Rocky/Alma) epel-release is not in the base repositories; install it from fedoraproject.org first.' }] : [];
+    if (state.packageSource && !state.packageSource.reachable) {
+      notices.push({
+        level: 'blocker',
+        message:
+          `No package source answers from this host (${state.packageSource.detail}), so ${missing.map((p) => p.name).join(', ')} cannot be installed. ` +
+          'Give the host a reachable mirror (sources.list) or proxy (Acquire::http::Proxy in /etc/apt/apt.conf.d/), or install these packages by hand, then plan again.',
+      });
+    }
     return { changes, notices };
   },
 };

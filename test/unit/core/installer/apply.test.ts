@@ -189,8 +189,12 @@ describe('reading the host in one round trip', () => {
     const script = gatherScript(probeFor(input('cache')), 'abc');
     expect(script).toContain("s 'file /etc/fstab'; if [ -f /etc/fstab ]; then printf y; cat /etc/fstab; fi");
     expect(script).toContain('/var/lib/icbd/mounts/tftpboot/icbd');
-    // every line but the `command -v` probe, which names mkfs.btrfs only to look for it
-    const body = script.split('\n').filter((l) => !l.startsWith('s commands;')).join('\n').replaceAll('>/dev/null', '').replaceAll('2>', '');
+    // the package source probe fetches one index file as apt would: into a directory of its own, removed after
+    const probe = script.split('\n').find((l) => l.startsWith('s package-source;'))!;
+    expect(probe.match(/ rm [^;]*|>"?[^ ;]*/g)?.filter((w) => !w.startsWith('>/dev/null') && w !== '>&1')).toEqual(['>"$t/log"', ' rm -rf "$t"']);
+    expect(probe).toContain('t=$(mktemp -d)');
+    // every line but the `command -v` probe, which names mkfs.btrfs only to look for it, and the package source probe
+    const body = script.split('\n').filter((l) => !l.startsWith('s commands;') && l !== probe).join('\n').replaceAll('>/dev/null', '').replaceAll('2>', '');
     for (const verb of ['mkfs', 'mount -', 'umount', 'rm ', 'mv ', 'cp ', 'systemctl start', 'systemctl enable', '--add-', 'setenforce', 'sysctl -w', '>']) {
       expect(body).not.toContain(` ${verb}`);
     }

@@ -72,6 +72,20 @@ describe('a pristine Debian 12 host', () => {
     });
   }
 
+  it('no package source reachable: the plan names the missing packages and what to do, and blocks before any change', () => {
+    const s = { ...pristine('debian'), packageSource: { reachable: false, detail: "http://deb.debian.org/debian/dists/bookworm/InRelease: E: Failed to fetch … Temporary failure resolving 'deb.debian.org'" } };
+    const plan = planInstall(s, input('cache', { confirmDisk: '/dev/vdb' }));
+    const blocker = plan.blockers.find((b) => b.step === 'packages');
+    expect(blocker?.message).toMatch(/^No package source answers from this host \(http:\/\/deb\.debian\.org\/debian\/dists\/bookworm\/InRelease: .*Temporary failure resolving/);
+    expect(blocker?.message).toContain('net-tools, hdparm, qemu-system-x86');
+    expect(blocker?.message).toMatch(/Acquire::http::Proxy .* install these packages by hand, then plan again\.$/);
+    // with everything installed there is nothing to fetch, and nothing to block
+    const done = { ...installed('debian', 'cache', 'debian'), packageSource: s.packageSource };
+    expect(planInstall(done, input('cache')).blockers).toEqual([]);
+    // reachable: no blocker
+    expect(planInstall({ ...s, packageSource: { reachable: true, detail: 'ok' } }, input('cache', { confirmDisk: '/dev/vdb' })).blockers).toEqual([]);
+  });
+
   it('lib: copy as Lib.new, rename, fstab line, mount — in that order', () => {
     const plan = planInstall(pristine('debian'), input('home', { confirmDisk: '/dev/vdb' }));
     expect(commands(plan, 'lib')).toEqual([
@@ -275,9 +289,30 @@ describe('a pristine RHEL-family host (the lab cannot run these)', () => {
       'firewall-cmd --permanent --direct --add-rule ipv4 nat POSTROUTING 0 -o ens192 -j MASQUERADE',
       'firewall-cmd --permanent --direct --add-rule ipv4 filter FORWARD 0 -i br0 -o ens192 -j ACCEPT',
       'firewall-cmd --permanent --direct --add-rule ipv4 filter FORWARD 0 -i ens192 -o br0 -m state --state RELATED,ESTABLISHED -j ACCEPT',
+      // firewalld 1.x rejects forwarded packets in its own table whatever the direct rules accept
+      'firewall-cmd --permanent --zone=public --change-interface=ens192',
+      'firewall-cmd --permanent --new-policy=icbd-nat',
+      'firewall-cmd --permanent --policy=icbd-nat --add-ingress-zone=internal',
+      'firewall-cmd --permanent --policy=icbd-nat --add-egress-zone=public',
+      'firewall-cmd --permanent --policy=icbd-nat --set-target=ACCEPT',
       'firewall-cmd --reload',
     ]);
     expect(notices(plan, 'firewall')).toEqual(['warning: This firewalld has no service tftp-client; it is left out.']);
+  });
+
+  it("imgs firewalld before 0.9 (CentOS 7, iptables): the guide's direct rules are all the forwarding needs, no policy", () => {
+    const plan = planInstall(pristine('centos7'), input('imgs', { confirmDisk: 'vdb' }));
+    expect(commands(plan, 'firewall').filter((c) => /policy|change-interface=ens192/.test(c))).toEqual([]);
+    expect(commands(plan, 'firewall').at(-1)).toBe('firewall-cmd --reload');
+  });
+
+  it('imgs firewalld 1.x with the outside interface already named in a zone and a partial policy: only what is missing', () => {
+    const s = pristine('rocky9');
+    s.firewall = { ...s.firewall!, extZone: 'external', policy: { target: 'CONTINUE', ingress: ['internal'], egress: [] } };
+    expect(commands(planInstall(s, input('imgs', { confirmDisk: 'vdb' })), 'firewall').filter((c) => /policy|change-interface=ens192/.test(c))).toEqual([
+      'firewall-cmd --permanent --policy=icbd-nat --add-egress-zone=external',
+      'firewall-cmd --permanent --policy=icbd-nat --set-target=ACCEPT',
+    ]);
   });
 
   it('a stopped firewalld is started first', () => {
