@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CODECS, codecRequest } from './compression.ts';
+import { CODECS, ZSTD_LEVELS, codecRequest } from './compression.ts';
 import { wireError } from './jobs.ts';
 import { fileName, hostName, localFilePath } from './names.ts';
 import { btrfsUuid, imageName, snapshotNumber } from './snapshots.ts';
@@ -57,6 +57,10 @@ export const transferGroup = z.object({
   codec: z.enum(CODECS),
   /** Set when the codec is not the one requested: which nodes lack it and what is used instead. */
   codecNote: z.string().optional(),
+  /** zstd's level when auto chose it (absent: the codec's default). */
+  codecLevel: z.literal(ZSTD_LEVELS).optional(),
+  /** What auto chose and why ("zstd -3: link to cache01 measured 94 Mbit/s …"). */
+  codecReason: z.string().optional(),
   /** The stream's size before compression, estimated before the send; null when unknown. */
   estimatedBytes: z.number().int().nonnegative().nullable(),
   commands: z.array(plannedCommand),
@@ -136,6 +140,7 @@ export const pushRecord = z.object({
   parentNumber: snapshotNumber.nullable(),
   codec: z.enum(CODECS),
   codecNote: z.string().optional(),
+  codecLevel: transferGroup.shape.codecLevel,
   ...transferProgress,
 });
 export type PushRecord = z.infer<typeof pushRecord>;

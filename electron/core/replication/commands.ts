@@ -1,4 +1,5 @@
 import { command } from '../../../shared/shell.ts';
+import type { CompressorSpeed } from './link-codec.ts';
 
 /**
  * The remote commands of the image repository, as argv arrays. Scripts are constant text; every
@@ -138,6 +139,43 @@ export function parseProbe(text: string): NodeTools {
     if (line === 'icbd:tee-p') teeKeepsGoing = true;
   }
   return { tools, btrfsVersion, teeKeepsGoing };
+}
+
+// ——— link and compressor, for auto compression (link-codec.ts) ————————————————————————————————
+
+/** Incompressible, so the codec in the ssh leg cannot flatter the figure; ≈ 0.7 s at 100 Mbit/s. */
+export const LINK_PROBE_BYTES = 8 * 1024 * 1024;
+// The receiver times what it reads from its own start (after the handshake), and stops reading
+// after 2 s so a slow link bounds the probe instead of the probe stalling the plan.
+const LINK_PROBE_RECEIVER = `a=$(date +%s%N); c=$(timeout 2 cat | wc -c); b=$(date +%s%N); echo "icbd:link $c $a $b"`;
+const LINK_PROBE_SENDER = `n=$1; shift
+head -c "$n" /dev/urandom | "$@"`;
+
+/** Run on the source: random bytes through `leg` (the transfer's own ssh to the receiver). */
+export function linkProbeArgv(leg: (remoteLine: string) => string[]): string[] {
+  return sh(LINK_PROBE_SENDER, String(LINK_PROBE_BYTES), ...leg(command(['sh', '-c', LINK_PROBE_RECEIVER])));
+}
+
+/** Bytes per second the receiver read, or null when it printed no usable line. */
+export function parseLinkProbe(stdout: string): number | null {
+  const m = stdout.match(/^icbd:link (\d+) (\d+) (\d+)$/m);
+  if (!m) return null;
+  const ns = Number(m[3]) - Number(m[2]);
+  return ns > 0 && Number(m[1]) > 0 ? (Number(m[1]) * 1e9) / ns : null;
+}
+
+/** zstd's own benchmark of levels 1–3 on its synthetic sample, one pass each: under a second. */
+export function compressorBenchArgv(): string[] {
+  return ['zstd', '-q', '-b1', '-e3', '-i0'];
+}
+
+/** compressorBenchArgv's output: one line per level, `-1  3154228 (3.170)  88.07 MB/s  1213.4 MB/s  Synthetic 50%`. */
+export function parseZstdBench(stdout: string): CompressorSpeed | null {
+  const speeds: Partial<Record<number, number>> = {};
+  for (const m of stdout.matchAll(/^\s*-?(\d+)#?\s+\d+\s+\([x\d.]+\)\s*,?\s*([\d.]+) MB\/s/gm)) speeds[Number(m[1])] = Number(m[2]) * 1e6;
+  const l1 = speeds[1];
+  const l3 = speeds[3];
+  return l1 && l3 ? { speeds: { 1: l1, 3: l3 }, measured: true } : null;
 }
 
 // ——— size estimate ——————————————————————————————————————————————————————————————————————————

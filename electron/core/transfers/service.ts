@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
+import { codecLabel } from '../../../shared/compression.ts';
 import { AppError } from '../../../shared/errors.ts';
 import { fileName } from '../../../shared/names.ts';
 import {
@@ -100,6 +101,7 @@ export class TransferService {
         parentNumber: group.parent?.number ?? null,
         codec: group.wire.codec,
         ...(group.wire.codecNote ? { codecNote: group.wire.codecNote } : {}),
+        ...(group.wire.codecLevel ? { codecLevel: group.wire.codecLevel } : {}),
         state: 'queued',
         bytes: 0,
         totalBytes: group.wire.estimatedBytes,
@@ -232,7 +234,7 @@ export class TransferService {
 
   async #run(push: PlannedPush, group: PlannedGroup, record: PushRecord, signal: AbortSignal): Promise<void> {
     const hooks = await this.#start(record);
-    hooks.onLog(`${push.plan.image}@${push.plan.number}: ${record.kind}${group.parent ? ` from parent ${group.parent.number}` : ''}, ${record.mode}, ${record.codec}, ${push.plan.source} → ${group.wire.targets.join(', ')}`);
+    hooks.onLog(`${push.plan.image}@${push.plan.number}: ${record.kind}${group.parent ? ` from parent ${group.parent.number}` : ''}, ${record.mode}, ${codecLabel(record.codec, record.codecLevel)}, ${push.plan.source} → ${group.wire.targets.join(', ')}`);
     try {
       const result = await runGroup({
         remote: this.o.remote,
@@ -251,7 +253,7 @@ export class TransferService {
           action: 'replication.receive',
           command: receive.command,
           result: t.ok ? 'ok' : result.cancelled ? 'cancelled' : 'failed',
-          detail: t.ok ? `${push.plan.image}@${push.plan.number} from ${push.plan.source} (${record.kind}, ${record.mode}, ${record.codec})` : (t.error ?? 'failed'),
+          detail: t.ok ? `${push.plan.image}@${push.plan.number} from ${push.plan.source} (${record.kind}, ${record.mode}, ${codecLabel(record.codec, record.codecLevel)})` : (t.error ?? 'failed'),
           ms: Date.now() - record.startedAt!,
         });
       }

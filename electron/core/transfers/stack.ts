@@ -52,7 +52,7 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
     void o.audit.append({ host: c.host, action: c.action, command: c.command, result: c.result, ...(c.detail ? { detail: c.detail } : {}), ...(c.ms !== undefined ? { ms: c.ms } : {}) }).catch(() => undefined);
   };
   const store = new TransferStore(o.home);
-  const replication = new Replication({ remote, getHosts: o.getHosts, settings, onChange, trust: o.trust });
+  const replication = new Replication({ remote, getHosts: o.getHosts, settings, onChange, trust: o.trust, history: () => store.list() });
   const transfers = new TransferService({
     store,
     remote,

@@ -1,0 +1,52 @@
+/**
+ * Issue 13 item 3 against the lab: auto compression measures each receiver's link (a short probe
+ * through the transfer's own ssh) and chooses zstd on a 100 Mbit/s site link, none on the
+ * unshaped veth, and says why in the plan, the CLI's dry run and the transfer it runs.
+ */
+import { describe, expect, it } from 'vitest';
+import { replicationLab, untilEnded } from './replication-fixture.ts';
+import { labSession } from './session.ts';
+
+const lab = labSession('repl-link', (core, dir) => replicationLab(core, dir, { caches: 2, links: 'cache01=100mbit' }), { timeout: 900_000 });
+const { icbd, sh } = lab;
+const ROOT = '/var/lib/icbd/.snap';
+const WORK = '/var/lib/icbd/shared-vms';
+
+const measured = (reason: string | undefined) => Number(reason?.match(/measured ([\d.]+) Mbit\/s/)?.[1] ?? NaN);
+
+describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('link-aware compression on the lab', () => {
+  it('zstd on the 100 Mbit/s link, none on the unshaped one, each with its reason', async () => {
+    await lab.core.call('replication.addImage', { node: 'imgs', image: 'mix' });
+    // compressible like a VM image: zeros, OS files, random
+    await sh('imgs', '{ head -c 8M /dev/zero; cat /usr/bin/* 2>/dev/null | head -c 12M; head -c 8M /dev/urandom; } > "$1/disk.img" && sync', `${WORK}/mix`);
+    await lab.core.call('replication.snapshot', { image: 'mix' });
+
+    const shaped = (await lab.core.call('replication.planPush', { source: 'imgs', targets: ['cache01'], image: 'mix' })).groups[0]!;
+    console.log(`cache01 (100mbit): ${shaped.codecReason}`);
+    expect(shaped.codec).toBe('zstd');
+    expect(shaped.codecReason).toMatch(/^zstd -[13]: link to cache01 measured [\d.]+ Mbit\/s \(probe: 8 MiB of random data over ssh from imgs\)/);
+    expect(measured(shaped.codecReason)).toBeGreaterThan(60);
+    expect(measured(shaped.codecReason)).toBeLessThan(115);
+    expect(shaped.commands.at(-1)?.command).toContain(`zstd -${shaped.codecLevel} -q -c`);
+
+    const fast = (await lab.core.call('replication.planPush', { source: 'imgs', targets: ['cache02'], image: 'mix' })).groups[0]!;
+    console.log(`cache02 (unshaped): ${fast.codecReason}`);
+    expect([fast.codec, fast.codecLevel]).toEqual(['none', undefined]);
+    expect(fast.codecReason).toMatch(/^none: link to cache02 measured [\d.]+ [MG]bit\/s \(probe/);
+    expect(fast.commands.at(-1)?.command).not.toMatch(/zstd/);
+
+    const dry = await icbd('push', 'imgs:mix', '--to', 'cache01', '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/→ cache01: zstd -[13], about .*\n\s+compression zstd -[13]: link to cache01 measured/);
+  });
+
+  it('the push runs with the chosen level and arrives intact; the record names it', async () => {
+    const { records } = await untilEnded(lab.core, async () => (await lab.core.call('replication.push', { source: 'imgs', targets: ['cache01'], image: 'mix' })).transfers.map((t) => t.id));
+    expect(records[0]).toMatchObject({ state: 'done', codec: 'zstd' });
+    expect([1, 3]).toContain(records[0]!.codecLevel);
+    const sum = async (node: string) => (await sh(node, 'sha256sum "$1"/disk.img | cut -d" " -f1', `${ROOT}/mix/1`)).trim();
+    expect(await sum('cache01')).toBe(await sum('imgs'));
+    const listed = await icbd('transfers');
+    expect(listed.stdout).toMatch(/zstd -[13]/);
+  });
+});
