@@ -17,7 +17,6 @@ import {
 } from '../../../shared/snapshots.ts';
 import type { CodecRequest } from '../../../shared/compression.ts';
 import type { TransferMode, TransferRecord } from '../../../shared/transfers.ts';
-import { formatBytes } from '../../../shared/units.ts';
 import { ASSUMED_COMPRESSOR, linkFromHistory, type CompressorSpeed, type LinkFact } from './link-codec.ts';
 import { sshArgv } from './pipeline.ts';
 import {
@@ -206,7 +205,7 @@ export class Replication {
     try {
       const r = await runText(this.o.remote, source, linkProbeArgv((line) => sshArgv(leg, line)), { sudo: true, timeoutMs: 30_000 });
       const rate = parseLinkProbe(r.stdout);
-      if (rate) return { node: target, rate, how: `probe: ${formatBytes(LINK_PROBE_BYTES)} of random data over ssh from ${source}` };
+      if (rate) return { node: target, rate, how: `probe: ${LINK_PROBE_BYTES / 2 ** 20} MiB of random data over ssh from ${source}` };
       return { node: target, unknown: `the probe from ${source} failed: ${lastText(r.stderr) || `exit code ${r.code}`}` };
     } catch (err) {
       return { node: target, unknown: `the probe from ${source} failed: ${(err as Error).message}` };
