@@ -62,7 +62,7 @@ export async function siteRows(d: SiteDeps): Promise<{ rows: Row[]; ratios: Rati
       name: `${SITE_RATE} link: app defaults ÷ raw ssh defaults, MB/s`,
       value: t(`${SITE_RATE}: raw`) / t(`${SITE_RATE}: app direct`),
       goal: { op: '>=', value: 1.5 },
-      note: 'auto measures the link (an 8 MiB probe) and the compressor, and compresses where the link is the bottleneck',
+      note: 'auto measures the link (a probe of up to 2 s) and the compressor, and compresses where the link is the bottleneck',
     },
     {
       name: `fan-out ×${caches.length} on ${SITE_RATE} links ÷ push to 1, time`,

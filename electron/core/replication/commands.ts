@@ -143,17 +143,25 @@ export function parseProbe(text: string): NodeTools {
 
 // ——— link and compressor, for auto compression (link-codec.ts) ————————————————————————————————
 
-/** Incompressible, so the codec in the ssh leg cannot flatter the figure; ≈ 0.7 s at 100 Mbit/s. */
-export const LINK_PROBE_BYTES = 8 * 1024 * 1024;
-// The receiver times what it reads from its own start (after the handshake), and stops reading
-// after 2 s so a slow link bounds the probe instead of the probe stalling the plan.
-const LINK_PROBE_RECEIVER = `a=$(date +%s%N); c=$(timeout 2 cat | wc -c); b=$(date +%s%N); echo "icbd:link $c $a $b"`;
+/** More than 2 s of a 100 Mbit/s link: the receiver's 2 s window, not the size, ends a probe of a slow link. */
+export const LINK_PROBE_MIB = 64;
+// The receiver times from the first byte (a handshake or a busy node's process starts must not
+// count) and stops reading after 2 s, so a slow link bounds the probe instead of stalling the plan.
+const LINK_PROBE_RECEIVER = `head -c 1 >/dev/null; a=$(date +%s%N); c=$(timeout 2 cat | wc -c); b=$(date +%s%N); echo "icbd:link $c $a $b"`;
+// The bytes are made before the leg starts, from 1 MiB of random data repeated (no stream
+// compressor on a path holds a window that long): /dev/urandom on a busy node (≈ 30 MB/s at a
+// load of 25 on the lab) would otherwise be what the probe measures. In RAM, removed on any exit.
 const LINK_PROBE_SENDER = `n=$1; shift
-head -c "$n" /dev/urandom | "$@"`;
+d=$(mktemp -d /dev/shm/icbd-link.XXXXXX 2>/dev/null || mktemp -d) || exit 1
+trap 'rm -rf "$d"' EXIT
+trap 'exit 1' HUP INT TERM
+head -c 1M /dev/urandom > "$d/r"
+i=0; while [ $i -lt "$n" ]; do cat "$d/r"; i=$((i + 1)); done > "$d/probe"
+"$@" < "$d/probe"`;
 
 /** Run on the source: random bytes through `leg` (the transfer's own ssh to the receiver). */
 export function linkProbeArgv(leg: (remoteLine: string) => string[]): string[] {
-  return sh(LINK_PROBE_SENDER, String(LINK_PROBE_BYTES), ...leg(command(['sh', '-c', LINK_PROBE_RECEIVER])));
+  return sh(LINK_PROBE_SENDER, String(LINK_PROBE_MIB), ...leg(command(['sh', '-c', LINK_PROBE_RECEIVER])));
 }
 
 /** Bytes per second the receiver read, or null when it printed no usable line. */

@@ -25,7 +25,7 @@ import {
   linkProbeArgv,
   parseLinkProbe,
   parseZstdBench,
-  LINK_PROBE_BYTES,
+  LINK_PROBE_MIB,
   deleteSnapshotArgv,
   estimateArgv,
   lastText,
@@ -205,7 +205,7 @@ export class Replication {
     try {
       const r = await runText(this.o.remote, source, linkProbeArgv((line) => sshArgv(leg, line)), { sudo: true, timeoutMs: 30_000 });
       const rate = parseLinkProbe(r.stdout);
-      if (rate) return { node: target, rate, how: `probe: ${LINK_PROBE_BYTES / 2 ** 20} MiB of random data over ssh from ${source}` };
+      if (rate) return { node: target, rate, how: `probe: up to 2 s of ${LINK_PROBE_MIB} MiB of random data over ssh from ${source}` };
       return { node: target, unknown: `the probe from ${source} failed: ${lastText(r.stderr) || `exit code ${r.code}`}` };
     } catch (err) {
       return { node: target, unknown: `the probe from ${source} failed: ${(err as Error).message}` };
