@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     rows.push(...shaped.rows);
     ratios.push(...shaped.ratios);
 
-    console.log(`\nReplication benchmark: ${MIB} MiB image and ${SITE_MIB} MiB site image (⅓ zeros, ⅓ /usr binaries, ⅓ random), medians of ${RUNS}, page cache dropped before each run`);
+    console.log(`\nReplication benchmark: ${ONLY_SITE ? '' : `${MIB} MiB image and `}${SITE_MIB} MiB site image (⅓ zeros, ⅓ /usr binaries, ⅓ random), medians of ${RUNS}, page cache dropped before each run`);
     console.log(`machine: ${os.cpus().length} CPUs, ${os.loadavg()[0]!.toFixed(1)} load; lab of imgs + 3 caches; ssh2 native crypto binding: ${binding ? 'available' : 'NOT available'}\n`);
     console.log(rowsTable(rows));
     console.log('');
