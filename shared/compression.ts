@@ -40,9 +40,19 @@ const DECOMPRESS: Readonly<Record<Exclude<Codec, 'none'>, readonly string[]>> = 
   snappy: ['snzip', '-d', '-c'],
 };
 
-/** stdin → stdout filters; null for 'none' (no stage in the pipeline). */
-export function compressArgv(codec: Codec): readonly string[] | null {
-  return codec === 'none' ? null : COMPRESS[codec];
+/** The zstd levels auto chooses between (PERF-NOTES measured both); other codecs run at their default. */
+export const ZSTD_LEVELS = [1, 3] as const;
+export type ZstdLevel = (typeof ZSTD_LEVELS)[number];
+
+/** How a plan, a record and the CLI name the codec: `zstd -3`, `none`. */
+export function codecLabel(codec: Codec, level?: ZstdLevel): string {
+  return codec === 'zstd' && level ? `zstd -${level}` : codec;
+}
+
+/** stdin → stdout filters; null for 'none' (no stage in the pipeline). A level applies to zstd only. */
+export function compressArgv(codec: Codec, level?: ZstdLevel): readonly string[] | null {
+  if (codec === 'none') return null;
+  return codec === 'zstd' && level ? ['zstd', `-${level}`, '-q', '-c'] : COMPRESS[codec];
 }
 export function decompressArgv(codec: Codec): readonly string[] | null {
   return codec === 'none' ? null : DECOMPRESS[codec];

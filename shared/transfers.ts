@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CODECS, codecRequest } from './compression.ts';
+import { CODECS, ZSTD_LEVELS, codecRequest } from './compression.ts';
 import { wireError } from './jobs.ts';
 import { fileName, hostName, localFilePath } from './names.ts';
 import { btrfsUuid, imageName, rateLimit, snapshotNumber } from './snapshots.ts';
@@ -68,6 +68,10 @@ export const transferGroup = z.object({
   codecNote: z.string().optional(),
   /** The cap on the stream's bytes on the wire (bytes per second); absent: none. */
   rateLimit: z.number().optional(),
+  /** zstd's level when auto chose it (absent: the codec's default). */
+  codecLevel: z.literal(ZSTD_LEVELS).optional(),
+  /** What auto chose and why ("zstd -3: link to cache01 measured 94 Mbit/s …"). */
+  codecReason: z.string().optional(),
   /** The stream's size before compression, estimated before the send; null when unknown. */
   estimatedBytes: z.number().int().nonnegative().nullable(),
   commands: z.array(plannedCommand),
@@ -156,6 +160,7 @@ export const pushRecord = z.object({
   codecNote: z.string().optional(),
   /** Absent: the operator started it. */
   origin: transferOrigin.optional(),
+  codecLevel: transferGroup.shape.codecLevel,
   ...transferProgress,
 });
 export type PushRecord = z.infer<typeof pushRecord>;

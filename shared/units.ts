@@ -27,6 +27,12 @@ export function parseRate(text: string): number {
   return Math.round(Number(m[1]) * 1024 ** ' kmgt'.indexOf(m[2]!.toLowerCase() || ' '));
 }
 
+/** A link's speed as network people say it: "94 Mbit/s", "2.4 Gbit/s". */
+export function formatBitRate(bytesPerSecond: number): string {
+  const m = (bytesPerSecond * 8) / 1e6;
+  return m >= 1000 ? `${(m / 1000).toFixed(1)} Gbit/s` : `${m.toFixed(m < 10 ? 1 : 0)} Mbit/s`;
+}
+
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
   const s = Math.max(0, Math.round(seconds));

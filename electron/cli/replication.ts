@@ -1,4 +1,5 @@
 import { AppError } from '../../shared/errors.ts';
+import { codecLabel } from '../../shared/compression.ts';
 import { keysOffer, type SettingsPatch } from '../../shared/replication.ts';
 import type { PushPlan, SyncPlan, TransferRecord } from '../../shared/transfers.ts';
 import { isTransferFinished, transferSubject } from '../../shared/transfers.ts';
@@ -188,7 +189,7 @@ export async function syncCommand(core: Core, argv: string[]): Promise<number> {
 function printPushPlan(plan: PushPlan): void {
   console.log(`${plan.image}@${plan.number} from ${plan.source}, ${plan.mode}${plan.encrypted ? '' : ' (UNENCRYPTED: tcp)'}`);
   for (const g of plan.groups)
-    console.log(`  ${g.kind}${g.parent ? ` from parent ${g.parent.number}` : ''} → ${g.targets.join(', ')}: ${g.codec}, about ${formatBytes(g.estimatedBytes)}${g.rateLimit ? `, at most ${formatRate(g.rateLimit)}` : ''}${g.codecNote ? `\n    note: ${g.codecNote}` : ''}`);
+    console.log(`  ${g.kind}${g.parent ? ` from parent ${g.parent.number}` : ''} → ${g.targets.join(', ')}: ${codecLabel(g.codec, g.codecLevel)}, about ${formatBytes(g.estimatedBytes)}${g.rateLimit ? `, at most ${formatRate(g.rateLimit)}` : ''}${g.codecReason ? `\n    compression ${g.codecReason}` : ''}${g.codecNote ? `\n    note: ${g.codecNote}` : ''}`);
   for (const s of plan.skipped) console.log(`  skipped ${s.node}: ${s.reason}`);
   if (plan.setupKeys) console.log(`  keys missing: ${plan.setupKeys.from} cannot ssh to ${plan.setupKeys.to.join(', ')}; --setup-keys sets them up`);
   for (const w of plan.warnings) console.log(`  warning: ${w}`);
@@ -307,7 +308,7 @@ function transfersTable(list: readonly TransferRecord[]): string {
       r.source,
       r.targets.map((t) => `${t.node}${t.state === 'failed' ? '(failed)' : ''}`).join(','),
       r.operation === 'upload' ? 'upload' : r.mode === 'tcp' ? 'tcp (unencrypted)' : r.mode,
-      r.operation === 'upload' ? undefined : r.codec,
+      r.operation === 'upload' ? undefined : codecLabel(r.codec, r.codecLevel),
       formatBytes(r.bytes),
       isTransferFinished(r.state) ? undefined : formatRate(r.rate),
       r.rateLimit ? formatRate(r.rateLimit) : undefined,

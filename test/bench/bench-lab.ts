@@ -23,6 +23,8 @@ export class BenchLab {
     private readonly core: Core,
     /** Where imgs reaches each cache (what the app's plan uses too). */
     private readonly addresses: ReadonlyMap<string, string>,
+    /** The image this lab's rows send (the site rows have one sized by time). */
+    readonly image = IMAGE,
   ) {}
 
   async sh(node: string, script: string, ...args: string[]): Promise<string> {
@@ -34,7 +36,7 @@ export class BenchLab {
    * smaller), random data, a third each, written once into the working subvolume.
    */
   async makeImage(mib: number): Promise<void> {
-    await this.core.call('replication.addImage', { node: 'imgs', image: IMAGE });
+    await this.core.call('replication.addImage', { node: 'imgs', image: this.image });
     const third = Math.floor(mib / 3);
     await this.sh(
       'imgs',
@@ -44,12 +46,12 @@ head -c "$2"M /dev/zero > "$f"
 ( while :; do find /usr -type f -size +32k -print0 | xargs -0 cat; done ) 2>/dev/null | head -c "$3"M >> "$f"
 head -c "$4"M /dev/urandom >> "$f"
 sync`,
-      `${WORK}/${IMAGE}`,
+      `${WORK}/${this.image}`,
       String(third),
       String(third),
       String(mib - 2 * third),
     );
-    await this.core.call('replication.snapshot', { image: IMAGE });
+    await this.core.call('replication.snapshot', { image: this.image });
   }
 
   /** Rewrites every 50th 64 KiB block with random data (2 % in place) and snapshots again; returns the bytes changed. */
@@ -61,10 +63,10 @@ sync`,
 i=0
 while [ $i -lt "$2" ]; do dd if=/dev/urandom of="$1/disk.img" bs=64K count=1 seek=$((i * 50)) conv=notrunc status=none; i=$((i + 1)); done
 sync`,
-      `${WORK}/${IMAGE}`,
+      `${WORK}/${this.image}`,
       String(blocks),
     );
-    await this.core.call('replication.snapshot', { image: IMAGE });
+    await this.core.call('replication.snapshot', { image: this.image });
     return blocks * 65536;
   }
 
@@ -73,15 +75,15 @@ sync`,
   }
 
   async streamBytes(number: number, parent?: number): Promise<number> {
-    const p = parent === undefined ? [] : ['-p', `${ROOT}/${IMAGE}/${parent}`];
-    return Number((await this.sh('imgs', `btrfs send -q ${p.map(quote).join(' ')} "$1" | wc -c`, `${ROOT}/${IMAGE}/${number}`)).trim());
+    const p = parent === undefined ? [] : ['-p', `${ROOT}/${this.image}/${parent}`];
+    return Number((await this.sh('imgs', `btrfs send -q ${p.map(quote).join(' ')} "$1" | wc -c`, `${ROOT}/${this.image}/${number}`)).trim());
   }
 
   /** Deletes what a run received (and waits for btrfs to clean it), then empties the page cache. */
   async reset(nodes: readonly string[], number: number): Promise<void> {
     // filesystem sync wakes btrfs's cleaner: subvolume sync alone waits for the next periodic commit (≈ 30–60 s here).
     const drop = `p="$1"; [ -e "$p" ] && btrfs -q subvolume delete "$p"; btrfs -q filesystem sync /var/lib/icbd; btrfs subvolume sync /var/lib/icbd >/dev/null; true`;
-    await Promise.all(nodes.map((n) => this.sh(n, drop, `${ROOT}/${IMAGE}/${number}`)));
+    await Promise.all(nodes.map((n) => this.sh(n, drop, `${ROOT}/${this.image}/${number}`)));
     await this.sh('imgs', drop, `${LOCAL}/${number}`);
     // One kernel for the whole lab: this empties the machine's page cache, every lab's.
     execFileSync('sh', ['-c', 'sync; echo 3 > /proc/sys/vm/drop_caches']);
@@ -94,24 +96,24 @@ sync`,
 
   /** `btrfs send [-p] | ssh [ssh options] cache btrfs receive` typed on imgs, then the same check the app makes. */
   async raw(target: string, number: number, sshOptions: readonly string[], parent?: number): Promise<number> {
-    const sent = (await this.uuid('imgs', `${ROOT}/${IMAGE}/${number}`)).uuid;
-    const p = parent === undefined ? '' : `-p ${quote(`${ROOT}/${IMAGE}/${parent}`)} `;
+    const sent = (await this.uuid('imgs', `${ROOT}/${this.image}/${number}`)).uuid;
+    const p = parent === undefined ? '' : `-p ${quote(`${ROOT}/${this.image}/${parent}`)} `;
     const t0 = performance.now();
     await this.sh(
       'imgs',
       `set -e; btrfs send -q ${p}"$1" | ssh -T -x -o BatchMode=yes ${sshOptions.map(quote).join(' ')} "root@$2" "mkdir -p $3 && btrfs receive $3"`,
-      `${ROOT}/${IMAGE}/${number}`,
+      `${ROOT}/${this.image}/${number}`,
       this.addresses.get(target)!,
-      `${ROOT}/${IMAGE}`,
+      `${ROOT}/${this.image}`,
     );
-    await this.#verified(target, `${ROOT}/${IMAGE}/${number}`, sent);
+    await this.#verified(target, `${ROOT}/${this.image}/${number}`, sent);
     return (performance.now() - t0) / 1000;
   }
 
   /** The app's fan-out by hand: `send | zstd | tee` into one `ssh -c aes128-gcm cache 'zstd -d | btrfs receive'` per cache. */
   async rawFanOut(targets: readonly string[], number: number): Promise<number> {
-    const sent = (await this.uuid('imgs', `${ROOT}/${IMAGE}/${number}`)).uuid;
-    const dir = `${ROOT}/${IMAGE}`;
+    const sent = (await this.uuid('imgs', `${ROOT}/${this.image}/${number}`)).uuid;
+    const dir = `${ROOT}/${this.image}`;
     const legs = targets.map((t, k) => `ssh -T -x -o BatchMode=yes -c aes128-gcm@openssh.com root@${this.addresses.get(t)!} ${quote(`mkdir -p ${dir} && zstd -d -q -c | btrfs receive ${dir}`)} < /tmp/bench-fan/${k} &`);
     const t0 = performance.now();
     await this.sh(
@@ -123,17 +125,17 @@ sync`,
         `btrfs send -q "$1" | zstd -1 -q -c | tee ${targets.map((_, k) => `/tmp/bench-fan/${k}`).join(' ')} > /dev/null`,
         'wait',
       ].join('\n'),
-      `${ROOT}/${IMAGE}/${number}`,
+      `${ROOT}/${this.image}/${number}`,
     );
-    for (const t of targets) await this.#verified(t, `${ROOT}/${IMAGE}/${number}`, sent);
+    for (const t of targets) await this.#verified(t, `${ROOT}/${this.image}/${number}`, sent);
     return (performance.now() - t0) / 1000;
   }
 
   /** `btrfs send | btrfs receive` on imgs itself: the machine's limit with no network or cipher. */
   async local(number: number): Promise<number> {
-    const sent = (await this.uuid('imgs', `${ROOT}/${IMAGE}/${number}`)).uuid;
+    const sent = (await this.uuid('imgs', `${ROOT}/${this.image}/${number}`)).uuid;
     const t0 = performance.now();
-    await this.sh('imgs', 'set -e; mkdir -p "$2"; btrfs send -q "$1" | btrfs receive "$2"', `${ROOT}/${IMAGE}/${number}`, LOCAL);
+    await this.sh('imgs', 'set -e; mkdir -p "$2"; btrfs send -q "$1" | btrfs receive "$2"', `${ROOT}/${this.image}/${number}`, LOCAL);
     await this.#verified('imgs', `${LOCAL}/${number}`, sent);
     return (performance.now() - t0) / 1000;
   }
@@ -141,15 +143,17 @@ sync`,
   /**
    * A push through the core as the doors make it, timed to the transfer's `done` (which the app
    * reports only after verifying each receiver). With `meter: false` the same plan runs with its
-   * pipeline rebuilt without its meter: the app's transfer minus its progress monitor.
+   * pipeline rebuilt without its meter: the app's transfer minus its progress monitor. `during` sees
+   * each update of its transfers.
    */
-  async app(input: PushInput, o: { meter?: boolean } = {}): Promise<{ seconds: number; records: TransferRecord[] }> {
+  async app(input: PushInput, o: { meter?: boolean; during?: (r: TransferRecord) => void } = {}): Promise<{ seconds: number; records: TransferRecord[] }> {
     const ended = new Map<string, TransferRecord>();
     let ids: Set<string> | undefined;
     let resolve!: () => void;
     const all = new Promise<void>((r) => (resolve = r));
     const check = () => ids && [...ids].every((id) => ended.has(id)) && resolve();
     const off = this.core.on('transfer.update', (r) => {
+      if (ids?.has(r.id)) o.during?.(r);
       if (isTransferFinished(r.state)) ended.set(r.id, r);
       check();
     });

@@ -14,8 +14,9 @@ export interface Row {
 
 export interface Ratio {
   name: string;
-  value: number;
-  goal: { op: '>=' | '<='; value: number } | null;
+  /** null: the row cannot be measured in this build (the note says what it waits for); never a stand-in figure. */
+  value: number | null;
+  goal: { op: '>=' | '<='; value: number } | { op: 'in'; min: number; max: number } | null;
   /** Why the figure is what it is (the reason a goal is missed, or what "report" means here). */
   note?: string;
 }
@@ -29,7 +30,8 @@ export function median(xs: readonly number[]): number {
 export const mbps = (row: Row) => row.bytes / 1e6 / median(row.runs);
 
 export function met(r: Ratio): boolean | null {
-  if (!r.goal) return null;
+  if (!r.goal || r.value === null) return null;
+  if (r.goal.op === 'in') return r.value >= r.goal.min && r.value <= r.goal.max;
   return r.goal.op === '>=' ? r.value >= r.goal.value : r.value <= r.goal.value;
 }
 
@@ -45,12 +47,18 @@ export function rowsTable(rows: readonly Row[]): string {
   ]);
 }
 
+function goalText(g: Ratio['goal']): string {
+  if (!g) return '-';
+  return g.op === 'in' ? `${g.min}–${g.max}` : `${g.op} ${g.value}`;
+}
+
 export function ratiosTable(ratios: readonly Ratio[]): string {
   const verdict = (r: Ratio) => {
     const ok = met(r);
+    if (r.value === null) return 'not available';
     return ok === null ? 'report' : ok ? 'met' : 'MISSED';
   };
-  const table = pad([['ratio', 'value', 'goal', ''], ...ratios.map((r) => [r.name, r.value.toFixed(3), r.goal ? `${r.goal.op} ${r.goal.value}` : '-', verdict(r)])]);
+  const table = pad([['ratio', 'value', 'goal', ''], ...ratios.map((r) => [r.name, r.value === null ? '-' : r.value.toFixed(3), goalText(r.goal), verdict(r)])]);
   const notes = ratios.filter((r) => r.note).map((r) => `- ${r.name}: ${r.note}`);
   return [table, '', ...notes].join('\n');
 }

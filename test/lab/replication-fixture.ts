@@ -84,9 +84,9 @@ export async function prepareReplication(pool: SshPool, source: string, caches: 
   }
 }
 
-/** A lab with the pipelines' tools, its hosts in the core's inventory, imgs and every cache prepared as above. */
-export async function replicationLab(core: Core, dir: string, o: { caches: number; keys?: boolean }): Promise<LabInfo> {
-  const lab = await labWithHosts(core, { dir, caches: o.caches });
+/** A lab with the pipelines' tools, its hosts in the core's inventory, imgs and every cache prepared as above; `links` shapes some (`cache01=100mbit`). */
+export async function replicationLab(core: Core, dir: string, o: { caches: number; keys?: boolean; links?: string }): Promise<LabInfo> {
+  const lab = await labWithHosts(core, { dir, caches: o.caches, ...(o.links ? { links: o.links } : {}) });
   await prepareReplication(await core.ssh(), 'imgs', lab.hosts.filter((h) => h.role === 'cache'), o);
   return lab;
 }

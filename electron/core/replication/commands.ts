@@ -1,4 +1,5 @@
 import { command } from '../../../shared/shell.ts';
+import type { CompressorSpeed } from './link-codec.ts';
 
 /**
  * The remote commands of the image repository, as argv arrays. Scripts are constant text; every
@@ -173,6 +174,51 @@ export function parseProbe(text: string): NodeTools {
     if (line === 'icbd:tee-p') teeKeepsGoing = true;
   }
   return { tools, btrfsVersion, teeKeepsGoing };
+}
+
+// ——— link and compressor, for auto compression (link-codec.ts) ————————————————————————————————
+
+/** More than 2 s of a 100 Mbit/s link: the receiver's 2 s window, not the size, ends a probe of a slow link. */
+export const LINK_PROBE_MIB = 64;
+// The receiver times from the first byte (a handshake or a busy node's process starts must not
+// count) and stops reading after 2 s, so a slow link bounds the probe instead of stalling the plan.
+const LINK_PROBE_RECEIVER = `head -c 1 >/dev/null; a=$(date +%s%N); c=$(timeout 2 cat | wc -c); b=$(date +%s%N); echo "icbd:link $c $a $b"`;
+// The bytes are made before the leg starts, from 1 MiB of random data repeated (no stream
+// compressor on a path holds a window that long): /dev/urandom on a busy node (≈ 30 MB/s at a
+// load of 25 on the lab) would otherwise be what the probe measures. In RAM, removed on any exit.
+const LINK_PROBE_SENDER = `n=$1; shift
+d=$(mktemp -d /dev/shm/icbd-link.XXXXXX 2>/dev/null || mktemp -d) || exit 1
+trap 'rm -rf "$d"' EXIT
+trap 'exit 1' HUP INT TERM
+head -c 1M /dev/urandom > "$d/r"
+i=0; while [ $i -lt "$n" ]; do cat "$d/r"; i=$((i + 1)); done > "$d/probe"
+"$@" < "$d/probe"`;
+
+/** Run on the source: random bytes through `leg` (the transfer's own ssh to the receiver). */
+export function linkProbeArgv(leg: (remoteLine: string) => string[]): string[] {
+  return sh(LINK_PROBE_SENDER, String(LINK_PROBE_MIB), ...leg(command(['sh', '-c', LINK_PROBE_RECEIVER])));
+}
+
+/** Bytes per second the receiver read, or null when it printed no usable line. */
+export function parseLinkProbe(stdout: string): number | null {
+  const m = stdout.match(/^icbd:link (\d+) (\d+) (\d+)$/m);
+  if (!m) return null;
+  const ns = Number(m[3]) - Number(m[2]);
+  return ns > 0 && Number(m[1]) > 0 ? (Number(m[1]) * 1e9) / ns : null;
+}
+
+/** zstd's own benchmark of levels 1–3 on its synthetic sample, one pass each: under a second. */
+export function compressorBenchArgv(): string[] {
+  return ['zstd', '-q', '-b1', '-e3', '-i0'];
+}
+
+/** compressorBenchArgv's output: one line per level, `-1  3154228 (3.170)  88.07 MB/s  1213.4 MB/s  Synthetic 50%`. */
+export function parseZstdBench(stdout: string): CompressorSpeed | null {
+  const speeds: Partial<Record<number, number>> = {};
+  for (const m of stdout.matchAll(/^\s*-?(\d+)#?\s+\d+\s+\([x\d.]+\)\s*,?\s*([\d.]+) MB\/s/gm)) speeds[Number(m[1])] = Number(m[2]) * 1e6;
+  const l1 = speeds[1];
+  const l3 = speeds[3];
+  return l1 && l3 ? { speeds: { 1: l1, 3: l3 }, measured: true } : null;
 }
 
 // ——— size estimate ——————————————————————————————————————————————————————————————————————————

@@ -1,4 +1,4 @@
-import { CODECS, compressArgv, decompressArgv, type Codec } from '../../../shared/compression.ts';
+import { CODECS, compressArgv, decompressArgv, type Codec, type ZstdLevel } from '../../../shared/compression.ts';
 import { randomBytes } from 'node:crypto';
 import { command, quote } from '../../../shared/shell.ts';
 import type { TransferMode } from '../../../shared/transfers.ts';
@@ -37,6 +37,8 @@ export interface PipelineSpec {
   transferId: string;
   mode: TransferMode;
   codec: Codec;
+  /** zstd's level when auto chose one. */
+  codecLevel?: ZstdLevel | undefined;
   /** Count the stream's bytes as it goes (sendStage); without, there is only elapsed time. */
   meter: boolean;
   /** The source's tee supports -p: one dead receiver does not stop the others. */
@@ -294,7 +296,7 @@ export function buildPipeline(spec: PipelineSpec): PipelineCommands {
   if (spec.targets.length === 0) throw new Error('A transfer needs a receiver.');
   const shared = ['send'];
   const stream = [sendStage(['btrfs', 'send', '-q', ...(spec.parentPath ? ['-p', spec.parentPath] : []), spec.snapshotPath], spec.meter)];
-  const compress = compressArgv(spec.codec);
+  const compress = compressArgv(spec.codec, spec.codecLevel);
   if (compress) {
     stream.push(stage('compress', compress));
     shared.push('compress');

@@ -16,6 +16,7 @@ import {
 import type { PushPlan, SyncPlan, TransferGroup, TransferMode } from '../../../shared/transfers.ts';
 import type { NodeTools } from './commands.ts';
 import { describeProblem, type AccessProblem } from './keys.ts';
+import { chooseZstdLevel, type AutoChoice, type CompressorSpeed, type LinkFact } from './link-codec.ts';
 import { buildPipeline, receiveLockPath, tcpSecret, type PipelineCommands, type PipelineSpec } from './pipeline.ts';
 
 export interface NodeFacts {
@@ -36,6 +37,17 @@ export interface PlanContext {
   access?: ReadonlyMap<string, AccessProblem>;
   /** The stream size of sending `snapshot` (against `parent`), measured on the source; null if unknown. */
   estimate(source: string, snapshot: string, parent: string | null): Promise<{ bytes: number } | { problem: string }>;
+  /** For auto compression: the sender's zstd speed (measured once per node). */
+  compressor(source: string): Promise<CompressorSpeed>;
+  /** For auto compression: the link to one receiver, from the history or a short probe; why not when unknown. */
+  link(source: string, target: string, mode: TransferMode, compressor: CompressorSpeed): Promise<LinkFact | { node: string; unknown: string }>;
+}
+
+/** auto with zstd on every end: the level, or none, from the links and the sender's CPU. */
+async function autoLevel(ctx: PlanContext, source: string, targets: readonly string[], mode: TransferMode): Promise<AutoChoice> {
+  const compressor = await ctx.compressor(source);
+  const links = await Promise.all(targets.map((t) => ctx.link(source, t, mode, compressor)));
+  return chooseZstdLevel({ source, links, compressor });
 }
 
 export interface PlannedGroup {
@@ -143,11 +155,14 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
       const id = ctx.newId();
       const codec = chooseCodec(req.compression, [source, ...targets].map((n) => ({ node: n.host.name, codecs: codecsFromTools(n.tools.tools) })));
       const cap = capOf(req, targets);
+      const auto = req.compression === 'auto' && codec.codec === 'zstd' ? await autoLevel(ctx, req.source, targets.map((t) => t.host.name), req.mode) : undefined;
+      const chosen: Pick<TransferGroup, 'codec' | 'codecLevel' | 'codecReason'> = auto ? { codec: auto.level ? codec.codec : 'none', ...(auto.level ? { codecLevel: auto.level } : {}), codecReason: auto.reason } : { codec: codec.codec };
       const runTargets = targets.map((t): RunTarget => ({ node: t.host.name, finalPath: snapshotPath(t.repo.root, req.image, snap.number), lockPath: receiveLockPath(id, t.host.name) }));
       const spec: PipelineSpec = {
         transferId: id,
         mode: req.mode,
-        codec: codec.codec,
+        codec: chosen.codec,
+        codecLevel: chosen.codecLevel,
         meter: true,
         teeKeepsGoing: source.tools.teeKeepsGoing,
         ...(cap !== undefined ? { rateLimit: cap } : {}),
@@ -172,7 +187,7 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
         kind: parent ? 'incremental' : 'full',
         parent: parent ? { number: parent.number, uuid: parent.uuid } : null,
         targets: targets.map((t) => t.host.name),
-        codec: codec.codec,
+        ...chosen,
         ...(codec.note ? { codecNote: codec.note } : {}),
         ...(cap !== undefined ? { rateLimit: cap } : {}),
         estimatedBytes,

@@ -16,9 +16,16 @@ import {
   type TreeImage,
 } from '../../../shared/snapshots.ts';
 import type { CodecRequest } from '../../../shared/compression.ts';
-import type { TransferMode } from '../../../shared/transfers.ts';
+import type { TransferMode, TransferRecord } from '../../../shared/transfers.ts';
+import { ASSUMED_COMPRESSOR, linkFromHistory, type CompressorSpeed, type LinkFact } from './link-codec.ts';
+import { sshArgv } from './pipeline.ts';
 import {
   addImageArgv,
+  compressorBenchArgv,
+  linkProbeArgv,
+  parseLinkProbe,
+  parseZstdBench,
+  LINK_PROBE_MIB,
   deleteSnapshotArgv,
   estimateArgv,
   lastText,
@@ -44,6 +51,8 @@ export interface ReplicationOptions {
   onChange?(change: HostChange): Promise<void>;
   /** Node keys are the installer's trust between two nodes (keys.ts). */
   trust: TrustPair;
+  /** The transfer history: auto compression reads the links' recent rates from it. */
+  history(): Promise<readonly TransferRecord[]>;
 }
 
 /** The roles that hold an image repository: the source of images and its replicas. */
@@ -54,6 +63,9 @@ export interface ReplicationOptions {
  * one SSH round trip per node for the listing and one for the tool probe.
  */
 export class Replication {
+  /** A node's compressor speed changes with its hardware, not between plans: measured once. */
+  readonly #compressors = new Map<string, Promise<CompressorSpeed>>();
+
   constructor(private readonly o: ReplicationOptions) {}
 
   async #host(name: string): Promise<Host> {
@@ -157,6 +169,7 @@ export class Replication {
         facts.set(name, { host, settings, repo, tools: parseProbe(probe.stdout) });
       }),
     );
+    const links = new Map<string, ReturnType<PlanContext['link']>>();
     return {
       nodes: facts,
       relayAvailable: this.o.remote.pipesStdout,
@@ -164,7 +177,47 @@ export class Replication {
       // Above the usual ephemeral ranges' start so a one-time listener rarely meets a busy port.
       tcpPort: () => randomInt(20_000, 61_000),
       estimate: (source, snapshot, parent) => this.estimate(source, snapshot, parent),
+      compressor: (source) => this.#compressor(source),
+      // A sync plans one push per image to the same receivers: each link is probed once per plan.
+      link: (source, target, mode, compressor) => {
+        const key = `${source} ${target} ${mode}`;
+        const found = links.get(key) ?? this.#link(source, target, mode, compressor);
+        links.set(key, found);
+        return found;
+      },
     };
+  }
+
+  /** zstd's speed on `node`; PERF-NOTES' figures when its benchmark cannot run. */
+  #compressor(node: string): Promise<CompressorSpeed> {
+    let speed = this.#compressors.get(node);
+    if (!speed) {
+      speed = runText(this.o.remote, node, compressorBenchArgv(), { timeoutMs: 30_000 })
+        .then((r) => parseZstdBench(r.stdout) ?? ASSUMED_COMPRESSOR)
+        .catch(() => ASSUMED_COMPRESSOR);
+      this.#compressors.set(node, speed);
+    }
+    return speed;
+  }
+
+  /**
+   * The link from `source` to `target`: the last long enough push in the history, else a probe
+   * through the direct leg's ssh (tcp's stream takes the same network). Relay goes through the
+   * console, which a probe on the source cannot time.
+   */
+  async #link(source: string, target: string, mode: TransferMode, compressor: CompressorSpeed): Promise<LinkFact | { node: string; unknown: string }> {
+    const known = linkFromHistory(await this.o.history(), { source, target, mode, compressor, now: Date.now() });
+    if (known) return known;
+    if (mode === 'relay') return { node: target, unknown: 'a relay through the console, and no recent push to it to go by' };
+    const leg = await this.#leg(target);
+    try {
+      const r = await runText(this.o.remote, source, linkProbeArgv((line) => sshArgv(leg, line)), { sudo: true, timeoutMs: 30_000 });
+      const rate = parseLinkProbe(r.stdout);
+      if (rate) return { node: target, rate, how: `probe: up to 2 s of ${LINK_PROBE_MIB} MiB of random data over ssh from ${source}` };
+      return { node: target, unknown: `the probe from ${source} failed: ${lastText(r.stderr) || `exit code ${r.code}`}` };
+    } catch (err) {
+      return { node: target, unknown: `the probe from ${source} failed: ${(err as Error).message}` };
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
+import { codecLabel } from '../../../shared/compression.ts';
 import { AppError, toWire } from '../../../shared/errors.ts';
 import { fileName } from '../../../shared/names.ts';
 import {
@@ -115,6 +116,7 @@ export class TransferService {
         ...(group.wire.codecNote ? { codecNote: group.wire.codecNote } : {}),
         ...(origin ? { origin } : {}),
         rateLimit: group.wire.rateLimit ?? null,
+        ...(group.wire.codecLevel ? { codecLevel: group.wire.codecLevel } : {}),
         state: 'queued',
         bytes: 0,
         totalBytes: group.wire.estimatedBytes,
@@ -300,7 +302,7 @@ export class TransferService {
 
   async #run(push: PlannedPush, group: PlannedGroup, record: PushRecord, signal: AbortSignal): Promise<void> {
     const hooks = await this.#start(record, [push.plan.source, ...group.wire.targets]);
-    hooks.onLog(`${push.plan.image}@${push.plan.number}: ${record.kind}${group.parent ? ` from parent ${group.parent.number}` : ''}, ${record.mode}, ${record.codec}${record.rateLimit ? `, at most ${formatRate(record.rateLimit)}` : ''}, ${push.plan.source} → ${group.wire.targets.join(', ')}${record.origin ? `, started by schedule ${record.origin.schedule}` : ''}`);
+    hooks.onLog(`${push.plan.image}@${push.plan.number}: ${record.kind}${group.parent ? ` from parent ${group.parent.number}` : ''}, ${record.mode}, ${codecLabel(record.codec, record.codecLevel)}${record.rateLimit ? `, at most ${formatRate(record.rateLimit)}` : ''}, ${push.plan.source} → ${group.wire.targets.join(', ')}${record.origin ? `, started by schedule ${record.origin.schedule}` : ''}`);
     try {
       const result = await runGroup({
         transferId: record.id,
@@ -321,7 +323,7 @@ export class TransferService {
           action: 'replication.receive',
           command: receive.command,
           result: t.ok ? 'ok' : result.cancelled ? 'cancelled' : 'failed',
-          detail: t.ok ? `${push.plan.image}@${push.plan.number} from ${push.plan.source} (${record.kind}, ${record.mode}, ${record.codec})` : (t.error ?? 'failed'),
+          detail: t.ok ? `${push.plan.image}@${push.plan.number} from ${push.plan.source} (${record.kind}, ${record.mode}, ${codecLabel(record.codec, record.codecLevel)})` : (t.error ?? 'failed'),
           ms: Date.now() - record.startedAt!,
         });
       }

@@ -59,7 +59,7 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
       },
     );
   const store = new TransferStore(o.home);
-  const replication = new Replication({ remote, getHosts: o.getHosts, settings, onChange, trust: o.trust });
+  const replication = new Replication({ remote, getHosts: o.getHosts, settings, onChange, trust: o.trust, history: () => store.list() });
   const transfers = new TransferService({
     store,
     remote,

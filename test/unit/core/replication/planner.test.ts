@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Host } from '../../../../shared/inventory.ts';
 import { defaultRepoSettings, type NodeRepo, type Snapshot } from '../../../../shared/snapshots.ts';
 import { parseProbe } from '../../../../electron/core/replication/commands.ts';
+import { ASSUMED_COMPRESSOR } from '../../../../electron/core/replication/link-codec.ts';
 import { planPush, planSync, type NodeFacts, type PlanContext } from '../../../../electron/core/replication/planner.ts';
 
 const u = (n: number, node = 0) => `${String(n).padStart(8, '0')}-0000-4000-8000-${String(node).padStart(12, '0')}`;
@@ -32,6 +33,9 @@ const ctx = (over: Partial<PlanContext> = {}): PlanContext => ({
   newId: () => `t-${++ids}-aaaaaaaa`,
   tcpPort: () => 40000,
   estimate: async (_s, _snap, parent) => ({ bytes: parent ? 1000 : 50000 }),
+  compressor: async () => ASSUMED_COMPRESSOR,
+  // A 100 Mbit/s site link unless a test says otherwise.
+  link: async (_s, node) => ({ node, rate: 12.5e6, how: 'probe' }),
   ...over,
 });
 const push = (targets: string[], more = {}) => planPush({ source: 'imgs', targets, image: 'img1', mode: 'direct', compression: 'auto', ...more }, ctx());
@@ -85,6 +89,34 @@ describe('push plan', () => {
     ]);
     const older = await push(['cache01'], { number: 2 });
     expect(older.plan.skipped[0]?.reason).toBe('cache01 already has img1@2.');
+  });
+
+  it('auto: zstd at a level for a slow link, none where the link outruns the compressor, the slowest receiver of a fan-out decides', async () => {
+    const slow = (await push(['cache01'])).plan.groups[0]!;
+    expect([slow.codec, slow.codecLevel]).toEqual(['zstd', 3]);
+    expect(slow.codecReason).toBe('zstd -3: link to cache01 measured 100 Mbit/s (probe); imgs compresses 572 MiB/s at zstd -3 (assumed).');
+    expect(slow.commands.at(-1)?.command).toContain('zstd -3 -q -c');
+
+    const fast = (await planPush({ source: 'imgs', targets: ['cache01'], image: 'img1', mode: 'direct', compression: 'auto' }, ctx({ link: async (_s, node) => ({ node, rate: 1.2e9, how: 'probe' }) }))).plan.groups[0]!;
+    expect([fast.codec, fast.codecLevel]).toEqual(['none', undefined]);
+    expect(fast.codecReason).toMatch(/^none: link to cache01 measured 9\.6 Gbit\/s/);
+    expect(fast.commands.at(-1)?.command).not.toContain('zstd');
+
+    const two = facts('cache06', 'cache', { img1: [snap('img1', 1, u(1, 6), u(1))] });
+    const fanOut = await planPush(
+      { source: 'imgs', targets: ['cache01', 'cache02', 'cache06'], image: 'img1', mode: 'direct', compression: 'auto' },
+      ctx({ nodes: new Map([imgs, c1, c2, two].map((f) => [f.host.name, f])), link: async (_s, node) => ({ node, rate: node === 'cache06' ? 150e6 : 1.2e9, how: 'probe' }) }),
+    );
+    const group = fanOut.plan.groups.find((g) => g.targets.length === 2)!;
+    expect([group.targets, group.codec, group.codecLevel]).toEqual([['cache02', 'cache06'], 'zstd', 1]);
+    expect(group.codecReason).toMatch(/^zstd -1: link to cache06 measured 1\.2 Gbit\/s/);
+  });
+
+  it('auto with a link it cannot measure keeps zstd -1 and says why; an explicit codec is not second-guessed', async () => {
+    const g = (await planPush({ source: 'imgs', targets: ['cache01'], image: 'img1', mode: 'relay', compression: 'auto' }, ctx({ link: async (_s, node) => ({ node, unknown: 'no history' }) }))).plan.groups[0]!;
+    expect([g.codec, g.codecLevel, g.codecReason]).toEqual(['zstd', 1, 'zstd -1: the link to cache01 is not known (no history), so the default.']);
+    const asked = (await planPush({ source: 'imgs', targets: ['cache01'], image: 'img1', mode: 'direct', compression: 'zstd' }, ctx({ link: () => Promise.reject(new Error('not asked')) }))).plan.groups[0]!;
+    expect([asked.codec, asked.codecLevel, asked.codecReason]).toEqual(['zstd', undefined, undefined]);
   });
 
   it('the codec is common to the whole group, and a fallback is said', async () => {
