@@ -182,7 +182,7 @@ export function parseProbe(text: string): NodeTools {
 export const LINK_PROBE_MIB = 64;
 // The receiver times from the first byte (a handshake or a busy node's process starts must not
 // count) and stops reading after 2 s, so a slow link bounds the probe instead of stalling the plan.
-const LINK_PROBE_RECEIVER = `head -c 1 >/dev/null; a=$(date +%s%N); c=$(timeout 2 cat | wc -c); b=$(date +%s%N); echo "icbd:link $c $a $b"`;
+export const LINK_PROBE_RECEIVER = `head -c 1 >/dev/null; a=$(date +%s%N); c=$(timeout 2 cat | wc -c); b=$(date +%s%N); echo "icbd:link $c $a $b"`;
 // The bytes are made before the leg starts, from 1 MiB of random data repeated (no stream
 // compressor on a path holds a window that long): /dev/urandom on a busy node (≈ 30 MB/s at a
 // load of 25 on the lab) would otherwise be what the probe measures. In RAM, removed on any exit.
@@ -194,9 +194,12 @@ head -c 1M /dev/urandom > "$d/r"
 i=0; while [ $i -lt "$n" ]; do cat "$d/r"; i=$((i + 1)); done > "$d/probe"
 "$@" < "$d/probe"`;
 
-/** Run on the source: random bytes through `leg` (the transfer's own ssh to the receiver). */
+/**
+ * Run on the source: random bytes through `leg` (the transfer's own ssh to the receiver, with the
+ * replication key: its forced command, the receive wrapper, runs LINK_PROBE_RECEIVER for `probe`).
+ */
 export function linkProbeArgv(leg: (remoteLine: string) => string[]): string[] {
-  return sh(LINK_PROBE_SENDER, String(LINK_PROBE_MIB), ...leg(command(['sh', '-c', LINK_PROBE_RECEIVER])));
+  return sh(LINK_PROBE_SENDER, String(LINK_PROBE_MIB), ...leg('probe'));
 }
 
 /** Bytes per second the receiver read, or null when it printed no usable line. */

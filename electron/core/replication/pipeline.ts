@@ -2,7 +2,7 @@ import { CODECS, compressArgv, decompressArgv, type Codec, type ZstdLevel } from
 import { randomBytes } from 'node:crypto';
 import { command, quote } from '../../../shared/shell.ts';
 import type { TransferMode } from '../../../shared/transfers.ts';
-import { paceArgv, pipeline, stage } from './commands.ts';
+import { LINK_PROBE_RECEIVER, paceArgv, pipeline, stage } from './commands.ts';
 
 /**
  * The commands of one transfer: a single `btrfs send` read once, measured, compressed once, and
@@ -214,7 +214,7 @@ const SLOTS = { transfer: 'ICBDSLOTTRANSFER', node: 'icbdslotnode', dir: '/ICBDS
  * The forced command of the replication key on a receiver (placed by the installer's trust). It
  * validates SSH_ORIGINAL_COMMAND word by word and runs the very script receiverScript builds,
  * with the validated words in the slots (a copy per codec, made here, so there is one builder):
- * `true` (the access check) and `receive CODEC TRANSFER NODE DIR DIR/N` with DIR inside the node's
+ * `true` (the access check), `probe` (auto compression's link probe: reads for 2 s, prints a count) and `receive CODEC TRANSFER NODE DIR DIR/N` with DIR inside the node's
  * repository `root`, nothing else. Every value is plain [A-Za-z0-9._/-] with no `..`, so it reads
  * the same quoted or not, in sed or in sh.
  */
@@ -234,6 +234,8 @@ export function receiveWrapper(root: string): string {
     'set +f',
     'case "${1:-}" in',
     '  true) [ $# -eq 1 ] && exit 0; refuse "true takes no arguments" ;;',
+    // Auto compression's link probe (commands.ts): reads what comes for 2 s, writes nothing anywhere.
+    `  probe) [ $# -eq 1 ] || refuse "probe takes no arguments"; exec sh -c ${quote(LINK_PROBE_RECEIVER)} ;;`,
     '  receive) [ $# -eq 6 ] || refuse "receive takes CODEC TRANSFER NODE DIR DIR/NUMBER" ;;',
     '  *) refuse "this key may only receive a replication stream" ;;',
     'esac',

@@ -77,10 +77,10 @@ describe('measurements', () => {
     expect(parseLinkProbe('')).toBeNull();
   });
 
-  it('the probe sends through the leg it is given, with the receiver as one quoted word', () => {
+  it("the probe sends through the leg it is given, asking the receiver's wrapper for `probe`", () => {
     const argv = linkProbeArgv((line) => ['ssh', 'root@cache01', line]);
     expect(argv.slice(0, 2)).toEqual(['sh', '-c']);
     expect(argv.slice(3, 6)).toEqual(['sh', '64', 'ssh']);
-    expect(argv.at(-1)).toMatch(/^sh -c 'head -c 1 >\/dev\/null; .*timeout 2 cat \| wc -c.*'$/);
+    expect(argv.at(-1)).toBe('probe');
   });
 });

@@ -66,6 +66,15 @@ describe('the receive wrapper', () => {
   });
 });
 
+describe("auto compression's link probe through the wrapper", () => {
+  it('reads what comes, from its first byte, and says how much and when', () => {
+    const r = spawnSync('/bin/sh', [wrapper], { env: { SSH_ORIGINAL_COMMAND: 'probe', PATH: '/usr/bin:/bin' }, input: Buffer.alloc(1 << 20, 7), encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^icbd:link 1048575 \d+ \d+$/m);
+    expect(asked('probe now').stderr).toMatch(/probe takes no arguments/);
+  });
+});
+
 describe('the receive the wrapper runs', () => {
   it("is receiverScript's, with every slot filled: the transfer's lock and the snapshot's own lock name what was asked", () => {
     // The wrapper as it would run, stopped where it hands its script to sh: that script, printed.
