@@ -6,6 +6,7 @@ import { AuditLog } from './audit/log.ts';
 import { EventBus } from './util/events.ts';
 import { hostHandlers } from './handlers/hosts.ts';
 import { installHandlers } from './handlers/install.ts';
+import { overviewHandlers } from './handlers/overview.ts';
 import { labHandlers } from './handlers/lab.ts';
 import { replicationHandlers } from './handlers/replication.ts';
 import { sshHandlers } from './handlers/ssh.ts';
@@ -15,6 +16,7 @@ import { InventoryStore } from './inventory/store.ts';
 import { InstallStore } from './installer/saved-state.ts';
 import { InstallService } from './installer/service.ts';
 import { Jobs } from './jobs/jobs.ts';
+import { openOverview } from './overview/service.ts';
 import { ReplicationSettings } from './replication/settings.ts';
 import { openReplication, type ReplicationStack } from './transfers/stack.ts';
 import { EventAsker, type Asker } from './util/prompts.ts';
@@ -75,6 +77,7 @@ export class Core {
       ...terminalHandlers(() => this.terminals()),
       ...replicationHandlers(() => this.replication()),
       ...installHandlers(this.jobs, this.installer),
+      ...overviewHandlers(openOverview({ home: options.home, getHosts: () => this.inventory.list(), health: () => this.health(), stack: () => this.replication() })),
     };
   }
 
