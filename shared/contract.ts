@@ -134,7 +134,11 @@ export const requests = {
     overview,
     "The operator's first look: every node's health and btrfs disk use, how far each cache is behind imgs per image, running and queued transfers, and every failure since the last acknowledgement, each with what to do.",
   ),
-  'overview.ack': request(empty, z.object({ lastLook: z.number() }), 'The operator has seen the failures so far: the overview shows only newer ones (a marker in the data directory).'),
+  'overview.ack': request(
+    z.object({ at: z.number().int().positive().optional() }).strict(),
+    z.object({ lastLook: z.number() }),
+    'The operator has seen the failures up to `at` (the `at` of the overview shown; default now): the overview shows only newer ones (a marker in the data directory).',
+  ),
   'transfers.list': request(empty, z.array(transferRecord), 'Every transfer, running and past (kept across restarts), newest first.'),
   'transfers.cancel': request(z.object({ id: transferId }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel a queued or running transfer; partial receives and uploads are deleted.'),
   'transfers.log': request(z.object({ id: transferId }).strict(), z.array(z.string()), "A transfer's log, oldest line first."),

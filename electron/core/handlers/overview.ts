@@ -4,6 +4,6 @@ import type { Handlers } from './types.ts';
 export function overviewHandlers(service: OverviewService): Handlers<'overview.get' | 'overview.ack'> {
   return {
     'overview.get': () => service.get(),
-    'overview.ack': () => service.ack(),
+    'overview.ack': ({ at }) => service.ack(at),
   };
 }

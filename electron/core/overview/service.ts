@@ -9,8 +9,11 @@ import { buildOverview } from './overview.ts';
 
 export interface OverviewService {
   get(): Promise<Overview>;
-  /** The operator has seen the failures so far: the next overview shows only newer ones. */
-  ack(): Promise<{ lastLook: number }>;
+  /**
+   * The operator has seen the failures up to `at` (the overview they looked at, so a failure that
+   * came after it is not swallowed); the next overview shows only newer ones.
+   */
+  ack(at?: number): Promise<{ lastLook: number }>;
 }
 
 const MARKER = 'overview-seen.json';
@@ -26,8 +29,13 @@ export function openOverview(o: { home: string; getHosts(): Promise<Host[]>; hea
   const markerPath = join(o.home, MARKER);
   const lastLook = async () => {
     const text = await readFileIfExists(markerPath);
-    const at = text ? (JSON.parse(text) as { lastLook?: unknown }).lastLook : undefined;
-    return typeof at === 'number' ? at : null;
+    // A marker that is not ours to read counts as never acknowledged: more failures shown, none hidden.
+    try {
+      const at = text ? (JSON.parse(text) as { lastLook?: unknown } | null)?.lastLook : undefined;
+      return typeof at === 'number' ? at : null;
+    } catch {
+      return null;
+    }
   };
 
   return {
@@ -60,10 +68,10 @@ export function openOverview(o: { home: string; getHosts(): Promise<Host[]>; hea
         transfers: await stack.transfers.list(),
       });
     },
-    async ack() {
-      const at = Date.now();
-      await writeFileAtomic(markerPath, `${JSON.stringify({ lastLook: at })}\n`);
-      return { lastLook: at };
+    async ack(at) {
+      const lastLook = Math.min(at ?? Date.now(), Date.now());
+      await writeFileAtomic(markerPath, `${JSON.stringify({ lastLook })}\n`);
+      return { lastLook };
     },
   };
 }
