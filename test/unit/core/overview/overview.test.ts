@@ -130,7 +130,7 @@ describe('buildOverview', () => {
           up('imgs'),
           up('cache01'),
           { host: 'cache02', state: 'down', latencyMs: null, lastError: { code: 'UNAVAILABLE', message: 'connect ETIMEDOUT' }, checkedAt: T0, since: T0 - 30_000 },
-          { host: 'rw', state: 'untrusted', latencyMs: null, lastError: { code: 'HOST_KEY', message: 'SECURITY: the host key of rw has CHANGED' }, checkedAt: T0, since: T0 - 10_000 },
+          { host: 'rw', state: 'untrusted', latencyMs: null, lastError: { code: 'UNAUTHORIZED', message: 'SECURITY: the host key of rw has CHANGED' }, checkedAt: T0, since: T0 - 10_000 },
         ],
         transfers: [failed('old-00001', T0 - 120_000), failed('new-00001', T0 - 1000)],
       }),
