@@ -6,7 +6,7 @@ import { isTransferFinished, transferSubject, type TransferRecord } from '../../
 import { formatBytes } from '../../../shared/units.ts';
 
 /** Below this share of free space a repository's disk is a failure: the next receive may not fit. */
-export const LOW_DISK_FRACTION = 0.1;
+const LOW_DISK_FRACTION = 0.1;
 
 /** Everything the overview is made of, as read from the nodes and the data directory. */
 export interface OverviewFacts {
