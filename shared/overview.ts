@@ -39,6 +39,7 @@ export const imageLag = z.object({
   cache: hostName,
   /** current: has imgs' newest; behind: lacks `missing` newer ones; none: holds no snapshot of it; unknown: a repository could not be read. */
   state: z.enum(LAG_STATES),
+  /** 0 when unknown: the doors show nothing there. */
   missing: z.number().int().nonnegative(),
   /** imgs' newest snapshot number and the newest of imgs' snapshots the cache holds. */
   sourceNewest: snapshotNumber.nullable(),

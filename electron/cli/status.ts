@@ -45,7 +45,7 @@ function render(o: Overview): string {
   const lag = o.lag.length
     ? table(
         ['IMAGE', 'CACHE', 'STATE', 'MISSING', 'HAS', `${o.source ?? 'imgs'} HAS`, 'NEWEST TAKEN'],
-        o.lag.map((l) => [l.image, l.cache, l.state, l.missing, l.newest ?? undefined, l.sourceNewest ?? undefined, l.newestAt === null ? undefined : formatAge(l.newestAt, o.at)]),
+        o.lag.map((l) => [l.image, l.cache, l.state, l.state === 'unknown' ? undefined : l.missing, l.newest ?? undefined, l.sourceNewest ?? undefined, l.newestAt === null ? undefined : formatAge(l.newestAt, o.at)]),
       )
     : o.source
       ? 'No image on imgs is carried by a cache.'
