@@ -82,7 +82,7 @@ describe('the overview in browser mode', () => {
             await p.getByRole('button', { name: 'Refresh' }).click();
             return failures.textContent();
           },
-          { timeout: 120_000, intervals: [5000] },
+          { timeout: 120_000, interval: 5000 },
         )
         .toContain('What to do: Check that cache02 is on and reachable');
       await screenshots(p, 'overview-failure');
