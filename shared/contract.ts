@@ -5,6 +5,7 @@ import { fileListing } from './files.ts';
 import { host, proposedHost } from './inventory.ts';
 import { address, hostName, localFilePath, port } from './names.ts';
 import { jobId, jobInfo, jobLog, jobStarted } from './jobs.ts';
+import { overview } from './overview.ts';
 import { prompt, promptAnswer, promptId } from './prompts.ts';
 import { hostHealth, knownHostEntry, secretsStatus, terminalEvent } from './ssh.ts';
 import { labHostAction, labInfo, labLinkInput, labPreflight, labSelftestResult, labUpInput } from './lab.ts';
@@ -131,6 +132,16 @@ export const requests = {
   ),
   'replication.settings.get': request(z.object({ node: hostName.optional() }).strict(), z.array(settingsEntry), 'Replication settings of one node or of every imgs and cache node.'),
   'replication.settings.set': request(settingsSetInput, settingsEntry, "Change a node's replication settings (repository path, carried images, transfer limit …)."),
+  'overview.get': request(
+    empty,
+    overview,
+    "The operator's first look: every node's health and btrfs disk use, how far each cache is behind imgs per image, running and queued transfers, and every failure since the last acknowledgement, each with what to do.",
+  ),
+  'overview.ack': request(
+    z.object({ at: z.number().int().positive().optional() }).strict(),
+    z.object({ lastLook: z.number() }),
+    'The operator has seen the failures up to `at` (the `at` of the overview shown; default now): the overview shows only newer ones (a marker in the data directory).',
+  ),
   'transfers.list': request(empty, z.array(transferRecord), 'Every transfer, running and past (kept across restarts), newest first.'),
   'transfers.cancel': request(z.object({ id: transferId }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel a queued or running transfer; partial receives and uploads are deleted.'),
   'transfers.log': request(z.object({ id: transferId }).strict(), z.array(z.string()), "A transfer's log, oldest line first."),

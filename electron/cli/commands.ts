@@ -92,6 +92,11 @@ export const COMMANDS = {
     },
     args: ['host'],
   },
+  status: {
+    summary: "the first look: nodes' health and disk use, caches behind imgs, transfers, failures since the last --ack",
+    usage: 'status [--ack] [--json]',
+    options: { ack: { type: 'boolean', help: 'mark the failures shown as seen: the next status lists only newer ones' }, json },
+  },
   health: { summary: 'up, down or untrusted, and latency, of every host (or HOST)', usage: 'health [HOST] [--json]', options: { json }, args: ['host'] },
   'known-hosts': {
     summary: 'the host keys the app trusts',

@@ -296,7 +296,7 @@ export async function transfersCommand(core: Core, argv: string[]): Promise<numb
   }
 }
 
-function transfersTable(list: readonly TransferRecord[]): string {
+export function transfersTable(list: readonly TransferRecord[]): string {
   if (!list.length) return 'No transfers yet.';
   const now = Date.now();
   return table(

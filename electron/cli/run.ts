@@ -15,6 +15,7 @@ import { Interrupted } from './interrupt.ts';
 import { labCommand } from './lab.ts';
 import { printJson } from './output.ts';
 import { cancelCommand, pushCommand, replicationCommand, snapshotCommand, snapshotsCommand, syncCommand, transfersCommand } from './replication.ts';
+import { statusCommand } from './status.ts';
 import { execCommand, healthCommand, knownHostsCommand } from './ssh.ts';
 import { uploadCommand } from './upload.ts';
 
@@ -25,6 +26,7 @@ const HANDLERS: Record<Exclude<CommandName, 'help' | 'version'>, Handler> = {
   audit: auditCommand,
   exec: execCommand,
   health: healthCommand,
+  status: statusCommand,
   hosts: hostsCommand,
   install: installCommand,
   'known-hosts': knownHostsCommand,

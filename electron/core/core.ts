@@ -7,6 +7,7 @@ import { EventBus } from './util/events.ts';
 import { fileHandlers } from './handlers/files.ts';
 import { hostHandlers } from './handlers/hosts.ts';
 import { installHandlers } from './handlers/install.ts';
+import { overviewHandlers } from './handlers/overview.ts';
 import { labHandlers } from './handlers/lab.ts';
 import { replicationHandlers } from './handlers/replication.ts';
 import { scheduleHandlers } from './handlers/schedules.ts';
@@ -17,6 +18,7 @@ import { InventoryStore } from './inventory/store.ts';
 import { InstallStore } from './installer/saved-state.ts';
 import { InstallService } from './installer/service.ts';
 import { Jobs } from './jobs/jobs.ts';
+import { openOverview } from './overview/service.ts';
 import { ReplicationSettings } from './replication/settings.ts';
 import { openReplication, type ReplicationStack } from './transfers/stack.ts';
 import { EventAsker, type Asker } from './util/prompts.ts';
@@ -91,6 +93,7 @@ export class Core {
       ...fileHandlers(),
       ...options.doorHandlers,
       ...scheduleHandlers(this.schedules),
+      ...overviewHandlers(openOverview({ home: options.home, getHosts: () => this.inventory.list(), health: () => this.health(), stack: () => this.replication() })),
     };
   }
 

@@ -18,31 +18,33 @@ beforeEach(() => {
   fake.answer('prompts.list', () => []);
   fake.answer('audit.list', () => []);
   fake.answer('schedules.list', () => ({ schedules: [], notify: null }));
+  fake.answer('overview.get', () => ({ at: 1, lastLook: null, source: 'imgs', nodes: [{ host: 'imgs', role: 'imgs', state: 'up', latencyMs: 1, disk: null, diskProblem: null }], lag: [], running: [], queued: [], failures: [] }));
   location.hash = '#/hosts';
 });
 
 describe('App frame', () => {
-  it('has a banner with name, version, data directory and link state, a navigation and a main area', async () => {
+  it('has a banner with name, version, data directory and link state, a navigation and a main area that opens on the overview', async () => {
+    location.hash = '';
     render(App);
     const banner = screen.getByRole('banner');
     await waitFor(() => expect(banner.textContent).toContain('/home/op/.config/iCBD Console'));
     expect(banner.textContent).toContain('0.1.0');
     expect(screen.getByRole('status', { name: /^Connection/ }).textContent).toContain('Connected');
     expect(screen.getByRole('navigation', { name: 'Views' })).toBeTruthy();
-    expect(screen.getByRole('main').querySelector('h1')?.textContent).toBe('Hosts');
+    await waitFor(() => expect(screen.getByRole('main').querySelector('h1')?.textContent).toBe('Overview'));
     await waitFor(() => expect(screen.getByRole('rowheader', { name: 'imgs' })).toBeTruthy());
   });
 
   it('switches views with Ctrl+digit, through the hash, and focuses the new heading', async () => {
     const user = userEvent.setup();
     render(App);
-    await user.keyboard('{Control>}6{/Control}');
+    await user.keyboard('{Control>}7{/Control}');
     await waitFor(() => expect(location.hash).toBe('#/audit'));
     const heading = await screen.findByRole('heading', { level: 1, name: 'Audit' });
     expect(await screen.findByText(/No change made to a host matches/)).toBeTruthy();
     expect(document.activeElement).toBe(heading);
     expect(document.title).toBe('Audit · iCBD Console');
-    await user.keyboard('{Meta>}1{/Meta}');
+    await user.keyboard('{Meta>}2{/Meta}');
     await screen.findByRole('heading', { level: 1, name: 'Hosts' });
   });
 

@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import type { Host } from '../../shared/inventory.ts';
 import { browserSession, cli, screenshots } from './browser.ts';
 
-const ui = browserSession('hosts');
+const ui = browserSession('hosts', { hash: '#/hosts' });
 
 async function hostsFromCli(): Promise<Host[]> {
   const listed = await cli(ui.home, 'hosts', 'list', '--json');
@@ -112,7 +112,7 @@ describe('hosts in browser mode', () => {
   });
 
   it('switches views with Ctrl+digit and keeps the view over a reload', async () => {
-    await ui.page.keyboard.press('Control+2');
+    await ui.page.keyboard.press('Control+3');
     await expect.poll(() => ui.page.getByRole('heading', { level: 1 }).textContent()).toBe('Install');
     expect(ui.page.url()).toMatch(/#\/install$/);
     await ui.page.reload();

@@ -32,7 +32,7 @@ beforeAll(async () => {
     await lab.core.call('replication.snapshot', { image });
   }
 });
-const ui = browserSession('repl', { home: () => lab.home });
+const ui = browserSession('repl', { home: () => lab.home, hash: '#/hosts' });
 const cache = (name: string) => lab.info.hosts.find((h) => h.name === name)!;
 
 const snapRow = (p: Page, name: string) => p.getByRole('row').filter({ has: p.getByRole('rowheader', { name, exact: true }) });
@@ -208,7 +208,7 @@ describe('replication in browser mode', () => {
       });
       real.onMessage((message) => ws.send(message));
     });
-    await p.goto(ui.server.url);
+    await p.goto(`${ui.server.url}#/hosts`);
     await expect.poll(() => p.getByRole('status').textContent()).toContain('Connected');
     const t0 = Date.now();
     await p.getByRole('link', { name: /Snapshots/ }).click();

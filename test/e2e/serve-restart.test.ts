@@ -16,7 +16,7 @@ const EXPECTED = [
   /^console: Failed to load resource: the server responded with a status of 401 \(Unauthorized\)$/,
 ];
 
-const ui = browserSession('restart', { expected: EXPECTED });
+const ui = browserSession('restart', { expected: EXPECTED, hash: '#/hosts' });
 // The sockets the tab opens once loaded: how often it tries to reconnect.
 const sockets: string[] = [];
 beforeAll(() => void ui.page.on('websocket', (ws) => sockets.push(ws.url())));
@@ -65,7 +65,7 @@ describe('icbd serve restarted under an open tab', () => {
 
     const printed = await promisify(execFile)('npx', ['tsx', 'electron/serve/serve.ts', '--print-url', '--port', String(port), '--home', ui.home], { cwd: ROOT });
     expect(printed.stdout).toBe(`${ui.server.url}\n`);
-    await ui.page.goto(printed.stdout.trim());
+    await ui.page.goto(`${printed.stdout.trim()}#/hosts`);
     await expect.poll(() => link().textContent(), { timeout: 10_000 }).toContain('Connected');
     expect(await signedOut().count()).toBe(0);
     expect(await ui.page.getByRole('rowheader', { name: 'imgs', exact: true }).count()).toBe(1);

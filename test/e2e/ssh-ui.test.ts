@@ -40,6 +40,7 @@ function knownHostsLine(name: string): string {
 
 const dirs = tempDirs('e2e-ssh-ui', ['user']);
 const ui = browserSession('ssh-ui', {
+  hash: '#/hosts',
   before: async (home) => {
     mkdirSync(join(dirs.user, '.ssh'), { mode: 0o700 });
     writeFileSync(join(dirs.user, '.ssh', 'config'), SSH_CONFIG);

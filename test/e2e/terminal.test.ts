@@ -15,6 +15,7 @@ let labUnavailable = '';
 let ownLab = false;
 
 const ui = browserSession('terminal', {
+  hash: '#/hosts',
   before: async (home) => {
     const up = await labStatus();
     if (up) {

@@ -24,7 +24,7 @@ const dirs = tempDirs('e2e-upload', ['files']);
 const disk = () => join(dirs.files, 'win10.img');
 // Random data: the upload takes long enough for the row to be seen running.
 beforeAll(() => void execFileSync('sh', ['-c', 'head -c 800M /dev/urandom > "$1/win10.img" && mkdir "$1/isos"', 'sh', dirs.files]));
-const ui = browserSession('upload', { home: () => lab.home });
+const ui = browserSession('upload', { home: () => lab.home, hash: '#/hosts' });
 
 describe('uploads in browser mode', () => {
   it("uploads a file from the Transfers view into an image's working subvolume; the row reaches 100 %", async () => {

@@ -1,3 +1,4 @@
+import type { DiskUse } from '../../../shared/overview.ts';
 import { command } from '../../../shared/shell.ts';
 import type { CompressorSpeed } from './link-codec.ts';
 
@@ -55,6 +56,25 @@ export function listRepoArgv(root: string): string[] {
 
 export function showArgv(path: string): string[] {
   return ['btrfs', 'subvolume', 'show', '--raw', path];
+}
+
+// A repository that does not exist yet still has a filesystem it will live on: the nearest
+// existing parent's. `-b` prints bytes; root is needed for the chunk ioctls.
+const USAGE = `p=$1
+while [ ! -e "$p" ]; do p=\${p%/*}; [ -n "$p" ] || p=/; done
+exec btrfs filesystem usage -b "$p"`;
+
+/** `btrfs filesystem usage -b` of the filesystem holding `path` (btrfs-aware free space, not df's). */
+export function filesystemUsageArgv(path: string): string[] {
+  return sh(USAGE, path);
+}
+
+/** Size, used and btrfs' "Free (estimated)" from `btrfs filesystem usage -b`; throws when they are missing. */
+export function parseFilesystemUsage(text: string): DiskUse {
+  const field = (name: string) => Number(text.match(new RegExp(`^\\s*${name}:\\s+(\\d+)`, 'm'))?.[1] ?? Number.NaN);
+  const use = { sizeBytes: field('Device size'), usedBytes: field('Used'), freeBytes: field('Free \\(estimated\\)') };
+  if (!Object.values(use).every(Number.isFinite)) throw new Error(`Not the output of btrfs filesystem usage -b: ${text.trim().split('\n')[0] ?? '(empty)'}`);
+  return use;
 }
 
 // The working subvolume is created only when missing: adding an image whose working copy exists

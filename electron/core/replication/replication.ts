@@ -15,6 +15,7 @@ import {
   type Snapshot,
   type TreeImage,
 } from '../../../shared/snapshots.ts';
+import type { DiskUse } from '../../../shared/overview.ts';
 import type { CodecRequest } from '../../../shared/compression.ts';
 import type { TransferMode, TransferRecord } from '../../../shared/transfers.ts';
 import { ASSUMED_COMPRESSOR, linkFromHistory, type CompressorSpeed, type LinkFact } from './link-codec.ts';
@@ -28,9 +29,11 @@ import {
   LINK_PROBE_MIB,
   deleteSnapshotArgv,
   estimateArgv,
+  filesystemUsageArgv,
   lastText,
   listRepoArgv,
   parseEstimate,
+  parseFilesystemUsage,
   parseProbe,
   probeArgv,
   showArgv,
@@ -117,6 +120,14 @@ export class Replication {
   async repos(nodes?: readonly string[]): Promise<NodeRepo[]> {
     const names = nodes ?? (await this.o.getHosts()).filter((h) => REPO_ROLES.has(h.role)).map((h) => h.name);
     return Promise.all(names.map((n) => this.repo(n)));
+  }
+
+  /** btrfs' own figures for the filesystem the node's repository is (or will be) on. */
+  async diskUse(name: string): Promise<DiskUse> {
+    const host = await this.#host(name);
+    const { root } = await this.o.settings.get(name, host.role);
+    const r = await this.#run(name, filesystemUsageArgv(root), 'Reading btrfs filesystem usage', 30_000);
+    return parseFilesystemUsage(r.stdout);
   }
 
   async tree(active: readonly ActiveTransfer[] = []): Promise<TreeImage[]> {

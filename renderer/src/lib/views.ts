@@ -1,5 +1,6 @@
 /** The console's views, in navigation order; Ctrl/Cmd+1..7 follow this order. */
 export const VIEWS = [
+  { id: 'overview', label: 'Overview' },
   { id: 'hosts', label: 'Hosts' },
   { id: 'install', label: 'Install' },
   { id: 'snapshots', label: 'Snapshots' },
@@ -13,4 +14,4 @@ export const VIEWS = [
 export type View = (typeof VIEWS)[number];
 export type ViewId = View['id'];
 
-export const DEFAULT_VIEW: ViewId = 'hosts';
+export const DEFAULT_VIEW: ViewId = 'overview';
