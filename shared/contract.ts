@@ -8,7 +8,7 @@ import { prompt, promptAnswer, promptId } from './prompts.ts';
 import { hostHealth, knownHostEntry, secretsStatus, terminalEvent } from './ssh.ts';
 import { labHostAction, labInfo, labPreflight, labSelftestResult, labUpInput } from './lab.ts';
 import { installDisks, installPlan, installRemember, installRequest, installState, trustPlan } from './install.ts';
-import { nodeImageInput, settingsEntry, settingsSetInput, snapshotCreateInput, snapshotDeleteInput, snapshotTree, subvolumeList } from './replication.ts';
+import { nodeImageInput, pruneInput, pruneReport, settingsEntry, settingsSetInput, snapshotCreateInput, snapshotDeleteInput, snapshotTree, subvolumeList } from './replication.ts';
 import { nodeRepo, snapshot } from './snapshots.ts';
 import { pushInput, pushPlan, setupKeysInput, setupKeysResult, syncInput, syncPlan, transferId, transferLogLine, transferRecord, uploadInput, uploadRecord } from './transfers.ts';
 
@@ -112,6 +112,11 @@ export const requests = {
     snapshotDeleteInput,
     z.object({ deleted: z.string() }),
     'Delete a snapshot; refused while a replica needs it as incremental parent, unless forced.',
+  ),
+  'replication.prune': request(
+    pruneInput,
+    pruneReport,
+    "Delete the snapshots a node's retention policy does not keep (default: every repository node), each deletion audited; with dryRun only what would go and why each survivor stays.",
   ),
   'replication.planPush': request(pushInput, pushPlan, 'What a push would do (parent, codec, exact commands, who is skipped and why); nothing runs.'),
   'replication.push': request(pushInput, z.object({ plan: pushPlan, transfers: z.array(transferRecord) }), 'Plan a push again on the core and queue its transfers.'),

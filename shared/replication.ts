@@ -8,6 +8,7 @@ import {
   nodeRepo,
   repoPath,
   repoSettings,
+  retentionPolicy,
   snapshotNumber,
   type ActiveTransfer,
   type NodeRepo,
@@ -177,6 +178,40 @@ export const snapshotDeleteInput = z
   })
   .strict();
 
+export const pruneInput = z
+  .object({
+    /** Default: imgs and every cache. */
+    node: hostName.optional(),
+    /** Say what would go and why each survivor stays; delete nothing. */
+    dryRun: z.boolean().default(false),
+  })
+  .strict();
+
+export const pruneReport = z.array(
+  z.object({
+    node: hostName,
+    images: z.array(
+      z.object({
+        image: imageName,
+        /** The policy in words, e.g. "keep the newest 3". */
+        policy: z.string(),
+        snapshots: z.array(
+          z.object({
+            number: snapshotNumber,
+            path: z.string(),
+            keep: z.boolean(),
+            why: z.array(z.string()),
+            /** Set on a real run for each snapshot that was not kept. */
+            deleted: z.boolean().optional(),
+            error: z.string().optional(),
+          }),
+        ),
+      }),
+    ),
+  }),
+);
+export type PruneReport = z.infer<typeof pruneReport>;
+
 export const settingsEntry = z.object({ node: hostName, settings: repoSettings });
 
 export const settingsSetInput = z
@@ -187,6 +222,8 @@ export const settingsSetInput = z
       .extend({
         /** null: back to the node's inventory address. */
         replicationAddress: address.nullable().optional(),
+        /** null: back to the role's default. */
+        retention: retentionPolicy.nullable().optional(),
       })
       .strict(),
   })

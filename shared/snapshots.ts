@@ -109,6 +109,11 @@ export function durationMs(within: string): number {
   return Number(within.slice(0, -1)) * DURATION_UNITS[within.slice(-1)]!;
 }
 
+export function describePolicy(p: RetentionPolicy): string {
+  const parts = [p.keep !== undefined ? `the newest ${p.keep}` : '', p.within ? `those younger than ${p.within}` : ''].filter(Boolean);
+  return parts.length ? `keep ${parts.join(' and ')}` : 'keep all';
+}
+
 // A cache only has to serve its newest copies and feed the next incremental; imgs holds the
 // history operators roll back to, so it keeps everything until a policy says otherwise.
 export function defaultRetention(role: Role): RetentionPolicy {

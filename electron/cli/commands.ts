@@ -200,14 +200,32 @@ export const COMMANDS = {
     options: SENDING,
     args: ['host'],
   },
+  prune: {
+    summary: 'delete the snapshots retention does not keep; says why each survivor stays',
+    usage: 'prune [NODE] [--dry-run] [--json]',
+    options: { 'dry-run': { type: 'boolean', help: 'show what would go and why the rest stays; delete nothing' }, json },
+    args: ['host'],
+  },
   replication: {
-    summary: 'per node: repository path, carried images, transfer limit, address',
+    summary: 'per node: repository path, carried images, transfer limit, address, retention',
     subcommands: {
       settings: { summary: "the nodes' replication settings", usage: 'replication settings [NODE] [--json]', options: { json }, args: ['host'] },
       carry: {
         summary: 'which images a cache carries',
         usage: 'replication carry CACHE (--all | --none | IMAGE...) [--json]',
         options: { all: { type: 'boolean', help: 'every image' }, none: { type: 'boolean', help: 'no image' }, json },
+        args: ['host'],
+      },
+      retain: {
+        summary: 'what prune keeps on a node, or on one image of it (default per role: caches the newest 3, imgs all)',
+        usage: 'replication retain NODE [--image NAME] (--keep N | --keep-within DURATION | --default)... [--json]',
+        options: {
+          image: { type: 'string', value: 'NAME', help: 'for this image only' },
+          keep: { type: 'string', value: 'N', help: 'keep the newest N snapshots' },
+          'keep-within': { type: 'string', value: 'DURATION', help: 'keep those younger than DURATION (90m, 12h, 14d, 2w)' },
+          default: { type: 'boolean', help: "back to the node's (or the role's) policy" },
+          json,
+        },
         args: ['host'],
       },
       set: {

@@ -1,8 +1,8 @@
 import { AppError } from '../../shared/errors.ts';
-import { keysOffer, type SettingsPatch } from '../../shared/replication.ts';
+import { keysOffer, type PruneReport, type SettingsPatch } from '../../shared/replication.ts';
 import type { PushPlan, SyncPlan, TransferRecord } from '../../shared/transfers.ts';
 import { isTransferFinished, transferSubject } from '../../shared/transfers.ts';
-import type { RepoSettings } from '../../shared/snapshots.ts';
+import { describePolicy, type RepoSettings } from '../../shared/snapshots.ts';
 import { formatAge, formatBytes, formatDuration, formatPercent, formatRate } from '../../shared/units.ts';
 import type { Core } from '../core/core.ts';
 import { parse, usageError } from './args.ts';
@@ -194,8 +194,8 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
   const print = (entries: readonly { node: string; settings: RepoSettings }[]) =>
     console.log(
       table(
-        ['NODE', 'REPOSITORY', 'WORKING IMAGES', 'CARRIES', 'LIMIT', 'REPLICATION ADDRESS'],
-        entries.map(({ node, settings: s }) => [node, s.root, s.workRoot, carried(s.images), s.maxTransfers, s.replicationAddress ?? '(inventory address)']),
+        ['NODE', 'REPOSITORY', 'WORKING IMAGES', 'CARRIES', 'LIMIT', 'REPLICATION ADDRESS', 'RETENTION'],
+        entries.map(({ node, settings: s }) => [node, s.root, s.workRoot, carried(s.images), s.maxTransfers, s.replicationAddress ?? '(inventory address)', retained(s)]),
       ),
     );
   const set = async (node: string, settings: SettingsPatch, json: boolean | undefined) => {
@@ -220,6 +220,20 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
     await set(node, { images: values.all ? 'all' : images }, values.json);
     return 0;
   }
+  if (sub === 'retain') {
+    const { values, positionals } = parse(rest, REPLICATION.retain);
+    if (positionals.length !== 1) throw usageError('Name one node.', REPLICATION.retain);
+    const given = values.keep !== undefined || values['keep-within'] !== undefined;
+    if (given === (values.default ?? false)) throw usageError('Give --keep and/or --keep-within, or --default.', REPLICATION.retain);
+    if (values.keep !== undefined && !/^\d+$/.test(values.keep)) throw new AppError('INVALID_INPUT', `--keep is a whole number of snapshots (got ${JSON.stringify(values.keep)}).`);
+    const policy = given ? { ...(values.keep !== undefined ? { keep: Number(values.keep) } : {}), ...(values['keep-within'] !== undefined ? { within: values['keep-within'] } : {}) } : null;
+    const node = positionals[0]!;
+    if (values.image === undefined) return (await set(node, { retention: policy }, values.json), 0);
+    const [current] = await core.call('replication.settings.get', { node });
+    const { [values.image]: _old, ...others } = current!.settings.imageRetention ?? {};
+    await set(node, { imageRetention: policy ? { ...others, [values.image]: policy } : others }, values.json);
+    return 0;
+  }
   const { values, positionals } = parse(rest, REPLICATION.set);
   if (positionals.length !== 1) throw usageError('Name one node.', REPLICATION.set);
   if (values.address !== undefined && values['inventory-address']) throw new AppError('INVALID_INPUT', 'Choose --address or --inventory-address, not both.');
@@ -233,6 +247,31 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
   if (Object.keys(patch).length === 0) throw usageError('Name at least one setting to change.', REPLICATION.set);
   await set(positionals[0]!, patch, values.json);
   return 0;
+}
+
+/** Per node and image, each snapshot with its verdict: what a dry run shows, what a real run did. */
+export async function pruneCommand(core: Core, argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, COMMANDS.prune);
+  if (positionals.length > 1) throw usageError('Name one node at most.', COMMANDS.prune);
+  const dryRun = values['dry-run'] ?? false;
+  const report = await core.call('replication.prune', { ...(positionals[0] ? { node: positionals[0] } : {}), dryRun });
+  const failed = report.flatMap((n) => n.images.flatMap((i) => i.snapshots.filter((s) => s.error)));
+  if (values.json) return (printJson(report), failed.length ? 1 : 0);
+  const verdict = (s: PruneReport[number]['images'][number]['snapshots'][number]) =>
+    s.keep ? 'keep' : dryRun ? 'would delete' : s.deleted ? 'deleted' : 'FAILED';
+  console.log(
+    table(
+      ['NODE', 'IMAGE', 'SNAPSHOT', 'VERDICT', 'WHY'],
+      report.flatMap((n) => n.images.flatMap((i) => i.snapshots.map((s) => [n.node, i.image, s.number, verdict(s), s.error ?? s.why.join('; ')]))),
+    ),
+  );
+  for (const n of report) for (const i of n.images) console.log(`${n.node} ${i.image}: ${i.policy}`);
+  return failed.length ? 1 : 0;
+}
+
+function retained(s: RepoSettings): string {
+  const own = s.retention ? describePolicy(s.retention) : 'role default';
+  return [own, ...Object.entries(s.imageRetention ?? {}).map(([image, p]) => `${image}: ${describePolicy(p)}`)].join(', ');
 }
 
 function carried(images: RepoSettings['images']): string {

@@ -12,7 +12,7 @@ import { installCommand } from './install.ts';
 import { Interrupted } from './interrupt.ts';
 import { labCommand } from './lab.ts';
 import { printJson } from './output.ts';
-import { cancelCommand, pushCommand, replicationCommand, snapshotCommand, snapshotsCommand, syncCommand, transfersCommand } from './replication.ts';
+import { cancelCommand, pruneCommand, pushCommand, replicationCommand, snapshotCommand, snapshotsCommand, syncCommand, transfersCommand } from './replication.ts';
 import { execCommand, healthCommand, knownHostsCommand } from './ssh.ts';
 import { uploadCommand } from './upload.ts';
 
@@ -29,6 +29,7 @@ const HANDLERS: Record<Exclude<CommandName, 'help' | 'version'>, Handler> = {
   lab: labCommand,
   snapshots: snapshotsCommand,
   snapshot: snapshotCommand,
+  prune: pruneCommand,
   push: pushCommand,
   sync: syncCommand,
   replication: replicationCommand,

@@ -8,6 +8,7 @@ type ReplicationNames =
   | 'replication.addImage'
   | 'replication.snapshot'
   | 'replication.deleteSnapshot'
+  | 'replication.prune'
   | 'replication.planPush'
   | 'replication.push'
   | 'replication.planSync'
@@ -35,6 +36,7 @@ export function replicationHandlers(stack: () => Promise<ReplicationStack>): Han
       await (await stack()).replication.deleteSnapshot(node, image, number, force);
       return { deleted: `${node}:${image}@${number}` };
     },
+    'replication.prune': async ({ node, dryRun }) => (await stack()).prune(node, dryRun),
     'replication.planPush': async (input) => (await (await stack()).replication.planPush(input)).plan,
     'replication.push': async (input) => (await stack()).push(input),
     'replication.planSync': async (input) => (await (await stack()).replication.planSync(input)).plan,

@@ -4,6 +4,7 @@ import { REPO_ROLES, findHost, type Host } from '../../../shared/inventory.ts';
 import {
   buildTree,
   deletionBlockers,
+  describePolicy,
   findImage,
   imageName,
   nextSnapshotNumber,
@@ -15,6 +16,7 @@ import {
   type Snapshot,
   type TreeImage,
 } from '../../../shared/snapshots.ts';
+import type { PruneReport } from '../../../shared/replication.ts';
 import type { CodecRequest } from '../../../shared/compression.ts';
 import type { TransferMode } from '../../../shared/transfers.ts';
 import {
@@ -34,6 +36,7 @@ import { planPush, planSync, type NodeFacts, type PlanContext, type PlannedPush,
 import { command } from '../../../shared/shell.ts';
 import { runText, type HostChange, type NodeRemote } from '../remote/node.ts';
 import type { ReplicationSettings } from './settings.ts';
+import { policyFor, retention, type BusySnapshot, type ImageRetention } from './retention.ts';
 
 export interface ReplicationOptions {
   remote: NodeRemote;
@@ -65,17 +68,18 @@ export class Replication {
     return r;
   }
 
-  /** #run for a command that changes the node: its outcome goes to onChange, failed or not. */
-  async #change(node: string, action: string, argv: string[], what: string) {
+  /** #run for a command that changes the node: its outcome goes to onChange, failed or not, with `why` when given. */
+  async #change(node: string, action: string, argv: string[], what: string, why?: string) {
     const t0 = Date.now();
     const report = (result: HostChange['result'], detail?: string) =>
       this.o.onChange?.({ host: node, action, command: command(argv), result, ms: Date.now() - t0, ...(detail ? { detail } : {}) });
     try {
       const r = await this.#run(node, argv, what);
-      await report('ok');
+      await report('ok', why);
       return r;
     } catch (err) {
-      await report('failed', err instanceof Error ? err.message : String(err));
+      const message = err instanceof Error ? err.message : String(err);
+      await report('failed', why ? `${why}; ${message}` : message);
       throw err;
     }
   }
@@ -133,6 +137,53 @@ export class Replication {
     const blockers = deletionBlockers(repos, await this.source(), node, image, number);
     if (blockers.length && !force) throw new AppError('CONFLICT', `${blockers.join('\n')}\nDelete it anyway with force.`, { blockers });
     await this.#change(node, 'snapshot.delete', deleteSnapshotArgv(snap.path), `Deleting ${snap.path}`);
+  }
+
+  /**
+   * What retention keeps and deletes on each node (default: every repository node). A replica's
+   * verdict needs the source's repository, the source's needs every replica's: an unreadable one
+   * fails the run, since a parent it needs cannot be told.
+   */
+  async retention(nodes: readonly string[] | undefined, busy: readonly BusySnapshot[], now = Date.now()): Promise<{ node: string; images: ImageRetention[] }[]> {
+    const hosts = await this.o.getHosts();
+    const source = await this.source();
+    const names = nodes ?? hosts.filter((h) => REPO_ROLES.has(h.role)).map((h) => h.name);
+    const needed = names.includes(source) ? undefined : [source, ...names];
+    const repos = await this.repos(needed);
+    return Promise.all(
+      names.map(async (node) => {
+        const host = findHost(hosts, node);
+        const settings = await this.o.settings.get(node, host.role);
+        return { node, images: retention({ repos, source, node, policy: (image) => policyFor(settings, host.role, image), busy, now }) };
+      }),
+    );
+  }
+
+  /** Retention's deletions, each audited with the policy that let it go; one that fails does not stop the others. */
+  async prune(nodes: readonly string[] | undefined, busy: readonly BusySnapshot[], dryRun: boolean): Promise<PruneReport> {
+    const verdicts = await this.retention(nodes, busy);
+    const report: PruneReport = [];
+    for (const { node, images } of verdicts) {
+      const out: PruneReport[number] = { node, images: [] };
+      for (const image of images) {
+        const snapshots = [];
+        for (const s of image.snapshots) {
+          if (s.keep || dryRun) {
+            snapshots.push(s);
+            continue;
+          }
+          try {
+            await this.#change(node, 'snapshot.prune', deleteSnapshotArgv(s.path), `Deleting ${s.path}`, `${image.image}@${s.number}: ${s.why.join('; ')}`);
+            snapshots.push({ ...s, deleted: true });
+          } catch (err) {
+            snapshots.push({ ...s, deleted: false, error: err instanceof Error ? err.message : String(err) });
+          }
+        }
+        out.images.push({ image: image.image, policy: describePolicy(image.policy), snapshots });
+      }
+      report.push(out);
+    }
+    return report;
   }
 
   async #context(nodes: readonly string[]): Promise<PlanContext> {

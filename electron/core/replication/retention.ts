@@ -1,11 +1,13 @@
 import {
   defaultRetention,
+  describePolicy,
   durationMs,
   parentsInUse,
   type NodeRepo,
   type RepoSettings,
   type RetentionPolicy,
 } from '../../../shared/snapshots.ts';
+import { isTransferFinished, type TransferRecord } from '../../../shared/transfers.ts';
 
 /**
  * What prune keeps on a node, and why (btrbk's `preserve`, simplified): a snapshot survives when
@@ -43,11 +45,6 @@ export interface ImageRetention {
 
 export function policyFor(settings: Pick<RepoSettings, 'retention' | 'imageRetention'>, role: NodeRepo['role'], image: string): RetentionPolicy {
   return settings.imageRetention?.[image] ?? settings.retention ?? defaultRetention(role);
-}
-
-export function describePolicy(p: RetentionPolicy): string {
-  const parts = [p.keep !== undefined ? `the newest ${p.keep}` : '', p.within ? `those younger than ${p.within}` : ''].filter(Boolean);
-  return parts.length ? `keep ${parts.join(' and ')}` : 'keep all';
 }
 
 export interface RetentionInput {
@@ -98,4 +95,14 @@ function byPolicy(policy: RetentionPolicy, rank: number, createdAt: number | nul
 /** The snapshots retention would delete on each image, for a refusal that says what would free room. */
 export function prunable(images: readonly ImageRetention[]): string[] {
   return images.flatMap((i) => i.snapshots.filter((s) => !s.keep).map((s) => `${i.image}@${s.number}`));
+}
+
+/** The snapshots unfinished pushes read or write: the sent one and its parent, on the source and every receiver. */
+export function busySnapshots(records: readonly TransferRecord[]): BusySnapshot[] {
+  return records.flatMap((r) => {
+    if (r.operation !== 'push' || isTransferFinished(r.state)) return [];
+    const by = `transfer ${r.id.slice(0, 8)} (push ${r.image}@${r.number})`;
+    const numbers = r.parentNumber === null ? [r.number] : [r.number, r.parentNumber];
+    return [r.source, ...r.targets.map((t) => t.node)].flatMap((node) => numbers.map((number) => ({ node, image: r.image, number, by })));
+  });
 }

@@ -1,6 +1,6 @@
 import { AppError } from '../../../shared/errors.ts';
 import { REPO_ROLES, findHost, type Host } from '../../../shared/inventory.ts';
-import { activeTransfers, keysOffer, wireTree, type SettingsPatch, type SnapshotTree } from '../../../shared/replication.ts';
+import { activeTransfers, keysOffer, wireTree, type PruneReport, type SettingsPatch, type SnapshotTree } from '../../../shared/replication.ts';
 import type { NodeRepo, RepoSettings, Snapshot } from '../../../shared/snapshots.ts';
 import { isTransferFinished, type PushPlan, type TransferRecord, type UploadRecord } from '../../../shared/transfers.ts';
 import type { AuditLog } from '../audit/log.ts';
@@ -8,6 +8,7 @@ import { nodeRemote, type HostChange, type NodeRemote } from '../remote/node.ts'
 import type { TrustPair } from '../replication/keys.ts';
 import type { PlannedPush, PushRequest } from '../replication/planner.ts';
 import { Replication } from '../replication/replication.ts';
+import { busySnapshots } from '../replication/retention.ts';
 import { ReplicationSettings } from '../replication/settings.ts';
 import { listSubvolumes } from '../replication/subvolumes.ts';
 import type { SshPool } from '../ssh/pool.ts';
@@ -31,6 +32,8 @@ export interface ReplicationStack {
   push(req: PushRequest): Promise<{ plan: PushPlan; transfers: TransferRecord[] }>;
   sync(req: Parameters<Replication['planSync']>[0]): Promise<{ plan: Awaited<ReturnType<Replication['planSync']>>['plan']; transfers: TransferRecord[] }>;
   upload(req: Omit<UploadRequest, 'dir'>): Promise<UploadRecord>;
+  /** Retention on `node` (default every repository node), sparing what the transfers use now; a schedule may call it after its sync. */
+  prune(node: string | undefined, dryRun: boolean): Promise<PruneReport>;
   /** The settings of `node`, or of every repository node. */
   settingsOf(node?: string): Promise<{ node: string; settings: RepoSettings }[]>;
   setSettings(node: string, patch: SettingsPatch): Promise<{ node: string; settings: RepoSettings }>;
@@ -140,6 +143,9 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
     async upload(req) {
       const h = await host(req.node);
       return transfers.upload({ ...req, dir: uploadDir(h.name, h.role, await settingsNow(h), req.into) });
+    },
+    async prune(node, dryRun) {
+      return replication.prune(node ? [(await host(node)).name] : undefined, busySnapshots(await transfers.list()), dryRun);
     },
     async settingsOf(node) {
       const hosts = node ? [await host(node)] : await repoHosts();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { NodeRepo, Snapshot } from '../../../../shared/snapshots.ts';
-import { describePolicy, policyFor, prunable, retention, type BusySnapshot, type RetentionInput } from '../../../../electron/core/replication/retention.ts';
+import { describePolicy, type NodeRepo, type Snapshot } from '../../../../shared/snapshots.ts';
+import { policyFor, prunable, retention, type BusySnapshot, type RetentionInput } from '../../../../electron/core/replication/retention.ts';
 
 const u = (n: number, node = 0) => `${String(n).padStart(8, '0')}-0000-4000-8000-${String(node).padStart(12, '0')}`;
 const ROOT = '/var/lib/icbd/.snap';
