@@ -191,6 +191,19 @@ export function parseEstimate(stdout: string, stderr: string): { bytes: number }
   return { bytes: nodata + Number(est[1]) + Number(est[2]) };
 }
 
+// ——— room on a receiver ——————————————————————————————————————————————————————————————————————
+
+// df cannot tell what btrfs can still allocate: "Free (estimated)" counts the unallocated space at
+// the data profile's ratio (half of it on RAID1) plus what allocated data chunks have left.
+export function freeSpaceArgv(path: string): string[] {
+  return ['btrfs', 'filesystem', 'usage', '-b', path];
+}
+
+export function parseFreeSpace(stdout: string): { bytes: number } | { problem: string } {
+  const m = stdout.match(/^\s*Free \(estimated\):\s+(\d+)/m);
+  return m ? { bytes: Number(m[1]) } : { problem: `btrfs filesystem usage printed no "Free (estimated)": ${stdout.trim().split('\n')[0] ?? '(nothing)'}` };
+}
+
 export function lastText(stderr: string): string {
   return stderr
     .split('\n')

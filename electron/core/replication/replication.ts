@@ -23,9 +23,11 @@ import {
   addImageArgv,
   deleteSnapshotArgv,
   estimateArgv,
+  freeSpaceArgv,
   lastText,
   listRepoArgv,
   parseEstimate,
+  parseFreeSpace,
   parseProbe,
   probeArgv,
   showArgv,
@@ -207,6 +209,10 @@ export class Replication {
       // Above the usual ephemeral ranges' start so a one-time listener rarely meets a busy port.
       tcpPort: () => randomInt(20_000, 61_000),
       estimate: (source, snapshot, parent) => this.estimate(source, snapshot, parent),
+      free: async (node, path) => {
+        const r = await runText(this.o.remote, node, freeSpaceArgv(path), { sudo: true, timeoutMs: 30_000 }).catch((err: unknown) => ({ code: -1, stdout: '', stderr: String(err) }));
+        return r.code === 0 ? parseFreeSpace(r.stdout) : { problem: lastText(r.stderr) || `exit code ${r.code}` };
+      },
     };
   }
 
