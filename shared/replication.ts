@@ -26,6 +26,9 @@ export const treeCell = z.object({
   node: hostName,
   state: z.enum(CELL_STATES),
   reason: z.string().optional(),
+  /** Retention's verdict on this copy when it matters: why prune would delete it, or why it must stay beyond the policy. */
+  prune: z.string().optional(),
+  pinned: z.string().optional(),
   referencedBytes: z.number().int().nullable().optional(),
   createdAt: z.number().nullable().optional(),
 });
@@ -66,7 +69,20 @@ export const snapshotTree = z.object({
 export type SnapshotTree = z.infer<typeof snapshotTree>;
 
 /** The tree for the wire: buildTree's rows with each cell reduced to what a column shows. */
-export function wireTree(repos: readonly NodeRepo[], source: string, active: readonly ActiveTransfer[], at = Date.now()): SnapshotTree {
+/** Retention's verdict on one copy (core/replication/retention.ts), for the tree's cells. */
+export type RetentionLookup = (node: string, image: string, number: number) => { keep: boolean; why: readonly string[] } | undefined;
+
+// Only the verdicts an operator acts on travel: a copy prune would delete, and one kept for a reason
+// stronger than the policy (newest, a push's parent, in use). 10 000 rows × 4 nodes stay small.
+function verdictOf(retained: RetentionLookup | undefined, node: string, image: string, number: number): { prune?: string; pinned?: string } {
+  const v = retained?.(node, image, number);
+  if (!v) return {};
+  if (!v.keep) return { prune: v.why.join('; ') };
+  const strong = v.why.filter((w) => !/^(among the newest|younger than|no retention policy|its creation time)/.test(w));
+  return strong.length ? { pinned: strong.join('; ') } : {};
+}
+
+export function wireTree(repos: readonly NodeRepo[], source: string, active: readonly ActiveTransfer[], at = Date.now(), retained?: RetentionLookup): SnapshotTree {
   const images = buildTree(repos, source, active).map((image) => ({
     name: image.name,
     nextParent: image.nextParent,
@@ -81,6 +97,7 @@ export function wireTree(repos: readonly NodeRepo[], source: string, active: rea
         node: c.node,
         state: c.state,
         ...(c.reason ? { reason: c.reason } : {}),
+        ...(c.snapshot ? verdictOf(retained, c.node, image.name, row.number) : {}),
         ...(c.snapshot ? { referencedBytes: c.snapshot.referencedBytes, createdAt: c.snapshot.createdAt } : {}),
       })),
     })),

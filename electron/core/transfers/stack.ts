@@ -1,6 +1,6 @@
 import { AppError } from '../../../shared/errors.ts';
 import { REPO_ROLES, findHost, type Host } from '../../../shared/inventory.ts';
-import { activeTransfers, keysOffer, wireTree, type PruneReport, type SettingsPatch, type SnapshotTree } from '../../../shared/replication.ts';
+import { activeTransfers, keysOffer, wireTree, type PruneReport, type RetentionLookup, type SettingsPatch, type SnapshotTree } from '../../../shared/replication.ts';
 import type { NodeRepo, RepoSettings, Snapshot } from '../../../shared/snapshots.ts';
 import { isTransferFinished, type PushPlan, type TransferRecord, type UploadRecord } from '../../../shared/transfers.ts';
 import type { AuditLog } from '../audit/log.ts';
@@ -8,7 +8,7 @@ import { nodeRemote, type HostChange, type NodeRemote } from '../remote/node.ts'
 import type { TrustPair } from '../replication/keys.ts';
 import type { PlannedPush, PushRequest } from '../replication/planner.ts';
 import { Replication } from '../replication/replication.ts';
-import { busySnapshots } from '../replication/retention.ts';
+import { busySnapshots, policyFor, retention } from '../replication/retention.ts';
 import { ReplicationSettings } from '../replication/settings.ts';
 import { listSubvolumes } from '../replication/subvolumes.ts';
 import type { SshPool } from '../ssh/pool.ts';
@@ -74,6 +74,18 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
     return read;
   };
 
+  /** Retention's verdicts on the repositories as read, for the tree; a node whose settings cannot be read shows none. */
+  const retainedIn = async (repos: readonly NodeRepo[], source: string, records: readonly TransferRecord[]): Promise<RetentionLookup> => {
+    const busy = busySnapshots(records);
+    const verdicts = new Map<string, { keep: boolean; why: string[] }>();
+    for (const r of repos) {
+      const s = await settings.get(r.node, r.role);
+      for (const image of retention({ repos, source, node: r.node, policy: (i) => policyFor(s, r.role, i), busy, now: Date.now() }))
+        for (const v of image.snapshots) verdicts.set(`${r.node}\0${image.image}\0${v.number}`, v);
+    }
+    return (node, image, number) => verdicts.get(`${node}\0${image}\0${number}`);
+  };
+
   /** A direct push to nodes the source cannot log in to would only fail in ssh: refuse it with the fix. */
   const refuseWithoutKeys = (plans: readonly PushPlan[]) => {
     const offer = keysOffer(plans);
@@ -114,7 +126,7 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
             })),
         ),
       );
-      return wireTree(repos, source, activeTransfers(records));
+      return wireTree(repos, source, activeTransfers(records), Date.now(), await retainedIn(repos, source, records));
     },
     async subvolumes(node) {
       const h = await host(node);
