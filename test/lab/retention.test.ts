@@ -73,7 +73,7 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('retention and room on th
       expect(transfers).toEqual([]);
       expect(plan.groups).toEqual([]);
       expect(plan.skipped).toHaveLength(1);
-      expect(plan.skipped[0]!.reason).toMatch(/^cache01 has .* free \(btrfs filesystem usage, estimated\) and this stream needs about 30\d(\.\d)? MiB .*nothing was sent\. Its retention policy would delete ret@6, ret@7 \(icbd prune cache01 --dry-run/);
+      expect(plan.skipped[0]!.reason).toMatch(/^cache01 has .* free \(btrfs filesystem usage, estimated\) and this stream needs about 30\d(\.\d)? MiB .*nothing was sent\. Its retention policy would delete ret@8, ret@7, ret@6 \(icbd prune cache01 --dry-run/);
       expect(await sh('cache01', '[ -e "$1" ] && echo yes || echo no', `${ROOT}/big/1`)).toBe('no\n');
       expect((await lab.core.call('audit.list', { host: 'cache01' })).length).toBe(before);
       const cli = await icbd('push', 'imgs:big', '--to', 'cache01');
