@@ -8,7 +8,7 @@ import { prompt, promptAnswer, promptId } from './prompts.ts';
 import { hostHealth, knownHostEntry, secretsStatus, terminalEvent } from './ssh.ts';
 import { labHostAction, labInfo, labPreflight, labSelftestResult, labUpInput } from './lab.ts';
 import { installDisks, installPlan, installRemember, installRequest, installState, trustPlan } from './install.ts';
-import { nodeImageInput, pruneInput, pruneReport, settingsEntry, settingsSetInput, snapshotCreateInput, snapshotDeleteInput, snapshotTree, subvolumeList } from './replication.ts';
+import { nodeImageInput, pruneInput, pruneReport, retireImageInput, settingsEntry, settingsSetInput, snapshotCreateInput, snapshotDeleteInput, snapshotTree, subvolumeList } from './replication.ts';
 import { nodeRepo, snapshot } from './snapshots.ts';
 import { pushInput, pushPlan, setupKeysInput, setupKeysResult, syncInput, syncPlan, transferId, transferLogLine, transferRecord, uploadInput, uploadRecord } from './transfers.ts';
 
@@ -112,6 +112,11 @@ export const requests = {
     snapshotDeleteInput,
     z.object({ deleted: z.string() }),
     'Delete a snapshot; refused while a replica needs it as incremental parent, unless forced.',
+  ),
+  'replication.retireImage': request(
+    retireImageInput,
+    z.object({ retired: z.string(), overridden: z.array(z.string()) }),
+    "Retire an image whole on a node (Annex 1's deleteImage: its snapshots and, on imgs, its working copy); refused while a cache carries it or a transfer uses it, unless forced.",
   ),
   'replication.prune': request(
     pruneInput,

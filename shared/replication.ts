@@ -195,6 +195,15 @@ export const snapshotDeleteInput = z
   })
   .strict();
 
+export const retireImageInput = z
+  .object({
+    node: hostName,
+    image: imageName,
+    /** Retire it even while a cache carries it or a transfer uses it; the reasons overridden are audited. */
+    force: z.boolean().default(false),
+  })
+  .strict();
+
 export const pruneInput = z
   .object({
     /** Default: imgs and every cache. */

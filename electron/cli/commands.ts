@@ -186,6 +186,12 @@ export const COMMANDS = {
         usage: 'snapshot delete HOST:IMAGE@N [--force] [--json]',
         options: { force: { type: 'boolean', help: 'delete even so' }, json },
       },
+      retire: {
+        summary: "retire an image whole on a node: its snapshots and, on imgs, its working copy (refused while a cache carries it or a transfer uses it)",
+        usage: 'snapshot retire HOST IMAGE [--force] [--json]',
+        options: { force: { type: 'boolean', help: 'retire it even so (the reasons go to the audit log)' }, json },
+        args: ['host'],
+      },
       'add-image': { summary: "add an image to a node's repository", usage: 'snapshot add-image HOST IMAGE [--json]', options: { json }, args: ['host'] },
     },
   },

@@ -78,6 +78,14 @@ export async function snapshotCommand(core: Core, argv: string[]): Promise<numbe
     else console.log(`Deleted ${r.deleted}.`);
     return 0;
   }
+  if (sub === 'retire') {
+    const { values, positionals } = parse(rest, SNAPSHOT.retire);
+    if (positionals.length !== 2) throw usageError('Name the host and the image.', SNAPSHOT.retire);
+    const r = await core.call('replication.retireImage', { node: positionals[0]!, image: positionals[1]!, force: values.force ?? false });
+    if (values.json) printJson(r);
+    else console.log(`Retired ${r.retired}.${r.overridden.length ? ` Forced past: ${r.overridden.join(' ')}` : ''}`);
+    return 0;
+  }
   const { values, positionals } = parse(rest, SNAPSHOT['add-image']);
   if (positionals.length !== 2) throw usageError('Name the host and the image.', SNAPSHOT['add-image']);
   const repo = await core.call('replication.addImage', { node: positionals[0]!, image: positionals[1]! });

@@ -81,6 +81,24 @@ export function deleteSnapshotArgv(path: string): string[] {
   return ['btrfs', 'subvolume', 'delete', path];
 }
 
+// Annex 1's deleteImage. Every entry is checked to be a subvolume before the first is deleted, so
+// a stray file refuses the whole retirement instead of leaving it half done.
+const RETIRE_IMAGE = `set -e
+if [ -d "$1" ]; then
+  for s in "$1"/*; do
+    [ -e "$s" ] || continue
+    btrfs subvolume show "$s" >/dev/null 2>&1 || { echo "$s is not a btrfs subvolume: nothing was deleted" >&2; exit 3; }
+  done
+  for s in "$1"/*; do [ -e "$s" ] && btrfs subvolume delete "$s"; done
+  rmdir "$1"
+fi
+if [ -n "$2" ] && [ -e "$2" ]; then btrfs subvolume delete "$2"; fi`;
+
+/** An image's snapshots and directory in the repository and, on the source, its working subvolume. */
+export function retireImageArgv(imageDir: string, workPath?: string): string[] {
+  return sh(RETIRE_IMAGE, imageDir, workPath ?? '');
+}
+
 // A receive that fails or is cancelled may leave its subvolume (writable, without received_uuid,
 // or — on btrfs-progs that accept a stream cut at a command boundary — complete-looking). The
 // runner calls this only for a number it proved free before the receive, so whatever is there

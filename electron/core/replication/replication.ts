@@ -3,6 +3,7 @@ import { AppError } from '../../../shared/errors.ts';
 import { REPO_ROLES, findHost, type Host } from '../../../shared/inventory.ts';
 import {
   buildTree,
+  carries,
   deletionBlockers,
   describePolicy,
   findImage,
@@ -30,6 +31,7 @@ import {
   parseFreeSpace,
   parseProbe,
   probeArgv,
+  retireImageArgv,
   showArgv,
   snapshotArgv,
 } from './commands.ts';
@@ -38,7 +40,7 @@ import { planPush, planSync, type NodeFacts, type PlanContext, type PlannedPush,
 import { command } from '../../../shared/shell.ts';
 import { runText, type HostChange, type NodeRemote } from '../remote/node.ts';
 import type { ReplicationSettings } from './settings.ts';
-import { policyFor, retention, type BusySnapshot, type ImageRetention } from './retention.ts';
+import { policyFor, retention, retireBlockers, type BusySnapshot, type ImageRetention } from './retention.ts';
 
 export interface ReplicationOptions {
   remote: NodeRemote;
@@ -186,6 +188,21 @@ export class Replication {
       report.push(out);
     }
     return report;
+  }
+
+  /** Annex 1's deleteImage on one node, refused with the reasons (retireBlockers) unless forced; forced, the reasons are audited. */
+  async retireImage(node: string, image: string, busy: readonly BusySnapshot[], force: boolean): Promise<{ retired: string; overridden: string[] }> {
+    imageName.parse(image);
+    const host = await this.#host(node);
+    const s = await this.o.settings.get(node, host.role);
+    const source = await this.source();
+    const repos = await this.repos(node === source ? undefined : [source, node]);
+    if (!findImage(repos.find((r) => r.node === node), image)) throw new AppError('NOT_FOUND', `${node} has no ${image} in ${s.root}.`);
+    const blockers = retireBlockers({ repos, source, node, image, carried: node !== source && carries(s, image) && !!findImage(repos.find((r) => r.node === source), image)?.snapshots.length, busy });
+    if (blockers.length && !force) throw new AppError('CONFLICT', `${blockers.join('\n')}\nRetire it anyway with force.`, { blockers });
+    const argv = retireImageArgv(`${s.root}/${image}`, host.role === 'imgs' ? `${s.workRoot}/${image}` : undefined);
+    await this.#change(node, 'image.retire', argv, `Retiring ${image}`, blockers.length ? `forced past: ${blockers.join(' ')}` : undefined);
+    return { retired: `${node}:${image}`, overridden: blockers };
   }
 
   async #context(nodes: readonly string[]): Promise<PlanContext> {

@@ -106,3 +106,20 @@ export function busySnapshots(records: readonly TransferRecord[]): BusySnapshot[
     return [r.source, ...r.targets.map((t) => t.node)].flatMap((node) => numbers.map((number) => ({ node, image: r.image, number, by })));
   });
 }
+
+/**
+ * Why retiring `image` on `node` whole (Annex 1's deleteImage: snapshots and working copy) would
+ * hurt: on the source, a replica still holds copies (retire it there first); on a replica, its
+ * image list carries it while the source still has it (the next sync would bring it back); anywhere, a transfer uses it.
+ */
+export function retireBlockers(o: { repos: readonly NodeRepo[]; source: string; node: string; image: string; carried: boolean; busy: readonly BusySnapshot[] }): string[] {
+  const blockers: string[] = [];
+  if (o.node === o.source)
+    for (const r of o.repos) {
+      const held = r.node === o.source ? 0 : (r.images.find((i) => i.name === o.image)?.snapshots.length ?? 0);
+      if (held) blockers.push(`${r.node} still carries ${o.image} (${held} snapshot${held > 1 ? 's' : ''}): retire it there first.`);
+    }
+  else if (o.carried) blockers.push(`${o.node}'s image list carries ${o.image}: the next sync would bring it back (take it out with icbd replication carry first).`);
+  for (const by of new Set(o.busy.filter((b) => b.image === o.image && b.node === o.node).map((b) => b.by))) blockers.push(`${o.image} on ${o.node} is in use by ${by}.`);
+  return blockers;
+}

@@ -34,6 +34,8 @@ export interface ReplicationStack {
   upload(req: Omit<UploadRequest, 'dir'>): Promise<UploadRecord>;
   /** Retention on `node` (default every repository node), sparing what the transfers use now; a schedule may call it after its sync. */
   prune(node: string | undefined, dryRun: boolean): Promise<PruneReport>;
+  /** Annex 1's deleteImage on `node`, guarded by what the transfers use now. */
+  retireImage(node: string, image: string, force: boolean): Promise<{ retired: string; overridden: string[] }>;
   /** The settings of `node`, or of every repository node. */
   settingsOf(node?: string): Promise<{ node: string; settings: RepoSettings }[]>;
   setSettings(node: string, patch: SettingsPatch): Promise<{ node: string; settings: RepoSettings }>;
@@ -158,6 +160,9 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
     },
     async prune(node, dryRun) {
       return replication.prune(node ? [(await host(node)).name] : undefined, busySnapshots(await transfers.list()), dryRun);
+    },
+    async retireImage(node, image, force) {
+      return replication.retireImage(node, image, busySnapshots(await transfers.list()), force);
     },
     async settingsOf(node) {
       const hosts = node ? [await host(node)] : await repoHosts();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describePolicy, type NodeRepo, type Snapshot } from '../../../../shared/snapshots.ts';
-import { policyFor, prunable, retention, type BusySnapshot, type RetentionInput } from '../../../../electron/core/replication/retention.ts';
+import { policyFor, prunable, retention, retireBlockers, type BusySnapshot, type RetentionInput } from '../../../../electron/core/replication/retention.ts';
 
 const u = (n: number, node = 0) => `${String(n).padStart(8, '0')}-0000-4000-8000-${String(node).padStart(12, '0')}`;
 const ROOT = '/var/lib/icbd/.snap';
@@ -109,5 +109,25 @@ describe('retention', () => {
     expect(policyFor({ retention: { keep: 5 }, imageRetention: { img: { within: '14d' } } }, 'cache', 'img')).toEqual({ within: '14d' });
     expect(describePolicy({ keep: 3, within: '14d' })).toBe('keep the newest 3 and those younger than 14d');
     expect(describePolicy({})).toBe('keep all');
+  });
+});
+
+describe('retiring an image whole', () => {
+  const base = { repos: [imgs, cache], source: 'imgs', image: 'img', busy: [] as BusySnapshot[] };
+  it('on the source: refused while a replica holds copies', () => {
+    expect(retireBlockers({ ...base, node: 'imgs', carried: false })).toEqual(['cache01 still carries img (8 snapshots): retire it there first.']);
+    expect(retireBlockers({ ...base, repos: [imgs, repo('cache01', 'cache', [])], node: 'imgs', carried: false })).toEqual([]);
+  });
+  it("on a replica: refused while its image list brings it back, or a transfer uses it", () => {
+    expect(retireBlockers({ ...base, node: 'cache01', carried: true })).toEqual([
+      "cache01's image list carries img: the next sync would bring it back (take it out with icbd replication carry first).",
+    ]);
+    const busy = [
+      { node: 'cache01', image: 'img', number: 8, by: 'transfer 1a2b3c4d (push img@9)' },
+      { node: 'cache01', image: 'img', number: 9, by: 'transfer 1a2b3c4d (push img@9)' },
+      { node: 'imgs', image: 'img', number: 9, by: 'transfer 1a2b3c4d (push img@9)' },
+    ];
+    expect(retireBlockers({ ...base, busy, node: 'cache01', carried: false })).toEqual(['img on cache01 is in use by transfer 1a2b3c4d (push img@9).']);
+    expect(retireBlockers({ ...base, node: 'cache01', carried: false })).toEqual([]);
   });
 });
