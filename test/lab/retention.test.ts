@@ -82,4 +82,17 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('retention and room on th
       await sh('cache01', 'rm -f "$1/filler"; sync', '/var/lib/icbd');
     }
   });
+
+  it('retiring an image: refused on imgs while a cache carries it; one no cache holds goes whole, audited', async () => {
+    const refused = await icbd('snapshot', 'retire', 'imgs', 'ret');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/cache01 still carries ret \(\d+ snapshots\): retire it there first/);
+    expect(await numbers('imgs', 'ret')).toHaveLength(9);
+    const done = await icbd('snapshot', 'retire', 'imgs', 'big', '--json');
+    expect(done.code).toBe(0);
+    expect(JSON.parse(done.stdout)).toEqual({ retired: 'imgs:big', overridden: [] });
+    expect(await sh('imgs', 'ls -d "$1" "$2" 2>/dev/null; true', `${ROOT}/big`, `${WORK}/big`)).toBe('');
+    const audit = await lab.core.call('audit.list', { host: 'imgs' });
+    expect(audit.find((e) => e.action === 'image.retire')).toMatchObject({ result: 'ok' });
+  });
 });
