@@ -10,7 +10,7 @@ import { prompt, promptAnswer, promptId } from './prompts.ts';
 import { hostHealth, knownHostEntry, secretsStatus, terminalEvent } from './ssh.ts';
 import { labHostAction, labInfo, labLinkInput, labPreflight, labSelftestResult, labUpInput } from './lab.ts';
 import { installDisks, installPlan, installRemember, installRequest, installState, trustPlan } from './install.ts';
-import { nodeImageInput, settingsEntry, settingsSetInput, snapshotCreateInput, snapshotDeleteInput, snapshotTree, subvolumeList } from './replication.ts';
+import { nodeImageInput, pruneInput, pruneReport, retireImageInput, settingsEntry, settingsSetInput, snapshotCreateInput, snapshotDeleteInput, snapshotTree, subvolumeList } from './replication.ts';
 import { nodeRepo, snapshot } from './snapshots.ts';
 import { schedule, scheduleFailed, scheduleInput, scheduleList, scheduleName, scheduleNotify, scheduleRun } from './schedules.ts';
 import { pushInput, pushPlan, setupKeysInput, setupKeysResult, syncInput, syncPlan, transferId, transferLogLine, transferRecord, uploadInput, uploadRecord } from './transfers.ts';
@@ -116,6 +116,16 @@ export const requests = {
     snapshotDeleteInput,
     z.object({ deleted: z.string() }),
     'Delete a snapshot; refused while a replica needs it as incremental parent, unless forced.',
+  ),
+  'replication.retireImage': request(
+    retireImageInput,
+    z.object({ retired: z.string(), overridden: z.array(z.string()) }),
+    "Retire an image whole on a node (Annex 1's deleteImage: its snapshots and, on imgs, its working copy); refused while a cache carries it or a transfer uses it, unless forced.",
+  ),
+  'replication.prune': request(
+    pruneInput,
+    pruneReport,
+    "Delete the snapshots a node's retention policy does not keep (default: every repository node), each deletion audited; with dryRun only what would go and why each survivor stays.",
   ),
   'replication.planPush': request(pushInput, pushPlan, 'What a push would do (parent, codec, exact commands, who is skipped and why); nothing runs.'),
   'replication.push': request(pushInput, z.object({ plan: pushPlan, transfers: z.array(transferRecord) }), 'Plan a push again on the core and queue its transfers.'),

@@ -9,6 +9,7 @@ import {
   rateLimit,
   repoPath,
   repoSettings,
+  retentionPolicy,
   snapshotNumber,
   type ActiveTransfer,
   type NodeRepo,
@@ -26,6 +27,9 @@ export const treeCell = z.object({
   node: hostName,
   state: z.enum(CELL_STATES),
   reason: z.string().optional(),
+  /** Retention's verdict on this copy when it matters: why prune would delete it, or why it must stay beyond the policy. */
+  prune: z.string().optional(),
+  pinned: z.string().optional(),
   referencedBytes: z.number().int().nullable().optional(),
   createdAt: z.number().nullable().optional(),
 });
@@ -66,7 +70,20 @@ export const snapshotTree = z.object({
 export type SnapshotTree = z.infer<typeof snapshotTree>;
 
 /** The tree for the wire: buildTree's rows with each cell reduced to what a column shows. */
-export function wireTree(repos: readonly NodeRepo[], source: string, active: readonly ActiveTransfer[], at = Date.now()): SnapshotTree {
+/** Retention's verdict on one copy (core/replication/retention.ts), for the tree's cells. */
+export type RetentionLookup = (node: string, image: string, number: number) => { keep: boolean; why: readonly string[] } | undefined;
+
+// Only the verdicts an operator acts on travel: a copy prune would delete, and one kept for a reason
+// stronger than the policy (newest, a push's parent, in use). 10 000 rows × 4 nodes stay small.
+function verdictOf(retained: RetentionLookup | undefined, node: string, image: string, number: number): { prune?: string; pinned?: string } {
+  const v = retained?.(node, image, number);
+  if (!v) return {};
+  if (!v.keep) return { prune: v.why.join('; ') };
+  const strong = v.why.filter((w) => !/^(among the newest|younger than|no retention policy|its creation time)/.test(w));
+  return strong.length ? { pinned: strong.join('; ') } : {};
+}
+
+export function wireTree(repos: readonly NodeRepo[], source: string, active: readonly ActiveTransfer[], at = Date.now(), retained?: RetentionLookup): SnapshotTree {
   const images = buildTree(repos, source, active).map((image) => ({
     name: image.name,
     nextParent: image.nextParent,
@@ -81,6 +98,7 @@ export function wireTree(repos: readonly NodeRepo[], source: string, active: rea
         node: c.node,
         state: c.state,
         ...(c.reason ? { reason: c.reason } : {}),
+        ...(c.snapshot ? verdictOf(retained, c.node, image.name, row.number) : {}),
         ...(c.snapshot ? { referencedBytes: c.snapshot.referencedBytes, createdAt: c.snapshot.createdAt } : {}),
       })),
     })),
@@ -178,6 +196,49 @@ export const snapshotDeleteInput = z
   })
   .strict();
 
+export const retireImageInput = z
+  .object({
+    node: hostName,
+    image: imageName,
+    /** Retire it even while a cache carries it or a transfer uses it; the reasons overridden are audited. */
+    force: z.boolean().default(false),
+  })
+  .strict();
+
+export const pruneInput = z
+  .object({
+    /** Default: imgs and every cache. */
+    node: hostName.optional(),
+    /** Say what would go and why each survivor stays; delete nothing. */
+    dryRun: z.boolean().default(false),
+  })
+  .strict();
+
+export const pruneReport = z.array(
+  z.object({
+    node: hostName,
+    images: z.array(
+      z.object({
+        image: imageName,
+        /** The policy in words, e.g. "keep the newest 3". */
+        policy: z.string(),
+        snapshots: z.array(
+          z.object({
+            number: snapshotNumber,
+            path: z.string(),
+            keep: z.boolean(),
+            why: z.array(z.string()),
+            /** Set on a real run for each snapshot that was not kept. */
+            deleted: z.boolean().optional(),
+            error: z.string().optional(),
+          }),
+        ),
+      }),
+    ),
+  }),
+);
+export type PruneReport = z.infer<typeof pruneReport>;
+
 export const settingsEntry = z.object({ node: hostName, settings: repoSettings });
 
 export const settingsSetInput = z
@@ -190,6 +251,8 @@ export const settingsSetInput = z
         replicationAddress: address.nullable().optional(),
         /** null: no cap of its own. */
         rateLimit: rateLimit.nullable().optional(),
+        /** null: back to the role's default. */
+        retention: retentionPolicy.nullable().optional(),
       })
       .strict(),
   })

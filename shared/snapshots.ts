@@ -96,6 +96,36 @@ export const rateLimit = z.number({ error: RATE_LIMIT }).int(RATE_LIMIT).min(65_
 /** RepoSettings.stallSeconds when a node does not set it. */
 export const DEFAULT_STALL_SECONDS = 60;
 
+const DURATION_UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+const KEEP = 'keep is a whole number of snapshots from 1 to 100000.';
+
+/** btrbk's `preserve` simplified: the newest `keep`, and/or those younger than `within` ("14d", "12h", "2w", "90m"). */
+export const retentionPolicy = z
+  .object({
+    keep: z.number({ error: KEEP }).int(KEEP).min(1, KEEP).max(100_000, KEEP).optional(),
+    within: z
+      .string()
+      .regex(/^[1-9][0-9]{0,5}[mhdw]$/, 'keep-within is a number and a unit: m (minutes), h, d or w, e.g. 14d.')
+      .optional(),
+  })
+  .strict();
+export type RetentionPolicy = z.infer<typeof retentionPolicy>;
+
+export function durationMs(within: string): number {
+  return Number(within.slice(0, -1)) * DURATION_UNITS[within.slice(-1)]!;
+}
+
+export function describePolicy(p: RetentionPolicy): string {
+  const parts = [p.keep !== undefined ? `the newest ${p.keep}` : '', p.within ? `those younger than ${p.within}` : ''].filter(Boolean);
+  return parts.length ? `keep ${parts.join(' and ')}` : 'keep all';
+}
+
+// A cache only has to serve its newest copies and feed the next incremental; imgs holds the
+// history operators roll back to, so it keeps everything until a policy says otherwise.
+export function defaultRetention(role: Role): RetentionPolicy {
+  return role === 'cache' ? { keep: 3 } : {};
+}
+
 /** Per-node replication settings; a node without an entry uses `defaultRepoSettings(role)`. */
 export const repoSettings = z.object({
   root: repoPath,
@@ -114,6 +144,10 @@ export const repoSettings = z.object({
   rateLimit: rateLimit.optional(),
   /** Address other nodes use to reach this one for replication (tcp transport); default its inventory address. */
   replicationAddress: address.optional(),
+  /** What prune keeps on this node; default defaultRetention(role). */
+  retention: retentionPolicy.optional(),
+  /** Per image, instead of `retention`. */
+  imageRetention: z.record(imageName, retentionPolicy).optional(),
 });
 export type RepoSettings = z.infer<typeof repoSettings>;
 
@@ -294,25 +328,31 @@ export function carries(settings: Pick<RepoSettings, 'images'>, image: string): 
 }
 
 /**
- * Why deleting `number` of `image` on `node` would cost a replica its incremental parent: the
- * snapshot is the newest one `node` shares with a peer (the source when `node` is a replica, each
- * replica when it is the source). Empty = safe to delete. Deleting an older common snapshot is
- * fine: a newer one serves as parent.
+ * The snapshots of `image` on `node` that are the newest it shares with a peer (the source when
+ * `node` is a replica, each replica when it is the source): the parent of the next push between
+ * them. By snapshot number, the peers it is the parent for.
  */
-export function deletionBlockers(repos: readonly NodeRepo[], source: string, node: string, image: string, number: number): string[] {
+export function parentsInUse(repos: readonly NodeRepo[], source: string, node: string, image: string): Map<number, string[]> {
+  const pinned = new Map<number, string[]>();
   const mine = findImage(repos.find((r) => r.node === node), image);
-  const victim = mine?.snapshots.find((s) => s.number === number);
-  if (!mine || !victim) return [];
+  if (!mine) return pinned;
   const peers = node === source ? repos.filter((r) => r.node !== source) : repos.filter((r) => r.node === source);
-  const blockers: string[] = [];
   for (const peer of peers) {
     const theirs = findImage(peer, image);
-    if (!theirs) continue;
-    const common = newestCommon(mine.snapshots, theirs.snapshots);
-    if (common && sameSnapshot(common, victim))
-      blockers.push(`${image}@${number} is the newest snapshot ${node} shares with ${peer.node}: without it the next push between them is a full send.`);
+    const common = theirs && newestCommon(mine.snapshots, theirs.snapshots);
+    if (common) pinned.set(common.number, [...(pinned.get(common.number) ?? []), peer.node]);
   }
-  return blockers;
+  return pinned;
+}
+
+/**
+ * Why deleting `number` of `image` on `node` would cost a replica its incremental parent. Empty =
+ * safe to delete. Deleting an older common snapshot is fine: a newer one serves as parent.
+ */
+export function deletionBlockers(repos: readonly NodeRepo[], source: string, node: string, image: string, number: number): string[] {
+  return (parentsInUse(repos, source, node, image).get(number) ?? []).map(
+    (peer) => `${image}@${number} is the newest snapshot ${node} shares with ${peer}: without it the next push between them is a full send.`,
+  );
 }
 
 // ——— the tree: images × snapshots × nodes ——————————————————————————————————————————————————

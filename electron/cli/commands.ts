@@ -199,6 +199,12 @@ export const COMMANDS = {
         usage: 'snapshot delete HOST:IMAGE@N [--force] [--json]',
         options: { force: { type: 'boolean', help: 'delete even so' }, json },
       },
+      retire: {
+        summary: "retire an image whole on a node: its snapshots and, on imgs, its working copy (refused while a cache carries it or a transfer uses it)",
+        usage: 'snapshot retire HOST IMAGE [--force] [--json]',
+        options: { force: { type: 'boolean', help: 'retire it even so (the reasons go to the audit log)' }, json },
+        args: ['host'],
+      },
       'add-image': { summary: "add an image to a node's repository", usage: 'snapshot add-image HOST IMAGE [--json]', options: { json }, args: ['host'] },
     },
   },
@@ -213,14 +219,32 @@ export const COMMANDS = {
     options: SENDING,
     args: ['host'],
   },
+  prune: {
+    summary: 'delete the snapshots retention does not keep; says why each survivor stays',
+    usage: 'prune [NODE] [--dry-run] [--json]',
+    options: { 'dry-run': { type: 'boolean', help: 'show what would go and why the rest stays; delete nothing' }, json },
+    args: ['host'],
+  },
   replication: {
-    summary: 'per node: repository path, carried images, transfer limit, address',
+    summary: 'per node: repository path, carried images, transfer limit, address, retention',
     subcommands: {
       settings: { summary: "the nodes' replication settings", usage: 'replication settings [NODE] [--json]', options: { json }, args: ['host'] },
       carry: {
         summary: 'which images a cache carries',
         usage: 'replication carry CACHE (--all | --none | IMAGE...) [--json]',
         options: { all: { type: 'boolean', help: 'every image' }, none: { type: 'boolean', help: 'no image' }, json },
+        args: ['host'],
+      },
+      retain: {
+        summary: 'what prune keeps on a node, or on one image of it (default per role: caches the newest 3, imgs all)',
+        usage: 'replication retain NODE [--image NAME] (--keep N | --keep-within DURATION | --default)... [--json]',
+        options: {
+          image: { type: 'string', value: 'NAME', help: 'for this image only' },
+          keep: { type: 'string', value: 'N', help: 'keep the newest N snapshots' },
+          'keep-within': { type: 'string', value: 'DURATION', help: 'keep those younger than DURATION (90m, 12h, 14d, 2w)' },
+          default: { type: 'boolean', help: "back to the node's (or the role's) policy" },
+          json,
+        },
         args: ['host'],
       },
       set: {

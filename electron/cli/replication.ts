@@ -1,9 +1,9 @@
 import { AppError } from '../../shared/errors.ts';
 import { codecLabel } from '../../shared/compression.ts';
-import { keysOffer, type SettingsPatch } from '../../shared/replication.ts';
+import { keysOffer, type PruneReport, type SettingsPatch } from '../../shared/replication.ts';
 import type { PushPlan, SyncPlan, TransferRecord } from '../../shared/transfers.ts';
 import { isTransferFinished, transferSubject } from '../../shared/transfers.ts';
-import { DEFAULT_STALL_SECONDS, type RepoSettings } from '../../shared/snapshots.ts';
+import { DEFAULT_STALL_SECONDS, describePolicy, type RepoSettings } from '../../shared/snapshots.ts';
 import { formatAge, formatBytes, formatDuration, formatPercent, formatRate, parseRate } from '../../shared/units.ts';
 import type { Core } from '../core/core.ts';
 import { parse, usageError } from './args.ts';
@@ -77,6 +77,14 @@ export async function snapshotCommand(core: Core, argv: string[]): Promise<numbe
     const r = await core.call('replication.deleteSnapshot', { node: ref.host, image: ref.image, number: ref.number, force: values.force ?? false });
     if (values.json) printJson(r);
     else console.log(`Deleted ${r.deleted}.`);
+    return 0;
+  }
+  if (sub === 'retire') {
+    const { values, positionals } = parse(rest, SNAPSHOT.retire);
+    if (positionals.length !== 2) throw usageError('Name the host and the image.', SNAPSHOT.retire);
+    const r = await core.call('replication.retireImage', { node: positionals[0]!, image: positionals[1]!, force: values.force ?? false });
+    if (values.json) printJson(r);
+    else console.log(`Retired ${r.retired}.${r.overridden.length ? ` Forced past: ${r.overridden.join(' ')}` : ''}`);
     return 0;
   }
   const { values, positionals } = parse(rest, SNAPSHOT['add-image']);
@@ -209,7 +217,7 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
   const print = (entries: readonly { node: string; settings: RepoSettings }[]) =>
     console.log(
       table(
-        ['NODE', 'REPOSITORY', 'WORKING IMAGES', 'CARRIES', 'LIMIT', 'RATE LIMIT', 'STALL', 'REPLICATION ADDRESS'],
+        ['NODE', 'REPOSITORY', 'WORKING IMAGES', 'CARRIES', 'LIMIT', 'RATE LIMIT', 'STALL', 'REPLICATION ADDRESS', 'RETENTION'],
         entries.map(({ node, settings: s }) => [
           node,
           s.root,
@@ -219,6 +227,7 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
           s.rateLimit ? formatRate(s.rateLimit) : 'none',
           `${s.stallSeconds ?? DEFAULT_STALL_SECONDS} s`,
           s.replicationAddress ?? '(inventory address)',
+          retained(s),
         ]),
       ),
     );
@@ -244,6 +253,20 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
     await set(node, { images: values.all ? 'all' : images }, values.json);
     return 0;
   }
+  if (sub === 'retain') {
+    const { values, positionals } = parse(rest, REPLICATION.retain);
+    if (positionals.length !== 1) throw usageError('Name one node.', REPLICATION.retain);
+    const given = values.keep !== undefined || values['keep-within'] !== undefined;
+    if (given === (values.default ?? false)) throw usageError('Give --keep and/or --keep-within, or --default.', REPLICATION.retain);
+    if (values.keep !== undefined && !/^\d+$/.test(values.keep)) throw new AppError('INVALID_INPUT', `--keep is a whole number of snapshots (got ${JSON.stringify(values.keep)}).`);
+    const policy = given ? { ...(values.keep !== undefined ? { keep: Number(values.keep) } : {}), ...(values['keep-within'] !== undefined ? { within: values['keep-within'] } : {}) } : null;
+    const node = positionals[0]!;
+    if (values.image === undefined) return (await set(node, { retention: policy }, values.json), 0);
+    const [current] = await core.call('replication.settings.get', { node });
+    const { [values.image]: _old, ...others } = current!.settings.imageRetention ?? {};
+    await set(node, { imageRetention: policy ? { ...others, [values.image]: policy } : others }, values.json);
+    return 0;
+  }
   const { values, positionals } = parse(rest, REPLICATION.set);
   if (positionals.length !== 1) throw usageError('Name one node.', REPLICATION.set);
   if (values.address !== undefined && values['inventory-address']) throw new AppError('INVALID_INPUT', 'Choose --address or --inventory-address, not both.');
@@ -260,6 +283,30 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
   return 0;
 }
 
+/** Per node and image, each snapshot with its verdict: what a dry run shows, what a real run did. */
+export async function pruneCommand(core: Core, argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, COMMANDS.prune);
+  if (positionals.length > 1) throw usageError('Name one node at most.', COMMANDS.prune);
+  const dryRun = values['dry-run'] ?? false;
+  const report = await core.call('replication.prune', { ...(positionals[0] ? { node: positionals[0] } : {}), dryRun });
+  const failed = report.flatMap((n) => n.images.flatMap((i) => i.snapshots.filter((s) => s.error)));
+  if (values.json) return (printJson(report), failed.length ? 1 : 0);
+  const verdict = (s: PruneReport[number]['images'][number]['snapshots'][number]) =>
+    s.keep ? 'keep' : dryRun ? 'would delete' : s.deleted ? 'deleted' : 'FAILED';
+  console.log(
+    table(
+      ['NODE', 'IMAGE', 'SNAPSHOT', 'VERDICT', 'WHY'],
+      report.flatMap((n) => n.images.flatMap((i) => i.snapshots.map((s) => [n.node, i.image, s.number, verdict(s), s.error ?? s.why.join('; ')]))),
+    ),
+  );
+  for (const n of report) for (const i of n.images) console.log(`${n.node} ${i.image}: ${i.policy}`);
+  return failed.length ? 1 : 0;
+}
+
+function retained(s: RepoSettings): string {
+  const own = s.retention ? describePolicy(s.retention) : 'role default';
+  return [own, ...Object.entries(s.imageRetention ?? {}).map(([image, p]) => `${image}: ${describePolicy(p)}`)].join(', ');
+}
 
 function carried(images: RepoSettings['images']): string {
   return images === 'all' ? 'all' : images.length ? images.join(',') : '(none)';

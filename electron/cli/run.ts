@@ -14,7 +14,7 @@ import { installCommand } from './install.ts';
 import { Interrupted } from './interrupt.ts';
 import { labCommand } from './lab.ts';
 import { printJson } from './output.ts';
-import { cancelCommand, pushCommand, replicationCommand, snapshotCommand, snapshotsCommand, syncCommand, transfersCommand } from './replication.ts';
+import { cancelCommand, pruneCommand, pushCommand, replicationCommand, snapshotCommand, snapshotsCommand, syncCommand, transfersCommand } from './replication.ts';
 import { statusCommand } from './status.ts';
 import { execCommand, healthCommand, knownHostsCommand } from './ssh.ts';
 import { uploadCommand } from './upload.ts';
@@ -33,6 +33,7 @@ const HANDLERS: Record<Exclude<CommandName, 'help' | 'version'>, Handler> = {
   lab: labCommand,
   snapshots: snapshotsCommand,
   snapshot: snapshotCommand,
+  prune: pruneCommand,
   push: pushCommand,
   sync: syncCommand,
   replication: replicationCommand,

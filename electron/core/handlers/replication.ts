@@ -8,6 +8,8 @@ type ReplicationNames =
   | 'replication.addImage'
   | 'replication.snapshot'
   | 'replication.deleteSnapshot'
+  | 'replication.prune'
+  | 'replication.retireImage'
   | 'replication.planPush'
   | 'replication.push'
   | 'replication.planSync'
@@ -35,6 +37,8 @@ export function replicationHandlers(stack: () => Promise<ReplicationStack>): Han
       await (await stack()).replication.deleteSnapshot(node, image, number, force);
       return { deleted: `${node}:${image}@${number}` };
     },
+    'replication.retireImage': async ({ node, image, force }) => (await stack()).retireImage(node, image, force),
+    'replication.prune': async ({ node, dryRun }) => (await stack()).prune(node, dryRun),
     'replication.planPush': async (input) => (await (await stack()).replication.planPush(input)).plan,
     'replication.push': async (input) => (await stack()).push(input),
     'replication.planSync': async (input) => (await (await stack()).replication.planSync(input)).plan,

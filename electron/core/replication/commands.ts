@@ -102,6 +102,24 @@ export function deleteSnapshotArgv(path: string): string[] {
   return ['btrfs', 'subvolume', 'delete', path];
 }
 
+// Annex 1's deleteImage. Every entry is checked to be a subvolume before the first is deleted, so
+// a stray file refuses the whole retirement instead of leaving it half done.
+const RETIRE_IMAGE = `set -e
+if [ -d "$1" ]; then
+  for s in "$1"/*; do
+    [ -e "$s" ] || continue
+    btrfs subvolume show "$s" >/dev/null 2>&1 || { echo "$s is not a btrfs subvolume: nothing was deleted" >&2; exit 3; }
+  done
+  for s in "$1"/*; do [ -e "$s" ] && btrfs subvolume delete "$s"; done
+  rmdir "$1"
+fi
+if [ -n "$2" ] && [ -e "$2" ]; then btrfs subvolume delete "$2"; fi`;
+
+/** An image's snapshots and directory in the repository and, on the source, its working subvolume. */
+export function retireImageArgv(imageDir: string, workPath?: string): string[] {
+  return sh(RETIRE_IMAGE, imageDir, workPath ?? '');
+}
+
 // A receive that fails or is cancelled may leave its subvolume (writable, without received_uuid,
 // or — on btrfs-progs that accept a stream cut at a command boundary — complete-looking). The
 // runner calls this only for a number it proved free before the receive, so whatever is there
@@ -294,6 +312,19 @@ export function parseEstimate(stdout: string, stderr: string): { bytes: number }
   const est = stdout.match(/^icbd:estimate (\d+) (-?\d+)$/m);
   if (!Number.isFinite(nodata) || !est) return { problem: `the estimate printed nothing usable: ${lastText(stderr) || stdout.trim().slice(-200)}` };
   return { bytes: nodata + Number(est[1]) + Number(est[2]) };
+}
+
+// ——— room on a receiver ——————————————————————————————————————————————————————————————————————
+
+// df cannot tell what btrfs can still allocate: "Free (estimated)" counts the unallocated space at
+// the data profile's ratio (half of it on RAID1) plus what allocated data chunks have left.
+export function freeSpaceArgv(path: string): string[] {
+  return ['btrfs', 'filesystem', 'usage', '-b', path];
+}
+
+export function parseFreeSpace(stdout: string): { bytes: number } | { problem: string } {
+  const m = stdout.match(/^\s*Free \(estimated\):\s+(\d+)/m);
+  return m ? { bytes: Number(m[1]) } : { problem: `btrfs filesystem usage printed no "Free (estimated)": ${stdout.trim().split('\n')[0] ?? '(nothing)'}` };
 }
 
 export function lastText(stderr: string): string {

@@ -14,7 +14,9 @@ import {
   type Snapshot,
 } from '../../../shared/snapshots.ts';
 import type { PushPlan, SyncPlan, TransferGroup, TransferMode } from '../../../shared/transfers.ts';
+import { formatBytes } from '../../../shared/units.ts';
 import type { NodeTools } from './commands.ts';
+import { policyFor, prunable, retention } from './retention.ts';
 import { describeProblem, type AccessProblem } from './keys.ts';
 import { chooseZstdLevel, type AutoChoice, type CompressorSpeed, type LinkFact } from './link-codec.ts';
 import { buildPipeline, receiveLockPath, tcpSecret, type PipelineCommands, type PipelineSpec } from './pipeline.ts';
@@ -41,6 +43,8 @@ export interface PlanContext {
   compressor(source: string): Promise<CompressorSpeed>;
   /** For auto compression: the link to one receiver, from the history or a short probe; why not when unknown. */
   link(source: string, target: string, mode: TransferMode, compressor: CompressorSpeed): Promise<LinkFact | { node: string; unknown: string }>;
+  /** What btrfs can still allocate on the filesystem holding `path` on `node`. */
+  free(node: string, path: string): Promise<{ bytes: number } | { problem: string }>;
 }
 
 /** auto with zstd on every end: the level, or none, from the links and the sender's CPU. */
@@ -48,6 +52,33 @@ async function autoLevel(ctx: PlanContext, source: string, targets: readonly str
   const compressor = await ctx.compressor(source);
   const links = await Promise.all(targets.map((t) => ctx.link(source, t, mode, compressor)));
   return chooseZstdLevel({ source, links, compressor });
+}
+
+// A receive writes metadata beside the stream's data, and a btrfs that runs out of metadata space
+// mid-receive is hard to recover: keep a margin of 5 % and 64 MiB.
+const headroom = (bytes: number) => Math.ceil(bytes * 0.05) + 64 * 2 ** 20;
+
+/** Why `target` has no room for a stream of `bytes`, naming what retention would free there; undefined when it fits. */
+async function roomProblem(ctx: PlanContext, source: NodeFacts, target: NodeFacts, bytes: number, warnings: string[]): Promise<string | undefined> {
+  const name = target.host.name;
+  const free = await ctx.free(name, target.repo.root);
+  if ('problem' in free) return void warnings.push(`The free space on ${name} is unknown (${free.problem}): the push is not checked against it.`);
+  if (bytes + headroom(bytes) <= free.bytes) return undefined;
+  const images = retention({
+    repos: [source.repo, target.repo],
+    source: source.host.name,
+    node: name,
+    policy: (image) => policyFor(target.settings, target.repo.role, image),
+    busy: [],
+    now: Date.now(),
+  });
+  const freed = prunable(images);
+  return (
+    `${name} has ${formatBytes(free.bytes)} free (btrfs filesystem usage, estimated) and this stream needs about ${formatBytes(bytes)} plus ${formatBytes(headroom(bytes))} of headroom: nothing was sent. ` +
+    (freed.length
+      ? `Its retention policy would delete ${freed.join(', ')} (icbd prune ${name} --dry-run shows why), or free space on it by hand.`
+      : `Its retention policy would delete nothing there: free space on it by hand, or keep fewer snapshots (icbd replication retain ${name} --keep N).`)
+  );
 }
 
 export interface PlannedGroup {
@@ -150,8 +181,18 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
   if (fanOut && req.mode !== 'relay' && !source.tools.teeKeepsGoing)
     warnings.push(`${req.source}'s tee has no -p (coreutils older than 8.24): if one receiver of a fan-out fails, the others fail with it.`);
 
-  const groups = await Promise.all(
-    [...byParent.values()].map(async ({ parent, targets }): Promise<PlannedGroup> => {
+  const planned = await Promise.all(
+    [...byParent.values()].map(async ({ parent, targets: candidates }): Promise<PlannedGroup | undefined> => {
+      const estimate = await ctx.estimate(req.source, snap.path, parent?.path ?? null);
+      const estimatedBytes = 'bytes' in estimate ? estimate.bytes : null;
+      if ('problem' in estimate) warnings.push(`No size estimate for ${req.image}@${snap.number} (${estimate.problem}): the monitor will show the rate, not the percent or ETA.`);
+      const problems = await Promise.all(candidates.map((t) => (estimatedBytes === null ? undefined : roomProblem(ctx, source, t, estimatedBytes, warnings))));
+      const targets = candidates.filter((t, k) => {
+        const reason = problems[k];
+        if (reason) skipped.push({ node: t.host.name, reason });
+        return !reason;
+      });
+      if (targets.length === 0) return undefined;
       const id = ctx.newId();
       const codec = chooseCodec(req.compression, [source, ...targets].map((n) => ({ node: n.host.name, codecs: codecsFromTools(n.tools.tools) })));
       const cap = capOf(req, targets);
@@ -180,9 +221,6 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
         })),
       };
       const commands = buildPipeline(spec);
-      const estimate = await ctx.estimate(req.source, snap.path, parent?.path ?? null);
-      const estimatedBytes = 'bytes' in estimate ? estimate.bytes : null;
-      if ('problem' in estimate) warnings.push(`No size estimate for ${req.image}@${snap.number} (${estimate.problem}): the monitor will show the rate, not the percent or ETA.`);
       const wire: TransferGroup = {
         kind: parent ? 'incremental' : 'full',
         parent: parent ? { number: parent.number, uuid: parent.uuid } : null,
@@ -199,6 +237,7 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
       return { id, wire, spec, commands, targets: runTargets, parent };
     }),
   );
+  const groups = planned.filter((g) => g !== undefined);
   const plan: PushPlan = {
     source: req.source,
     image: req.image,

@@ -3,7 +3,9 @@ import { AppError, toWire } from '../../../shared/errors.ts';
 import { REPO_ROLES, findHost, type Host } from '../../../shared/inventory.ts';
 import {
   buildTree,
+  carries,
   deletionBlockers,
+  describePolicy,
   findImage,
   imageName,
   nextSnapshotNumber,
@@ -16,6 +18,7 @@ import {
   type TreeImage,
 } from '../../../shared/snapshots.ts';
 import type { DiskUse } from '../../../shared/overview.ts';
+import type { PruneReport } from '../../../shared/replication.ts';
 import type { CodecRequest } from '../../../shared/compression.ts';
 import type { TransferMode, TransferRecord } from '../../../shared/transfers.ts';
 import { ASSUMED_COMPRESSOR, linkFromHistory, type CompressorSpeed, type LinkFact } from './link-codec.ts';
@@ -34,8 +37,11 @@ import {
   listRepoArgv,
   parseEstimate,
   parseFilesystemUsage,
+  freeSpaceArgv,
+  parseFreeSpace,
   parseProbe,
   probeArgv,
+  retireImageArgv,
   showArgv,
   snapshotArgv,
 } from './commands.ts';
@@ -44,6 +50,7 @@ import { planPush, planSync, type NodeFacts, type PlanContext, type PlannedPush,
 import { command } from '../../../shared/shell.ts';
 import { runText, type HostChange, type NodeRemote } from '../remote/node.ts';
 import type { ReplicationSettings } from './settings.ts';
+import { policyFor, retention, retireBlockers, type BusySnapshot, type ImageRetention } from './retention.ts';
 
 export interface ReplicationOptions {
   remote: NodeRemote;
@@ -81,8 +88,8 @@ export class Replication {
     return r;
   }
 
-  /** #run for a command that changes the node: its outcome goes to onChange, failed or not. */
-  async #change(node: string, action: string, argv: string[], what: string) {
+  /** #run for a command that changes the node: its outcome goes to onChange, failed or not, with `why` when given. */
+  async #change(node: string, action: string, argv: string[], what: string, why?: string) {
     const t0 = Date.now();
     const report = (result: HostChange['result'], detail?: string) =>
       this.o.onChange?.({ host: node, action, command: command(argv), result, ms: Date.now() - t0, ...(detail ? { detail } : {}) });
@@ -91,13 +98,13 @@ export class Replication {
       r = await this.#run(node, argv, what);
     } catch (err) {
       const w = toWire(err);
-      await report('failed', w.message)?.catch((auditErr: unknown) => {
+      await report('failed', why ? `${why}; ${w.message}` : w.message)?.catch((auditErr: unknown) => {
         throw new AppError(w.code, `${w.message} ${toWire(auditErr).message}`, w.detail);
       });
       throw err;
     }
     // Done on the node, but not done for the operator until the log has it.
-    await report('ok')?.catch((err: unknown) => {
+    await report('ok', why)?.catch((err: unknown) => {
       throw new AppError('INTERNAL', `${what} on ${node} was done, but ${toWire(err).message} Fix the data directory; the change itself stands.`);
     });
     return r;
@@ -166,6 +173,68 @@ export class Replication {
     await this.#change(node, 'snapshot.delete', deleteSnapshotArgv(snap.path), `Deleting ${snap.path}`);
   }
 
+  /**
+   * What retention keeps and deletes on each node (default: every repository node). A replica's
+   * verdict needs the source's repository, the source's needs every replica's: an unreadable one
+   * fails the run, since a parent it needs cannot be told.
+   */
+  async retention(nodes: readonly string[] | undefined, busy: readonly BusySnapshot[], now = Date.now()): Promise<{ node: string; images: ImageRetention[] }[]> {
+    const hosts = await this.o.getHosts();
+    const source = await this.source();
+    const names = nodes ?? hosts.filter((h) => REPO_ROLES.has(h.role)).map((h) => h.name);
+    const needed = names.includes(source) ? undefined : [source, ...names];
+    const repos = await this.repos(needed);
+    return Promise.all(
+      names.map(async (node) => {
+        const host = findHost(hosts, node);
+        const settings = await this.o.settings.get(node, host.role);
+        return { node, images: retention({ repos, source, node, policy: (image) => policyFor(settings, host.role, image), busy, now }) };
+      }),
+    );
+  }
+
+  /** Retention's deletions, each audited with the policy that let it go; one that fails does not stop the others. */
+  async prune(nodes: readonly string[] | undefined, busy: readonly BusySnapshot[], dryRun: boolean): Promise<PruneReport> {
+    const verdicts = await this.retention(nodes, busy);
+    const report: PruneReport = [];
+    for (const { node, images } of verdicts) {
+      const out: PruneReport[number] = { node, images: [] };
+      for (const image of images) {
+        const snapshots = [];
+        for (const s of image.snapshots) {
+          if (s.keep || dryRun) {
+            snapshots.push(s);
+            continue;
+          }
+          try {
+            await this.#change(node, 'snapshot.prune', deleteSnapshotArgv(s.path), `Deleting ${s.path}`, `${image.image}@${s.number}: ${s.why.join('; ')}`);
+            snapshots.push({ ...s, deleted: true });
+          } catch (err) {
+            snapshots.push({ ...s, deleted: false, error: err instanceof Error ? err.message : String(err) });
+          }
+        }
+        out.images.push({ image: image.image, policy: describePolicy(image.policy), snapshots });
+      }
+      report.push(out);
+    }
+    return report;
+  }
+
+  /** Annex 1's deleteImage on one node, refused with the reasons (retireBlockers) unless forced; forced, the reasons are audited. */
+  async retireImage(node: string, image: string, busy: readonly BusySnapshot[], force: boolean): Promise<{ retired: string; overridden: string[] }> {
+    imageName.parse(image);
+    const host = await this.#host(node);
+    const s = await this.o.settings.get(node, host.role);
+    const source = await this.source();
+    const repos = await this.repos(node === source ? undefined : [source, node]);
+    if (!findImage(repos.find((r) => r.node === node), image)) throw new AppError('NOT_FOUND', `${node} has no ${image} in ${s.root}.`);
+    const blockers = retireBlockers({ repos, source, node, image, carried: node !== source && carries(s, image) && !!findImage(repos.find((r) => r.node === source), image)?.snapshots.length, busy });
+    if (blockers.length && !force) throw new AppError('CONFLICT', `${blockers.join('\n')}\nRetire it anyway with force.`, { blockers });
+    const argv = retireImageArgv(`${s.root}/${image}`, host.role === 'imgs' ? `${s.workRoot}/${image}` : undefined);
+    await this.#change(node, 'image.retire', argv, `Retiring ${image}`, blockers.length ? `forced past: ${blockers.join(' ')}` : undefined);
+    return { retired: `${node}:${image}`, overridden: blockers };
+  }
+
   async #context(nodes: readonly string[]): Promise<PlanContext> {
     const hosts = await this.o.getHosts();
     const facts = new Map<string, NodeFacts>();
@@ -195,6 +264,10 @@ export class Replication {
         const found = links.get(key) ?? this.#link(source, target, mode, compressor);
         links.set(key, found);
         return found;
+      },
+      free: async (node, path) => {
+        const r = await runText(this.o.remote, node, freeSpaceArgv(path), { sudo: true, timeoutMs: 30_000 }).catch((err: unknown) => ({ code: -1, stdout: '', stderr: String(err) }));
+        return r.code === 0 ? parseFreeSpace(r.stdout) : { problem: lastText(r.stderr) || `exit code ${r.code}` };
       },
     };
   }

@@ -1,6 +1,6 @@
 import { AppError, toWire } from '../../../shared/errors.ts';
 import { REPO_ROLES, findHost, type Host } from '../../../shared/inventory.ts';
-import { activeTransfers, keysOffer, wireTree, type SettingsPatch, type SnapshotTree } from '../../../shared/replication.ts';
+import { activeTransfers, keysOffer, wireTree, type PruneReport, type RetentionLookup, type SettingsPatch, type SnapshotTree } from '../../../shared/replication.ts';
 import { DEFAULT_STALL_SECONDS, type NodeRepo, type RepoSettings, type Snapshot } from '../../../shared/snapshots.ts';
 import { isTransferFinished, type PushPlan, type PushRecord, type TransferOrigin, type TransferRecord, type UploadRecord } from '../../../shared/transfers.ts';
 import type { AuditLog } from '../audit/log.ts';
@@ -8,6 +8,7 @@ import { nodeRemote, type HostChange, type NodeRemote } from '../remote/node.ts'
 import type { TrustPair } from '../replication/keys.ts';
 import type { PlannedPush, PushRequest } from '../replication/planner.ts';
 import { Replication } from '../replication/replication.ts';
+import { busySnapshots, policyFor, retention } from '../replication/retention.ts';
 import { ReplicationSettings } from '../replication/settings.ts';
 import { listSubvolumes } from '../replication/subvolumes.ts';
 import type { SshPool } from '../ssh/pool.ts';
@@ -33,6 +34,10 @@ export interface ReplicationStack {
   sync(req: Parameters<Replication['planSync']>[0] & { origin?: TransferOrigin | undefined }): Promise<{ plan: Awaited<ReturnType<Replication['planSync']>>['plan']; transfers: TransferRecord[] }>;
   /** `limitRate`: the request's cap; default the node's own (RepoSettings.rateLimit). */
   upload(req: Omit<UploadRequest, 'dir' | 'rateLimit'> & { limitRate?: number | undefined }): Promise<UploadRecord>;
+  /** Retention on `node` (default every repository node), sparing what the transfers use now; a schedule may call it after its sync. */
+  prune(node: string | undefined, dryRun: boolean): Promise<PruneReport>;
+  /** Annex 1's deleteImage on `node`, guarded by what the transfers use now. */
+  retireImage(node: string, image: string, force: boolean): Promise<{ retired: string; overridden: string[] }>;
   /** The settings of `node`, or of every repository node. */
   settingsOf(node?: string): Promise<{ node: string; settings: RepoSettings }[]>;
   setSettings(node: string, patch: SettingsPatch): Promise<{ node: string; settings: RepoSettings }>;
@@ -78,6 +83,18 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
     limits.set(h.name, read.maxTransfers);
     stalls.set(h.name, read.stallSeconds ?? DEFAULT_STALL_SECONDS);
     return read;
+  };
+
+  /** Retention's verdicts on the repositories as read, for the tree; a node whose settings cannot be read shows none. */
+  const retainedIn = async (repos: readonly NodeRepo[], source: string, records: readonly TransferRecord[]): Promise<RetentionLookup> => {
+    const busy = busySnapshots(records);
+    const verdicts = new Map<string, { keep: boolean; why: string[] }>();
+    for (const r of repos) {
+      const s = await settings.get(r.node, r.role);
+      for (const image of retention({ repos, source, node: r.node, policy: (i) => policyFor(s, r.role, i), busy, now: Date.now() }))
+        for (const v of image.snapshots) verdicts.set(`${r.node}\0${image.image}\0${v.number}`, v);
+    }
+    return (node, image, number) => verdicts.get(`${node}\0${image}\0${number}`);
   };
 
   /** A direct push to nodes the source cannot log in to would only fail in ssh: refuse it with the fix. */
@@ -139,7 +156,7 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
             })),
         ),
       );
-      return wireTree(repos, source, activeTransfers(records));
+      return wireTree(repos, source, activeTransfers(records), Date.now(), await retainedIn(repos, source, records));
     },
     async subvolumes(node) {
       const h = await host(node);
@@ -171,6 +188,12 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
       const h = await host(req.node);
       const own = await settingsNow(h);
       return transfers.upload({ ...req, dir: uploadDir(h.name, h.role, own, req.into), rateLimit: req.limitRate ?? own.rateLimit });
+    },
+    async prune(node, dryRun) {
+      return replication.prune(node ? [(await host(node)).name] : undefined, busySnapshots(await transfers.list()), dryRun);
+    },
+    async retireImage(node, image, force) {
+      return replication.retireImage(node, image, busySnapshots(await transfers.list()), force);
     },
     async settingsOf(node) {
       const hosts = node ? [await host(node)] : await repoHosts();

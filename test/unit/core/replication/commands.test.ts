@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addImageArgv, estimateArgv, listRepoArgv, parseEstimate, parseProbe, probeArgv, removeReceivedArgv, snapshotArgv, stage } from '../../../../electron/core/replication/commands.ts';
+import { addImageArgv, estimateArgv, listRepoArgv, parseEstimate, parseFreeSpace, parseProbe, probeArgv, removeReceivedArgv, snapshotArgv, stage } from '../../../../electron/core/replication/commands.ts';
 
 describe('repository commands', () => {
   it('paths travel as positional arguments, never inside the script', () => {
@@ -46,5 +46,20 @@ describe('size estimate', () => {
     // The sender's broken pipe after a dump that read the whole stream is not a failure; before it, it is.
     expect(parseEstimate('icbd:nodata 220\nicbd:estimate 8 -8\n', 'icbd:exit:nodata:0\nicbd:exit:nodata:141\nicbd:exit:dump:0\n')).toEqual({ bytes: 220 });
     expect(parseEstimate('icbd:nodata 220\n', 'icbd:exit:nodata:0\nicbd:exit:nodata:141\nicbd:exit:dump:1\n')).toMatchObject({ problem: expect.stringMatching(/failed \(exit 141\)/) });
+  });
+});
+
+describe('free space', () => {
+  it('reads btrfs filesystem usage -b "Free (estimated)", not the device size', () => {
+    const out = `Overall:
+    Device size:		  4294967296
+    Device unallocated:		  3187671040
+    Used:			   806354944
+    Free (estimated):		  3304718336	(min: 1710882816)
+    Free (statfs, df):		  3303669760
+Data,single: Size:1082130432, Used:804257792 (74.32%)
+`;
+    expect(parseFreeSpace(out)).toEqual({ bytes: 3304718336 });
+    expect(parseFreeSpace('ERROR: not a btrfs filesystem: /x')).toEqual({ problem: expect.stringContaining('no "Free (estimated)"') });
   });
 });

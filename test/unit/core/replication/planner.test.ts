@@ -36,6 +36,7 @@ const ctx = (over: Partial<PlanContext> = {}): PlanContext => ({
   compressor: async () => ASSUMED_COMPRESSOR,
   // A 100 Mbit/s site link unless a test says otherwise.
   link: async (_s, node) => ({ node, rate: 12.5e6, how: 'probe' }),
+  free: async () => ({ bytes: 2 ** 40 }),
   ...over,
 });
 const push = (targets: string[], more = {}) => planPush({ source: 'imgs', targets, image: 'img1', mode: 'direct', compression: 'auto', ...more }, ctx());
@@ -173,5 +174,34 @@ describe('sync plan', () => {
     const full = facts('cache01', 'cache', { img1: c1.repo.images[0]!.snapshots.concat(snap('img1', 3, u(3, 1), u(3))) }, undefined, { images: ['img1'] });
     const { plan } = await planSync({ source: 'imgs', targets: ['cache01'], mode: 'direct', compression: 'auto' }, ctx({ nodes: new Map([imgs, full].map((f) => [f.host.name, f])) }));
     expect(plan).toEqual({ pushes: [], upToDate: true });
+  });
+});
+
+describe('room before a push', () => {
+  const GiB = 2 ** 30;
+  // cache06 holds img1@1..3 copies minus the newest img1@3: keep 1 lets 1 go, 2 is the parent of the next push.
+  const c6 = facts('cache06', 'cache', { img1: [snap('img1', 1, u(1, 6), u(1)), snap('img1', 2, u(2, 6), u(2))] }, undefined, { retention: { keep: 1 } });
+  const roomy = (bytes: Record<string, number | string>): Partial<PlanContext> => ({
+    nodes: new Map([imgs, c1, c3, c6].map((f) => [f.host.name, f])),
+    estimate: async () => ({ bytes: GiB }),
+    free: async (node) => (typeof bytes[node] === 'number' ? { bytes: bytes[node] } : { problem: String(bytes[node]) }),
+  });
+
+  it('a receiver without room for the stream and its headroom is skipped before anything is sent, naming what retention would free', async () => {
+    const { plan, groups } = await planPush({ source: 'imgs', targets: ['cache03', 'cache06'], image: 'img1', mode: 'direct', compression: 'auto' }, ctx(roomy({ cache03: 10 * GiB, cache06: GiB + 1 })));
+    expect(groups.flatMap((g) => g.targets.map((t) => t.node))).toEqual(['cache03']);
+    expect(plan.skipped).toEqual([{ node: 'cache06', reason: expect.stringMatching(/^cache06 has 1\.00 GiB free .* needs about 1\.00 GiB plus 115 MiB of headroom: nothing was sent\. Its retention policy would delete img1@1 \(/) }]);
+  });
+
+  it('a stream that fits within the headroom goes; free space unknown is a warning, not a refusal', async () => {
+    const { plan } = await planPush({ source: 'imgs', targets: ['cache03', 'cache06'], image: 'img1', mode: 'direct', compression: 'auto' }, ctx(roomy({ cache03: 'not btrfs', cache06: GiB + 116 * 2 ** 20 })));
+    expect(plan.groups.flatMap((g) => g.targets).sort()).toEqual(['cache03', 'cache06']);
+    expect(plan.warnings).toContain('The free space on cache03 is unknown (not btrfs): the push is not checked against it.');
+  });
+
+  it('with nothing to prune it says to free space by hand', async () => {
+    const { plan } = await planPush({ source: 'imgs', targets: ['cache03'], image: 'img1', mode: 'direct', compression: 'auto' }, ctx(roomy({ cache03: 0 })));
+    expect(plan.groups).toEqual([]);
+    expect(plan.skipped[0]?.reason).toMatch(/would delete nothing there: free space on it by hand/);
   });
 });
