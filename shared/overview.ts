@@ -3,6 +3,7 @@ import { role } from './inventory.ts';
 import { hostName } from './names.ts';
 import { imageName, snapshotNumber } from './snapshots.ts';
 import { HEALTH_STATES } from './ssh.ts';
+import { scheduleView } from './schedules.ts';
 import { transferRecord } from './transfers.ts';
 
 /**
@@ -49,7 +50,7 @@ export const imageLag = z.object({
 });
 export type ImageLag = z.infer<typeof imageLag>;
 
-export const FAILURE_KINDS = ['host', 'transfer', 'disk'] as const;
+export const FAILURE_KINDS = ['host', 'transfer', 'disk', 'schedule'] as const;
 
 export const overviewFailure = z.object({
   kind: z.enum(FAILURE_KINDS),
@@ -72,6 +73,8 @@ export const overview = z.object({
   lag: z.array(imageLag),
   running: z.array(transferRecord),
   queued: z.array(transferRecord),
+  /** Every schedule with its last and next run. */
+  schedules: z.array(scheduleView),
   failures: z.array(overviewFailure),
 });
 export type Overview = z.infer<typeof overview>;

@@ -1,10 +1,12 @@
 import type { Overview } from '../../shared/overview.ts';
+import { describeWhen } from '../../shared/schedules.ts';
 import { formatAge, formatBytes, formatTime } from '../../shared/units.ts';
 import type { Core } from '../core/core.ts';
 import { parse, usageError } from './args.ts';
 import { COMMANDS } from './commands.ts';
 import { printJson, table } from './output.ts';
 import { transfersTable } from './replication.ts';
+import { lastRunWords, localTime } from './schedules.ts';
 
 /**
  * `icbd status`: the morning's first look, as btrbk stats/list print it: sections of aligned
@@ -59,7 +61,14 @@ function render(o: Overview): string {
     `Nodes\n${nodes}${diskNotes.length ? `\n${diskNotes.join('\n')}` : ''}`,
     `Caches against ${o.source ?? 'imgs'}\n${lag}`,
     `Transfers: ${o.running.length} running, ${o.queued.length} queued${active.length ? `\n${transfersTable(active)}` : ''}`,
-    'Schedules\nNot in this build: the schedule service (issue 14, branch i14) is not merged here, so no last or next run is shown.',
+    `Schedules\n${
+      o.schedules.length
+        ? table(
+            ['NAME', 'WHEN', 'LAST', 'NEXT'],
+            o.schedules.map((s) => [s.name, describeWhen(s), lastRunWords(s.lastRun), !s.enabled ? 'disabled' : s.when.kind === 'snapshot' ? 'on a new snapshot' : localTime(s.nextRunAt)]),
+          )
+        : 'None: replication runs only when someone pushes (icbd schedule add).'
+    }`,
     `Failures ${since}: ${o.failures.length}${o.failures.length ? ' (acknowledge with icbd status --ack)' : ''}\n${failures}`,
   ].join('\n\n');
 }

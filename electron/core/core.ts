@@ -93,7 +93,7 @@ export class Core {
       ...fileHandlers(),
       ...options.doorHandlers,
       ...scheduleHandlers(this.schedules),
-      ...overviewHandlers(openOverview({ home: options.home, getHosts: () => this.inventory.list(), health: () => this.health(), stack: () => this.replication() })),
+      ...overviewHandlers(openOverview({ home: options.home, getHosts: () => this.inventory.list(), health: () => this.health(), stack: () => this.replication(), schedules: async () => (await this.schedules.list()).schedules })),
     };
   }
 

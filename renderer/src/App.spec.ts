@@ -18,7 +18,7 @@ beforeEach(() => {
   fake.answer('prompts.list', () => []);
   fake.answer('audit.list', () => []);
   fake.answer('schedules.list', () => ({ schedules: [], notify: null }));
-  fake.answer('overview.get', () => ({ at: 1, lastLook: null, source: 'imgs', nodes: [{ host: 'imgs', role: 'imgs', state: 'up', latencyMs: 1, disk: null, diskProblem: null }], lag: [], running: [], queued: [], failures: [] }));
+  fake.answer('overview.get', () => ({ at: 1, lastLook: null, source: 'imgs', nodes: [{ host: 'imgs', role: 'imgs', state: 'up', latencyMs: 1, disk: null, diskProblem: null }], lag: [], running: [], queued: [], schedules: [], failures: [] }));
   location.hash = '#/hosts';
 });
 

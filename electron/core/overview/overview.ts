@@ -1,6 +1,7 @@
 import type { Host } from '../../../shared/inventory.ts';
 import type { DiskUse, ImageLag, Overview, OverviewFailure, OverviewNode } from '../../../shared/overview.ts';
 import { carries, findImage, identity, type NodeRepo, type RepoSettings } from '../../../shared/snapshots.ts';
+import type { ScheduleView } from '../../../shared/schedules.ts';
 import type { HostHealth } from '../../../shared/ssh.ts';
 import { isTransferFinished, transferSubject, type TransferRecord } from '../../../shared/transfers.ts';
 import { formatBytes } from '../../../shared/units.ts';
@@ -20,6 +21,7 @@ export interface OverviewFacts {
   disks: ReadonlyMap<string, DiskUse | { problem: string }>;
   settings: ReadonlyMap<string, Pick<RepoSettings, 'images'>>;
   transfers: readonly TransferRecord[];
+  schedules: readonly ScheduleView[];
 }
 
 /**
@@ -51,7 +53,8 @@ export function buildOverview(f: OverviewFacts): Overview {
     lag: source ? lagOf(f, source) : [],
     running: active.filter((t) => t.state !== 'queued'),
     queued: active.filter((t) => t.state === 'queued'),
-    failures: [...hostFailures(f, nodes), ...diskFailures(nodes, f.now), ...transferFailures(f)].sort((a, b) => b.at - a.at),
+    schedules: [...f.schedules],
+    failures: [...hostFailures(f, nodes), ...diskFailures(nodes, f.now), ...transferFailures(f), ...scheduleFailures(f)].sort((a, b) => b.at - a.at),
   };
 }
 
@@ -129,5 +132,15 @@ function transferFailures(f: OverviewFacts): OverviewFailure[] {
         action: `Read its log (Transfers view, or \`icbd transfers\` for its id), fix the cause, then ${again}.`,
       },
     ];
+  });
+}
+
+/** A scheduled run that failed since the last look: nobody was at the console when it did. */
+function scheduleFailures(f: OverviewFacts): OverviewFailure[] {
+  return f.schedules.flatMap((s): OverviewFailure[] => {
+    const run = s.lastRun;
+    const at = run?.endedAt ?? run?.startedAt;
+    if (!run || run.outcome !== 'failed' || at === undefined || (f.lastLook !== null && at <= f.lastLook)) return [];
+    return [{ kind: 'schedule', subject: `schedule ${s.name}`, at, message: run.message, action: `Fix the cause, then run it again (\`icbd schedule run-now ${s.name}\`), or wait for its next run.` }];
   });
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { REPO_ROLES, type Host } from '../../../shared/inventory.ts';
 import type { DiskUse, Overview } from '../../../shared/overview.ts';
+import type { ScheduleView } from '../../../shared/schedules.ts';
 import type { NodeRepo } from '../../../shared/snapshots.ts';
 import type { HealthMonitor } from '../ssh/health.ts';
 import type { ReplicationStack } from '../transfers/stack.ts';
@@ -25,7 +26,7 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
  * checked yet, as in a CLI run), each repository node's listing and btrfs usage in parallel (a
  * node that cannot be read says why and hides nothing else), the transfers, and the marker.
  */
-export function openOverview(o: { home: string; getHosts(): Promise<Host[]>; health(): Promise<HealthMonitor>; stack(): Promise<ReplicationStack> }): OverviewService {
+export function openOverview(o: { home: string; getHosts(): Promise<Host[]>; health(): Promise<HealthMonitor>; stack(): Promise<ReplicationStack>; schedules(): Promise<readonly ScheduleView[]> }): OverviewService {
   const markerPath = join(o.home, MARKER);
   const lastLook = async () => {
     const text = await readFileIfExists(markerPath);
@@ -66,6 +67,7 @@ export function openOverview(o: { home: string; getHosts(): Promise<Host[]>; hea
         disks: new Map<string, DiskUse | { problem: string }>(read.map((r) => [r.host.name, r.disk])),
         settings: new Map(settings),
         transfers: await stack.transfers.list(),
+        schedules: await o.schedules(),
       });
     },
     async ack(at) {

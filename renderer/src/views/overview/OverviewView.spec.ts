@@ -3,6 +3,8 @@ import '@testing-library/svelte/vitest';
 import { userEvent } from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Overview } from '../../../../shared/overview.ts';
+import type { ScheduleView } from '../../../../shared/schedules.ts';
+import { formatTime } from '../../../../shared/units.ts';
 import { pushRecord } from '../../../../test/fixtures/transfer-records.ts';
 import { fake } from '../../lib/fake-api.ts';
 import { health } from '../../lib/health.svelte.ts';
@@ -25,6 +27,7 @@ const overview = (over: Partial<Overview> = {}): Overview => ({
   lag: [{ image: 'win10', cache: 'cache01', state: 'behind', missing: 2, sourceNewest: 5, newest: 3, newestAt: AT - 2 * 86_400_000 }],
   running: [pushRecord({ id: 'run-00001', state: 'running' })],
   queued: [],
+  schedules: [],
   failures: [
     { kind: 'transfer', subject: 'win10@3 to cache01', at: AT - 3_600_000, message: 'btrfs receive: No space left on device', action: 'Read its log, fix the cause, then push it again.' },
     { kind: 'host', subject: 'rw', at: AT - 7_200_000, message: 'connect ETIMEDOUT', action: 'Check that rw is on and reachable.' },
@@ -37,9 +40,23 @@ beforeEach(() => {
   health.byHost = {};
 });
 
+const nightly: ScheduleView = {
+  name: 'nightly',
+  images: [],
+  caches: [],
+  when: { kind: 'daily', at: '02:00' },
+  mode: 'direct',
+  compression: 'auto',
+  enabled: true,
+  createdAt: AT - 86_400_000,
+  lastRun: { startedAt: AT - 6000, endedAt: AT - 1000, outcome: 'failed', message: 'cache02: No space left on device', reason: 'its time came', transfers: [], pid: 1, host: 'console' },
+  nextRunAt: AT + 3_600_000,
+  runner: null,
+};
+
 describe('the overview', () => {
-  it('shows failures first with what to do, then nodes with btrfs disk use, caches behind imgs, transfers, and says schedules are not in this build', async () => {
-    fake.answer('overview.get', () => overview());
+  it('shows failures first with what to do, then nodes with btrfs disk use, caches behind imgs, transfers, and every schedule with its last and next run', async () => {
+    fake.answer('overview.get', () => overview({ schedules: [nightly] }));
     render(OverviewView);
     const failures = await screen.findByRole('region', { name: /Failures on record \(2\)/ });
     expect(within(failures).getByText('btrfs receive: No space left on device')).toBeTruthy();
@@ -57,7 +74,10 @@ describe('the overview', () => {
     expect([...row.querySelectorAll('td')].map((td) => td.textContent?.trim())).toEqual(['cache01', 'behind', '2', '3', '5', '2 d ago']);
 
     expect(screen.getByRole('region', { name: 'Transfers: 1 running, 0 queued' }).textContent).toContain('win10@3 from imgs to cache01');
-    expect(screen.getByRole('region', { name: 'Schedules' }).textContent).toContain('Not in this build');
+    const schedules = screen.getByRole('region', { name: 'Schedules' }).textContent;
+    expect(schedules).toContain('nightly');
+    expect(schedules).toContain('last: FAILED');
+    expect(schedules).toContain(`next: ${formatTime(AT + 3_600_000)}`);
   });
 
   it('follows health live, and "Mark as seen" acknowledges up to the overview shown, then reads again', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ScheduleView } from '../../../../shared/schedules.ts';
 import { buildOverview, type OverviewFacts } from '../../../../electron/core/overview/overview.ts';
 import { filesystemUsageArgv, parseFilesystemUsage } from '../../../../electron/core/replication/commands.ts';
 import type { Host } from '../../../../shared/inventory.ts';
@@ -73,6 +74,7 @@ function facts(over: Partial<OverviewFacts> = {}): OverviewFacts {
     ]),
     settings: new Map(),
     transfers: [],
+    schedules: [],
     ...over,
   };
 }
@@ -146,5 +148,26 @@ describe('buildOverview', () => {
     for (const f of o.failures) expect(f.action.length).toBeGreaterThan(20);
     // Never acknowledged: every failed transfer on record counts.
     expect(buildOverview(facts({ transfers: [failed('old-00001', T0 - 120_000)] })).failures.map((f) => f.kind)).toEqual(['disk', 'transfer']);
+  });
+
+  it('a scheduled run that failed since the last look is a failure, with the command that runs it again; an older one is not', () => {
+    const nightly = (endedAt: number): ScheduleView => ({
+      name: 'nightly',
+      images: [],
+      caches: [],
+      when: { kind: 'daily', at: '02:00' },
+      mode: 'direct',
+      compression: 'auto',
+      enabled: true,
+      createdAt: T0 - 86_400_000,
+      lastRun: { startedAt: endedAt - 5000, endedAt, outcome: 'failed', message: 'cache02: No space left on device', reason: 'its time came', transfers: [], pid: 1, host: 'console' },
+      nextRunAt: T0 + 3_600_000,
+      runner: null,
+    });
+    const o = buildOverview(facts({ lastLook: T0 - 60_000, disks: new Map(), schedules: [nightly(T0 - 1000)] }));
+    expect(o.schedules.map((s) => s.name)).toEqual(['nightly']);
+    expect(o.failures.map((f) => [f.kind, f.subject, f.message])).toEqual([['schedule', 'schedule nightly', 'cache02: No space left on device']]);
+    expect(o.failures[0]!.action).toContain('icbd schedule run-now nightly');
+    expect(buildOverview(facts({ lastLook: T0 - 60_000, disks: new Map(), schedules: [nightly(T0 - 120_000)] })).failures).toEqual([]);
   });
 });
