@@ -60,7 +60,8 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication over a real 
 
   it('a push from the CLI while the window pushes the same snapshot: refused at once, naming the transfer, audited', async () => {
     await image('cross', 64);
-    const input: PushInput = { source: 'imgs', targets: ['cache01'], image: 'cross', compression: 'none' };
+    // Capped, so that the receive is still there to hold on a quiet machine (64 MiB: about 8 s).
+    const input: PushInput = { source: 'imgs', targets: ['cache01'], image: 'cross', compression: 'none', limitRate: 8 * 2 ** 20 };
     let cli: Awaited<ReturnType<typeof icbd>> | undefined;
     let holder = '';
     // The receive is held still (SIGSTOP) while the CLI, another process on the same data directory, tries.

@@ -34,6 +34,8 @@ describe('a tab whose token is refused', () => {
     fake.answer('hosts.list', () => [{ name: 'imgs', address: '10.0.0.10', port: 22, user: 'root', role: 'imgs' }]);
     fake.answer('health.list', () => []);
     fake.answer('prompts.list', () => []);
+    fake.answer('schedules.list', () => ({ schedules: [], notify: null }));
+    fake.answer('overview.get', () => ({ at: 1, lastLook: null, source: 'imgs', nodes: [], lag: [], running: [], queued: [], schedules: [], failures: [] }));
   });
 
   it('shows the message instead of "retrying", stops checking, and leaves nothing usable', async () => {

@@ -256,7 +256,7 @@ describe('the CLI in the packages', { timeout: 60_000 }, () => {
       expect(complete('icbd hosts ')).toBe('list add rm import-ssh-config');
       expect(complete('icbd push imgs:w --comp')).toBe('--compress');
       expect(complete('icbd push imgs:w --compress ')).toBe('none zstd lz4 gzip snappy auto');
-      expect(complete('icbd --home x lab ')).toBe('up down status preflight selftest reset stop start cut heal');
+      expect(complete('icbd --home x lab ')).toBe('up down status preflight selftest reset stop start cut heal link');
       run(icbd(), ['hosts', 'add', 'imgs', '--address', '192.0.2.10', '--role', 'imgs']);
       expect(complete('icbd exec im')).toBe('imgs');
       expect(complete('icbd push imgs:w --to ')).toBe('imgs');
