@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors.ts';
 import { schedulesFile, scheduleRun, type Schedule, type ScheduleNotify, type ScheduleRun, type SchedulesFile } from '../../../shared/schedules.ts';
-import { readFileIfExists, withFileLock, writeFileAtomic } from '../util/files.ts';
+import { readJsonFile, withFileLock, writeFileAtomic } from '../util/files.ts';
 import { isAlive } from '../util/pids.ts';
 
 export const SCHEDULES_FILE = 'schedules.json';
@@ -35,7 +35,7 @@ export class ScheduleStore {
   }
 
   async read(): Promise<SchedulesFile> {
-    return parseFile(this.path, await readFileIfExists(this.path), schedulesFile, { version: 1, schedules: [] });
+    return (await readJsonFile(this.path, schedulesFile, 'valid schedules')) ?? { version: 1, schedules: [] };
   }
 
   async get(name: string): Promise<Schedule> {
@@ -72,7 +72,7 @@ export class ScheduleStore {
   }
 
   async readState(): Promise<ScheduleState> {
-    return parseFile(this.statePath, await readFileIfExists(this.statePath), scheduleState, {});
+    return (await readJsonFile(this.statePath, scheduleState, 'valid schedule runs')) ?? {};
   }
 
   /** Read-modify-write of the run state under its lock; `change` edits the object in place. */
@@ -123,17 +123,4 @@ export function isRunning(run: ScheduleRun): boolean {
 export function settleRun(run: ScheduleRun): ScheduleRun {
   if (run.outcome !== 'running' || isRunning(run)) return run;
   return { ...run, outcome: 'failed', message: `Interrupted: the process that ran it (pid ${run.pid}) stopped before it ended. The transfer history shows what was sent.` };
-}
-
-function parseFile<S extends z.ZodType>(path: string, text: string | undefined, schema: S, empty: z.output<S>): z.output<S> {
-  if (text === undefined) return empty;
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new AppError('INTERNAL', `${path} is not valid JSON (${(err as Error).message}); fix or move it away.`);
-  }
-  const parsed = schema.safeParse(data);
-  if (!parsed.success) throw new AppError('INTERNAL', `${path} does not hold valid schedules; fix or move it away.`, parsed.error.issues);
-  return parsed.data;
 }
