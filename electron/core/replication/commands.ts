@@ -69,7 +69,11 @@ export function filesystemUsageArgv(path: string): string[] {
   return sh(USAGE, path);
 }
 
-/** Size, used and btrfs' "Free (estimated)" from `btrfs filesystem usage -b`; throws when they are missing. */
+/**
+ * Size, used and btrfs' "Free (estimated)" from `btrfs filesystem usage -b`; throws when they are
+ * missing. df cannot tell what btrfs can still allocate: "Free (estimated)" counts the unallocated
+ * space at the data profile's ratio (half of it on RAID1) plus what allocated data chunks have left.
+ */
 export function parseFilesystemUsage(text: string): DiskUse {
   const field = (name: string) => Number(text.match(new RegExp(`^\\s*${name}:\\s+(\\d+)`, 'm'))?.[1] ?? Number.NaN);
   const use = { sizeBytes: field('Device size'), usedBytes: field('Used'), freeBytes: field('Free \\(estimated\\)') };
@@ -315,17 +319,6 @@ export function parseEstimate(stdout: string, stderr: string): { bytes: number }
 }
 
 // ——— room on a receiver ——————————————————————————————————————————————————————————————————————
-
-// df cannot tell what btrfs can still allocate: "Free (estimated)" counts the unallocated space at
-// the data profile's ratio (half of it on RAID1) plus what allocated data chunks have left.
-export function freeSpaceArgv(path: string): string[] {
-  return ['btrfs', 'filesystem', 'usage', '-b', path];
-}
-
-export function parseFreeSpace(stdout: string): { bytes: number } | { problem: string } {
-  const m = stdout.match(/^\s*Free \(estimated\):\s+(\d+)/m);
-  return m ? { bytes: Number(m[1]) } : { problem: `btrfs filesystem usage printed no "Free (estimated)": ${stdout.trim().split('\n')[0] ?? '(nothing)'}` };
-}
 
 export function lastText(stderr: string): string {
   return stderr

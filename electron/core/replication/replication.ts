@@ -37,8 +37,6 @@ import {
   listRepoArgv,
   parseEstimate,
   parseFilesystemUsage,
-  freeSpaceArgv,
-  parseFreeSpace,
   parseProbe,
   probeArgv,
   retireImageArgv,
@@ -266,8 +264,13 @@ export class Replication {
         return found;
       },
       free: async (node, path) => {
-        const r = await runText(this.o.remote, node, freeSpaceArgv(path), { sudo: true, timeoutMs: 30_000 }).catch((err: unknown) => ({ code: -1, stdout: '', stderr: String(err) }));
-        return r.code === 0 ? parseFreeSpace(r.stdout) : { problem: lastText(r.stderr) || `exit code ${r.code}` };
+        const r = await runText(this.o.remote, node, filesystemUsageArgv(path), { sudo: true, timeoutMs: 30_000 }).catch((err: unknown) => ({ code: -1, stdout: '', stderr: String(err) }));
+        if (r.code !== 0) return { problem: lastText(r.stderr) || `exit code ${r.code}` };
+        try {
+          return { bytes: parseFilesystemUsage(r.stdout).freeBytes };
+        } catch (err) {
+          return { problem: (err as Error).message };
+        }
       },
     };
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addImageArgv, estimateArgv, listRepoArgv, parseEstimate, parseFreeSpace, parseProbe, probeArgv, removeReceivedArgv, snapshotArgv, stage } from '../../../../electron/core/replication/commands.ts';
+import { addImageArgv, estimateArgv, listRepoArgv, parseEstimate, parseFilesystemUsage, parseProbe, probeArgv, removeReceivedArgv, snapshotArgv, stage } from '../../../../electron/core/replication/commands.ts';
 
 describe('repository commands', () => {
   it('paths travel as positional arguments, never inside the script', () => {
@@ -59,7 +59,7 @@ describe('free space', () => {
     Free (statfs, df):		  3303669760
 Data,single: Size:1082130432, Used:804257792 (74.32%)
 `;
-    expect(parseFreeSpace(out)).toEqual({ bytes: 3304718336 });
-    expect(parseFreeSpace('ERROR: not a btrfs filesystem: /x')).toEqual({ problem: expect.stringContaining('no "Free (estimated)"') });
+    expect(parseFilesystemUsage(out).freeBytes).toBe(3304718336);
+    expect(() => parseFilesystemUsage('ERROR: not a btrfs filesystem: /x')).toThrow(/Not the output of btrfs filesystem usage -b/);
   });
 });
