@@ -1,5 +1,6 @@
 import { lastText } from './commands.ts';
-import { sshArgv, type SshLeg } from './pipeline.ts';
+import { quote } from '../../../shared/shell.ts';
+import { REPLICATION_KEY, sshArgv, type SshLeg } from './pipeline.ts';
 import { runText, type NodeRemote } from '../remote/node.ts';
 
 /**
@@ -19,8 +20,11 @@ export interface AccessTarget extends SshLeg {
 
 export type AccessProblem = { node: string; kind: 'host-key' | 'key' | 'unreachable'; detail: string };
 
-// BatchMode: a missing key must fail, not prompt. The output is kept for the reason.
-const CHECK = `out=$("$@" 2>&1 </dev/null); rc=$?
+// BatchMode: a missing key must fail, not prompt. The output is kept for the reason. Without
+// replication's key on the source, ssh would warn and log in with root's own keys (the guide's
+// trust table gives it one), where no receive wrapper answers: that is "no key" too.
+const CHECK = `[ -r ${quote(REPLICATION_KEY)} ] || { echo "icbd:access 255"; echo "Permission denied: replication's own key (${REPLICATION_KEY}) is not on this node yet"; exit 0; }
+out=$("$@" 2>&1 </dev/null); rc=$?
 echo "icbd:access $rc"
 printf '%s\\n' "$out" | tail -n 3`;
 
