@@ -113,6 +113,10 @@ export async function startHost(ctx: HostCtx): Promise<void> {
     `--bind=${loop}:/dev/vdb`,
     `--bind=${loop}`,
     '--bind=/dev/btrfs-control',
+    // With the network's API filesystems writable, /sys is a tmpfs holding only the network's part;
+    // btrfs-progs read a filesystem's devices in /sys/fs/btrfs (btrfs filesystem usage says
+    // "unexpected number of devices: 0 != 1" without it), as on a VM.
+    '--bind-ro=/sys/fs/btrfs',
     // its own network namespace is the host's to configure, as a VM's NICs are (firewalld, NAT, routes)
     '--capability=CAP_NET_ADMIN',
     '--console=read-only',
