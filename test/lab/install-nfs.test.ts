@@ -50,7 +50,7 @@ const NFS_MOUNTS = [
   'home.icbd.local:/nfs_root /var/lib/icbd/nfs_root',
 ];
 
-describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('installer, NFS lines on VMs', { timeout: 900_000 }, () => {
+describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('installer, NFS lines on VMs', { timeout: 3_600_000 }, () => {
   it('installs home and rw with their exports, then the cache with its nfs4 lines mounted and writable', async () => {
     const t0 = Date.now();
     const servers = await Promise.all([install('home'), install('rw')]);
