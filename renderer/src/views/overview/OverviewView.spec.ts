@@ -3,8 +3,8 @@ import '@testing-library/svelte/vitest';
 import { userEvent } from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Overview } from '../../../../shared/overview.ts';
-import type { ScheduleView } from '../../../../shared/schedules.ts';
 import { formatTime } from '../../../../shared/units.ts';
+import { scheduleView } from '../../../../test/fixtures/schedules.ts';
 import { pushRecord } from '../../../../test/fixtures/transfer-records.ts';
 import { fake } from '../../lib/fake-api.ts';
 import { health } from '../../lib/health.svelte.ts';
@@ -40,19 +40,11 @@ beforeEach(() => {
   health.byHost = {};
 });
 
-const nightly: ScheduleView = {
-  name: 'nightly',
-  images: [],
-  caches: [],
-  when: { kind: 'daily', at: '02:00' },
-  mode: 'direct',
-  compression: 'auto',
-  enabled: true,
+const nightly = scheduleView({
   createdAt: AT - 86_400_000,
   lastRun: { startedAt: AT - 6000, endedAt: AT - 1000, outcome: 'failed', message: 'cache02: No space left on device', reason: 'its time came', transfers: [], pid: 1, host: 'console' },
   nextRunAt: AT + 3_600_000,
-  runner: null,
-};
+});
 
 describe('the overview', () => {
   it('shows failures first with what to do, then nodes with btrfs disk use, caches behind imgs, transfers, and every schedule with its last and next run', async () => {

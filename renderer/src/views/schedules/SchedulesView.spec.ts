@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../../../shared/errors.ts';
 import type { Host } from '../../../../shared/inventory.ts';
 import type { ScheduleList, ScheduleRun, ScheduleView } from '../../../../shared/schedules.ts';
+import { scheduleView } from '../../../../test/fixtures/schedules.ts';
 import { fake } from '../../lib/fake-api.ts';
 import { hostList } from '../../lib/hosts.svelte.ts';
 import { schedules } from '../../lib/schedules.svelte.ts';
@@ -17,20 +18,7 @@ const HOUR = 3_600_000;
 const cache = (name: string): Host => ({ name, address: `10.0.0.${name.length}`, port: 22, user: 'root', role: 'cache', jump: 'imgs' });
 
 function view(over: Partial<ScheduleView>): ScheduleView {
-  return {
-    name: 'nightly',
-    images: [],
-    caches: [],
-    when: { kind: 'daily', at: '02:00' },
-    mode: 'direct',
-    compression: 'auto',
-    enabled: true,
-    createdAt: Date.now() - 48 * HOUR,
-    lastRun: null,
-    nextRunAt: Date.now() + 5 * HOUR,
-    runner: 'pid 42 on mgmt01 (daemon)',
-    ...over,
-  };
+  return scheduleView({ createdAt: Date.now() - 48 * HOUR, nextRunAt: Date.now() + 5 * HOUR, runner: 'pid 42 on mgmt01 (daemon)', ...over });
 }
 
 const failedRun: ScheduleRun = {

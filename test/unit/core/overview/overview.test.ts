@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { ScheduleView } from '../../../../shared/schedules.ts';
 import { buildOverview, type OverviewFacts } from '../../../../electron/core/overview/overview.ts';
 import { filesystemUsageArgv, parseFilesystemUsage } from '../../../../electron/core/replication/commands.ts';
 import type { Host } from '../../../../shared/inventory.ts';
 import type { NodeRepo, Snapshot } from '../../../../shared/snapshots.ts';
 import type { HostHealth } from '../../../../shared/ssh.ts';
+import { scheduleView } from '../../../fixtures/schedules.ts';
 import { pushRecord } from '../../../fixtures/transfer-records.ts';
 
 // Captured on this machine: `btrfs filesystem usage -b` of a fresh 300 MiB filesystem (btrfs-progs 6.2).
@@ -151,19 +151,13 @@ describe('buildOverview', () => {
   });
 
   it('a scheduled run that failed since the last look is a failure, with the command that runs it again; an older one is not', () => {
-    const nightly = (endedAt: number): ScheduleView => ({
-      name: 'nightly',
-      images: [],
-      caches: [],
-      when: { kind: 'daily', at: '02:00' },
-      mode: 'direct',
-      compression: 'auto',
-      enabled: true,
-      createdAt: T0 - 86_400_000,
-      lastRun: { startedAt: endedAt - 5000, endedAt, outcome: 'failed', message: 'cache02: No space left on device', reason: 'its time came', transfers: [], pid: 1, host: 'console' },
-      nextRunAt: T0 + 3_600_000,
-      runner: null,
-    });
+    const nightly = (endedAt: number) =>
+      scheduleView({
+        createdAt: T0 - 86_400_000,
+        lastRun: { startedAt: endedAt - 5000, endedAt, outcome: 'failed', message: 'cache02: No space left on device', reason: 'its time came', transfers: [], pid: 1, host: 'console' },
+        nextRunAt: T0 + 3_600_000,
+      });
+
     const o = buildOverview(facts({ lastLook: T0 - 60_000, disks: new Map(), schedules: [nightly(T0 - 1000)] }));
     expect(o.schedules.map((s) => s.name)).toEqual(['nightly']);
     expect(o.failures.map((f) => [f.kind, f.subject, f.message])).toEqual([['schedule', 'schedule nightly', 'cache02: No space left on device']]);
