@@ -40,17 +40,25 @@ afterAll(() => {
   for (const child of started) if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
 });
 
+/** The first line `icbd serve` prints (its URL); an exit before it fails the test at once instead of at its timeout. */
+function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`icbd serve exited (${code}) before printing its URL`)));
+  });
+}
+
 /** `icbd serve --open ...extra` with `env`; its printed token and what the browser it started saw. */
 async function serveAndOpen(extra: string[], env: NodeJS.ProcessEnv): Promise<{ token: string; opened: Opened; browserPid: number }> {
   const log = join(dirs.bin, `opened-${started.length}.json`);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'electron/serve.ts', '--port', '0', '--home', dirs.home, '--open', ...extra], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'electron/serve/serve.ts', '--port', '0', '--home', dirs.home, '--open', ...extra], {
     cwd: ROOT,
     env: { ...process.env, ...env, FAKE_BROWSER_LOG: log },
     stdio: ['ignore', 'pipe', 'inherit'],
     detached: true,
   });
   started.push(child);
-  const first = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+  const first = await firstLine(child);
   const token = /\?token=(\S+)$/.exec(first)?.[1];
   if (!token) throw new Error(`unexpected first line: ${first}`);
   await expect.poll(() => existsSync(log), { timeout: 20_000 }).toBe(true);
@@ -115,13 +123,13 @@ describe("browser mode's cookie", () => {
   afterAll(() => new Promise<void>((resolve) => other.close(() => resolve())));
 
   it('is never sent to another local web server, on 127.0.0.1 or localhost', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'electron/serve.ts', '--port', '0', '--home', dirs.home], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'electron/serve/serve.ts', '--port', '0', '--home', dirs.home], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
       detached: true,
     });
     started.push(child);
-    const first = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+    const first = await firstLine(child);
     const url = /(http:\/\/\S+)$/.exec(first)![1]!;
     const token = /\?token=(\S+)$/.exec(first)![1]!;
     const chromium = await launchChromium();

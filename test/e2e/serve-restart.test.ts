@@ -68,6 +68,7 @@ describe('icbd serve restarted under an open tab', () => {
     await ui.page.goto(`${printed.stdout.trim()}#/hosts`);
     await expect.poll(() => link().textContent(), { timeout: 10_000 }).toContain('Connected');
     expect(await signedOut().count()).toBe(0);
-    expect(await ui.page.getByRole('rowheader', { name: 'imgs', exact: true }).count()).toBe(1);
+    // "Connected" comes with the socket; the hosts list with the first answer after it.
+    await expect.poll(() => ui.page.getByRole('rowheader', { name: 'imgs', exact: true }).count(), { timeout: 10_000 }).toBe(1);
   });
 });

@@ -55,13 +55,15 @@ describe('a fresh clone installed with npm ci --ignore-scripts', () => {
     }
   });
 
-  it('passes the unit tests', () => {
+  it('builds, and passes the unit tests', () => {
+    // As `npm test` does: the packaging tests check what the build wrote to out/.
+    run('npm', ['run', 'build'], clone(), 300_000);
     // The clone runs beside the rest of the lab group on a shared machine: slower than alone.
     const out = run(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--project', 'unit', '--testTimeout=30000'], clone(), 600_000);
     const r = passed(out);
     expect(r.passed).toBe(r.total);
     expect(r.total).toBeGreaterThan(400);
-  }, 660_000);
+  }, 960_000);
 
   it('keeps a secret in a real GNOME Keyring and runs a shell on a real pty', () => {
     const files = ['test/lab/keychain.test.ts', 'test/lab/keychain-none.test.ts', 'test/lab/local-terminal.test.ts'];

@@ -101,7 +101,7 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH trust between instal
     const imgs = plan.nodes.find((n) => n.host === 'imgs')!;
     const keys = imgs.steps.find((s) => s.id === 'ssh-trust')!.changes;
     expect(keys.map((c) => c.kind === 'file' && c.path)).toEqual(['/root/.ssh/authorized_keys']);
-    expect(keys[0]!.kind === 'file' && keys[0]!.diff).toMatch(/^\+ssh-ed25519 \S+ root@cache01$/m);
+    expect(keys[0]!.kind === 'file' && keys[0]!.diff).toMatch(/^\+from="[\d.,]+" ssh-ed25519 \S+ root@cache01$/m);
     expect(plan.nodes.find((n) => n.host === 'cache01')!.steps.every((s) => s.changes.length === 0)).toBe(true);
     expect(plan.nodes.filter((n) => n.skipped).map((n) => n.host).sort()).toEqual(['home', 'rw']);
     // rw was only planned (by the CLI above), home never touched
@@ -114,6 +114,14 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH trust between instal
     expect(after.changes).toBe(0);
     expect(await ssh('imgs', `${STRICT} cache01 hostname`)).toBe('cache01');
     expect(await ssh('cache01', `${STRICT} imgs hostname`)).toBe('imgs');
+    // Each key is accepted from its node's addresses alone: cache01's key, copied to rw, opens nothing on imgs.
+    const stolen = await ssh('cache01', 'cat /root/.ssh/id_ed25519');
+    const tried = await ssh(
+      'rw',
+      `umask 077; printf '%s\\n' '${stolen.trim()}' > /tmp/stolen; ` +
+        `ssh -n -i /tmp/stolen -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=10 root@${LAB_PLATFORM.imgs} true 2>&1 && echo reached || echo refused; rm -f /tmp/stolen`,
+    );
+    expect(tried).toMatch(/Permission denied[\s\S]*refused\s*$/);
     const audit = await lab.core.call('audit.list', { host: 'imgs' });
     expect(audit.find((e) => e.step === 'ssh-trust' && e.path === '/root/.ssh/authorized_keys' && e.result === 'ok')).toMatchObject({ diff: expect.stringContaining('root@cache01') });
 

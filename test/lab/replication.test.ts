@@ -160,14 +160,32 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication on the lab',
     await expectCleanRetry('big', 'cache02', before);
   });
 
-  it('a full disk on the receiver fails the push, leaves nothing, and a retry after freeing space succeeds', async () => {
+  const fillCache01 = (leaveMiB: number) =>
+    sh('cache01', 'avail=$(df --output=avail -B1 "$1" | tail -1); fallocate -l $((avail - $2*1024*1024)) "$1/filler"; sync', '/var/lib/icbd', String(leaveMiB));
+  const freeCache01 = () => sh('cache01', 'rm -f "$1/filler"; sync', '/var/lib/icbd');
+
+  it('a push that cannot fit on the receiver is refused before anything is sent, with the room there is and the room it needs', async () => {
     await image('fill', 300);
+    await fillCache01(100);
+    try {
+      const { plan, transfers } = await lab.core.call('replication.push', { source: 'imgs', targets: ['cache01'], image: 'fill' });
+      expect(transfers).toEqual([]);
+      expect(plan.skipped).toEqual([{ node: 'cache01', reason: expect.stringMatching(/cache01 has .* free .* needs about .*nothing was sent/) }]);
+      expect(await exists('cache01', `${ROOT}/fill/1`)).toBe(false);
+    } finally {
+      await freeCache01();
+    }
+  });
+
+  it('a disk that fills up during the push (another writer took the room) fails it, leaves nothing, and a retry after freeing space succeeds', async () => {
     const before = await sum('imgs', `${ROOT}/fill/1`);
-    await sh('cache01', 'avail=$(df --output=avail -B1 "$1" | tail -1); fallocate -l $((avail - 100*1024*1024)) "$1/filler"; sync', '/var/lib/icbd');
-    const r = await push({ source: 'imgs', targets: ['cache01'], image: 'fill' });
+    // Capped so that the disk is filled while most of the stream is still to come.
+    const fill = onceMoving(async () => void (await fillCache01(100)));
+    const r = await push({ source: 'imgs', targets: ['cache01'], image: 'fill', compression: 'none', limitRate: 30 * 2 ** 20 }, fill.during);
+    expect(fill.acted).toBe(true);
     expect(r.records[0]).toMatchObject({ state: 'failed' });
     expect(r.records[0]!.error!.message).toMatch(/space|receive/i);
-    await sh('cache01', 'rm -f "$1/filler"; sync', '/var/lib/icbd');
+    await freeCache01();
     await expectCleanRetry('fill', 'cache01', before);
   });
 

@@ -1,9 +1,10 @@
-import { AppError, toWire } from '../../../shared/errors.ts';
+import { AppError } from '../../../shared/errors.ts';
 import type { Host } from '../../../shared/inventory.ts';
 import type { AuditLog } from '../audit/log.ts';
 import type { EventAsker } from '../util/prompts.ts';
 import type { Jobs } from '../jobs/jobs.ts';
 import type { HealthMonitor } from '../ssh/health.ts';
+import { runOperatorCommand } from '../ssh/operator-command.ts';
 import { proposeHostsFromFile } from '../ssh/config-import.ts';
 import type { SshPool } from '../ssh/pool.ts';
 import type { Handlers } from './types.ts';
@@ -38,34 +39,8 @@ export function sshHandlers(d: SshDeps): Handlers<SshNames> {
     'ssh.exec': async ({ host, command, timeoutMs }) => {
       const pool = await d.pool();
       const user = (await d.hosts()).find((h) => h.name === host)?.user;
-      const job = d.jobs.start('ssh.exec', `${host}: ${command}`, async (ctx) => {
-        const started = Date.now();
-        // An operator's command is in the audit log however it ends; if the log cannot take it, the run fails saying so.
-        const audit = async (end: { result: 'ok' | 'failed' | 'cancelled'; exitCode?: number; detail?: string }) => {
-          await d.audit.append({ host, action: 'exec', command, ...(user && { user }), ...end, ms: Date.now() - started }).catch((err: unknown) => {
-            throw new AppError('INTERNAL', `The command ran (${end.exitCode !== undefined ? `exit ${end.exitCode}` : (end.detail ?? end.result)}) but the audit log could not be written: ${toWire(err).message}. Fix the data directory before running more.`);
-          });
-        };
-        let r;
-        try {
-          r = await pool.exec(
-            host,
-            { operatorCommand: command },
-            {
-              signal: ctx.signal,
-              ...(timeoutMs !== undefined && { timeoutMs }),
-              onStdout: (b) => ctx.log(b.toString('utf8'), 'stdout'),
-              onStderr: (b) => ctx.log(b.toString('utf8'), 'stderr'),
-            },
-          );
-        } catch (err) {
-          await audit({ result: ctx.signal.aborted ? 'cancelled' : 'failed', detail: toWire(err).message });
-          throw err;
-        }
-        await audit({ result: r.code === 0 ? 'ok' : 'failed', ...(r.code !== null && { exitCode: r.code }), ...(r.signal && { detail: `killed by ${r.signal}` }) });
-        return r;
-      });
-      return { jobId: job.id };
+      const run = { host, command, ...(user && { user }), ...(timeoutMs !== undefined && { timeoutMs }) };
+      return { jobId: d.jobs.start('ssh.exec', `${host}: ${command}`, (ctx) => runOperatorCommand(pool, d.audit, run, ctx)).id };
     },
     'health.list': async () => (await d.health()).snapshot(),
     'health.check': async ({ host }) => {

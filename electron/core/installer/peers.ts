@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { parsePublicKey } from '../../../shared/etc-files.ts';
 import type { Host } from '../../../shared/inventory.ts';
 import { knownHostName } from '../../../shared/ssh.ts';
@@ -56,7 +57,9 @@ export type ReplicationAddresses = (host: string) => string | undefined;
 export function peerOf(h: Host, platform: Platform, keys: NodeKeys, replicationAddress?: string): Peer {
   const address = platformAddress(h, platform);
   const names = [...new Set([h.name, knownHostName(h.address, h.port), ...(address ? [address] : []), ...(replicationAddress ? [knownHostName(replicationAddress, h.port)] : [])])];
-  return { name: h.name, names, ...(address && { address }), ...keys };
+  // sshd matches from= against the client's IP (UseDNS is off by default): a host name there would never match.
+  const sources = [...new Set([address, h.address, replicationAddress].filter((a): a is string => a !== undefined && isIP(a) !== 0))];
+  return { name: h.name, names, sources, ...(address && { address }), ...keys };
 }
 
 /** Every inventory host but `self`, each read once, in parallel. */

@@ -77,6 +77,8 @@ export interface Peer {
   name?: string;
   /** Names and addresses the node is reached by (known_hosts). */
   names: string[];
+  /** The IP addresses it connects from (platform, inventory, replication): its key is accepted from these alone. */
+  sources: string[];
   /** Its IPv4 address on the platform's network: an /etc/hosts line makes `ssh NAME` work between nodes. */
   address?: string;
   /** Root's public key; missing until the node's ssh-key step made it. */

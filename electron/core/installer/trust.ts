@@ -202,9 +202,8 @@ export async function applyPair(d: TrustDeps, source: string, targets: readonly 
     try {
       if (!keys.hostKey) throw new AppError('REMOTE_FAILED', `${name}'s ed25519 host key cannot be read${keys.problem ? ` (${keys.problem})` : ''}.`);
       const to = node(name);
-      // Every address the source may come from: the platform's, the inventory's, replication's own.
-      const fromAddresses = [...new Set([peerOf(from.host, to.settings.platform, {}).address, from.host.address, d.replicationAddress(source)].filter((a): a is string => Boolean(a)))];
-      await applyPlanned(d, await planWork(d, work(name, [replicationReceive], { replicationFrom: { publicKey, from: fromAddresses, root } })), o);
+      const { sources } = peerOf(from.host, to.settings.platform, {}, d.replicationAddress(source));
+      await applyPlanned(d, await planWork(d, work(name, [replicationReceive], { replicationFrom: { publicKey, from: sources, root } })), o);
       known.push(peerOf(to.host, from.settings.platform, { hostKey: keys.hostKey }, d.replicationAddress(name)));
     } catch (err) {
       if (o.signal?.aborted) throw err;

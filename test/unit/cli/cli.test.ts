@@ -122,8 +122,9 @@ describe('times shown', () => {
 // Node processes on a pty: seconds each on a loaded machine.
 describe('on a terminal', { timeout: 60_000 }, () => {
   const tsx = (code: string) => `exec node --import tsx --input-type=module -e '${code}'`;
+  // Node also turns colours off under CI=… (and FORCE_COLOR overrides all): each case starts without them.
   const colours = async (env: string) => {
-    const run = inPty(`${env} ${tsx('const m = await import("./electron/cli/output.ts"); process.stdout.write(String(m.colours()))')}`);
+    const run = inPty(`unset CI FORCE_COLOR NO_COLOR NODE_DISABLE_COLORS; ${env} ${tsx('const m = await import("./electron/cli/output.ts"); process.stdout.write(String(m.colours()))')}`);
     expect(await run.exit).toMatchObject({ code: 0 });
     return run.output().trim();
   };

@@ -35,7 +35,8 @@ export const sshTrust: Step = {
   plan: ({ state, input }) => {
     const peers = input.peers ?? [];
     if (peers.length === 0) return { changes: [], notices: [{ level: 'info', message: 'No other node in the inventory yet: trust is set up when the others are installed (install trust).' }] };
-    const keys = peers.flatMap((p) => (p.publicKey ? [authorizedKeyLine(p.publicKey)] : []));
+    // Each peer's key from that peer's own addresses, so a copied key is no use elsewhere.
+    const keys = peers.flatMap((p) => (p.publicKey ? [authorizedKeyLine(p.publicKey, p.sources.length > 0 ? `from="${p.sources.join(',')}"` : undefined)] : []));
     const known = peers.flatMap((p) => (p.hostKey ? [knownHostLine(p.names, p.hostKey)] : []));
     const authorized = state.files[`${SSH_DIR}/authorized_keys`];
     const knownHosts = state.files[`${SSH_DIR}/known_hosts`];
@@ -48,6 +49,7 @@ export const sshTrust: Step = {
         const name = p.name ?? p.names[0];
         if (p.problem) return [{ level: 'warning', message: `${name} is not reachable (${p.problem}): trust with it will be completed when it is reachable (install trust).` }];
         if (!p.publicKey) return [{ level: 'info', message: `${name} has no root key yet: trust with it will be completed when it is installed (install trust).` }];
+        if (p.sources.length === 0) return [{ level: 'warning', message: `${name} has no IP address in the inventory or the platform settings: its key is accepted from any address. Give it an IP address to narrow it.` }];
         return [];
       }),
     };

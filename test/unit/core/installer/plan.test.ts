@@ -220,21 +220,29 @@ describe('a pristine Debian 12 host', () => {
     expect(files(planInstall(s, input('home')), 'exports').map((f) => [f.path, f.inPlace, f.after])).toEqual([['/var/lib/icbd/mounts/etc/exports', true, files(plan, 'exports')[0]?.after]]);
   });
 
-  it('ssh: a key for the node, and trust of the peers given', () => {
-    const peer = { names: ['imgs', '10.0.2.251'], publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPeer root@imgs', hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost' };
+  it('ssh: a key for the node, and trust of the peers given, each key from its peer\'s own addresses', () => {
+    const peer = { names: ['imgs', '10.0.2.251'], sources: ['10.0.2.251', '192.168.1.5'], publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPeer root@imgs', hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost' };
     const plan = planInstall(pristine('debian'), input('home', { confirmDisk: 'vdb', peers: [peer] }));
     expect(commands(plan, 'ssh-key')).toEqual(['install -d -m 700 /root/.ssh', 'ssh-keygen -q -t ed25519 -N  -C root@home -f /root/.ssh/id_ed25519']);
     expect(files(plan, 'ssh-trust').map((f) => [f.path, f.after, f.mode])).toEqual([
-      ['/root/.ssh/authorized_keys', `${peer.publicKey}\n`, '600'],
+      ['/root/.ssh/authorized_keys', `from="10.0.2.251,192.168.1.5" ${peer.publicKey}\n`, '600'],
       ['/root/.ssh/known_hosts', 'imgs,10.0.2.251 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost\n', '644'],
     ]);
+    expect(notices(plan, 'ssh-trust')).toEqual([]);
+  });
+
+  it('ssh: a peer known by name alone is trusted from any address, and the plan says so', () => {
+    const peer = { name: 'imgs', names: ['imgs'], sources: [], publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPeer root@imgs' };
+    const plan = planInstall(pristine('debian'), input('home', { confirmDisk: 'vdb', peers: [peer] }));
+    expect(files(plan, 'ssh-trust')[0]?.after).toBe(`${peer.publicKey}\n`);
+    expect(notices(plan, 'ssh-trust')).toEqual([expect.stringMatching(/^warning: imgs has no IP address .*accepted from any address/)]);
   });
 
   it('ssh: peers not installed or unreachable are said, never silently skipped; a peer with an address gets an /etc/hosts line', () => {
     const peers = [
-      { name: 'imgs', names: ['imgs', '10.0.2.251'], address: '10.0.2.251', publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPeer root@imgs', hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost' },
-      { name: 'cache01', names: ['cache01', '10.0.2.101'], address: '10.0.2.101', hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICache' },
-      { name: 'rw', names: ['rw'], problem: 'connection timed out' },
+      { name: 'imgs', names: ['imgs', '10.0.2.251'], sources: ['10.0.2.251'], address: '10.0.2.251', publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPeer root@imgs', hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost' },
+      { name: 'cache01', names: ['cache01', '10.0.2.101'], sources: ['10.0.2.101'], address: '10.0.2.101', hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICache' },
+      { name: 'rw', names: ['rw'], sources: [], problem: 'connection timed out' },
     ];
     const plan = planInstall(pristine('debian'), input('home', { confirmDisk: 'vdb', peers }));
     expect(notices(plan, 'ssh-trust')).toEqual([
