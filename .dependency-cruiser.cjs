@@ -17,6 +17,9 @@ module.exports = {
       to: { circular: true },
     },
     layer('core-not-doors', 'The core is what the doors (main/, cli/, serve/) wrap: it never imports them.', CORE, '^electron/(main|cli|serve)/'),
+    layer('doors-apart', 'A door (window, CLI, browser mode) wraps the core; what two doors share lives in the core.', '^electron/main/', '^electron/(cli|serve)/'),
+    layer('doors-apart-serve', 'A door (window, CLI, browser mode) wraps the core; what two doors share lives in the core.', '^electron/serve/', '^electron/(cli|main)/'),
+    layer('doors-apart-cli', 'A door (window, CLI, browser mode) wraps the core; what two doors share lives in the core.', '^electron/cli/', '^electron/(main|serve)/'),
     layer('shared-alone', 'shared/ runs on both sides: it imports nothing of electron/.', '^shared/', '^electron/'),
     layer('handlers-only-from-root', 'Only the composition root (core.ts) reaches the handlers.', `${CORE}(?!core\\.ts$|handlers/)`, `${CORE}handlers/`),
     layer(

@@ -1,6 +1,6 @@
 import type { CustomScheme, Protocol } from 'electron';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp.ts';
-import { rendererFile } from '../serve/static.ts';
+import { rendererFile } from '../core/util/renderer-file.ts';
 
 /**
  * The window loads the built renderer from app://renderer/, never from file:// (which would give

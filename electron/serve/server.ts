@@ -5,7 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { isEventName, type EventName, type Reply } from '../../shared/contract.ts';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp.ts';
 import type { Core } from '../core/core.ts';
-import { rendererFile } from './static.ts';
+import { rendererFile } from '../core/util/renderer-file.ts';
 
 export interface ServeOptions {
   core: Core;

@@ -50,4 +50,9 @@ describe('dependency rules', { timeout: 60_000 }, () => {
     const found = await violations(planted('door', 'electron/core/jobs/jobs.ts', '../../serve/token.ts'));
     expect(found).toContain('core-not-doors electron/core/jobs/jobs.ts -> electron/serve/token.ts');
   });
+
+  it('fail on one door importing another', async () => {
+    const found = await violations(planted('doors', 'electron/main/app-protocol.ts', '../serve/token.ts'));
+    expect(found).toEqual(['doors-apart electron/main/app-protocol.ts -> electron/serve/token.ts']);
+  });
 });
