@@ -20,11 +20,17 @@ function unitWord(word: string): string {
   return /^[A-Za-z0-9_./:=@+-]+$/.test(word) ? word : `"${word.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%')}"`;
 }
 
-/** The unit for this installation: this node, this icbd, this data directory, run as `user`. */
-export function renderUnit(template: string, o: { node: string; icbd: string; home: string; user: string }): string {
+/**
+ * The unit for this installation: this node, this icbd, this data directory, run as `user`.
+ * `electron`: the packaged app's CLI, whose "node" is the app's Electron run as Node (as the
+ * launcher in build/linux/icbd runs it); without the variable it would start the window.
+ */
+export function renderUnit(template: string, o: { node: string; icbd: string; home: string; user: string; electron?: boolean }): string {
   if (!/^[a-z_][a-z0-9_-]*\$?$/i.test(o.user)) throw new AppError('INVALID_INPUT', `${JSON.stringify(o.user)} is not a user name.`);
   const exec = [o.node, o.icbd, '--home', o.home, 'daemon'].map(unitWord).join(' ');
-  return template.replace(/^ExecStart=@EXEC@$/m, `ExecStart=${exec}`).replace(/^User=@USER@$/m, `User=${o.user}`);
+  return template
+    .replace(/^ExecStart=@EXEC@$/m, `${o.electron ? 'Environment=ELECTRON_RUN_AS_NODE=1\n' : ''}ExecStart=${exec}`)
+    .replace(/^User=@USER@$/m, `User=${o.user}`);
 }
 
 /**
@@ -36,7 +42,13 @@ export async function daemonCommand(core: Core, argv: string[]): Promise<number>
   const { values, positionals } = parse(argv, COMMANDS.daemon);
   if (positionals.length) throw usageError('daemon takes no arguments.', COMMANDS.daemon);
   if (values['install-unit'] || values['print-unit']) {
-    const unit = renderUnit(await readFile(template(), 'utf8'), { node: process.execPath, icbd: process.argv[1]!, home: core.options.home, user: values.user ?? userInfo().username });
+    const unit = renderUnit(await readFile(template(), 'utf8'), {
+      node: process.execPath,
+      icbd: process.argv[1]!,
+      home: core.options.home,
+      user: values.user ?? userInfo().username,
+      electron: process.versions.electron !== undefined,
+    });
     if (values['print-unit']) return (values.json ? printJson({ unit }) : process.stdout.write(unit), 0);
     const path = values['unit-path'] ?? DEFAULT_UNIT_PATH;
     const old = await readFileIfExists(path);

@@ -161,12 +161,18 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('SSH trust between instal
     // from outside: the node's container may not change its own network
     await execFileP('ip', ['-n', labNames(lab.info.slot).hostNs('cache01'), 'addr', 'add', `${extra}/24`, 'dev', 'eth0']);
     await lab.core.call('replication.settings.set', { node: 'cache01', settings: { replicationAddress: extra } });
-    const plan = await lab.core.call('install.planTrust', {});
-    const known = plan.nodes.find((n) => n.host === 'imgs')!.steps.find((s) => s.id === 'ssh-trust')!.changes;
-    expect(known.map((c) => c.kind === 'file' && c.path)).toEqual(['/root/.ssh/known_hosts']);
-    expect(known[0]!.kind === 'file' && known[0]!.diff).toMatch(new RegExp(`^\\+cache01,10\\.213\\.2\\.101,${extra.replaceAll('.', '\\.')} ssh-ed25519 `, 'm'));
+    const trustOnImgs = async () => (await lab.core.call('install.planTrust', {})).nodes.find((n) => n.host === 'imgs')!.steps.find((s) => s.id === 'ssh-trust')!.changes;
+    const [authorized, known] = await trustOnImgs();
+    // cache01 may also connect from its new address: imgs accepts its key from there too
+    expect(authorized!.kind === 'file' && authorized!.path).toBe('/root/.ssh/authorized_keys');
+    expect(authorized!.kind === 'file' && authorized!.diff).toMatch(new RegExp(`^\\+from="[^"]*${extra.replaceAll('.', '\\.')}[^"]*" ssh-ed25519 \\S+ root@cache01$`, 'm'));
+    expect(known!.kind === 'file' && known!.path).toBe('/root/.ssh/known_hosts');
+    expect(known!.kind === 'file' && known!.diff).toMatch(new RegExp(`^\\+cache01,10\\.213\\.2\\.101,${extra.replaceAll('.', '\\.')} ssh-ed25519 `, 'm'));
 
     expect(await lab.core.call('replication.setupKeys', { from: 'imgs', to: ['cache01'] })).toEqual([{ node: 'cache01', ok: true, detail: 'imgs reaches cache01 as root' }]);
+    // Node keys wrote known_hosts as trust would: the accepted key's addresses are trust's own to write.
+    expect((await trustOnImgs()).map((c) => c.kind === 'file' && c.path)).toEqual(['/root/.ssh/authorized_keys']);
+    expect((await job<TrustPlanOut>('install.trust', {})).changes).toBe(0);
     expect((await lab.core.call('install.planTrust', {})).changes).toBe(0);
     expect(await ssh('imgs', `${STRICT} ${extra} hostname`)).toBe('cache01');
   });

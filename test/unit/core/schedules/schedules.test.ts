@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeWhen, parseMinutes, parseRate, parseWindow, scheduleInput, type Schedule } from '../../../../shared/schedules.ts';
-import { renderUnit } from '../../../../electron/cli/daemon.ts';
 import { SchedulerLease } from '../../../../electron/core/schedules/lease.ts';
 import { ScheduleStore, settleRun } from '../../../../electron/core/schedules/store.ts';
 import { inWindow, isCatchUp, newSnapshots, nextRunAt, openingAtOrAfter, snapshotPollMs } from '../../../../electron/core/schedules/timing.ts';
@@ -160,21 +158,5 @@ describe('the operator\'s words', () => {
     expect(parseWindow('20:00-06:00')).toEqual({ from: '20:00', to: '06:00' });
     expect(parseWindow('20:00 – 06:00')).toEqual({ from: '20:00', to: '06:00' });
     expect(parseWindow('night')).toBeUndefined();
-  });
-});
-
-describe('the systemd unit', () => {
-  const template = readFileSync('resources/icbd-daemon.service', 'utf8');
-  it('restarts on failure and logs to the journal', () => {
-    expect(template).toMatch(/^Restart=on-failure$/m);
-    expect(template).toMatch(/^StandardOutput=journal$/m);
-    expect(template).toMatch(/^WantedBy=multi-user.target$/m);
-  });
-  it('runs this icbd on the data directory, quoted for systemd', () => {
-    const unit = renderUnit(template, { node: '/usr/bin/node', icbd: '/opt/icbd/electron/icbd.mjs', home: '/root/.config/iCBD Console 100%', user: 'icbd' });
-    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/icbd\/electron\/icbd.mjs --home "\/root\/.config\/iCBD Console 100%%" daemon$/m);
-    expect(unit).toMatch(/^User=icbd$/m);
-    expect(unit).not.toContain('@');
-    expect(() => renderUnit(template, { node: 'n', icbd: 'i', home: 'h', user: 'root; rm -rf /' })).toThrow(/not a user name/);
   });
 });
