@@ -23,7 +23,7 @@ import { labDown, labUp, type LabInfo } from '../../electron/core/lab/index.ts';
 import { cryptoBindingAvailable } from '../../electron/core/ssh/algorithms.ts';
 import type { Asker } from '../../electron/core/util/prompts.ts';
 import type { PushInput } from '../../shared/transfers.ts';
-import { prepareReplication } from '../lab/replication-fixture.ts';
+import { prepareReplication, trustRootKey } from '../lab/replication-fixture.ts';
 import { BenchLab, IMAGE, ROOT } from './bench-lab.ts';
 import { median, mbps, met, ratiosTable, rowsTable, type Ratio, type Row } from './bench-table.ts';
 import { SITE_IMAGE, siteRows } from './site-rows.ts';
@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     cores.push(core);
     const caches = lab.hosts.filter((h) => h.role === 'cache');
     await prepareReplication(await core.ssh(), 'imgs', caches);
+    await trustRootKey(await core.ssh(), 'imgs', caches);
     const addresses = new Map(caches.map((c) => [c.name, c.address]));
     const b = new BenchLab(core, addresses);
     const binding = await cryptoBindingAvailable();

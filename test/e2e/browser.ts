@@ -93,20 +93,26 @@ export async function startBrowserMode(home: string, env: NodeJS.ProcessEnv = {}
   return { url, origin: `http://${host}:${port}`, host, port: Number(port), token, stop: () => stopGroup(child) };
 }
 
-/** SIGTERM to the group npx started (npx, tsx and the server), SIGKILL if it lingers. */
+/**
+ * SIGTERM to the group npx started (npx, tsx and the server), SIGKILL if it lingers; done when no
+ * process of the group is left: npx may exit before the server has finished writing its data directory.
+ */
 async function stopGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  process.kill(-child.pid, 'SIGTERM');
-  const timer = setTimeout(() => {
+  if (child.pid === undefined) return;
+  const group = -child.pid;
+  const alive = () => {
     try {
-      process.kill(-child.pid!, 'SIGKILL');
+      process.kill(group, 0);
+      return true;
     } catch {
-      // already gone
+      return false;
     }
-  }, 5000);
-  await exited;
-  clearTimeout(timer);
+  };
+  if (!alive()) return;
+  process.kill(group, 'SIGTERM');
+  for (const deadline = Date.now() + 5000; alive(); await new Promise((r) => setTimeout(r, 50))) {
+    if (Date.now() > deadline) process.kill(group, 'SIGKILL');
+  }
 }
 
 export function launchChromium(): Promise<Browser> {

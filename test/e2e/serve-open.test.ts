@@ -36,8 +36,17 @@ interface Opened {
 }
 
 const started: ChildProcess[] = [];
+/** The fake browsers: serve starts them on their own, as a desktop's opener does, so they outlive it. */
+const browsers: number[] = [];
 afterAll(() => {
   for (const child of started) if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+  for (const pid of browsers) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
 });
 
 /** The first line `icbd serve` prints (its URL); an exit before it fails the test at once instead of at its timeout. */
@@ -65,6 +74,7 @@ async function serveAndOpen(extra: string[], env: NodeJS.ProcessEnv): Promise<{ 
   const opened = JSON.parse(readFileSync(log, 'utf8')) as Opened;
   const browserPid = processesHolding(opened.url)[0];
   if (browserPid === undefined) throw new Error('the fake browser is not running');
+  browsers.push(browserPid);
   return { token, opened, browserPid };
 }
 

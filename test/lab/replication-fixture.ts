@@ -20,6 +20,7 @@
 import type { Core } from '../../electron/core/core.ts';
 import { labCut, labHeal, type LabInfo } from '../../electron/core/lab/index.ts';
 import { replicationKeyLine } from '../../electron/core/installer/steps/ssh.ts';
+import { authorizedKeyLine } from '../../shared/etc-files.ts';
 import { RECEIVE_WRAPPER, receiveWrapper, REPLICATION_KEY } from '../../electron/core/replication/pipeline.ts';
 import type { SshPool } from '../../electron/core/ssh/pool.ts';
 import { defaultRepoSettings } from '../../shared/snapshots.ts';
@@ -102,6 +103,21 @@ mv "$f.icbd" "$f"`;
 const FORGET = `ssh -O exit -o ControlPath="$HOME/.ssh/icbd-%C" "root@$1" >/dev/null 2>&1
 ssh-keygen -R "$1" -f /root/.ssh/known_hosts >/dev/null 2>&1
 true`;
+
+const APPEND = `set -e
+mkdir -p -m 700 /root/.ssh
+grep -qxF "$1" /root/.ssh/authorized_keys 2>/dev/null || echo "$1" >> /root/.ssh/authorized_keys`;
+
+/**
+ * The guide's own trust table for one direction, as `install trust` writes it: the caches accept
+ * the source's root key (from its addresses). The benchmark's raw pipes, typed as root on imgs, need it;
+ * the app's direct pushes never use it (they log in with the replication key).
+ */
+export async function trustRootKey(pool: SshPool, source: string, caches: readonly { name: string }[]): Promise<void> {
+  const pub = (await pool.run(source, ['sh', '-c', KEY, 'sh', '/root/.ssh/id_ed25519'])).stdout.trim();
+  const line = authorizedKeyLine(pub, `from="${(await addressesOf(pool, source)).join(',')}"`).text;
+  for (const c of caches) await pool.run(c.name, ['sh', '-c', APPEND, 'sh', line]);
+}
 
 /** Undoes the key step for one cache, as if it had been rebuilt: the source's root can no longer log in to it. */
 export async function forgetKeys(pool: SshPool, source: string, cache: { name: string; address: string }): Promise<void> {
