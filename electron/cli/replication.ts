@@ -1,6 +1,6 @@
 import { AppError } from '../../shared/errors.ts';
 import { codecLabel } from '../../shared/compression.ts';
-import { keysOffer, type PruneReport, type SettingsPatch } from '../../shared/replication.ts';
+import { cellsOf, keysOffer, rowSize, type PruneReport, type RowSize, type SettingsPatch } from '../../shared/replication.ts';
 import type { PushPlan, SyncPlan, TransferRecord } from '../../shared/transfers.ts';
 import { isTransferFinished, transferSubject } from '../../shared/transfers.ts';
 import { DEFAULT_STALL_SECONDS, describePolicy, type RepoSettings } from '../../shared/snapshots.ts';
@@ -12,6 +12,8 @@ import { printJson, printJsonLine, table } from './output.ts';
 import { follow } from './progress.ts';
 
 const CELL: Record<string, string> = { present: 'yes', missing: '-', diverged: 'DIVERGED', transferring: 'in transfer' };
+/** A stream's size is said to be one: it is not the snapshot's. */
+const sizeText = (s: RowSize) => (s.sent ? `${s.text} sent` : s.text);
 
 /** Without HOST the tree (a column per node); with HOST that node's snapshots, or its raw subvolume list. */
 export async function snapshotsCommand(core: Core, argv: string[]): Promise<number> {
@@ -42,18 +44,19 @@ export async function snapshotsCommand(core: Core, argv: string[]): Promise<numb
   }
   const tree = await core.call('replication.tree', {});
   const images = tree.images.filter((i) => !values.image || i.name === values.image);
-  if (values.json) return (printJson({ ...tree, images }), 0);
   const nodes = tree.nodes.map((n) => n.name);
+  // Readable objects here: the wire's one-letter cells are for the window's 10 000 rows.
+  if (values.json) return (printJson({ ...tree, images: images.map((i) => ({ ...i, rows: i.rows.map((r) => ({ ...r, cells: cellsOf(r, nodes) })) })) }), 0);
   console.log(
     table(
       ['IMAGE', 'SNAPSHOT', ...nodes.map((n) => n.toUpperCase()), 'SIZE', 'AGE', 'PARENT'],
       images.flatMap((i) =>
-        i.rows.map((r) => [i.name, r.number, ...r.cells.map((c) => CELL[c.state]), formatBytes(r.referencedBytes), formatAge(r.createdAt), r.parent ? (r.parent.number ?? r.parent.uuid.slice(0, 8)) : undefined]),
+        i.rows.map((r) => [i.name, r.number, ...cellsOf(r, nodes).map((c) => CELL[c.state]), sizeText(rowSize(r, tree.source)), formatAge(r.createdAt), r.parent ?? undefined]),
       ),
     ),
   );
   for (const n of tree.nodes) for (const p of n.problems) console.error(`note: ${p}`);
-  for (const i of images) for (const r of i.rows) for (const c of r.cells) if (c.reason) console.error(`${i.name}@${r.number} on ${c.node}: ${c.reason}`);
+  for (const i of images) for (const r of i.rows) for (const [node, note] of Object.entries(r.notes ?? {})) if (note.reason) console.error(`${i.name}@${r.number} on ${node}: ${note.reason}`);
   return 0;
 }
 

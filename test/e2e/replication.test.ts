@@ -226,9 +226,9 @@ describe('replication in browser mode', () => {
 });
 
 function syntheticTree(perImage: number, images: number, nodeCount: number): SnapshotTree {
-  const uuid = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
   const nodes = ['imgs', ...Array.from({ length: nodeCount - 1 }, (_, i) => `cache0${i + 1}`)];
-  const states = ['present', 'present', 'missing', 'diverged', 'transferring'] as const;
+  // present, present, missing, diverged, in transfer; every fifth present copy on a cache is one prune would delete.
+  const letters = ['p', 'p', 'm', 'd', 't'];
   return {
     source: 'imgs',
     at: Date.now(),
@@ -238,14 +238,14 @@ function syntheticTree(perImage: number, images: number, nodeCount: number): Sna
       nextParent: {},
       rows: Array.from({ length: perImage }, (_, j) => {
         const n = perImage - j;
+        const cells = nodes.map((_, c) => (c === 0 ? 'p' : letters[(n + c) % letters.length]!)).map((l, c) => (c && l === 'p' && n % 5 === 0 ? 'P' : l));
         return {
           number: n,
-          uuid: uuid(k * perImage + n),
           createdAt: Date.now() - n * 3_600_000,
           referencedBytes: n * 1_048_576,
-          exclusiveBytes: 65_536,
-          parent: n > 1 ? { uuid: uuid(k * perImage + n - 1), number: n - 1 } : null,
-          cells: nodes.map((node, c) => ({ node, state: c === 0 ? ('present' as const) : states[(n + c) % states.length]!, referencedBytes: n * 1_048_576, createdAt: Date.now() })),
+          parent: n > 1 ? n - 1 : null,
+          cells: cells.join(''),
+          ...(cells.includes('d') ? { notes: { [nodes[cells.indexOf('d')]!]: { reason: 'another snapshot' } } } : {}),
         };
       }),
     })),

@@ -81,6 +81,18 @@ export function parseFilesystemUsage(text: string): DiskUse {
   return use;
 }
 
+/** `btrfs filesystem du -s --raw` of one snapshot: a walk of its extents, so run on request only. */
+export function filesystemDuArgv(path: string): string[] {
+  return ['btrfs', 'filesystem', 'du', '-s', '--raw', path];
+}
+
+/** Total, exclusive and set-shared bytes from `btrfs filesystem du -s --raw PATH`; throws when the line is not there. */
+export function parseFilesystemDu(text: string): { totalBytes: number; exclusiveBytes: number; sharedBytes: number } {
+  const m = text.match(/^\s*(\d+)\s+(\d+)\s+(\d+|-)\s+\S/m);
+  if (!m) throw new Error(`Not the output of btrfs filesystem du -s --raw: ${text.trim().split('\n')[0] ?? '(empty)'}`);
+  return { totalBytes: Number(m[1]), exclusiveBytes: Number(m[2]), sharedBytes: m[3] === '-' ? 0 : Number(m[3]) };
+}
+
 // The working subvolume is created only when missing: adding an image whose working copy exists
 // (made by hand or restored from a backup) keeps it.
 const ADD_IMAGE = `set -e
