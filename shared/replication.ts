@@ -75,6 +75,12 @@ export function cellState(row: TreeRowWire, i: number): CellState {
   return LETTER_STATE[(row.cells[i] ?? 'm').toLowerCase()] ?? 'missing';
 }
 
+/** Whether prune would delete `nodes[i]`'s copy. */
+export function isPrunable(row: TreeRowWire, i: number): boolean {
+  const letter = row.cells[i];
+  return letter !== undefined && letter !== letter.toLowerCase();
+}
+
 /** The row with `nodes[i]`'s copy shown as in transfer (the live transfer list, between two reads of the nodes). */
 export function withTransferring(row: TreeRowWire, i: number): TreeRowWire {
   return { ...row, cells: `${row.cells.slice(0, i)}${CELL_LETTER.transferring}${row.cells.slice(i + 1)}` };
@@ -93,6 +99,8 @@ export const treeNode = z.object({
   exists: z.boolean(),
   /** Listing problems, or why the node could not be read at all (down, refused). */
   problems: z.array(z.string()),
+  /** What prune keeps here, in words (per-image exceptions named); absent when the settings could not be read. */
+  retention: z.string().optional(),
 });
 
 export const snapshotTree = z.object({
@@ -149,6 +157,7 @@ export function wireTree(
   at = Date.now(),
   retained?: RetentionLookup,
   sent?: SentLookup,
+  policies?: ReadonlyMap<string, string>,
 ): SnapshotTree {
   const images = buildTree(repos, source, active).map((image) => ({
     name: image.name,
@@ -176,7 +185,11 @@ export function wireTree(
     }),
   }));
   const ordered = [...repos].sort((a, b) => (a.node === source ? -1 : b.node === source ? 1 : a.node.localeCompare(b.node)));
-  return { source, nodes: ordered.map((r) => ({ name: r.node, role: r.role, root: r.root, exists: r.exists, problems: r.problems })), images, at };
+  const nodes = ordered.map((r) => {
+    const retention = policies?.get(r.node);
+    return { name: r.node, role: r.role, root: r.root, exists: r.exists, problems: r.problems, ...(retention ? { retention } : {}) };
+  });
+  return { source, nodes, images, at };
 }
 
 // ——— one snapshot's copies: lineage, retention, size ————————————————————————————————————————

@@ -120,6 +120,12 @@ export function describePolicy(p: RetentionPolicy): string {
   return parts.length ? `keep ${parts.join(' and ')}` : 'keep all';
 }
 
+/** A node's retention settings in words, its per-image exceptions named; with its role, what the role's default keeps. */
+export function describeRetention(s: Pick<RepoSettings, 'retention' | 'imageRetention'>, role?: Role): string {
+  const own = s.retention ? describePolicy(s.retention) : role ? `${describePolicy(defaultRetention(role))} (the ${role} default)` : 'role default';
+  return [own, ...Object.entries(s.imageRetention ?? {}).map(([image, p]) => `${image}: ${describePolicy(p)}`)].join(', ');
+}
+
 // A cache only has to serve its newest copies and feed the next incremental; imgs holds the
 // history operators roll back to, so it keeps everything until a policy says otherwise.
 export function defaultRetention(role: Role): RetentionPolicy {

@@ -106,6 +106,11 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication on the lab',
     expect(used.sharedBytes).toBeGreaterThan(60 * 2 ** 20);
     expect(used.sharedBytes).toBeLessThanOrEqual(used.totalBytes - used.exclusiveBytes);
     await expect(lab.core.call('replication.measure', { node: 'cache01', image: 'win10', number: 9 })).rejects.toThrow(/Measuring win10@9 .* on cache01 failed: .*No such file/);
+
+    const cli = await icbd('snapshot', 'info', 'win10@2', '--du', 'cache01');
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(/cache01\s+yes\s+1\s+kept\s+from imgs by transfer [0-9a-f]{8} on .*: incremental stream from 1/);
+    expect(cli.stdout).toMatch(/cache01 \/var\/lib\/icbd\/.snap\/win10\/2: [\d.]+ MiB referenced, [\d.]+ [KM]iB exclusive/);
   });
 
   it('fans out to two caches reading the source once (direct, then relay), with compression', async () => {

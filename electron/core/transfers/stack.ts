@@ -1,7 +1,7 @@
 import { AppError, toWire } from '../../../shared/errors.ts';
 import { REPO_ROLES, findHost, type Host } from '../../../shared/inventory.ts';
 import { activeTransfers, keysOffer, wireTree, type PruneReport, type RetentionLookup, type SettingsPatch, type SnapshotInfo, type SnapshotTree } from '../../../shared/replication.ts';
-import { DEFAULT_STALL_SECONDS, describePolicy, findImage, type NodeRepo, type RepoSettings, type Snapshot } from '../../../shared/snapshots.ts';
+import { DEFAULT_STALL_SECONDS, describePolicy, describeRetention, findImage, type NodeRepo, type RepoSettings, type Snapshot } from '../../../shared/snapshots.ts';
 import { isTransferFinished, type PushPlan, type PushRecord, type TransferOrigin, type TransferRecord, type UploadRecord } from '../../../shared/transfers.ts';
 import type { AuditLog } from '../audit/log.ts';
 import { nodeRemote, type HostChange, type NodeRemote } from '../remote/node.ts';
@@ -164,7 +164,8 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
     settings,
     async tree() {
       const { source, repos, records } = await readAll();
-      return wireTree(repos, source, activeTransfers(records), Date.now(), await retainedIn(repos, source, records), lastSent(records));
+      const policies = new Map(await Promise.all(repos.map(async (r) => [r.node, describeRetention(await settings.get(r.node, r.role), r.role)] as const)));
+      return wireTree(repos, source, activeTransfers(records), Date.now(), await retainedIn(repos, source, records), lastSent(records), policies);
     },
     async snapshotInfo(image, number) {
       const { source, repos, records } = await readAll();
