@@ -101,6 +101,21 @@ describe('replication in browser mode', () => {
     expect(await item.locator('.percent').textContent()).toBe('100 %');
     await ui.page.getByRole('link', { name: /Snapshots/ }).click();
     await expect.poll(() => snapRow(ui.page, 'e2e@1').getByRole('gridcell').allTextContents(), { timeout: 30_000 }).toEqual(expect.arrayContaining(['present', 'present', 'present']));
+
+    // Without quotas the Size column shows the stream that sent it, said to be one; the copies say where they came from.
+    const size = snapRow(ui.page, 'e2e@1').getByRole('gridcell').nth(3);
+    expect(await size.textContent()).toMatch(/^900 MiB$|^9\d\d\.?\d* MiB$/);
+    expect(await size.getAttribute('title')).toMatch(/^Last sent as a full stream of .* \(transfer history; quotas are off\)/);
+    expect(await ui.page.getByLabel('Retention').textContent()).toMatch(/cache01 keep the newest 3 \(the cache default\)/);
+    await snapRow(ui.page, 'e2e@1').click();
+    const copies = ui.page.getByRole('region', { name: 'Copies of e2e@1' });
+    const copy = (node: string) => copies.getByRole('row', { name: new RegExp(`^${node}\\b`) });
+    await expect.poll(() => copy('cache01').textContent(), { timeout: 30_000 }).toMatch(/from imgs by transfer [0-9a-f]{8} on .* UTC: full stream/);
+    expect(await copy('imgs').textContent()).toContain('the first snapshot of e2e on imgs');
+    expect(await copy('cache01').textContent()).toContain('the newest: what cache01 serves its clients');
+    await copy('cache01').getByRole('button', { name: 'Measure on cache01' }).click();
+    await expect.poll(() => copy('cache01').textContent(), { timeout: 60_000 }).toMatch(/exclusive\s*of 900 MiB/);
+    await screenshots(ui.page, 'snapshots-details');
   });
 
   it('cancels a running transfer from the monitor', async () => {
@@ -232,7 +247,14 @@ function syntheticTree(perImage: number, images: number, nodeCount: number): Sna
   return {
     source: 'imgs',
     at: Date.now(),
-    nodes: nodes.map((name, i) => ({ name, role: i ? ('cache' as const) : ('imgs' as const), root: '/var/lib/icbd/.snap', exists: true, problems: [] })),
+    nodes: nodes.map((name, i) => ({
+      name,
+      role: i ? ('cache' as const) : ('imgs' as const),
+      root: '/var/lib/icbd/.snap',
+      exists: true,
+      problems: [],
+      retention: i ? 'keep the newest 3 (the cache default)' : 'keep all (the imgs default)',
+    })),
     images: Array.from({ length: images }, (_, k) => ({
       name: `img${k}`,
       nextParent: {},
