@@ -39,6 +39,7 @@ const LIST = `root=$1
 if [ ! -d "$root" ]; then echo icbd:no-root; exit 0; fi
 for img in "$root"/*; do
   [ -d "$img" ] || continue
+  [ -z "$2" ] || [ "\${img##*/}" = "$2" ] || continue
   echo "icbd:image \${img##*/}"
   for s in "$img"/*; do
     [ -d "$s" ] || continue
@@ -49,9 +50,9 @@ for img in "$root"/*; do
   done
 done`;
 
-/** Every image and snapshot of a repository with all their btrfs facts, in one round trip. */
-export function listRepoArgv(root: string): string[] {
-  return sh(LIST, root);
+/** Every image (or only `image`) and snapshot of a repository with all their btrfs facts, in one round trip. */
+export function listRepoArgv(root: string, image = ''): string[] {
+  return sh(LIST, root, image);
 }
 
 export function showArgv(path: string): string[] {

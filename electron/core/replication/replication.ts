@@ -117,10 +117,11 @@ export class Replication {
     return imgs.name;
   }
 
-  async repo(name: string): Promise<NodeRepo> {
+  /** `image`: only that image's snapshots (one snapshot's details need no more). */
+  async repo(name: string, image?: string): Promise<NodeRepo> {
     const host = await this.#host(name);
     const { root } = await this.o.settings.get(name, host.role);
-    const r = await this.#run(name, listRepoArgv(root), 'Listing the image repository');
+    const r = await this.#run(name, listRepoArgv(root, image === undefined ? '' : imageName.parse(image)), 'Listing the image repository');
     return parseRepoListing(name, host.role, root, r.stdout);
   }
 

@@ -100,13 +100,13 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
     return (node, image, number) => verdicts.get(`${node}\0${image}\0${number}`);
   };
 
-  /** Every repository node as it is now, the source and the history; one node down must not hide the others: its column says why it is empty. */
-  const readAll = async () => {
+  /** Every repository node as it is now (`image`: only its snapshots), the source and the history; one node down must not hide the others: its column says why it is empty. */
+  const readAll = async (image?: string) => {
     const [source, hosts, records] = await Promise.all([replication.source(), repoHosts(), transfers.list()]);
     const repos = await Promise.all(
       hosts.map(
         async (h): Promise<NodeRepo> =>
-          replication.repo(h.name).catch(async (err: unknown) => ({
+          replication.repo(h.name, image).catch(async (err: unknown) => ({
             node: h.name,
             role: h.role,
             root: (await settings.get(h.name, h.role)).root,
@@ -168,7 +168,7 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
       return wireTree(repos, source, activeTransfers(records), Date.now(), await retainedIn(repos, source, records), lastSent(records), policies);
     },
     async snapshotInfo(image, number) {
-      const { source, repos, records } = await readAll();
+      const { source, repos, records } = await readAll(image);
       if (!repos.some((r) => findImage(r, image)?.snapshots.some((s) => s.number === number))) throw new AppError('NOT_FOUND', `No node has ${image}@${number}: refresh the tree.`);
       const policies = new Map(await Promise.all(repos.map(async (r) => [r.node, describePolicy(policyFor(await settings.get(r.node, r.role), r.role, image))] as const)));
       return snapshotInfo({ repos, source, image, number, records, active: activeTransfers(records), retained: await retainedIn(repos, source, records), policy: (node) => policies.get(node) ?? '' });

@@ -9,6 +9,7 @@ describe('repository commands', () => {
       expect(argv[3]).toBe('sh');
     }
     expect(addImageArgv('/r/i')).toEqual(['sh', '-c', expect.any(String), 'sh', '/r/i', '']);
+    expect(listRepoArgv('/r', 'win10').slice(3)).toEqual(['sh', '/r', 'win10']);
   });
   it('a stage reports its exit status and refuses odd names', () => {
     expect(stage('receive@cache01', ['btrfs', 'receive', "/a b/it's"])).toBe(`{ btrfs receive '/a b/it'\\''s'; echo "icbd:exit:receive@cache01:$?" >&2; }`);
