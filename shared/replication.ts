@@ -64,10 +64,7 @@ export interface TreeCellView {
 
 /** A row's cells as objects, for the few rows on screen (the wire keeps them as letters). */
 export function cellsOf(row: TreeRowWire, nodes: readonly string[]): TreeCellView[] {
-  return nodes.map((node, i) => {
-    const letter = row.cells[i] ?? 'm';
-    return { node, state: LETTER_STATE[letter.toLowerCase()] ?? 'missing', prune: letter !== letter.toLowerCase(), ...row.notes?.[node] };
-  });
+  return nodes.map((node, i) => ({ node, state: cellState(row, i), prune: isPrunable(row, i), ...row.notes?.[node] }));
 }
 
 /** The state of `nodes[i]`'s copy, without building the row's cells. */
