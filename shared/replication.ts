@@ -33,25 +33,55 @@ const LETTER_STATE = Object.fromEntries(Object.entries(CELL_LETTER).map(([state,
 /** What a few copies have to say: why diverged, why kept beyond the policy. */
 const cellNote = z.object({ reason: z.string().optional(), pinned: z.string().optional() });
 
-export const treeRow = z.object({
-  number: snapshotNumber,
-  createdAt: z.number().nullable(),
+const sentStream = z.object({ bytes: z.number().int().nonnegative(), kind: z.enum(['full', 'incremental']), parent: snapshotNumber.nullable() });
+
+/**
+ * One image's snapshots, newest first, column by column: the window reads and parses every row
+ * before its first render, and 10 000 rows × 4 nodes this way are about 0.7 MB (as objects with
+ * a cell each, about 6 MB). rowsOf turns them back into rows.
+ */
+export const treeColumns = z.object({
+  number: z.array(snapshotNumber),
+  createdAt: z.array(z.number().nullable()),
   /** From the qgroup: null when quotas are off (the installer leaves them off). */
-  referencedBytes: z.number().int().nullable(),
-  /** The newest finished push of it (transfer history): its stream's size, uncompressed; the size a sysadmin can have without quotas. */
-  sent: z.object({ bytes: z.number().int().nonnegative(), kind: z.enum(['full', 'incremental']), parent: snapshotNumber.nullable() }).optional(),
+  referencedBytes: z.array(z.number().int().nullable()),
   /** The snapshot it follows (shared/snapshots.ts snapshotParents), on the node the row stands for. */
-  parent: snapshotNumber.nullable(),
-  /**
-   * One letter per node, in the tree's node order (p present, m missing, d diverged, t in transfer;
-   * upper case: prune would delete it): 10 000 rows × 4 nodes stay well under a megabyte, which the
-   * window reads and parses before its first render.
-   */
-  cells: z.string().regex(/^[pmdtPD]*$/),
-  /** By node, for the copies that have something to say. */
-  notes: z.record(hostName, cellNote).optional(),
+  parent: z.array(snapshotNumber.nullable()),
+  /** One letter per node, in the tree's node order: p present, m missing, d diverged, t in transfer; upper case: prune would delete it. */
+  cells: z.array(z.string().regex(/^[pmdtPD]*$/)),
+  /** By row index: the newest finished push of it (transfer history), its stream's size uncompressed: the size there is without quotas. */
+  sent: z.record(z.string(), sentStream),
+  /** By row index, then node: the copies that have something to say. */
+  notes: z.record(z.string(), z.record(hostName, cellNote)),
 });
-export type TreeRowWire = z.infer<typeof treeRow>;
+
+/** One snapshot of the tree (a row of the table). */
+export interface TreeRowWire {
+  number: number;
+  createdAt: number | null;
+  referencedBytes: number | null;
+  sent?: z.infer<typeof sentStream>;
+  parent: number | null;
+  cells: string;
+  notes?: Record<string, z.infer<typeof cellNote>>;
+}
+
+const decoded = new WeakMap<object, TreeRowWire[]>();
+
+/** An image's rows from its columns; decoded once per tree read. */
+export function rowsOf(image: { rows: z.infer<typeof treeColumns> }): TreeRowWire[] {
+  const c = image.rows;
+  let rows = decoded.get(c);
+  if (!rows) {
+    rows = c.number.map((number, i) => {
+      const sent = c.sent[i];
+      const notes = c.notes[i];
+      return { number, createdAt: c.createdAt[i] ?? null, referencedBytes: c.referencedBytes[i] ?? null, parent: c.parent[i] ?? null, cells: c.cells[i] ?? '', ...(sent ? { sent } : {}), ...(notes ? { notes } : {}) };
+    });
+    decoded.set(c, rows);
+  }
+  return rows;
+}
 
 export interface TreeCellView {
   node: string;
@@ -85,7 +115,7 @@ export function withTransferring(row: TreeRowWire, i: number): TreeRowWire {
 
 export const treeImage = z.object({
   name: imageName,
-  rows: z.array(treeRow),
+  rows: treeColumns,
   nextParent: z.record(hostName, snapshotNumber.nullable()),
 });
 
@@ -146,6 +176,21 @@ function pinnedBy(verdict: { keep: boolean; why: readonly string[] } | undefined
   return strong.length ? strong.join('; ') : undefined;
 }
 
+/** Rows into the wire's columns (treeColumns). */
+export function columnsOf(rows: readonly TreeRowWire[]): z.infer<typeof treeColumns> {
+  const columns: z.infer<typeof treeColumns> = { number: [], createdAt: [], referencedBytes: [], parent: [], cells: [], sent: {}, notes: {} };
+  rows.forEach((r, i) => {
+    columns.number.push(r.number);
+    columns.createdAt.push(r.createdAt);
+    columns.referencedBytes.push(r.referencedBytes);
+    columns.parent.push(r.parent);
+    columns.cells.push(r.cells);
+    if (r.sent) columns.sent[i] = r.sent;
+    if (r.notes) columns.notes[i] = r.notes;
+  });
+  return columns;
+}
+
 /** The tree for the wire: buildTree's rows, each cell a letter and a note where it has one. */
 export function wireTree(
   repos: readonly NodeRepo[],
@@ -159,27 +204,29 @@ export function wireTree(
   const images = buildTree(repos, source, active).map((image) => ({
     name: image.name,
     nextParent: image.nextParent,
-    rows: image.rows.map((row): TreeRowWire => {
-      let cells = '';
-      let notes: Record<string, z.infer<typeof cellNote>> | undefined;
-      for (const c of row.cells) {
-        const verdict = c.snapshot ? retained?.(c.node, image.name, row.number) : undefined;
-        const letter = CELL_LETTER[c.state];
-        cells += verdict && !verdict.keep ? letter.toUpperCase() : letter;
-        const pinned = pinnedBy(verdict);
-        if (c.reason || pinned) (notes ??= {})[c.node] = { ...(c.reason ? { reason: c.reason } : {}), ...(pinned ? { pinned } : {}) };
-      }
-      const carried = sent?.(image.name, row.number);
-      return {
-        number: row.number,
-        createdAt: row.reference.createdAt,
-        referencedBytes: row.reference.referencedBytes,
-        ...(carried ? { sent: carried } : {}),
-        parent: row.parent,
-        cells,
-        ...(notes ? { notes } : {}),
-      };
-    }),
+    rows: columnsOf(
+      image.rows.map((row): TreeRowWire => {
+        let cells = '';
+        let notes: Record<string, z.infer<typeof cellNote>> | undefined;
+        for (const c of row.cells) {
+          const verdict = c.snapshot ? retained?.(c.node, image.name, row.number) : undefined;
+          const letter = CELL_LETTER[c.state];
+          cells += verdict && !verdict.keep ? letter.toUpperCase() : letter;
+          const pinned = pinnedBy(verdict);
+          if (c.reason || pinned) (notes ??= {})[c.node] = { ...(c.reason ? { reason: c.reason } : {}), ...(pinned ? { pinned } : {}) };
+        }
+        const carried = sent?.(image.name, row.number);
+        return {
+          number: row.number,
+          createdAt: row.reference.createdAt,
+          referencedBytes: row.reference.referencedBytes,
+          ...(carried ? { sent: carried } : {}),
+          parent: row.parent,
+          cells,
+          ...(notes ? { notes } : {}),
+        };
+      }),
+    ),
   }));
   const ordered = [...repos].sort((a, b) => (a.node === source ? -1 : b.node === source ? 1 : a.node.localeCompare(b.node)));
   const nodes = ordered.map((r) => {

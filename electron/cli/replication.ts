@@ -1,6 +1,6 @@
 import { AppError } from '../../shared/errors.ts';
 import { codecLabel } from '../../shared/compression.ts';
-import { cellsOf, keysOffer, rowSize, type PruneReport, type RowSize, type SettingsPatch } from '../../shared/replication.ts';
+import { cellsOf, keysOffer, rowSize, rowsOf, type PruneReport, type RowSize, type SettingsPatch } from '../../shared/replication.ts';
 import type { PushPlan, SyncPlan, TransferRecord } from '../../shared/transfers.ts';
 import { isTransferFinished, transferSubject } from '../../shared/transfers.ts';
 import { DEFAULT_STALL_SECONDS, describeRetention, type RepoSettings } from '../../shared/snapshots.ts';
@@ -46,17 +46,17 @@ export async function snapshotsCommand(core: Core, argv: string[]): Promise<numb
   const images = tree.images.filter((i) => !values.image || i.name === values.image);
   const nodes = tree.nodes.map((n) => n.name);
   // Readable objects here: the wire's one-letter cells are for the window's 10 000 rows.
-  if (values.json) return (printJson({ ...tree, images: images.map((i) => ({ ...i, rows: i.rows.map((r) => ({ ...r, cells: cellsOf(r, nodes) })) })) }), 0);
+  if (values.json) return (printJson({ ...tree, images: images.map((i) => ({ ...i, rows: rowsOf(i).map((r) => ({ ...r, cells: cellsOf(r, nodes) })) })) }), 0);
   console.log(
     table(
       ['IMAGE', 'SNAPSHOT', ...nodes.map((n) => n.toUpperCase()), 'SIZE', 'AGE', 'PARENT'],
       images.flatMap((i) =>
-        i.rows.map((r) => [i.name, r.number, ...cellsOf(r, nodes).map((c) => CELL[c.state]), sizeText(rowSize(r, tree.source)), formatAge(r.createdAt), r.parent ?? undefined]),
+        rowsOf(i).map((r) => [i.name, r.number, ...cellsOf(r, nodes).map((c) => CELL[c.state]), sizeText(rowSize(r, tree.source)), formatAge(r.createdAt), r.parent ?? undefined]),
       ),
     ),
   );
   for (const n of tree.nodes) for (const p of n.problems) console.error(`note: ${p}`);
-  for (const i of images) for (const r of i.rows) for (const [node, note] of Object.entries(r.notes ?? {})) if (note.reason) console.error(`${i.name}@${r.number} on ${node}: ${note.reason}`);
+  for (const i of images) for (const r of rowsOf(i)) for (const [node, note] of Object.entries(r.notes ?? {})) if (note.reason) console.error(`${i.name}@${r.number} on ${node}: ${note.reason}`);
   return 0;
 }
 

@@ -7,7 +7,7 @@
  */
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { SnapshotTree } from '../../shared/replication.ts';
+import { columnsOf, type SnapshotTree } from '../../shared/replication.ts';
 import { forgetKeys, prepareReplication } from '../lab/replication-fixture.ts';
 import { labSession, labWithHosts } from '../lab/session.ts';
 import { browserSession, cli, openWatchedPage, screenshots } from './browser.ts';
@@ -258,7 +258,8 @@ function syntheticTree(perImage: number, images: number, nodeCount: number): Sna
     images: Array.from({ length: images }, (_, k) => ({
       name: `img${k}`,
       nextParent: {},
-      rows: Array.from({ length: perImage }, (_, j) => {
+      rows: columnsOf(
+        Array.from({ length: perImage }, (_, j) => {
         const n = perImage - j;
         const cells = nodes.map((_, c) => (c === 0 ? 'p' : letters[(n + c) % letters.length]!)).map((l, c) => (c && l === 'p' && n % 5 === 0 ? 'P' : l));
         return {
@@ -269,7 +270,8 @@ function syntheticTree(perImage: number, images: number, nodeCount: number): Sna
           cells: cells.join(''),
           ...(cells.includes('d') ? { notes: { [nodes[cells.indexOf('d')]!]: { reason: 'another snapshot' } } } : {}),
         };
-      }),
+        }),
+      ),
     })),
   };
 }

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors.ts';
-import { cellsOf } from '../../shared/replication.ts';
+import { cellsOf, rowsOf } from '../../shared/replication.ts';
 import type { PushInput, TransferRecord } from '../../shared/transfers.ts';
 import { cutWhileMoving, onceMoving, replicationLab, untilEnded } from './replication-fixture.ts';
 import { labSession } from './session.ts';
@@ -79,7 +79,7 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication on the lab',
 
   it("shows each copy's real lineage and a size without quotas: the transfer that brought it, its parent, btrfs filesystem du", async () => {
     const tree = await lab.core.call('replication.tree', {});
-    const rows = tree.images.find((i) => i.name === 'win10')!.rows;
+    const rows = rowsOf(tree.images.find((i) => i.name === 'win10')!);
     // The working copy's uuid is every snapshot's btrfs parent_uuid on imgs: the tree shows the previous snapshot instead.
     expect(rows.map((r) => [r.number, r.parent, r.sent?.kind, r.sent?.parent])).toEqual([
       [2, 1, 'incremental', 1],
@@ -157,7 +157,7 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication on the lab',
     const plan2 = await lab.core.call('replication.planPush', { source: 'imgs', targets: ['cache02'], image: 'div', number: 2 });
     expect(plan2.groups[0]).toMatchObject({ kind: 'full', parent: null });
     const tree = await lab.core.call('replication.tree', {});
-    const row = tree.images.find((i) => i.name === 'div')!.rows.find((r) => r.number === 1)!;
+    const row = rowsOf(tree.images.find((i) => i.name === 'div')!).find((r) => r.number === 1)!;
     const nodes = tree.nodes.map((n) => n.name);
     expect(cellsOf(row, nodes).find((c) => c.node === 'cache02')).toMatchObject({ state: 'diverged' });
     expect(cellsOf(row, nodes).find((c) => c.node === 'cache02')!.reason).toMatch(/it shares no snapshot with imgs; it is never used as a parent/);

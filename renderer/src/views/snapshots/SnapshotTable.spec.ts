@@ -1,7 +1,7 @@
 import { render, screen, within } from '@testing-library/svelte';
 import '@testing-library/svelte/vitest';
 import { describe, expect, it, vi } from 'vitest';
-import type { SnapshotTree } from '../../../../shared/replication.ts';
+import { columnsOf, type SnapshotTree } from '../../../../shared/replication.ts';
 import SnapshotTable from './SnapshotTable.svelte';
 import { listItems } from './tree-rows.ts';
 
@@ -23,11 +23,11 @@ const TREE: SnapshotTree = {
     {
       name: 'win10',
       nextParent: {},
-      rows: [
+      rows: columnsOf([
         { number: 3, createdAt: null, referencedBytes: null, parent: 2, sent: { bytes: 40 * 2 ** 20, kind: 'incremental', parent: 2 }, cells: 'ppd', notes: { cache01: { pinned: 'the newest: what cache01 serves its clients' }, cache02: { reason: 'it diverged after win10@1' } } },
         { number: 2, createdAt: null, referencedBytes: null, parent: 1, cells: 'pPm' },
         { number: 1, createdAt: null, referencedBytes: 5 * 2 ** 30, parent: null, sent: { bytes: 5 * 2 ** 30, kind: 'full', parent: null }, cells: 'pPp' },
-      ],
+      ]),
     },
   ],
 };

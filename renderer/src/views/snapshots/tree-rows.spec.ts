@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cellState, type SnapshotTree } from '../../../../shared/replication.ts';
+import { cellState, columnsOf, rowsOf, type SnapshotTree } from '../../../../shared/replication.ts';
 import { listItems, windowOf } from './tree-rows.ts';
 
 const row = (number: number, cells: string) => ({ number, createdAt: null, referencedBytes: null, parent: null, cells });
@@ -9,8 +9,8 @@ const tree: SnapshotTree = {
   at: 0,
   nodes: [node('imgs'), node('cache01')],
   images: [
-    { name: 'a', nextParent: {}, rows: [row(2, 'pm'), row(1, 'pP')] },
-    { name: 'b', nextParent: {}, rows: [row(1, 'pp')] },
+    { name: 'a', nextParent: {}, rows: columnsOf([row(2, 'pm'), row(1, 'pP')]) },
+    { name: 'b', nextParent: {}, rows: columnsOf([row(1, 'pp')]) },
   ],
 };
 
@@ -27,7 +27,7 @@ describe('the tree as a flat list', () => {
     const [, first, second] = listItems(tree, { image: 'a', node: '' }, new Set(['a@2@cache01', 'a@9@imgs', 'a@1@gone']));
     expect(first?.kind === 'snapshot' && cellState(first.row, 1)).toBe('transferring');
     expect(first?.kind === 'snapshot' && cellState(first.row, 0)).toBe('present');
-    expect(second?.kind === 'snapshot' && second.row).toBe(tree.images[0]!.rows[1]);
+    expect(second?.kind === 'snapshot' && second.row).toBe(rowsOf(tree.images[0]!)[1]);
   });
   it('renders only the visible window of 10 000 rows', () => {
     expect(windowOf(10_000, 28, 28 * 5000, 560)).toEqual({ start: 4992, end: 5028 });

@@ -1,4 +1,4 @@
-import { cellState, withTransferring, type SnapshotTree, type TreeRowWire } from '../../../../shared/replication.ts';
+import { cellState, rowsOf, withTransferring, type SnapshotTree, type TreeRowWire } from '../../../../shared/replication.ts';
 
 export type ListItem = { kind: 'image'; image: string; count: number } | { kind: 'snapshot'; image: string; row: TreeRowWire };
 
@@ -22,7 +22,7 @@ export function listItems(tree: SnapshotTree | undefined, filter: TreeFilter, in
   for (const image of tree?.images ?? []) {
     if (filter.image && image.name !== filter.image) continue;
     const live = writing.get(image.name);
-    let rows = image.rows;
+    let rows = rowsOf(image);
     if (live) rows = rows.map((row) => (live.get(row.number) ?? []).reduce(withTransferring, row));
     if (filter.node) rows = rows.filter((row) => lacking >= 0 && cellState(row, lacking) !== 'present');
     if (!rows.length && filter.node) continue;
