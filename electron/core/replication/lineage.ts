@@ -11,16 +11,28 @@ import { formatBytes } from '../../../shared/units.ts';
  */
 
 const pushes = (records: readonly TransferRecord[]) => records.filter((r): r is PushRecord => r.operation === 'push');
+const when = (r: PushRecord) => r.endedAt ?? r.startedAt ?? r.queuedAt;
 
-/** The newest push of `image@number` that `node` received whole (the history is oldest first). */
+/** The newest of the pushes that pass `test`, whatever order the history lists them in. */
+function newest(records: readonly PushRecord[], test: (r: PushRecord) => boolean): PushRecord | undefined {
+  let found: PushRecord | undefined;
+  for (const r of records) if (test(r) && (!found || when(r) > when(found))) found = r;
+  return found;
+}
+
+/** The newest push of `image@number` that `node` received whole. */
 function broughtBy(records: readonly PushRecord[], image: string, number: number, node: string): PushRecord | undefined {
-  return records.findLast((r) => r.image === image && r.number === number && r.targets.some((t) => t.node === node && t.state === 'done'));
+  return newest(records, (r) => r.image === image && r.number === number && r.targets.some((t) => t.node === node && t.state === 'done'));
 }
 
 /** The size of the newest finished push of each snapshot, for the tree's Size column when quotas are off. */
 export function lastSent(records: readonly TransferRecord[]): SentLookup {
   const sent = new Map<string, PushRecord>();
-  for (const r of pushes(records)) if (r.targets.some((t) => t.state === 'done')) sent.set(`${r.image}@${r.number}`, r);
+  for (const r of pushes(records)) {
+    const key = `${r.image}@${r.number}`;
+    const kept = sent.get(key);
+    if (r.targets.some((t) => t.state === 'done') && (!kept || when(r) > when(kept))) sent.set(key, r);
+  }
   return (image, number) => {
     const r = sent.get(`${image}@${number}`);
     return r && { bytes: Math.round(r.bytes), kind: r.kind, parent: r.parentNumber };
@@ -77,11 +89,11 @@ export function snapshotInfo(o: InfoInput): SnapshotInfo {
 
 function lineage(o: InfoInput, repo: NodeRepo, state: SnapshotCopy['state'], parent: number | null, receivedUuid: string | null, record: PushRecord | undefined, history: readonly PushRecord[]): string {
   if (state === 'transferring') {
-    const running = history.findLast((r) => r.image === o.image && r.number === o.number && !isTransferFinished(r.state) && r.targets.some((t) => t.node === repo.node));
+    const running = newest(history, (r) => r.image === o.image && r.number === o.number && !isTransferFinished(r.state) && r.targets.some((t) => t.node === repo.node));
     return `being received${running ? ` from ${running.source} (transfer ${running.id.slice(0, 8)}, ${running.kind}${running.parentNumber ? ` from ${running.parentNumber}` : ''})` : ''}`;
   }
   if (state === 'missing') {
-    const failed = history.findLast((r) => r.image === o.image && r.number === o.number && r.targets.some((t) => t.node === repo.node && t.state === 'failed'));
+    const failed = newest(history, (r) => r.image === o.image && r.number === o.number && r.targets.some((t) => t.node === repo.node && t.state === 'failed'));
     const why = failed?.targets.find((t) => t.node === repo.node)?.error ?? failed?.error?.message;
     return failed ? `not here: the last push of it here failed (transfer ${failed.id.slice(0, 8)}${why ? `: ${why}` : ''})` : 'not here';
   }

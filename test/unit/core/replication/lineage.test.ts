@@ -73,6 +73,14 @@ describe("a snapshot's copies and where they came from", () => {
     expect(copy(info({ number: 2 }), 'cache01').lineage).toBe('from imgs by transfer f0f0f0f0 on 2026-12-06 02:00 UTC: full stream, 5.00 GiB');
   });
 
+  it('the newest push that brought it wins, in whatever order the history lists them (icbd transfers: newest first)', () => {
+    const again = { ...incremental, id: 'c3c3c3c3-0004', origin: undefined, endedAt: Date.UTC(2026, 11, 7, 2, 10), bytes: 41 * 2 ** 20 };
+    for (const records of [[again, incremental, full], [full, incremental, again]]) {
+      expect(copy(info({ records }), 'cache01').came?.transfer).toBe('c3c3c3c3-0004');
+      expect(lastSent(records)('win10', 3)?.bytes).toBe(41 * 2 ** 20);
+    }
+  });
+
   it('without a record: what btrfs says, and why the history does not', () => {
     expect(copy(info({ records: [] }), 'cache01').lineage).toMatch(/^received incrementally \(applied to its copy of 2\); no transfer in this console's history brought it/);
     expect(copy(info({ records: [], number: 2 }), 'cache02').lineage).toMatch(/^received whole \(a full stream\); no transfer/);
