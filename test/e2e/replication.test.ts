@@ -212,7 +212,7 @@ describe('replication in browser mode', () => {
     expect(synced.stdout).toContain('e2e@3 done on cache02.');
   }, 300_000);
 
-  it('renders a 10 000-snapshot tree across 4 nodes well under a second', async () => {
+  it('renders a 10 000-snapshot tree across 4 nodes in a few hundred milliseconds', async () => {
     const big = syntheticTree(2_500, 4, 4);
     const { page: p, problems: pageProblems } = await openWatchedPage(ui.browser);
     // The real core answers everything but the tree, which stands in for 4 nodes holding 10 000
@@ -233,7 +233,8 @@ describe('replication in browser mode', () => {
     await snapRow(p, 'img0@2500').waitFor();
     const ms = Date.now() - t0;
     console.log(`10 000-snapshot tree (4 images × 2 500 snapshots × 4 nodes): first render ${ms} ms`);
-    expect(ms).toBeLessThan(1000);
+    // About 200 ms here (580 before the tree travelled as columns of letters); the margin is for a loaded machine.
+    expect(ms).toBeLessThan(500);
     expect(await p.getByRole('row').count()).toBeLessThan(120);
     await p.locator('.scroller').evaluate((el) => (el.scrollTop = el.scrollHeight));
     await snapRow(p, 'img3@1').waitFor();
