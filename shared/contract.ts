@@ -10,7 +10,7 @@ import { prompt, promptAnswer, promptId } from './prompts.ts';
 import { hostHealth, knownHostEntry, secretsStatus, terminalEvent } from './ssh.ts';
 import { labHostAction, labInfo, labLinkInput, labPreflight, labSelftestResult, labUpInput } from './lab.ts';
 import { installDisks, installPlan, installRemember, installRequest, installState, trustPlan } from './install.ts';
-import { nodeImageInput, pruneInput, pruneReport, retireImageInput, settingsEntry, settingsSetInput, snapshotCreateInput, snapshotDeleteInput, snapshotTree, subvolumeList } from './replication.ts';
+import { measureInput, nodeImageInput, pruneInput, pruneReport, retireImageInput, settingsEntry, settingsSetInput, snapshotCreateInput, snapshotDeleteInput, snapshotInfo, snapshotRef, snapshotTree, snapshotUsage, subvolumeList } from './replication.ts';
 import { nodeRepo, snapshot } from './snapshots.ts';
 import { schedule, scheduleFailed, scheduleInput, scheduleList, scheduleName, scheduleNotify, scheduleRun } from './schedules.ts';
 import { pushInput, pushPlan, setupKeysInput, setupKeysResult, syncInput, syncPlan, transferId, transferLogLine, transferRecord, uploadInput, uploadRecord } from './transfers.ts';
@@ -109,6 +109,16 @@ export const requests = {
     'The image repository of each node (default: imgs and every cache): images, snapshots and their btrfs facts.',
   ),
   'replication.tree': request(empty, snapshotTree, 'Images → snapshots × nodes: present, missing, diverged or in transfer, with sizes, age and parents.'),
+  'replication.snapshotInfo': request(
+    snapshotRef,
+    snapshotInfo,
+    "One snapshot's copy on each node: its btrfs facts, the snapshot it follows, the transfer that brought it (full or incremental, from which parent), where a diverged copy diverged, and retention's verdict with every reason.",
+  ),
+  'replication.measure': request(
+    measureInput,
+    snapshotUsage,
+    "A snapshot's disk use on a node without quotas (btrfs filesystem du -s): total, exclusive (about what deleting it frees) and shared; reads every extent, so on request only.",
+  ),
   'replication.subvolumes': request(z.object({ node: hostName }).strict(), subvolumeList, "A node's raw btrfs subvolume list (Lib, icbd, .snap …), to check an installation."),
   'replication.addImage': request(nodeImageInput, nodeRepo, "Add an image to a node's repository (on imgs also its working subvolume)."),
   'replication.snapshot': request(snapshotCreateInput, snapshot, "Take the next numbered read-only snapshot of an image's working subvolume (default on imgs)."),

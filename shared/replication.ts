@@ -4,50 +4,118 @@ import {
   btrfsUuid,
   buildTree,
   CELL_STATES,
+  type CellState,
   imageName,
   nodeRepo,
   rateLimit,
   repoPath,
   repoSettings,
   retentionPolicy,
+  snapshot,
   snapshotNumber,
   type ActiveTransfer,
   type NodeRepo,
 } from './snapshots.ts';
 import { isTransferFinished, type PushPlan, type TransferRecord } from './transfers.ts';
+import { formatBytes } from './units.ts';
 
 /**
  * What the replication requests carry across the process boundary, beyond the engine's own
  * records (shared/snapshots.ts, shared/transfers.ts): the snapshot tree in a compact form (a
- * cell names its state and size, not the whole snapshot again: 10 000 rows × 4 nodes stay a few
- * MB), a node's raw subvolume list, and the small inputs.
+ * cell is one letter, its details come per snapshot on request), a snapshot's copies with their
+ * lineage and retention, a node's raw subvolume list, and the small inputs.
  */
 
-export const treeCell = z.object({
-  node: hostName,
-  state: z.enum(CELL_STATES),
-  reason: z.string().optional(),
-  /** Retention's verdict on this copy when it matters: why prune would delete it, or why it must stay beyond the policy. */
-  prune: z.string().optional(),
-  pinned: z.string().optional(),
-  referencedBytes: z.number().int().nullable().optional(),
-  createdAt: z.number().nullable().optional(),
+/** A copy's state in one letter; upper case: prune would delete that copy (its reasons: replication.snapshotInfo). */
+const CELL_LETTER: Record<CellState, string> = { present: 'p', missing: 'm', diverged: 'd', transferring: 't' };
+const LETTER_STATE = Object.fromEntries(Object.entries(CELL_LETTER).map(([state, letter]) => [letter, state])) as Record<string, CellState>;
+
+/** What a few copies have to say: why diverged, why kept beyond the policy. */
+const cellNote = z.object({ reason: z.string().optional(), pinned: z.string().optional() });
+
+const sentStream = z.object({ bytes: z.number().int().nonnegative(), kind: z.enum(['full', 'incremental']), parent: snapshotNumber.nullable() });
+
+/**
+ * One image's snapshots, newest first, column by column: the window reads and parses every row
+ * before its first render, and 10 000 rows × 4 nodes this way are about 0.7 MB (as objects with
+ * a cell each, about 6 MB). rowsOf turns them back into rows.
+ */
+export const treeColumns = z.object({
+  number: z.array(snapshotNumber),
+  createdAt: z.array(z.number().nullable()),
+  /** From the qgroup: null when quotas are off (the installer leaves them off). */
+  referencedBytes: z.array(z.number().int().nullable()),
+  /** The snapshot it follows (shared/snapshots.ts snapshotParents), on the node the row stands for. */
+  parent: z.array(snapshotNumber.nullable()),
+  /** One letter per node, in the tree's node order: p present, m missing, d diverged, t in transfer; upper case: prune would delete it. */
+  cells: z.array(z.string().regex(/^[pmdtPD]*$/)),
+  /** By row index: the newest finished push of it (transfer history), its stream's size uncompressed: the size there is without quotas. */
+  sent: z.record(z.string(), sentStream),
+  /** By row index, then node: the copies that have something to say. */
+  notes: z.record(z.string(), z.record(hostName, cellNote)),
 });
 
-export const treeRow = z.object({
-  number: snapshotNumber,
-  uuid: btrfsUuid,
-  createdAt: z.number().nullable(),
-  referencedBytes: z.number().int().nullable(),
-  exclusiveBytes: z.number().int().nullable(),
-  parent: z.object({ uuid: btrfsUuid, number: snapshotNumber.optional() }).nullable(),
-  cells: z.array(treeCell),
-});
-export type TreeRowWire = z.infer<typeof treeRow>;
+/** One snapshot of the tree (a row of the table). */
+export interface TreeRowWire {
+  number: number;
+  createdAt: number | null;
+  referencedBytes: number | null;
+  sent?: z.infer<typeof sentStream>;
+  parent: number | null;
+  cells: string;
+  notes?: Record<string, z.infer<typeof cellNote>>;
+}
+
+const decoded = new WeakMap<object, TreeRowWire[]>();
+
+/** An image's rows from its columns; decoded once per tree read. */
+export function rowsOf(image: { rows: z.infer<typeof treeColumns> }): TreeRowWire[] {
+  const c = image.rows;
+  let rows = decoded.get(c);
+  if (!rows) {
+    rows = c.number.map((number, i) => {
+      const sent = c.sent[i];
+      const notes = c.notes[i];
+      return { number, createdAt: c.createdAt[i] ?? null, referencedBytes: c.referencedBytes[i] ?? null, parent: c.parent[i] ?? null, cells: c.cells[i] ?? '', ...(sent ? { sent } : {}), ...(notes ? { notes } : {}) };
+    });
+    decoded.set(c, rows);
+  }
+  return rows;
+}
+
+export interface TreeCellView {
+  node: string;
+  state: CellState;
+  /** Prune would delete this copy. */
+  prune: boolean;
+  reason?: string;
+  pinned?: string;
+}
+
+/** A row's cells as objects, for the few rows on screen (the wire keeps them as letters). */
+export function cellsOf(row: TreeRowWire, nodes: readonly string[]): TreeCellView[] {
+  return nodes.map((node, i) => ({ node, state: cellState(row, i), prune: isPrunable(row, i), ...row.notes?.[node] }));
+}
+
+/** The state of `nodes[i]`'s copy, without building the row's cells. */
+export function cellState(row: TreeRowWire, i: number): CellState {
+  return LETTER_STATE[(row.cells[i] ?? 'm').toLowerCase()] ?? 'missing';
+}
+
+/** Whether prune would delete `nodes[i]`'s copy. */
+export function isPrunable(row: TreeRowWire, i: number): boolean {
+  const letter = row.cells[i];
+  return letter !== undefined && letter !== letter.toLowerCase();
+}
+
+/** The row with `nodes[i]`'s copy shown as in transfer (the live transfer list, between two reads of the nodes). */
+export function withTransferring(row: TreeRowWire, i: number): TreeRowWire {
+  return { ...row, cells: `${row.cells.slice(0, i)}${CELL_LETTER.transferring}${row.cells.slice(i + 1)}` };
+}
 
 export const treeImage = z.object({
   name: imageName,
-  rows: z.array(treeRow),
+  rows: treeColumns,
   nextParent: z.record(hostName, snapshotNumber.nullable()),
 });
 
@@ -58,6 +126,8 @@ export const treeNode = z.object({
   exists: z.boolean(),
   /** Listing problems, or why the node could not be read at all (down, refused). */
   problems: z.array(z.string()),
+  /** What prune keeps here, in words (per-image exceptions named); absent when the settings could not be read. */
+  retention: z.string().optional(),
 });
 
 export const snapshotTree = z.object({
@@ -69,43 +139,143 @@ export const snapshotTree = z.object({
 });
 export type SnapshotTree = z.infer<typeof snapshotTree>;
 
-/** The tree for the wire: buildTree's rows with each cell reduced to what a column shows. */
+export interface RowSize {
+  text: string;
+  /** The figure is a stream's size from the transfer history, not the snapshot's own. */
+  sent: boolean;
+  title: string;
+}
+
+/**
+ * What the Size column can honestly say without quotas: the qgroup's referenced size where quotas
+ * are on; else the size of the newest stream that carried the snapshot, said to be one (a full
+ * stream is about its data, an incremental one what changed since its parent).
+ */
+export function rowSize(row: TreeRowWire, source: string): RowSize {
+  if (row.referencedBytes !== null) return { text: formatBytes(row.referencedBytes), sent: false, title: 'Referenced size (btrfs quota group)' };
+  if (!row.sent) return { text: '–', sent: false, title: `Quotas are off and it was never sent from ${source}: select it and measure its disk use` };
+  const what = row.sent.kind === 'full' ? 'a full stream' : `an incremental stream from ${row.sent.parent ?? 'its parent'}`;
+  return {
+    text: `${row.sent.kind === 'incremental' ? '+' : ''}${formatBytes(row.sent.bytes)}`,
+    sent: true,
+    title: `Last sent as ${what} of ${formatBytes(row.sent.bytes)} (transfer history; quotas are off): select it and measure its disk use`,
+  };
+}
+
 /** Retention's verdict on one copy (core/replication/retention.ts), for the tree's cells. */
 export type RetentionLookup = (node: string, image: string, number: number) => { keep: boolean; why: readonly string[] } | undefined;
 
-// Only the verdicts an operator acts on travel: a copy prune would delete, and one kept for a reason
-// stronger than the policy (newest, a push's parent, in use). 10 000 rows × 4 nodes stay small.
-function verdictOf(retained: RetentionLookup | undefined, node: string, image: string, number: number): { prune?: string; pinned?: string } {
-  const v = retained?.(node, image, number);
-  if (!v) return {};
-  if (!v.keep) return { prune: v.why.join('; ') };
-  const strong = v.why.filter((w) => !/^(among the newest|younger than|no retention policy|its creation time)/.test(w));
-  return strong.length ? { pinned: strong.join('; ') } : {};
+/** The newest finished push of a snapshot, by `image@number`, from the transfer history. */
+export type SentLookup = (image: string, number: number) => TreeRowWire['sent'];
+
+// Only the verdicts an operator acts on travel: a copy prune would delete (its letter), and one
+// kept for a reason stronger than the policy (newest, a push's parent, in use).
+function pinnedBy(verdict: { keep: boolean; why: readonly string[] } | undefined): string | undefined {
+  if (!verdict?.keep) return undefined;
+  const strong = verdict.why.filter((w) => !/^(among the newest|younger than|no retention policy|its creation time)/.test(w));
+  return strong.length ? strong.join('; ') : undefined;
 }
 
-export function wireTree(repos: readonly NodeRepo[], source: string, active: readonly ActiveTransfer[], at = Date.now(), retained?: RetentionLookup): SnapshotTree {
+/** Rows into the wire's columns (treeColumns). */
+export function columnsOf(rows: readonly TreeRowWire[]): z.infer<typeof treeColumns> {
+  const columns: z.infer<typeof treeColumns> = { number: [], createdAt: [], referencedBytes: [], parent: [], cells: [], sent: {}, notes: {} };
+  rows.forEach((r, i) => {
+    columns.number.push(r.number);
+    columns.createdAt.push(r.createdAt);
+    columns.referencedBytes.push(r.referencedBytes);
+    columns.parent.push(r.parent);
+    columns.cells.push(r.cells);
+    if (r.sent) columns.sent[i] = r.sent;
+    if (r.notes) columns.notes[i] = r.notes;
+  });
+  return columns;
+}
+
+/** The tree for the wire: buildTree's rows, each cell a letter and a note where it has one. */
+export function wireTree(
+  repos: readonly NodeRepo[],
+  source: string,
+  active: readonly ActiveTransfer[],
+  at = Date.now(),
+  retained?: RetentionLookup,
+  sent?: SentLookup,
+  policies?: ReadonlyMap<string, string>,
+): SnapshotTree {
   const images = buildTree(repos, source, active).map((image) => ({
     name: image.name,
     nextParent: image.nextParent,
-    rows: image.rows.map((row) => ({
-      number: row.number,
-      uuid: row.reference.uuid,
-      createdAt: row.reference.createdAt,
-      referencedBytes: row.reference.referencedBytes,
-      exclusiveBytes: row.reference.exclusiveBytes,
-      parent: row.parent,
-      cells: row.cells.map((c) => ({
-        node: c.node,
-        state: c.state,
-        ...(c.reason ? { reason: c.reason } : {}),
-        ...(c.snapshot ? verdictOf(retained, c.node, image.name, row.number) : {}),
-        ...(c.snapshot ? { referencedBytes: c.snapshot.referencedBytes, createdAt: c.snapshot.createdAt } : {}),
-      })),
-    })),
+    rows: columnsOf(
+      image.rows.map((row): TreeRowWire => {
+        let cells = '';
+        let notes: Record<string, z.infer<typeof cellNote>> | undefined;
+        for (const c of row.cells) {
+          const verdict = c.snapshot ? retained?.(c.node, image.name, row.number) : undefined;
+          const letter = CELL_LETTER[c.state];
+          cells += verdict && !verdict.keep ? letter.toUpperCase() : letter;
+          const pinned = pinnedBy(verdict);
+          if (c.reason || pinned) (notes ??= {})[c.node] = { ...(c.reason ? { reason: c.reason } : {}), ...(pinned ? { pinned } : {}) };
+        }
+        const carried = sent?.(image.name, row.number);
+        return {
+          number: row.number,
+          createdAt: row.reference.createdAt,
+          referencedBytes: row.reference.referencedBytes,
+          ...(carried ? { sent: carried } : {}),
+          parent: row.parent,
+          cells,
+          ...(notes ? { notes } : {}),
+        };
+      }),
+    ),
   }));
   const ordered = [...repos].sort((a, b) => (a.node === source ? -1 : b.node === source ? 1 : a.node.localeCompare(b.node)));
-  return { source, nodes: ordered.map((r) => ({ name: r.node, role: r.role, root: r.root, exists: r.exists, problems: r.problems })), images, at };
+  const nodes = ordered.map((r) => {
+    const retention = policies?.get(r.node);
+    return { name: r.node, role: r.role, root: r.root, exists: r.exists, problems: r.problems, ...(retention ? { retention } : {}) };
+  });
+  return { source, nodes, images, at };
 }
+
+// ——— one snapshot's copies: lineage, retention, size ————————————————————————————————————————
+
+export const snapshotRef = z.object({ image: imageName, number: snapshotNumber }).strict();
+
+/** The push that brought a copy, from the transfer history. */
+const cameBy = z.object({
+  transfer: z.string(),
+  from: hostName,
+  kind: z.enum(['full', 'incremental']),
+  parent: snapshotNumber.nullable(),
+  /** The stream's size, uncompressed. */
+  bytes: z.number().int().nonnegative(),
+  at: z.number().nullable(),
+  schedule: z.string().optional(),
+});
+
+export const snapshotCopy = z.object({
+  node: hostName,
+  role: nodeRepo.shape.role,
+  state: z.enum(CELL_STATES),
+  /** The copy's btrfs facts; absent where it is missing. */
+  snapshot: snapshot.optional(),
+  /** The snapshot this copy follows on its node (shared/snapshots.ts snapshotParents); null: the first, or received whole. */
+  parent: snapshotNumber.nullable(),
+  came: cameBy.optional(),
+  /** How it got there, where it diverged, or why it is missing, in words. */
+  lineage: z.string(),
+  /** Retention's verdict with every reason, and the policy it applied; absent where there is no copy or no verdict. */
+  retention: z.object({ keep: z.boolean(), why: z.array(z.string()), policy: z.string() }).optional(),
+});
+export type SnapshotCopy = z.infer<typeof snapshotCopy>;
+
+export const snapshotInfo = z.object({ image: imageName, number: snapshotNumber, source: hostName, copies: z.array(snapshotCopy) });
+export type SnapshotInfo = z.infer<typeof snapshotInfo>;
+
+export const measureInput = z.object({ node: hostName, image: imageName, number: snapshotNumber }).strict();
+
+/** `btrfs filesystem du -s` of one snapshot: what it references, what only it holds (about what deleting it frees), what it shares with other subvolumes. */
+export const snapshotUsage = z.object({ node: hostName, path: repoPath, totalBytes: z.number().int().nonnegative(), exclusiveBytes: z.number().int().nonnegative(), sharedBytes: z.number().int().nonnegative() });
+export type SnapshotUsage = z.infer<typeof snapshotUsage>;
 
 /** The snapshots the running pushes are writing, for the tree's "in transfer" cells (an upload writes no snapshot). */
 export function activeTransfers(records: readonly TransferRecord[]): ActiveTransfer[] {

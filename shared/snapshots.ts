@@ -120,6 +120,12 @@ export function describePolicy(p: RetentionPolicy): string {
   return parts.length ? `keep ${parts.join(' and ')}` : 'keep all';
 }
 
+/** A node's retention settings in words, its per-image exceptions named; with its role, what the role's default keeps. */
+export function describeRetention(s: Pick<RepoSettings, 'retention' | 'imageRetention'>, role?: Role): string {
+  const own = s.retention ? describePolicy(s.retention) : role ? `${describePolicy(defaultRetention(role))} (the ${role} default)` : 'role default';
+  return [own, ...Object.entries(s.imageRetention ?? {}).map(([image, p]) => `${image}: ${describePolicy(p)}`)].join(', ');
+}
+
 // A cache only has to serve its newest copies and feed the next incremental; imgs holds the
 // history operators roll back to, so it keeps everything until a policy says otherwise.
 export function defaultRetention(role: Role): RetentionPolicy {
@@ -355,6 +361,25 @@ export function deletionBlockers(repos: readonly NodeRepo[], source: string, nod
   );
 }
 
+/**
+ * The snapshot each of `snapshots` (one image on one node) follows, by number. A snapshot's btrfs
+ * parent_uuid is the subvolume it was snapshotted from: on the source that is the image's working
+ * copy, so there the relation that means something is the previous snapshot; on a replica an
+ * incremental receive snapshots its parent first, so parent_uuid names the local copy the stream
+ * was applied to, and a full receive has none (null). A parent_uuid naming a sibling wins
+ * everywhere (a snapshot taken from a snapshot, an incremental receive).
+ */
+export function snapshotParents(snapshots: readonly Snapshot[], onSource: boolean): Map<number, Snapshot | null> {
+  const byUuid = new Map(snapshots.map((s) => [s.uuid, s]));
+  const parents = new Map<number, Snapshot | null>();
+  let previous: Snapshot | null = null;
+  for (const s of [...snapshots].sort((a, b) => a.number - b.number)) {
+    parents.set(s.number, (s.parentUuid ? byUuid.get(s.parentUuid) : undefined) ?? (onSource ? previous : null));
+    if (s.readOnly) previous = s;
+  }
+  return parents;
+}
+
 // ——— the tree: images × snapshots × nodes ——————————————————————————————————————————————————
 
 export const CELL_STATES = ['present', 'missing', 'diverged', 'transferring'] as const;
@@ -372,8 +397,8 @@ export interface TreeRow {
   number: number;
   /** The snapshot this row stands for: the source's, else the first node's that has the number. */
   reference: Snapshot;
-  /** The parent chain: `reference`'s parent by uuid, named when it is in the repository. */
-  parent: { uuid: string; number?: number } | null;
+  /** The snapshot `reference` follows on its node (snapshotParents); null for a first or full copy. */
+  parent: number | null;
   cells: TreeCell[];
 }
 
@@ -398,13 +423,26 @@ export function buildTree(repos: readonly NodeRepo[], source: string, active: re
   const busyKeys = new Set(active.flatMap((t) => t.targets.map((n) => `${t.image}@${t.number}@${n}`)));
   return names.map((name) => {
     const byNode = new Map(ordered.map((r) => [r.node, new Map((findImage(r, name)?.snapshots ?? []).map((s) => [s.number, s]))]));
-    const byUuid = new Map<string, Snapshot>();
-    for (const r of [...ordered].reverse()) for (const s of findImage(r, name)?.snapshots ?? []) byUuid.set(s.uuid, s);
+    const parents = new Map<string, Map<number, Snapshot | null>>();
+    const parentsOn = (r: NodeRepo) => parents.get(r.node) ?? parents.set(r.node, snapshotParents(findImage(r, name)!.snapshots, r.node === source)).get(r.node)!;
     const numbers = [...new Set(ordered.flatMap((r) => [...byNode.get(r.node)!.keys()]))].sort((a, b) => b - a);
+    let onSource: Map<string, Snapshot> | undefined;
+    // Where a diverged copy's own line left the source's: its nearest ancestor on its node that the source holds.
+    const divergence = (r: NodeRepo, s: Snapshot): string => {
+      onSource ??= new Map((findImage(sourceRepo, name)?.snapshots ?? []).filter((x) => x.readOnly).map((x) => [identity(x), x]));
+      const seen = new Set<number>();
+      for (let a = parentsOn(r).get(s.number); a && !seen.has(a.number); a = parentsOn(r).get(a.number)) {
+        seen.add(a.number);
+        const common = onSource.get(identity(a));
+        if (common) return `it diverged after ${name}@${common.number} (${r.node}'s ${a.number}), the last snapshot of its line that ${source} has`;
+      }
+      const shared = newestCommon(findImage(r, name)!.snapshots.filter((x) => x.number < s.number), [...onSource.values()]);
+      return shared ? `its line shares nothing with ${source}'s beyond ${name}@${shared.number}` : `it shares no snapshot with ${source}`;
+    };
     const rows = numbers.map((number): TreeRow => {
       const at = (r: NodeRepo) => byNode.get(r.node)!.get(number);
-      const reference = ordered.map(at).find((s) => s !== undefined)!;
-      const parentSnap = reference.parentUuid ? byUuid.get(reference.parentUuid) : undefined;
+      const holder = ordered.find((r) => at(r) !== undefined)!;
+      const reference = at(holder)!;
       const cells = ordered.map((r): TreeCell => {
         const s = at(r);
         const busy = busyKeys.has(`${name}@${number}@${r.node}`);
@@ -413,13 +451,13 @@ export function buildTree(repos: readonly NodeRepo[], source: string, active: re
         if (sameSnapshot(s, reference)) return { node: r.node, state: 'present', snapshot: s };
         const reason = !s.readOnly
           ? `${r.node}'s ${name}@${number} is writable: an incomplete receive or not a snapshot; delete it and push again.`
-          : `${r.node}'s ${name}@${number} is another snapshot (identity ${identity(s)}, not ${identity(reference)}); it is never used as a parent.`;
+          : `${r.node}'s ${name}@${number} is another snapshot (identity ${identity(s)}, not ${identity(reference)}): ${divergence(r, s)}; it is never used as a parent.`;
         return { node: r.node, state: 'diverged', snapshot: s, reason };
       });
       return {
         number,
         reference,
-        parent: reference.parentUuid ? { uuid: reference.parentUuid, ...(parentSnap ? { number: parentSnap.number } : {}) } : null,
+        parent: parentsOn(holder).get(number)?.number ?? null,
         cells,
       };
     });

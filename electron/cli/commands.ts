@@ -206,6 +206,11 @@ export const COMMANDS = {
         args: ['host'],
       },
       'add-image': { summary: "add an image to a node's repository", usage: 'snapshot add-image HOST IMAGE [--json]', options: { json }, args: ['host'] },
+      info: {
+        summary: "each node's copy of a snapshot: where it came from, what it follows, why retention keeps or would prune it",
+        usage: 'snapshot info IMAGE@N [--du HOST] [--json]',
+        options: { du: { type: 'string', value: 'HOST', help: "measure the copy's disk use there (btrfs filesystem du: reads every extent)", complete: 'host' }, json },
+      },
     },
   },
   push: {

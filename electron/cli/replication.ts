@@ -1,9 +1,9 @@
 import { AppError } from '../../shared/errors.ts';
 import { codecLabel } from '../../shared/compression.ts';
-import { keysOffer, type PruneReport, type SettingsPatch } from '../../shared/replication.ts';
+import { cellsOf, keysOffer, rowSize, rowsOf, type PruneReport, type RowSize, type SettingsPatch } from '../../shared/replication.ts';
 import type { PushPlan, SyncPlan, TransferRecord } from '../../shared/transfers.ts';
 import { isTransferFinished, transferSubject } from '../../shared/transfers.ts';
-import { DEFAULT_STALL_SECONDS, describePolicy, type RepoSettings } from '../../shared/snapshots.ts';
+import { DEFAULT_STALL_SECONDS, describeRetention, type RepoSettings } from '../../shared/snapshots.ts';
 import { formatAge, formatBytes, formatDuration, formatPercent, formatRate, parseRate } from '../../shared/units.ts';
 import type { Core } from '../core/core.ts';
 import { parse, usageError } from './args.ts';
@@ -12,6 +12,8 @@ import { printJson, printJsonLine, table } from './output.ts';
 import { follow } from './progress.ts';
 
 const CELL: Record<string, string> = { present: 'yes', missing: '-', diverged: 'DIVERGED', transferring: 'in transfer' };
+/** A stream's size is said to be one: it is not the snapshot's. */
+const sizeText = (s: RowSize) => (s.sent ? `${s.text} sent` : s.text);
 
 /** Without HOST the tree (a column per node); with HOST that node's snapshots, or its raw subvolume list. */
 export async function snapshotsCommand(core: Core, argv: string[]): Promise<number> {
@@ -42,18 +44,19 @@ export async function snapshotsCommand(core: Core, argv: string[]): Promise<numb
   }
   const tree = await core.call('replication.tree', {});
   const images = tree.images.filter((i) => !values.image || i.name === values.image);
-  if (values.json) return (printJson({ ...tree, images }), 0);
   const nodes = tree.nodes.map((n) => n.name);
+  // Readable objects here: the wire's one-letter cells are for the window's 10 000 rows.
+  if (values.json) return (printJson({ ...tree, images: images.map((i) => ({ ...i, rows: rowsOf(i).map((r) => ({ ...r, cells: cellsOf(r, nodes) })) })) }), 0);
   console.log(
     table(
       ['IMAGE', 'SNAPSHOT', ...nodes.map((n) => n.toUpperCase()), 'SIZE', 'AGE', 'PARENT'],
       images.flatMap((i) =>
-        i.rows.map((r) => [i.name, r.number, ...r.cells.map((c) => CELL[c.state]), formatBytes(r.referencedBytes), formatAge(r.createdAt), r.parent ? (r.parent.number ?? r.parent.uuid.slice(0, 8)) : undefined]),
+        rowsOf(i).map((r) => [i.name, r.number, ...cellsOf(r, nodes).map((c) => CELL[c.state]), sizeText(rowSize(r, tree.source)), formatAge(r.createdAt), r.parent ?? undefined]),
       ),
     ),
   );
   for (const n of tree.nodes) for (const p of n.problems) console.error(`note: ${p}`);
-  for (const i of images) for (const r of i.rows) for (const c of r.cells) if (c.reason) console.error(`${i.name}@${r.number} on ${c.node}: ${c.reason}`);
+  for (const i of images) for (const r of rowsOf(i)) for (const [node, note] of Object.entries(r.notes ?? {})) if (note.reason) console.error(`${i.name}@${r.number} on ${node}: ${note.reason}`);
   return 0;
 }
 
@@ -85,6 +88,24 @@ export async function snapshotCommand(core: Core, argv: string[]): Promise<numbe
     const r = await core.call('replication.retireImage', { node: positionals[0]!, image: positionals[1]!, force: values.force ?? false });
     if (values.json) printJson(r);
     else console.log(`Retired ${r.retired}.${r.overridden.length ? ` Forced past: ${r.overridden.join(' ')}` : ''}`);
+    return 0;
+  }
+  if (sub === 'info') {
+    const { values, positionals } = parse(rest, SNAPSHOT.info);
+    const m = positionals.length === 1 ? /^(.+)@(\d+)$/.exec(positionals[0]!) : null;
+    if (!m) throw usageError('Name one snapshot as IMAGE@N.', SNAPSHOT.info);
+    const ref = { image: m[1]!, number: Number(m[2]) };
+    const info = await core.call('replication.snapshotInfo', ref);
+    const du = values.du ? await core.call('replication.measure', { node: values.du, ...ref }) : undefined;
+    if (values.json) return (printJson({ ...info, ...(du ? { du } : {}) }), 0);
+    console.log(
+      table(
+        ['NODE', 'COPY', 'FOLLOWS', 'RETENTION', 'WHERE IT CAME FROM'],
+        info.copies.map((c) => [c.node, CELL[c.state], c.snapshot ? (c.parent ?? (c.node === info.source ? '-' : 'full')) : undefined, c.retention ? (c.retention.keep ? 'kept' : 'PRUNE') : undefined, c.lineage]),
+      ),
+    );
+    for (const c of info.copies) if (c.retention) console.log(`${c.node} (${c.retention.policy}): ${c.retention.why.join('; ')}`);
+    if (du) console.log(`${du.node} ${du.path}: ${formatBytes(du.totalBytes)} referenced, ${formatBytes(du.exclusiveBytes)} exclusive (about what deleting it frees), ${formatBytes(du.sharedBytes)} shared (btrfs filesystem du)`);
     return 0;
   }
   const { values, positionals } = parse(rest, SNAPSHOT['add-image']);
@@ -227,7 +248,7 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
           s.rateLimit ? formatRate(s.rateLimit) : 'none',
           `${s.stallSeconds ?? DEFAULT_STALL_SECONDS} s`,
           s.replicationAddress ?? '(inventory address)',
-          retained(s),
+          describeRetention(s),
         ]),
       ),
     );
@@ -301,11 +322,6 @@ export async function pruneCommand(core: Core, argv: string[]): Promise<number> 
   );
   for (const n of report) for (const i of n.images) console.log(`${n.node} ${i.image}: ${i.policy}`);
   return failed.length ? 1 : 0;
-}
-
-function retained(s: RepoSettings): string {
-  const own = s.retention ? describePolicy(s.retention) : 'role default';
-  return [own, ...Object.entries(s.imageRetention ?? {}).map(([image, p]) => `${image}: ${describePolicy(p)}`)].join(', ');
 }
 
 function carried(images: RepoSettings['images']): string {

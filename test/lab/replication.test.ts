@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors.ts';
+import { cellsOf, rowsOf } from '../../shared/replication.ts';
 import type { PushInput, TransferRecord } from '../../shared/transfers.ts';
 import { cutWhileMoving, onceMoving, replicationLab, untilEnded } from './replication-fixture.ts';
 import { labSession } from './session.ts';
@@ -76,6 +77,43 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication on the lab',
     expect(again.transfers).toEqual([]);
   });
 
+  it("shows each copy's real lineage (the transfer that brought it, its parent) and its disk use by btrfs filesystem du", async () => {
+    const tree = await lab.core.call('replication.tree', {});
+    const rows = rowsOf(tree.images.find((i) => i.name === 'win10')!);
+    // The working copy's uuid is every snapshot's btrfs parent_uuid on imgs: the tree shows the previous snapshot instead.
+    expect(rows.map((r) => [r.number, r.parent, r.sent?.kind, r.sent?.parent])).toEqual([
+      [2, 1, 'incremental', 1],
+      [1, null, 'full', null],
+    ]);
+    // This lab turns quotas on (replication-fixture.ts): the qgroup's size is there too, and the Size column prefers it.
+    expect(rows[0]!.referencedBytes).toBeGreaterThan(64 * 2 ** 20);
+
+    const info = await lab.core.call('replication.snapshotInfo', { image: 'win10', number: 2 });
+    const copy = (node: string) => info.copies.find((c) => c.node === node)!;
+    expect(copy('imgs')).toMatchObject({ state: 'present', parent: 1, lineage: 'taken on imgs after win10@1' });
+    const history = (await lab.core.call('transfers.list', {})).filter((t) => t.operation === 'push' && t.image === 'win10' && t.number === 2);
+    expect(copy('cache01')).toMatchObject({ state: 'present', parent: 1, came: { transfer: history[0]!.id, from: 'imgs', kind: 'incremental', parent: 1 } });
+    expect(copy('cache01').lineage).toMatch(/^from imgs by transfer [0-9a-f]{8} on .* UTC: incremental stream from 1, [\d.]+ [KM]iB$/);
+    expect(copy('cache01').retention).toMatchObject({ keep: true, policy: 'keep the newest 3' });
+    expect(copy('cache01').retention!.why).toContain('the newest: what cache01 serves its clients');
+    expect(copy('cache02')).toMatchObject({ state: 'missing', lineage: 'not here' });
+
+    const used = await lab.core.call('replication.measure', { node: 'cache01', image: 'win10', number: 2 });
+    expect(used.path).toBe(`${ROOT}/win10/2`);
+    expect(Math.abs(used.totalBytes - 65 * 2 ** 20)).toBeLessThan(2 ** 20);
+    // What the incremental push rewrote (21 × 64 KiB) is all that only win10@2 holds on cache01, measured right after the receive.
+    expect(used.exclusiveBytes).toBeGreaterThanOrEqual(21 * 65_536);
+    expect(used.exclusiveBytes).toBeLessThan(4 * 2 ** 20);
+    expect(used.sharedBytes).toBeGreaterThan(60 * 2 ** 20);
+    expect(used.sharedBytes).toBeLessThanOrEqual(used.totalBytes - used.exclusiveBytes);
+    await expect(lab.core.call('replication.measure', { node: 'cache01', image: 'win10', number: 9 })).rejects.toThrow(/Measuring win10@9 .* on cache01 failed: .*No such file/);
+
+    const cli = await icbd('snapshot', 'info', 'win10@2', '--du', 'cache01');
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(/cache01\s+yes\s+1\s+kept\s+from imgs by transfer [0-9a-f]{8} on .*: incremental stream from 1/);
+    expect(cli.stdout).toMatch(/cache01 \/var\/lib\/icbd\/.snap\/win10\/2: [\d.]+ MiB referenced, [\d.]+ [KM]iB exclusive/);
+  });
+
   it('fans out to two caches reading the source once (direct, then relay), with compression', async () => {
     await image('fan', 48);
     const direct = await push({ source: 'imgs', targets: ['cache01', 'cache02'], image: 'fan', compression: 'lz4' });
@@ -120,9 +158,10 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication on the lab',
     const plan2 = await lab.core.call('replication.planPush', { source: 'imgs', targets: ['cache02'], image: 'div', number: 2 });
     expect(plan2.groups[0]).toMatchObject({ kind: 'full', parent: null });
     const tree = await lab.core.call('replication.tree', {});
-    const row = tree.images.find((i) => i.name === 'div')!.rows.find((r) => r.number === 1)!;
-    expect(row.cells.find((c) => c.node === 'cache02')).toMatchObject({ state: 'diverged' });
-    expect(row.cells.find((c) => c.node === 'cache02')!.reason).toMatch(/never used as a parent/);
+    const row = rowsOf(tree.images.find((i) => i.name === 'div')!).find((r) => r.number === 1)!;
+    const nodes = tree.nodes.map((n) => n.name);
+    expect(cellsOf(row, nodes).find((c) => c.node === 'cache02')).toMatchObject({ state: 'diverged' });
+    expect(cellsOf(row, nodes).find((c) => c.node === 'cache02')!.reason).toMatch(/it shares no snapshot with imgs; it is never used as a parent/);
     const done = await push({ source: 'imgs', targets: ['cache02'], image: 'div', number: 2 });
     expect(done.records[0]).toMatchObject({ state: 'done', kind: 'full' });
   });

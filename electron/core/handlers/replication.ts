@@ -4,6 +4,8 @@ import type { Handlers } from './types.ts';
 type ReplicationNames =
   | 'replication.repos'
   | 'replication.tree'
+  | 'replication.snapshotInfo'
+  | 'replication.measure'
   | 'replication.subvolumes'
   | 'replication.addImage'
   | 'replication.snapshot'
@@ -30,6 +32,8 @@ export function replicationHandlers(stack: () => Promise<ReplicationStack>): Han
   return {
     'replication.repos': async ({ nodes }) => (await stack()).replication.repos(nodes),
     'replication.tree': async () => (await stack()).tree(),
+    'replication.snapshotInfo': async ({ image, number }) => (await stack()).snapshotInfo(image, number),
+    'replication.measure': async ({ node, image, number }) => (await stack()).replication.measure(node, image, number),
     'replication.subvolumes': async ({ node }) => (await stack()).subvolumes(node),
     'replication.addImage': async ({ node, image }) => (await stack()).replication.addImage(node, image),
     'replication.snapshot': async ({ node, image }) => (await stack()).snapshot(node, image),

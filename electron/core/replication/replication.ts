@@ -18,7 +18,7 @@ import {
   type TreeImage,
 } from '../../../shared/snapshots.ts';
 import type { DiskUse } from '../../../shared/overview.ts';
-import type { PruneReport } from '../../../shared/replication.ts';
+import type { PruneReport, SnapshotUsage } from '../../../shared/replication.ts';
 import type { CodecRequest } from '../../../shared/compression.ts';
 import type { TransferMode, TransferRecord } from '../../../shared/transfers.ts';
 import { ASSUMED_COMPRESSOR, linkFromHistory, type CompressorSpeed, type LinkFact } from './link-codec.ts';
@@ -32,10 +32,12 @@ import {
   LINK_PROBE_MIB,
   deleteSnapshotArgv,
   estimateArgv,
+  filesystemDuArgv,
   filesystemUsageArgv,
   lastText,
   listRepoArgv,
   parseEstimate,
+  parseFilesystemDu,
   parseFilesystemUsage,
   parseProbe,
   probeArgv,
@@ -115,10 +117,11 @@ export class Replication {
     return imgs.name;
   }
 
-  async repo(name: string): Promise<NodeRepo> {
+  /** `image`: only that image's snapshots (one snapshot's details need no more). */
+  async repo(name: string, image?: string): Promise<NodeRepo> {
     const host = await this.#host(name);
     const { root } = await this.o.settings.get(name, host.role);
-    const r = await this.#run(name, listRepoArgv(root), 'Listing the image repository');
+    const r = await this.#run(name, listRepoArgv(root, image === undefined ? '' : imageName.parse(image)), 'Listing the image repository');
     return parseRepoListing(name, host.role, root, r.stdout);
   }
 
@@ -133,6 +136,15 @@ export class Replication {
     const { root } = await this.o.settings.get(name, host.role);
     const r = await this.#run(name, filesystemUsageArgv(root), 'Reading btrfs filesystem usage', 30_000);
     return parseFilesystemUsage(r.stdout);
+  }
+
+  /** One snapshot's disk use without quotas (btrfs filesystem du): it walks every extent, so it runs on request only. */
+  async measure(node: string, image: string, number: number): Promise<SnapshotUsage> {
+    imageName.parse(image);
+    const host = await this.#host(node);
+    const path = snapshotPath((await this.o.settings.get(node, host.role)).root, image, number);
+    const r = await this.#run(node, filesystemDuArgv(path), `Measuring ${image}@${number} (btrfs filesystem du)`, 600_000);
+    return { node, path, ...parseFilesystemDu(r.stdout) };
   }
 
   async tree(active: readonly ActiveTransfer[] = []): Promise<TreeImage[]> {

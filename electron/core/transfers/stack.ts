@@ -1,11 +1,12 @@
 import { AppError, toWire } from '../../../shared/errors.ts';
 import { REPO_ROLES, findHost, type Host } from '../../../shared/inventory.ts';
-import { activeTransfers, keysOffer, wireTree, type PruneReport, type RetentionLookup, type SettingsPatch, type SnapshotTree } from '../../../shared/replication.ts';
-import { DEFAULT_STALL_SECONDS, type NodeRepo, type RepoSettings, type Snapshot } from '../../../shared/snapshots.ts';
+import { activeTransfers, keysOffer, wireTree, type PruneReport, type RetentionLookup, type SettingsPatch, type SnapshotInfo, type SnapshotTree } from '../../../shared/replication.ts';
+import { DEFAULT_STALL_SECONDS, describePolicy, describeRetention, findImage, type NodeRepo, type RepoSettings, type Snapshot } from '../../../shared/snapshots.ts';
 import { isTransferFinished, type PushPlan, type PushRecord, type TransferOrigin, type TransferRecord, type UploadRecord } from '../../../shared/transfers.ts';
 import type { AuditLog } from '../audit/log.ts';
 import { nodeRemote, type HostChange, type NodeRemote } from '../remote/node.ts';
 import type { TrustPair } from '../replication/keys.ts';
+import { lastSent, snapshotInfo } from '../replication/lineage.ts';
 import type { PlannedPush, PushRequest } from '../replication/planner.ts';
 import { Replication } from '../replication/replication.ts';
 import { busySnapshots, policyFor, retention } from '../replication/retention.ts';
@@ -25,6 +26,8 @@ export interface ReplicationStack {
   settings: ReplicationSettings;
   /** The repository nodes' tree; one node down shows as an empty column that says why. */
   tree(): Promise<SnapshotTree>;
+  /** One snapshot's copies with their lineage and retention's verdict (core/replication/lineage.ts). */
+  snapshotInfo(image: string, number: number): Promise<SnapshotInfo>;
   subvolumes(node: string): ReturnType<typeof listSubvolumes>;
   /** A snapshot of `image` (on imgs by default), refused while an upload into it runs there. */
   snapshot(node: string | undefined, image: string): Promise<Snapshot>;
@@ -97,6 +100,25 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
     return (node, image, number) => verdicts.get(`${node}\0${image}\0${number}`);
   };
 
+  /** Every repository node as it is now (`image`: only its snapshots), the source and the history; one node down must not hide the others: its column says why it is empty. */
+  const readAll = async (image?: string) => {
+    const [source, hosts, records] = await Promise.all([replication.source(), repoHosts(), transfers.list()]);
+    const repos = await Promise.all(
+      hosts.map(
+        async (h): Promise<NodeRepo> =>
+          replication.repo(h.name, image).catch(async (err: unknown) => ({
+            node: h.name,
+            role: h.role,
+            root: (await settings.get(h.name, h.role)).root,
+            exists: false,
+            images: [],
+            problems: [`${h.name} could not be read: ${err instanceof Error ? err.message : String(err)}`],
+          })),
+      ),
+    );
+    return { source, repos, records };
+  };
+
   /** A direct push to nodes the source cannot log in to would only fail in ssh: refuse it with the fix. */
   const refuseWithoutKeys = (plans: readonly PushPlan[]) => {
     const offer = keysOffer(plans);
@@ -141,22 +163,15 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
     store,
     settings,
     async tree() {
-      const [source, hosts, records] = await Promise.all([replication.source(), repoHosts(), transfers.list()]);
-      // One node down must not hide the others: its column says why it is empty.
-      const repos = await Promise.all(
-        hosts.map(
-          async (h): Promise<NodeRepo> =>
-            replication.repo(h.name).catch(async (err: unknown) => ({
-              node: h.name,
-              role: h.role,
-              root: (await settings.get(h.name, h.role)).root,
-              exists: false,
-              images: [],
-              problems: [`${h.name} could not be read: ${err instanceof Error ? err.message : String(err)}`],
-            })),
-        ),
-      );
-      return wireTree(repos, source, activeTransfers(records), Date.now(), await retainedIn(repos, source, records));
+      const { source, repos, records } = await readAll();
+      const policies = new Map(await Promise.all(repos.map(async (r) => [r.node, describeRetention(await settings.get(r.node, r.role), r.role)] as const)));
+      return wireTree(repos, source, activeTransfers(records), Date.now(), await retainedIn(repos, source, records), lastSent(records), policies);
+    },
+    async snapshotInfo(image, number) {
+      const { source, repos, records } = await readAll(image);
+      if (!repos.some((r) => findImage(r, image)?.snapshots.some((s) => s.number === number))) throw new AppError('NOT_FOUND', `No node has ${image}@${number}: refresh the tree.`);
+      const policies = new Map(await Promise.all(repos.map(async (r) => [r.node, describePolicy(policyFor(await settings.get(r.node, r.role), r.role, image))] as const)));
+      return snapshotInfo({ repos, source, image, number, records, active: activeTransfers(records), retained: await retainedIn(repos, source, records), policy: (node) => policies.get(node) ?? '' });
     },
     async subvolumes(node) {
       const h = await host(node);

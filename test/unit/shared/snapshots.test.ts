@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildTree, carries, chooseParent, defaultRepoSettings, deletionBlockers, findImage, identity, imageName, newestCommon, nextSnapshotNumber,
-  parseRepoListing, parseSubvolumeShow, receivedProblem, repoPath, repoSettings, sameSnapshot, snapshot, snapshotNumber, snapshotPath, type NodeRepo,
+  parseRepoListing, parseSubvolumeShow, receivedProblem, repoPath, repoSettings, sameSnapshot, snapshot, snapshotNumber, snapshotParents, snapshotPath, type NodeRepo, type Snapshot,
 } from '../../../shared/snapshots.ts';
 
 // Captured from btrfs-progs v6.2 on loop devices by replication/commands.ts listRepoArgv:
@@ -160,6 +160,8 @@ const A = parseRepoListing('imgs', 'imgs', '/tmp/rx/A/snap', LIST_A);
 const B = parseRepoListing('cache01', 'cache', '/tmp/rx/B/snap', LIST_B);
 const snaps = (r: NodeRepo) => findImage(r, 'img1')!.snapshots;
 const at = (r: NodeRepo, n: number) => snaps(r).find((s) => s.number === n)!;
+/** The working subvolume imgs' snapshots were taken from: their btrfs parent_uuid. */
+const WORK = '456e1838-9947-554c-8e8a-fbdae6a178f7';
 
 describe('names', () => {
   it.each(['img1', 'win10.v2', 'Ubuntu_22-04', '7'])('accepts image name %s', (n) => expect(imageName.safeParse(n).success).toBe(true));
@@ -316,8 +318,43 @@ describe('tree', () => {
     expect(t?.rows[1]?.cells[1]?.state).toBe('missing');
     expect(t?.nextParent).toEqual({ cache02: null });
   });
-  it('names the parent in the chain when it is in the repository', () => {
-    expect(img?.rows[0]?.parent).toEqual({ uuid: '456e1838-9947-554c-8e8a-fbdae6a178f7' });
+  it("a row's parent is the snapshot it follows, not the working copy every snapshot of imgs was taken from", () => {
+    expect(img?.rows.map((r) => [r.number, r.parent])).toEqual([
+      [3, 2],
+      [2, 1],
+      [1, null],
+    ]);
+  });
+  it('says where a diverged copy diverged: the last snapshot of its own line the source has', () => {
+    const src = [1, 2, 3].map((n) => ({ ...at(A, 1), number: n, path: `/s/img1/${n}`, uuid: `0000000${n}-0000-4000-8000-000000000000`, parentUuid: WORK }));
+    const copy = (n: number, received: string | null, parent: string | null) => ({ ...src[n - 1]!, uuid: `0000000${n}-0000-4000-8000-000000000001`, receivedUuid: received, parentUuid: parent });
+    // cache01: 1 received, then 2 and 3 made there from its own 1 (not received): its line left imgs' after 1.
+    const line = [copy(1, src[0]!.uuid, null), copy(2, null, copy(1, null, null).uuid), copy(3, null, copy(2, null, null).uuid)];
+    const repoOf = (node: string, role: NodeRepo['role'], snapshots: Snapshot[]): NodeRepo => ({ node, role, root: '/s', exists: true, images: [{ name: 'img1', snapshots }], problems: [] });
+    const [t] = buildTree([repoOf('imgs', 'imgs', src), repoOf('cache01', 'cache', line)], 'imgs');
+    const cell = (n: number) => t!.rows.find((r) => r.number === n)!.cells[1]!;
+    expect(cell(1).state).toBe('present');
+    expect(cell(3).reason).toMatch(/it diverged after img1@1 \(cache01's 1\), the last snapshot of its line that imgs has; it is never used as a parent/);
+    // A copy of its own with no parent shares nothing with imgs' line.
+    const [alone] = buildTree([repoOf('imgs', 'imgs', src), repoOf('cache01', 'cache', [copy(1, null, null)])], 'imgs');
+    expect(alone!.rows.find((r) => r.number === 1)!.cells[1]!.reason).toMatch(/it shares no snapshot with imgs;/);
+  });
+  it('snapshotParents: the previous snapshot on the source, the receive parent on a replica, none for a full receive', () => {
+    const s = (n: number, uuid: string, parentUuid: string | null, readOnly = true): Snapshot => ({ ...at(A, 1), number: n, uuid, parentUuid, readOnly, receivedUuid: null });
+    const u = (n: number) => `0000000${n}-0000-4000-8000-00000000000a`;
+    const onSource = snapshotParents([s(1, u(1), WORK), s(3, u(3), WORK), s(2, u(2), WORK, false), s(5, u(5), u(1))], true);
+    expect([...onSource].map(([n, p]) => [n, p?.number ?? null])).toEqual([
+      [1, null],
+      [2, 1],
+      [3, 1],
+      [5, 1],
+    ]);
+    const onReplica = snapshotParents([s(1, u(1), null), s(2, u(2), u(1)), s(4, u(4), 'ffffffff-0000-4000-8000-000000000000')], false);
+    expect([...onReplica].map(([n, p]) => [n, p?.number ?? null])).toEqual([
+      [1, null],
+      [2, 1],
+      [4, null],
+    ]);
   });
 });
 

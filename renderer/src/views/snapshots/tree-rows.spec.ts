@@ -1,24 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { SnapshotTree } from '../../../../shared/replication.ts';
+import { cellState, columnsOf, rowsOf, type SnapshotTree } from '../../../../shared/replication.ts';
 import { listItems, windowOf } from './tree-rows.ts';
 
-const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-const row = (number: number, states: ('present' | 'missing')[]) => ({
-  number,
-  uuid: uuid(number),
-  createdAt: null,
-  referencedBytes: null,
-  exclusiveBytes: null,
-  parent: null,
-  cells: states.map((state, i) => ({ node: ['imgs', 'cache01'][i]!, state })),
-});
+const row = (number: number, cells: string) => ({ number, createdAt: null, referencedBytes: null, parent: null, cells });
+const node = (name: string) => ({ name, role: 'cache' as const, root: '/s', exists: true, problems: [] });
 const tree: SnapshotTree = {
   source: 'imgs',
   at: 0,
-  nodes: [],
+  nodes: [node('imgs'), node('cache01')],
   images: [
-    { name: 'a', nextParent: {}, rows: [row(2, ['present', 'missing']), row(1, ['present', 'present'])] },
-    { name: 'b', nextParent: {}, rows: [row(1, ['present', 'present'])] },
+    { name: 'a', nextParent: {}, rows: columnsOf([row(2, 'pm'), row(1, 'pP')]) },
+    { name: 'b', nextParent: {}, rows: columnsOf([row(1, 'pp')]) },
   ],
 };
 
@@ -32,8 +24,10 @@ describe('the tree as a flat list', () => {
     expect(lacking.map((i) => (i.kind === 'image' ? i.image : i.row.number))).toEqual(['a', 2]);
   });
   it('marks the cells the live transfers are writing', () => {
-    const [, first] = listItems(tree, { image: 'a', node: '' }, new Set(['a@2@cache01']));
-    expect(first?.kind === 'snapshot' && first.row.cells[1]!.state).toBe('transferring');
+    const [, first, second] = listItems(tree, { image: 'a', node: '' }, new Set(['a@2@cache01', 'a@9@imgs', 'a@1@gone']));
+    expect(first?.kind === 'snapshot' && cellState(first.row, 1)).toBe('transferring');
+    expect(first?.kind === 'snapshot' && cellState(first.row, 0)).toBe('present');
+    expect(second?.kind === 'snapshot' && second.row).toBe(rowsOf(tree.images[0]!)[1]);
   });
   it('renders only the visible window of 10 000 rows', () => {
     expect(windowOf(10_000, 28, 28 * 5000, 560)).toEqual({ start: 4992, end: 5028 });

@@ -1,4 +1,4 @@
-import type { SnapshotTree, TreeRowWire } from '../../../../shared/replication.ts';
+import { cellState, rowsOf, withTransferring, type SnapshotTree, type TreeRowWire } from '../../../../shared/replication.ts';
 
 export type ListItem = { kind: 'image'; image: string; count: number } | { kind: 'snapshot'; image: string; row: TreeRowWire };
 
@@ -8,14 +8,23 @@ export interface TreeFilter {
   node: string;
 }
 
-/** The tree as one flat list (an image line, then its snapshots newest first): what the virtual list scrolls. */
+/**
+ * The tree as one flat list (an image line, then its snapshots newest first): what the virtual
+ * list scrolls. `inTransfer` holds `image@number@node` of the copies the live transfers are
+ * writing. Rows are reused as they came unless a filter or a transfer touches them: this runs
+ * over every row before the first one is drawn.
+ */
 export function listItems(tree: SnapshotTree | undefined, filter: TreeFilter, inTransfer: ReadonlySet<string>): ListItem[] {
   const items: ListItem[] = [];
+  const nodes = tree?.nodes.map((n) => n.name) ?? [];
+  const lacking = filter.node ? nodes.indexOf(filter.node) : -1;
+  const writing = transfersByImage(inTransfer, nodes);
   for (const image of tree?.images ?? []) {
     if (filter.image && image.name !== filter.image) continue;
-    const rows = image.rows
-      .map((row) => withTransfers(image.name, row, inTransfer))
-      .filter((row) => !filter.node || row.cells.some((c) => c.node === filter.node && c.state !== 'present'));
+    const live = writing.get(image.name);
+    let rows = rowsOf(image);
+    if (live) rows = rows.map((row) => (live.get(row.number) ?? []).reduce(withTransferring, row));
+    if (filter.node) rows = rows.filter((row) => lacking >= 0 && cellState(row, lacking) !== 'present');
     if (!rows.length && filter.node) continue;
     items.push({ kind: 'image', image: image.name, count: rows.length });
     for (const row of rows) items.push({ kind: 'snapshot', image: image.name, row });
@@ -23,10 +32,17 @@ export function listItems(tree: SnapshotTree | undefined, filter: TreeFilter, in
   return items;
 }
 
-/** Cells the live transfer list says are being written, between two reads of the nodes. */
-function withTransfers(image: string, row: TreeRowWire, inTransfer: ReadonlySet<string>): TreeRowWire {
-  if (!row.cells.some((c) => inTransfer.has(`${image}@${row.number}@${c.node}`))) return row;
-  return { ...row, cells: row.cells.map((c) => (inTransfer.has(`${image}@${row.number}@${c.node}`) ? { ...c, state: 'transferring' } : c)) };
+/** image → snapshot number → the column indexes being written. */
+function transfersByImage(inTransfer: ReadonlySet<string>, nodes: readonly string[]): Map<string, Map<number, number[]>> {
+  const byImage = new Map<string, Map<number, number[]>>();
+  for (const key of inTransfer) {
+    const [image = '', number = '', node = ''] = key.split('@');
+    const column = nodes.indexOf(node);
+    if (column < 0) continue;
+    const rows = byImage.get(image) ?? byImage.set(image, new Map()).get(image)!;
+    rows.set(Number(number), [...(rows.get(Number(number)) ?? []), column]);
+  }
+  return byImage;
 }
 
 /** Visible slice of a list of `count` fixed-height rows, with some rows of margin each side. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addImageArgv, estimateArgv, listRepoArgv, parseEstimate, parseFilesystemUsage, parseProbe, probeArgv, removeReceivedArgv, snapshotArgv, stage } from '../../../../electron/core/replication/commands.ts';
+import { addImageArgv, estimateArgv, filesystemDuArgv, listRepoArgv, parseEstimate, parseFilesystemDu, parseFilesystemUsage, parseProbe, probeArgv, removeReceivedArgv, snapshotArgv, stage } from '../../../../electron/core/replication/commands.ts';
 
 describe('repository commands', () => {
   it('paths travel as positional arguments, never inside the script', () => {
@@ -9,6 +9,7 @@ describe('repository commands', () => {
       expect(argv[3]).toBe('sh');
     }
     expect(addImageArgv('/r/i')).toEqual(['sh', '-c', expect.any(String), 'sh', '/r/i', '']);
+    expect(listRepoArgv('/r', 'win10').slice(3)).toEqual(['sh', '/r', 'win10']);
   });
   it('a stage reports its exit status and refuses odd names', () => {
     expect(stage('receive@cache01', ['btrfs', 'receive', "/a b/it's"])).toBe(`{ btrfs receive '/a b/it'\\''s'; echo "icbd:exit:receive@cache01:$?" >&2; }`);
@@ -61,5 +62,18 @@ Data,single: Size:1082130432, Used:804257792 (74.32%)
 `;
     expect(parseFilesystemUsage(out).freeBytes).toBe(3304718336);
     expect(() => parseFilesystemUsage('ERROR: not a btrfs filesystem: /x')).toThrow(/Not the output of btrfs filesystem usage -b/);
+  });
+});
+
+describe('disk use of one snapshot without quotas', () => {
+  it('reads btrfs filesystem du -s --raw: total, exclusive, set shared', () => {
+    expect(filesystemDuArgv("/r/it's/3")).toEqual(['sh', '-c', expect.stringMatching(/^btrfs filesystem sync "\$1" .*\nexec btrfs filesystem du -s --raw "\$1"$/), 'sh', "/r/it's/3"]);
+    const out = `     Total   Exclusive  Set shared  Filename
+  68157440     1376256    66781184  /var/lib/icbd/.snap/win10/2
+`;
+    expect(parseFilesystemDu(out)).toEqual({ totalBytes: 68157440, exclusiveBytes: 1376256, sharedBytes: 66781184 });
+    // A snapshot that shares nothing: btrfs-progs prints "-" for the set's shared bytes.
+    expect(parseFilesystemDu('     Total   Exclusive  Set shared  Filename\n     4096        4096           -  /r/i/1\n')).toEqual({ totalBytes: 4096, exclusiveBytes: 4096, sharedBytes: 0 });
+    expect(() => parseFilesystemDu("ERROR: cannot check space of '/r/i/9': No such file or directory")).toThrow(/Not the output of btrfs filesystem du/);
   });
 });
