@@ -64,11 +64,14 @@ type RunnerHooks = Pick<RunGroupInput, 'onLog' | 'onBytes' | 'onVerifying' | 'on
   stalled(): string | undefined;
   /** A push's current attempt: aborted when the watchdog gives up (an upload is cancelled instead). */
   stall(): AbortSignal;
-  /** A push goes on after a wait: a new watchdog for the new attempt. */
-  rearm(): void;
+  /** A push's new attempt: a new watchdog, which expects no byte for `graceMs` (the replay of what is staged). */
+  rearm(graceMs: number): void;
   /** The watchdog's end, with the transfer's. */
   stop(): void;
 };
+
+/** How fast a receiver is counted on to replay its staged stream into btrfs receive (20 MB/s, a slow disk's). */
+const REPLAY_BYTES_PER_MS = 20_000;
 
 /** Progress is written to the history at most this often; state changes are written at once. */
 const PERSIST_PROGRESS_MS = 5_000;
@@ -232,8 +235,9 @@ export class TransferService {
     const seconds = this.o.stallSeconds(nodes);
     let gaveUp: string | undefined;
     let stall = new AbortController();
-    const watchdog = () => new StallWatch({
+    const watchdog = (graceMs = 0) => new StallWatch({
       seconds,
+      graceMs,
       onStalled: (since) => {
         record.state = 'stalled';
         record.stalledSince = since;
@@ -271,11 +275,11 @@ export class TransferService {
       onChange: (change) => this.#audit(record, change),
       stalled: () => gaveUp,
       stall: () => stall.signal,
-      rearm: () => {
+      rearm: (graceMs) => {
         watch.stop();
         gaveUp = undefined;
         stall = new AbortController();
-        watch = watchdog();
+        watch = watchdog(graceMs);
       },
       stop: () => watch.stop(),
     };
@@ -370,6 +374,8 @@ export class TransferService {
     for (;;) {
       const spec = { ...group.spec, targets: group.spec.targets.filter((t) => targets.some((x) => x.node === t.node)) };
       const resumed = await resumePoint({ remote: this.o.remote, source: push.plan.source, spec, targets, onLog: hooks.onLog });
+      // Each receiver replays what it staged before the first new byte can move: not a stall.
+      hooks.rearm(Math.max(0, ...resumed.targets.map((t) => t.staged ?? 0)) / REPLAY_BYTES_PER_MS);
       const result = await runGroup({
         transferId: record.id,
         remote: this.o.remote,
@@ -401,7 +407,7 @@ export class TransferService {
       const back = await untilReachable(this.o.remote, [{ node: push.plan.source, path: group.spec.snapshotPath }, ...names.map(repository)], since + waitMs, signal);
       delete record.waiting;
       if (!back) {
-        const why = signal.aborted ? 'cancelled' : `${names.join(', ')} did not answer again within ${Math.round(waitMs / 60_000)} min`;
+        const why = signal.aborted ? 'cancelled' : `${names.join(', ')} did not answer again within ${names.length === 1 ? 'its' : 'their'} resume wait (${Math.round(waitMs / 60_000)} min)`;
         for (const t of lost) {
           const cleaned = await removeReceived(this.o.remote, t, record.id, hooks.onChange);
           const error = `${t.node}: ${why}; ${cleaned}; ${push.plan.source} is untouched.`;
@@ -411,7 +417,6 @@ export class TransferService {
         return { targets: [...outcomes.values()], cancelled: signal.aborted };
       }
       hooks.onLog(`${names.join(', ')} answer${names.length === 1 ? 's' : ''} again: resuming.`);
-      hooks.rearm();
       targets = lost;
       await this.#save(record);
     }

@@ -228,26 +228,6 @@ describe('resume', () => {
   });
 });
 
-describe('the receive wrapper refuses resume words it was not built for', () => {
-  const ask = (line: string) => runText(remote, 'w', ['env', `SSH_ORIGINAL_COMMAND=${line}`, 'sh', join(dir, 'bin', 'receive')]);
-  const base = () => `receive none t1 w ${join(dir, 'w', 'img')} ${join(dir, 'w', 'img', '7')}`;
-  // ROOT: the wrapper's repository (dir), known only once the tests run.
-  for (const [words, why] of [
-    ['ROOT/elsewhere.stream 0 0', /staging file .*elsewhere/],
-    ['ROOT/.icbd-staging/../x.stream 0 0', /staging file/],
-    ['ROOT/.icbd-staging/x.stream 01 0', /byte count 01/],
-    ['ROOT/.icbd-staging/x.stream 5 6', /drops 6 bytes of the 5 staged/],
-    ['ROOT/.icbd-staging/x.stream 1e3 0', /byte count 1e3/],
-    ['- 5 0', /nothing is staged to resume from/],
-    ['-', /receive takes CODEC/],
-  ] as const)
-    it(words, async () => {
-      const r = await ask(`${base()} ${words.replaceAll('ROOT', dir)}`);
-      expect(r.code).toBe(126);
-      expect(r.stderr).toMatch(why);
-    });
-});
-
 describe('reconcile: what a receiver holds of a push whose console went away', () => {
   const inspect = (s: PipelineSpec) => inspectTarget({ remote, source: 'imgs', send: sendArgv(s.snapshotPath, null), target: runTargets(s)[0]!, sent: { uuid: SENT_UUID, receivedUuid: null } });
   const place = async (s: PipelineSpec, o: { staged?: string; received?: boolean }) => {
