@@ -111,7 +111,9 @@ export async function runGroup(i: RunGroupInput): Promise<{ targets: TargetOutco
   if (!cancelled && !stopped) i.onVerifying();
   for (const t of i.targets) {
     const streamError = failures.get(t.node) ?? outcome.targets[t.node] ?? (stopped ? 'stopped: no data moved' : undefined);
-    const lost = !cancelled && streamError !== undefined && !sendFailed && watch.status(`free@${t.node}`) === 0 && watch.status(`receive@${t.node}`) === undefined;
+    // Lost: its receive never reported an end, or was killed by a signal (a node shutting down stops it with TERM).
+    const received = watch.status(`receive@${t.node}`);
+    const lost = !cancelled && streamError !== undefined && !sendFailed && watch.status(`free@${t.node}`) === 0 && (received === undefined || received >= 128);
     if (lost && t.stagingPath !== undefined) {
       const error = `${t.node}: ${streamError}${tail ? `: ${tail}` : ''}`;
       i.onLog(`${error}; what arrived is kept for a resume.`);
