@@ -64,24 +64,22 @@ const remount = (node: string) => sh(node, 'mountpoint -q /var/lib/icbd || mount
  */
 async function interrupted(input: PushInput, node: string, interrupt: () => Promise<void>, restore: () => Promise<void>) {
   const before = await wireTo(node);
-  let cut = false;
+  let cut: Promise<void> | undefined;
   let back: Promise<void> | undefined;
   const { records, updates } = await untilEnded(
     lab.core,
     async () => (await lab.core.call('replication.push', input)).transfers.map((t) => t.id),
-    async (u) => {
-      if (!cut && u.state === 'running' && (u.fraction ?? 0) >= 0.5) {
-        cut = true;
-        await interrupt();
-      }
-      if (cut && u.operation === 'push' && u.waiting && !back) back = restore();
+    (u) => {
+      if (!cut && u.state === 'running' && (u.fraction ?? 0) >= 0.5) cut = interrupt();
+      // Given back once it is gone for good (a stop takes seconds) and the push says it waits.
+      if (cut && u.operation === 'push' && u.waiting && !back) back = cut.then(restore);
     },
   );
   await back;
   const record = records[0]! as PushRecord;
   const wire = (await wireTo(node)) - before;
   const log = (await lab.core.call('transfers.log', { id: record.id })).join('\n');
-  return { record, updates, log, wire, cut };
+  return { record, updates, log, wire, cut: cut !== undefined };
 }
 
 function expectResumed(r: Awaited<ReturnType<typeof interrupted>>, node: string, what: string): void {
