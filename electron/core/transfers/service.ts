@@ -344,12 +344,13 @@ export class TransferService {
       record.targets = result.targets.map((t) => (t.ok ? { node: t.node, state: 'done' } : { node: t.node, state: 'failed', error: t.error ?? 'failed' }));
       const failed = result.targets.filter((t) => !t.ok);
       const stalled = hooks.stalled();
-      if (stalled) {
-        record.state = 'failed';
-        record.error = { code: 'TIMEOUT', message: [stalled, ...failed.map((t) => t.error?.replace(/^([^:]+): cancelled;/, '$1: stopped;'))].join('\n') };
-      } else if (result.cancelled) {
+      // A cancel wins over a stall: the operator may cancel a push that waits after one.
+      if (result.cancelled) {
         record.state = 'cancelled';
-        record.error = { code: 'CANCELLED', message: `Cancelled; partial receives on ${group.wire.targets.join(', ')} were deleted.` };
+        record.error = { code: 'CANCELLED', message: `Cancelled; partial receives and staged streams on ${group.wire.targets.join(', ')} were deleted.` };
+      } else if (stalled) {
+        record.state = 'failed';
+        record.error = { code: 'TIMEOUT', message: [stalled, ...failed.map((t) => t.error)].join('\n') };
       } else if (failed.length) {
         record.state = 'failed';
         record.error = { code: 'REMOTE_FAILED', message: failed.map((t) => t.error).join('\n') };
