@@ -9,7 +9,8 @@ export class StreamWatch {
   readonly #status = new Map<string, number>();
   readonly #partial = new Map<string, string>();
   readonly #tail: string[] = [];
-  #bytes: number | undefined;
+  #last: number | undefined;
+  #shown = 0;
 
   constructor(
     private readonly onBytes: (bytes: number) => void,
@@ -28,8 +29,11 @@ export class StreamWatch {
 
   #line(host: string, line: string): void {
     if (/^\d+$/.test(line)) {
-      this.#bytes = Math.max(this.#bytes ?? 0, Number(line));
-      return this.onBytes(this.#bytes);
+      // The sender's final count is exact; one read while it ran may count a little ahead (a
+      // small stream of an older btrfs-progs, twice): progress never goes back, the last one is kept.
+      this.#last = Number(line);
+      this.#shown = Math.max(this.#shown, this.#last);
+      return this.onBytes(this.#shown);
     }
     const m = line.match(EXIT_MARKER);
     if (m?.[1] && m[2]) return void this.#status.set(m[1], Number(m[2]));
@@ -65,7 +69,7 @@ export class StreamWatch {
 
   /** The sender's last count: once it ended, the stream's exact length. */
   get bytes(): number | undefined {
-    return this.#bytes;
+    return this.#last;
   }
 
   /** A marker's exit status; undefined when it was never reported. */
