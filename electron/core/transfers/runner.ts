@@ -133,6 +133,12 @@ export async function runGroup(i: RunGroupInput): Promise<{ targets: TargetOutco
 }
 
 /**
+ * The sender's meter (pipeline.ts sendStage) counts a stream of more than 1 MiB to the byte; a
+ * smaller one may be counted short (a tiny incremental as 0) or, by older btrfs-progs, twice.
+ */
+const METER_EXACT_ABOVE = 2 ** 20;
+
+/**
  * undefined when the received snapshot is complete and is the one sent, and its staged stream as
  * long as what was sent (`sentBytes`; btrfs receive takes a stream cut at a command boundary for
  * a whole one, and each command's own crc32c says nothing of the ones missing), the staged stream
@@ -143,7 +149,8 @@ export async function verify(remote: NodeRemote, t: RunTarget, sent: Pick<Snapsh
   if (state instanceof Error) return `could not check the received snapshot: ${state.message}`;
   const held = parseReceiverState(state.stdout);
   if (held.subvolume === null) return `the received snapshot is missing at ${t.finalPath}`;
-  if (t.stagingPath !== undefined && sentBytes !== undefined && held.staged !== sentBytes) return `the stream arrived incomplete: ${held.staged ?? 0} of the ${sentBytes} bytes sent are on ${t.node}`;
+  if (t.stagingPath !== undefined && sentBytes !== undefined && sentBytes > METER_EXACT_ABOVE && (held.staged ?? 0) < sentBytes)
+    return `the stream arrived incomplete: ${held.staged ?? 0} of the ${sentBytes} bytes sent are on ${t.node}`;
   try {
     const problem = receivedProblem(parseSubvolumeShow(held.subvolume), sent);
     if (problem) return `verification failed: ${problem}`;
