@@ -165,6 +165,11 @@ export const requests = {
   'transfers.list': request(empty, z.array(transferRecord), 'Every transfer, running and past (kept across restarts), newest first.'),
   'transfers.cancel': request(z.object({ id: transferId }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel a queued or running transfer; partial receives and uploads are deleted.'),
   'transfers.log': request(z.object({ id: transferId }).strict(), z.array(z.string()), "A transfer's log, oldest line first."),
+  'transfers.resume': request(
+    z.object({ id: transferId }).strict(),
+    z.array(transferRecord),
+    'Go on with a push interrupted when its console went away, from what its receivers hold (only the rest is sent).',
+  ),
   'transfers.upload': request(
     uploadInput,
     uploadRecord,

@@ -95,6 +95,9 @@ const RATE_LIMIT = 'A rate limit is a whole number of bytes per second, at least
 export const rateLimit = z.number({ error: RATE_LIMIT }).int(RATE_LIMIT).min(65_536, RATE_LIMIT);
 /** RepoSettings.stallSeconds when a node does not set it. */
 export const DEFAULT_STALL_SECONDS = 60;
+const RESUME_WAIT = 'The resume wait is a whole number of minutes from 0 to 1440.';
+/** RepoSettings.resumeWaitMinutes when a node does not set it. */
+export const DEFAULT_RESUME_WAIT_MINUTES = 30;
 
 const DURATION_UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
 const KEEP = 'keep is a whole number of snapshots from 1 to 100000.';
@@ -154,6 +157,8 @@ export const repoSettings = z.object({
   retention: retentionPolicy.optional(),
   /** Per image, instead of `retention`. */
   imageRetention: z.record(imageName, retentionPolicy).optional(),
+  /** Minutes a push that lost this node mid-stream waits for it to answer again (then resumes); after that it fails and deletes what arrived. Default DEFAULT_RESUME_WAIT_MINUTES. */
+  resumeWaitMinutes: z.number({ error: RESUME_WAIT }).int(RESUME_WAIT).min(0, RESUME_WAIT).max(1440, RESUME_WAIT).optional(),
 });
 export type RepoSettings = z.infer<typeof repoSettings>;
 

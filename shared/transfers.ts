@@ -74,6 +74,8 @@ export const transferGroup = z.object({
   codecReason: z.string().optional(),
   /** The stream's size before compression, estimated before the send; null when unknown. */
   estimatedBytes: z.number().int().nonnegative().nullable(),
+  /** Where and how much the receivers stage (the room a resume needs), in words. */
+  staging: z.string().optional(),
   commands: z.array(plannedCommand),
 });
 export type TransferGroup = z.infer<typeof transferGroup>;
@@ -145,6 +147,8 @@ const transferProgress = {
   error: wireError.optional(),
   /** The audit log could not record a change this transfer made to a node (the transfer went on). */
   auditError: z.string().optional(),
+  /** What a running transfer waits for, in words ("link to cache01 down since 14:02, retrying"). */
+  waiting: z.string().optional(),
 };
 
 export const pushRecord = z.object({
@@ -161,6 +165,11 @@ export const pushRecord = z.object({
   /** Absent: the operator started it. */
   origin: transferOrigin.optional(),
   codecLevel: transferGroup.shape.codecLevel,
+  /** The sent snapshot's identity and its parent's: what a console started later checks the receivers against. */
+  uuid: btrfsUuid.optional(),
+  parentUuid: btrfsUuid.nullable().optional(),
+  /** Interrupted with part of the stream staged on its receivers: `transfers.resume` goes on from there. */
+  resumable: z.boolean().optional(),
   ...transferProgress,
 });
 export type PushRecord = z.infer<typeof pushRecord>;

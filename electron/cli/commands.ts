@@ -254,12 +254,13 @@ export const COMMANDS = {
       },
       set: {
         summary: "change a node's settings",
-        usage: 'replication set NODE [--root PATH] [--work-root PATH] [--limit N] [--stall SECONDS] [--limit-rate RATE|none] [--address ADDR | --inventory-address] [--json]',
+        usage: 'replication set NODE [--root PATH] [--work-root PATH] [--limit N] [--stall SECONDS] [--resume-wait MINUTES] [--limit-rate RATE|none] [--address ADDR | --inventory-address] [--json]',
         options: {
           root: { type: 'string', value: 'PATH', help: 'where its snapshots live' },
           'work-root': { type: 'string', value: 'PATH', help: "where its images' working subvolumes live" },
           limit: { type: 'string', value: 'N', help: 'at most N transfers at once to or from it' },
           stall: { type: 'string', value: 'SECONDS', help: 'a transfer with no data moving for this long is stalled, twice this long failed (60)' },
+          'resume-wait': { type: 'string', value: 'MINUTES', help: 'how long a push that lost this node mid-stream waits for it to resume, then fails (30)' },
           'limit-rate': { type: 'string', value: 'RATE', help: 'the default cap of transfers to it, bytes per second (20M), or none' },
           address: { type: 'string', value: 'ADDR', help: 'the address other nodes reach it on for replication' },
           'inventory-address': { type: 'boolean', help: 'use its inventory address again' },
@@ -283,8 +284,16 @@ export const COMMANDS = {
   },
   transfers: {
     summary: 'every transfer, running and past',
+    bare: true,
     usage: 'transfers [--watch] [--json]',
     options: { watch: { type: 'boolean', help: 'show again every second; with --json, a JSON line per transfer each time it changes' }, json },
+    subcommands: {
+      resume: {
+        summary: 'go on with a push interrupted when its console went away: only what its receivers lack is sent',
+        usage: 'transfers resume ID [--json]',
+        options: { json },
+      },
+    },
   },
   cancel: { summary: 'cancel a transfer (what it left half-written is deleted)', usage: 'cancel ID [--json]', options: { json } },
   schedule: {

@@ -3,7 +3,7 @@ import { codecLabel } from '../../shared/compression.ts';
 import { cellsOf, keysOffer, rowSize, rowsOf, type PruneReport, type RowSize, type SettingsPatch } from '../../shared/replication.ts';
 import type { PushPlan, SyncPlan, TransferRecord } from '../../shared/transfers.ts';
 import { isTransferFinished, transferSubject } from '../../shared/transfers.ts';
-import { DEFAULT_STALL_SECONDS, describeRetention, type RepoSettings } from '../../shared/snapshots.ts';
+import { DEFAULT_RESUME_WAIT_MINUTES, DEFAULT_STALL_SECONDS, describeRetention, type RepoSettings } from '../../shared/snapshots.ts';
 import { formatAge, formatBytes, formatDuration, formatPercent, formatRate, parseRate } from '../../shared/units.ts';
 import type { Core } from '../core/core.ts';
 import { parse, usageError } from './args.ts';
@@ -218,7 +218,7 @@ export async function syncCommand(core: Core, argv: string[]): Promise<number> {
 function printPushPlan(plan: PushPlan): void {
   console.log(`${plan.image}@${plan.number} from ${plan.source}, ${plan.mode}${plan.encrypted ? '' : ' (UNENCRYPTED: tcp)'}`);
   for (const g of plan.groups)
-    console.log(`  ${g.kind}${g.parent ? ` from parent ${g.parent.number}` : ''} → ${g.targets.join(', ')}: ${codecLabel(g.codec, g.codecLevel)}, about ${formatBytes(g.estimatedBytes)}${g.rateLimit ? `, at most ${formatRate(g.rateLimit)}` : ''}${g.codecReason ? `\n    compression ${g.codecReason}` : ''}${g.codecNote ? `\n    note: ${g.codecNote}` : ''}`);
+    console.log(`  ${g.kind}${g.parent ? ` from parent ${g.parent.number}` : ''} → ${g.targets.join(', ')}: ${codecLabel(g.codec, g.codecLevel)}, about ${formatBytes(g.estimatedBytes)}${g.rateLimit ? `, at most ${formatRate(g.rateLimit)}` : ''}${g.codecReason ? `\n    compression ${g.codecReason}` : ''}${g.codecNote ? `\n    note: ${g.codecNote}` : ''}${g.staging ? `\n    staging: ${g.staging}` : ''}`);
   for (const s of plan.skipped) console.log(`  skipped ${s.node}: ${s.reason}`);
   if (plan.setupKeys) console.log(`  keys missing: ${plan.setupKeys.from} cannot ssh to ${plan.setupKeys.to.join(', ')}; --setup-keys sets them up`);
   for (const w of plan.warnings) console.log(`  warning: ${w}`);
@@ -238,7 +238,7 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
   const print = (entries: readonly { node: string; settings: RepoSettings }[]) =>
     console.log(
       table(
-        ['NODE', 'REPOSITORY', 'WORKING IMAGES', 'CARRIES', 'LIMIT', 'RATE LIMIT', 'STALL', 'REPLICATION ADDRESS', 'RETENTION'],
+        ['NODE', 'REPOSITORY', 'WORKING IMAGES', 'CARRIES', 'LIMIT', 'RATE LIMIT', 'STALL', 'RESUME WAIT', 'REPLICATION ADDRESS', 'RETENTION'],
         entries.map(({ node, settings: s }) => [
           node,
           s.root,
@@ -247,6 +247,7 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
           s.maxTransfers,
           s.rateLimit ? formatRate(s.rateLimit) : 'none',
           `${s.stallSeconds ?? DEFAULT_STALL_SECONDS} s`,
+          `${s.resumeWaitMinutes ?? DEFAULT_RESUME_WAIT_MINUTES} min`,
           s.replicationAddress ?? '(inventory address)',
           describeRetention(s),
         ]),
@@ -296,6 +297,7 @@ export async function replicationCommand(core: Core, argv: string[]): Promise<nu
     ...(values['work-root'] !== undefined ? { workRoot: values['work-root'] } : {}),
     ...(values.limit !== undefined ? { maxTransfers: wholeNumber('--limit', values.limit, 'transfers') } : {}),
     ...(values.stall !== undefined ? { stallSeconds: wholeNumber('--stall', values.stall, 'seconds') } : {}),
+    ...(values['resume-wait'] !== undefined ? { resumeWaitMinutes: wholeNumber('--resume-wait', values['resume-wait'], 'minutes') } : {}),
     ...(values['limit-rate'] === 'none' ? { rateLimit: null } : values['limit-rate'] !== undefined ? { rateLimit: limitRate(values['limit-rate']).limitRate! } : {}),
     ...(values.address !== undefined ? { replicationAddress: values.address } : values['inventory-address'] ? { replicationAddress: null } : {}),
   };
@@ -334,6 +336,7 @@ function carried(images: RepoSettings['images']): string {
  * (all of them first), as `kubectl get -w` does, for `jq` to follow.
  */
 export async function transfersCommand(core: Core, argv: string[]): Promise<number> {
+  if (argv[0] === 'resume') return resumeCommand(core, argv.slice(1));
   const { values, positionals } = parse(argv, COMMANDS.transfers);
   if (positionals.length) throw usageError('transfers takes no arguments.', COMMANDS.transfers);
   const list = () => core.call('transfers.list', {});
@@ -386,13 +389,29 @@ export function transfersTable(list: readonly TransferRecord[]): string {
 export async function cancelCommand(core: Core, argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, COMMANDS.cancel);
   if (positionals.length !== 1) throw usageError('Name one transfer.', COMMANDS.cancel);
-  const list = await core.call('transfers.list', {});
-  // The table shows 8 characters of the id; accept any unique prefix.
-  const matches = list.filter((r) => r.id.startsWith(positionals[0]!));
-  if (matches.length !== 1) throw new AppError(matches.length ? 'INVALID_INPUT' : 'NOT_FOUND', matches.length ? `${positionals[0]} matches ${matches.length} transfers: give more of the id.` : `There is no transfer ${positionals[0]}.`);
-  const { cancelled } = await core.call('transfers.cancel', { id: matches[0]!.id });
-  const what = matches[0]!.operation === 'upload' ? 'the partial upload is deleted' : 'partial receives are deleted';
-  if (values.json) printJson({ id: matches[0]!.id, cancelled, state: matches[0]!.state });
-  else console.log(cancelled ? `Cancelling ${matches[0]!.id}; ${what}.` : `${matches[0]!.id} has already ended (${matches[0]!.state}).`);
+  const match = await transferByPrefix(core, positionals[0]!);
+  const { cancelled } = await core.call('transfers.cancel', { id: match.id });
+  const what = match.operation === 'upload' ? 'the partial upload is deleted' : 'partial receives and staged streams are deleted';
+  if (values.json) printJson({ id: match.id, cancelled, state: match.state });
+  else console.log(cancelled ? `Cancelling ${match.id}; ${what}.` : `${match.id} has already ended (${match.state}).`);
   return cancelled ? 0 : 1;
+}
+
+/** A push interrupted when its console went away, run on by this process from what its receivers hold, and followed to its end. */
+async function resumeCommand(core: Core, argv: string[]): Promise<number> {
+  const spec = COMMANDS.transfers.subcommands.resume;
+  const { values, positionals } = parse(argv, spec);
+  if (positionals.length !== 1) throw usageError('Name one transfer.', spec);
+  const { id } = await transferByPrefix(core, positionals[0]!);
+  if (!values.json) console.error(`Resuming ${id}: only what its receivers lack is sent.`);
+  const end = await follow(core, await core.call('transfers.resume', { id }), !values.json);
+  if (values.json) printJson(end);
+  return end.every((t) => t.state === 'done') ? 0 : 1;
+}
+
+/** The table shows 8 characters of the id; any unique prefix names a transfer. */
+async function transferByPrefix(core: Core, prefix: string): Promise<TransferRecord> {
+  const matches = (await core.call('transfers.list', {})).filter((r) => r.id.startsWith(prefix));
+  if (matches.length !== 1) throw new AppError(matches.length ? 'INVALID_INPUT' : 'NOT_FOUND', matches.length ? `${prefix} matches ${matches.length} transfers: give more of the id.` : `There is no transfer ${prefix}.`);
+  return matches[0]!;
 }

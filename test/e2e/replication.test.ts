@@ -157,7 +157,7 @@ describe('replication in browser mode', () => {
     await screenshots(ui.page, 'snapshots-sync-plan');
     const all = await cli(ui.home, 'replication', 'carry', 'cache02', '--all');
     expect(all.code, all.stderr).toBe(0);
-    expect(all.stdout).toMatch(/^cache02\s+\/var\/lib\/icbd\/\.snap\s+\S+\s+all\s+2\s+none\s+60 s\s+\(inventory address\)\s+role default$/m);
+    expect(all.stdout).toMatch(/^cache02\s+\/var\/lib\/icbd\/\.snap\s+\S+\s+all\s+2\s+none\s+60 s\s+30 min\s+\(inventory address\)\s+role default$/m);
     await sync.getByRole('button', { name: 'Plan again' }).click();
     await expect.poll(() => plan.textContent(), { timeout: 60_000 }).toContain('e2e@2 → cache01, cache02 (incremental from 1, one stream)');
     await sync.getByRole('button', { name: 'Close' }).click();

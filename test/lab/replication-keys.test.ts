@@ -101,7 +101,8 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('direct mode sets up node
     expect(await asRoot('/root/.ssh/id_ed25519', 'id')).toMatch(/Permission denied.*\nexit 255\n$/s);
 
     await lab.core.call('replication.snapshot', { image: 'keys' });
-    expect(await pushed()).toMatchObject({ state: 'done', mode: 'direct' });
+    const again = await pushed();
+    expect(again, again.error?.message).toMatchObject({ state: 'done', mode: 'direct' });
   });
 
   it('a forgotten host key alone is found and fixed too; the CLI sets it up with --setup-keys', async () => {
@@ -112,7 +113,7 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('direct mode sets up node
     expect(plan.skipped[0]!.reason).toMatch(/does not know cache01's host key/);
     const cli = await icbd('push', 'imgs:keys', '--to', 'cache01', '--setup-keys');
     expect(cli.stdout).toMatch(/keys set up: imgs reaches cache01/);
-    expect(cli.code).toBe(0);
+    expect(cli.code, `${cli.stdout}${cli.stderr}`).toBe(0);
     expect(cli.stdout).toMatch(/keys@3 done on cache01/);
   });
 });

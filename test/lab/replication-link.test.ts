@@ -91,8 +91,8 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication over a real 
     expect(audit.find((e) => e.action === 'replication.refused')).toMatchObject({ result: 'failed', detail: expect.stringContaining(records[0]!.id) });
   });
 
-  it('a push that moves nothing (its link cut) shows stalled, then fails in words and cleans up once the node is back', async () => {
-    for (const node of ['imgs', 'cache01']) await lab.core.call('replication.settings.set', { node, settings: { stallSeconds: 10 } });
+  it('a push that moves nothing (its link cut) shows stalled, then, with no resume wait, fails in words and cleans up once the node is back', async () => {
+    for (const node of ['imgs', 'cache01']) await lab.core.call('replication.settings.set', { node, settings: { stallSeconds: 10, resumeWaitMinutes: 0 } });
     try {
       await image('stall', 600);
       const link = cutWhileMoving('cache01', lab.dir);
@@ -105,11 +105,13 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication over a real 
       const stalled = updates.find((u) => u.state === 'stalled');
       expect(stalled?.stalledSince).toBeGreaterThan(stalled!.startedAt!);
       expect(records[0]).toMatchObject({ state: 'failed', error: { code: 'TIMEOUT' } });
-      expect(records[0]!.error!.message).toMatch(/^No data moved for 2\d s \(nothing since [\d:]+\): the link to imgs or cache01 is down, or a node stopped answering\. Check them \(icbd health\), then start it again\.\ncache01: stopped; (the partial snapshot .* was deleted|nothing of it was left on disk); imgs is untouched\.$/);
+      expect(records[0]!.error!.message).toMatch(
+        /^No data moved for 2\d s \(nothing since [\d:]+\): the link to imgs or cache01 is down, or a node stopped answering\. Check them \(icbd health\), then start it again\.\ncache01: cache01 did not answer again within its resume wait \(0 min\); (the partial snapshot .* deleted|the bytes staged for it were deleted|nothing of it was left on disk); imgs is untouched\.$/,
+      );
       expect(records[0]!.stalledSince).toBeUndefined();
-      expect((await sh('cache01', '[ -e "$1" ] && echo left; true', `${ROOT}/stall/1`)).trim()).toBe('');
+      expect((await sh('cache01', '[ -e "$1" ] && echo left; ls -A "$2" 2>/dev/null; true', `${ROOT}/stall/1`, `${ROOT}/.icbd-staging`)).trim()).toBe('');
     } finally {
-      for (const node of ['imgs', 'cache01']) await lab.core.call('replication.settings.set', { node, settings: { stallSeconds: 60 } });
+      for (const node of ['imgs', 'cache01']) await lab.core.call('replication.settings.set', { node, settings: { stallSeconds: 60, resumeWaitMinutes: 30 } });
     }
   });
 

@@ -22,6 +22,7 @@ type ReplicationNames =
   | 'transfers.list'
   | 'transfers.cancel'
   | 'transfers.log'
+  | 'transfers.resume'
   | 'transfers.upload';
 
 /**
@@ -54,6 +55,7 @@ export function replicationHandlers(stack: () => Promise<ReplicationStack>): Han
     'transfers.list': async () => (await stack()).transfers.list(),
     'transfers.cancel': async ({ id }) => ({ cancelled: await (await stack()).transfers.cancel(id) }),
     'transfers.log': async ({ id }) => (await stack()).store.readLog(id),
+    'transfers.resume': async ({ id }) => (await stack()).resume(id),
     'transfers.upload': async (input) => (await stack()).upload(input),
   };
 }

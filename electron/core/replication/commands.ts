@@ -154,25 +154,83 @@ export function retireImageArgv(imageDir: string, workPath?: string): string[] {
 // receiving end holds the transfer's lock (pipeline.ts), so those are stopped and waited for
 // before anything is looked at. One find over /proc, not a readlink per descriptor: on a busy
 // node (thousands of descriptors) that loop took 12 s.
-const REMOVE_RECEIVED = `if [ -e "$2" ]; then
+const STOP_RECEIVE = `if [ -e "$2" ]; then
   for f in $(find /proc/[0-9]*/fd -maxdepth 1 -lname "$2" 2>/dev/null); do
     p=\${f#/proc/}; kill "\${p%%/*}" 2>/dev/null
   done
   flock -w 60 "$2" rm -f "$2" || { echo "the receive is still running after 60 s" >&2; exit 1; }
-fi
+fi`;
+// The snapshot and its staged stream are ours when the lock names this transfer, or names none
+// (the node restarted: /run is empty) and our staged stream is there, as the receiving end holds.
+const REMOVE_RECEIVED = `${STOP_RECEIVE}
+[ -e "$1" ] || { [ -n "$5" ] && [ -e "$5" ]; } || exit 0
 exec 8<>"$3" && flock -w 60 8 || { echo "another receive of $1 still holds $3 after 60 s" >&2; exit 1; }
-[ -e "$1" ] || exit 0
 owner=$(cat "$3")
-if [ "$owner" != "$4" ]; then echo "icbd:owner $owner"; exit 0; fi
+if [ "$owner" != "$4" ] && { [ -n "$owner" ] || [ -z "$5" ] || [ ! -e "$5" ]; }; then echo "icbd:owner $owner"; exit 0; fi
+if [ -n "$5" ] && [ -e "$5" ]; then rm -f "$5" && echo icbd:unstaged; fi
+[ -e "$1" ] || exit 0
 btrfs subvolume delete "$1" >/dev/null && echo icbd:deleted`;
 
 /**
  * The clean-up holds the snapshot's lock (pipeline.ts snapshotLockPath) while it looks and deletes,
  * and deletes only when the lock names this transfer: a duplicate push that lost the race owns
- * nothing there.
+ * nothing there. The staged stream (`stagingPath`, empty: none) goes with the snapshot.
  */
-export function removeReceivedArgv(path: string, lockPath: string, snapshotLock: string, transferId: string): string[] {
-  return sh(REMOVE_RECEIVED, path, lockPath, snapshotLock, transferId);
+export function removeReceivedArgv(path: string, lockPath: string, snapshotLock: string, transferId: string, stagingPath = ''): string[] {
+  return sh(REMOVE_RECEIVED, path, lockPath, snapshotLock, transferId, stagingPath);
+}
+
+/**
+ * Before a resume: a receive of the transfer still running on the node is one whose sender is
+ * gone (sshd notices a dead client only hours later); it is stopped, its staged bytes kept.
+ */
+export function stopReceiveArgv(lockPath: string): string[] {
+  return sh(STOP_RECEIVE, '', lockPath);
+}
+
+// ——— resume —————————————————————————————————————————————————————————————————————————————————
+
+// What a receiver holds of a transfer: whether its receive still runs (its lock is held: the
+// pipeline outlived the console), how much of the stream is staged, and the subvolume's facts.
+const RECEIVER_STATE = `if [ -e "$3" ] && ! flock -n "$3" true 2>/dev/null; then echo icbd:busy; fi
+if [ -n "$2" ] && [ -e "$2" ]; then echo "icbd:staged $(stat -c %s "$2")"; fi
+if [ -e "$1" ]; then echo icbd:subvolume; btrfs subvolume show --raw "$1"; fi
+exit 0`;
+
+export function receiverStateArgv(finalPath: string, stagingPath: string | undefined, lockPath: string): string[] {
+  return sh(RECEIVER_STATE, finalPath, stagingPath ?? '', lockPath);
+}
+
+export interface ReceiverState {
+  busy: boolean;
+  /** Bytes of the stream staged; null: no staging file. */
+  staged: number | null;
+  /** `btrfs subvolume show` of the final path; null: it does not exist. */
+  subvolume: string | null;
+}
+
+export function parseReceiverState(stdout: string): ReceiverState {
+  const at = stdout.indexOf('icbd:subvolume\n');
+  const head = at < 0 ? stdout : stdout.slice(0, at);
+  const staged = head.match(/^icbd:staged (\d+)$/m)?.[1];
+  return { busy: /^icbd:busy$/m.test(head), staged: staged === undefined ? null : Number(staged), subvolume: at < 0 ? null : stdout.slice(at + 'icbd:subvolume\n'.length) };
+}
+
+/** sha256 of the first `bytes` of a file (the staged stream). */
+export function stagedHashArgv(stagingPath: string, bytes: number): string[] {
+  return sh('head -c "$2" "$1" | sha256sum', stagingPath, String(bytes));
+}
+
+/**
+ * sha256 of the first `bytes` of the send stream, made again on the source: the same snapshot
+ * against the same parent gives the same stream, so a prefix that hashes alike is the one staged.
+ */
+export function sendPrefixHashArgv(send: readonly string[], bytes: number): string[] {
+  return sh(`${command(send)} | head -c "$1" | sha256sum; exit 0`, String(bytes));
+}
+
+export function parseHash(stdout: string): string | null {
+  return stdout.match(/^([0-9a-f]{64})\b/m)?.[1] ?? null;
 }
 
 // ——— rate limit ————————————————————————————————————————————————————————————————————————————

@@ -31,6 +31,14 @@ export interface PipelineTarget {
   imageDir: string;
   /** `<root>/<image>/<n>`, which must not exist before the receive. */
   finalPath: string;
+  /**
+   * Where the receiver keeps the (decompressed) stream as it arrives (stagingPath), so that a cut
+   * link or a restart resumes; absent: nothing is staged and the push cannot resume there (tcp
+   * mode, or no room for the stream twice: planner.ts).
+   */
+  stagingPath?: string | undefined;
+  /** Bytes of the stream already staged there (a resume); the receiving end refuses to run unless the file has exactly that size. */
+  staged?: number;
 }
 
 export interface PipelineSpec {
@@ -45,6 +53,8 @@ export interface PipelineSpec {
   teeKeepsGoing: boolean;
   snapshotPath: string;
   parentPath: string | null;
+  /** Bytes at the start of the stream the sender leaves out: what every receiver already holds (a resume). */
+  skip?: number;
   /** tcp: the source's replication address; receivers accept a connection from it only. */
   sourceAddress?: string;
   /** The cap on the stream's bytes on the wire (after the compressor), in bytes per second; relay mode caps in the app. */
@@ -152,12 +162,49 @@ export function snapshotLockPath(finalPath: string): string {
 }
 
 /**
+ * The stream of one snapshot, sent against one parent (or full), as a receiver keeps it while it
+ * arrives: on the receiving filesystem, hidden from the repository listing (a dot directory),
+ * named by what it is, so that any later push of the same stream (the same transfer resumed, or
+ * a new one after the console went away) finds it, and a stream of another identity never
+ * appends to it.
+ */
+export function stagingPath(root: string, image: string, number: number, uuid: string, parentUuid: string | null): string {
+  return `${receiveStagingDir(root)}/${image}@${number}.${uuid}.${parentUuid ?? 'full'}.stream`;
+}
+
+const STAGING_DIR = '.icbd-staging';
+
+function receiveStagingDir(root: string): string {
+  return `${root}/${STAGING_DIR}`;
+}
+
+/** The staging file, bytes staged and bytes of the incoming stream to drop, as words (the wrapper's template has stand-ins). */
+interface StagingWords {
+  path: string;
+  staged: string;
+  drop: string;
+}
+
+/**
  * The receiving end's script. btrfs receive names the subvolume after the sent one, in the
  * directory it is given, and a read-only subvolume cannot be moved to another directory
  * afterwards (rename fails with EROFS), so the stream is received in place. The `free` marker
- * proves the number did not exist before: only then may a failed transfer delete what is there.
+ * proves the number did not exist before (or held our own receive cut short, beside its staged
+ * stream): only then may a failed transfer delete what is there.
+ *
+ * Staging: the stream is kept as it arrives (tee -a) beside btrfs receive. btrfs receive cannot
+ * go on with a stream, so a resume replays the staged bytes into a new receive, then appends what
+ * comes, dropping what the receiver already holds beyond what the sender left out (a receiver of a
+ * fan-out may hold more than the others). Its numbers are shell variables, not structure, so that
+ * RECEIVE_WRAPPER's one copy of this script serves every request.
  */
-function receiverScript(spec: PipelineSpec, t: PipelineTarget): { script: string; markers: string[] } {
+function receiverScript(spec: PipelineSpec, t: PipelineTarget, words?: StagingWords): { script: string; markers: string[] } {
+  const staged = t.staged ?? 0;
+  const drop = staged - (spec.skip ?? 0);
+  if (drop < 0) throw new Error(`${t.node} holds ${staged} bytes of the stream, fewer than the ${spec.skip} the sender leaves out.`);
+  if (t.stagingPath === undefined && staged > 0) throw new Error(`${t.node} has no staging file to resume from.`);
+  if (spec.mode === 'tcp' && t.stagingPath !== undefined) throw new Error('tcp mode does not stage: its listen cannot wait for a replay.');
+  const w = words ?? { path: t.stagingPath === undefined ? '' : quote(t.stagingPath), staged: String(staged), drop: String(drop) };
   const free = `free@${t.node}`;
   const lock = quote(receiveLockPath(spec.transferId, t.node));
   const owner = quote(snapshotLockPath(t.finalPath));
@@ -165,8 +212,19 @@ function receiverScript(spec: PipelineSpec, t: PipelineTarget): { script: string
   const check = [
     `exec 9>${lock} && flock -n 9 || { echo ${quote(`${t.node} is already receiving this transfer`)} >&2; ${refuse}; }`,
     `exec 8<>${owner} && flock -n 8 || { echo ${quote(`${t.node} is already receiving ${t.finalPath} (transfer `)}"$(cat ${owner})"${quote('): wait for that transfer to end, or cancel it, then push again')} >&2; ${refuse}; }`,
-    `if [ -e ${quote(t.finalPath)} ]; then echo ${quote(`${t.finalPath} already exists`)} >&2; ${refuse}; fi`,
+    `icbd_stage=${w.path} icbd_staged=${w.staged} icbd_drop=${w.drop}`,
+    // A subvolume beside our staging file is our own receive cut short: received again from the
+    // staged bytes. Without one, the number is someone else's.
+    `if [ -e ${quote(t.finalPath)} ]; then`,
+    `  if [ -n "$icbd_stage" ] && [ -e "$icbd_stage" ]; then btrfs subvolume delete ${quote(t.finalPath)} >/dev/null || { echo ${quote(`cannot delete the cut-short receive ${t.finalPath}`)} >&2; ${refuse}; }`,
+    `  else echo ${quote(`${t.finalPath} already exists`)} >&2; ${refuse}; fi`,
+    'fi',
     `printf %s ${quote(spec.transferId)} > ${owner}`,
+    'if [ -n "$icbd_stage" ]; then',
+    `  mkdir -p -m 700 "\${icbd_stage%/*}" || { echo "cannot create \${icbd_stage%/*}" >&2; ${refuse}; }`,
+    `  if [ "$icbd_staged" -eq 0 ]; then : > "$icbd_stage" || { echo "cannot create $icbd_stage" >&2; ${refuse}; }`,
+    `  elif [ "$(stat -c %s "$icbd_stage" 2>/dev/null)" != "$icbd_staged" ]; then echo "$icbd_stage does not hold the $icbd_staged bytes the resume starts from" >&2; ${refuse}; fi`,
+    'fi',
     `echo "icbd:exit:${free}:0" >&2`,
   ];
   const stages: string[] = [];
@@ -176,11 +234,18 @@ function receiverScript(spec: PipelineSpec, t: PipelineTarget): { script: string
     stages.push(stage(`decompress@${t.node}`, decompress));
     markers.push(`decompress@${t.node}`);
   }
-  stages.push(stage(`receive@${t.node}`, ['btrfs', 'receive', t.imageDir]));
+  const receive = stage(`receive@${t.node}`, ['btrfs', 'receive', t.imageDir]);
+  // Written by hand, not with stage(): their arguments are the variables above.
+  const marked = (name: string, text: string) => `{ ${text}; echo "icbd:exit:${name}@${t.node}:$?" >&2; }`;
+  const keep = `if [ "$icbd_drop" -gt 0 ]; then ${marked('skip', 'tail -c "+$((icbd_drop + 1))"')} | ${marked('stage', 'tee -a "$icbd_stage"')}; else ${marked('stage', 'tee -a "$icbd_stage"')}; fi`;
+  const replay = `if [ "$icbd_staged" -gt 0 ]; then ${marked('replay', 'cat "$icbd_stage"')}; fi`;
+  if (t.stagingPath !== undefined) {
+    if (staged > 0) markers.push(`replay@${t.node}`);
+    if (drop > 0) markers.push(`skip@${t.node}`);
+    markers.push(`stage@${t.node}`);
+  }
   markers.push(`receive@${t.node}`);
-  // The lock goes with the end of the last process that held it: a receive that ran its course
-  // leaves nothing in /run/lock.
-  let received = pipeline(stages);
+  let received = `if [ -n "$icbd_stage" ]; then { ${replay}; ${pipeline([...stages, keep])}; } | ${receive}; else ${pipeline([...stages, receive])}; fi`;
   if (spec.mode === 'tcp') {
     if (t.tcpPort === undefined) throw new Error(`No tcp port for ${t.node}.`);
     // The secret is checked first (dd reads exactly its 32 bytes), and only then does the rest
@@ -191,37 +256,44 @@ function receiverScript(spec: PipelineSpec, t: PipelineTarget): { script: string
     received = [
       `${stage(`listen@${t.node}`, ['socat', '-u', ...SOCAT_BLOCK, listen, 'STDOUT'])} | {`,
       `  if [ "$(dd bs=32 count=1 iflag=fullblock 2>/dev/null)" = "$icbd_secret" ]; then echo "icbd:exit:${auth}:0" >&2; else echo ${quote(refused)} >&2; echo "icbd:exit:${auth}:1" >&2; exit 1; fi`,
-      `  ${received}`,
+      `  ${pipeline([...stages, receive])}`,
       '}',
     ].join('\n');
     markers.splice(1, 0, auth, `listen@${t.node}`);
   }
-  const receive = [`${command(['mkdir', '-p', t.imageDir])} && ${received}`, `rc=$?; rm -f ${lock}; exit $rc`];
+  // The staged stream stays until the app has compared it with what was sent (a stream cut at a
+  // command boundary looks complete to btrfs receive). The lock goes with the end of the last
+  // process that held it: a receive that ran its course leaves nothing in /run/lock.
+  const run = [`${command(['mkdir', '-p', t.imageDir])} && ${received}`, `rc=$?; rm -f ${lock}; exit $rc`];
   // tcp: the secret comes first on stdin, before anything is looked at; no listen without it.
   const secret = spec.mode === 'tcp' ? ['IFS= read -r icbd_secret || exit 1'] : [];
-  return { script: [...secret, ...check, ...receive].join('\n'), markers };
+  return { script: [...secret, ...check, ...run].join('\n'), markers };
 }
 
-/** What direct mode asks a receiver's RECEIVE_WRAPPER for: the values its receiving end is built from. */
-function receiveRequest(spec: Pick<PipelineSpec, 'codec' | 'transferId'>, t: Pick<PipelineTarget, 'node' | 'imageDir' | 'finalPath'>): string[] {
-  return ['receive', spec.codec, spec.transferId, t.node, t.imageDir, t.finalPath];
+/** What direct mode asks a receiver's RECEIVE_WRAPPER for: the values its receiving end is built from (`-`: nothing staged). */
+function receiveRequest(spec: Pick<PipelineSpec, 'codec' | 'transferId' | 'skip'>, t: Pick<PipelineTarget, 'node' | 'imageDir' | 'finalPath' | 'stagingPath' | 'staged'>): string[] {
+  const staged = t.staged ?? 0;
+  return ['receive', spec.codec, spec.transferId, t.node, t.imageDir, t.finalPath, t.stagingPath ?? '-', String(staged), String(staged - (spec.skip ?? 0))];
 }
 
 // Stand-ins for the request's values in the wrapper's copy of receiverScript: words quote() leaves bare.
-const SLOTS = { transfer: 'ICBDSLOTTRANSFER', node: 'icbdslotnode', dir: '/ICBDSLOTDIR', final: '/ICBDSLOTFINAL' } as const;
+const SLOTS = { transfer: 'ICBDSLOTTRANSFER', node: 'icbdslotnode', dir: '/ICBDSLOTDIR', final: '/ICBDSLOTFINAL', stage: '/ICBDSLOTSTAGEFILE', staged: 'ICBDSLOTSTAGEDBYTES', drop: 'ICBDSLOTDROPBYTES' } as const;
 
 /**
  * The forced command of the replication key on a receiver (placed by the installer's trust). It
  * validates SSH_ORIGINAL_COMMAND word by word and runs the very script receiverScript builds,
  * with the validated words in the slots (a copy per codec, made here, so there is one builder):
- * `true` (the access check), `probe` (auto compression's link probe: reads for 2 s, prints a count) and `receive CODEC TRANSFER NODE DIR DIR/N` with DIR inside the node's
- * repository `root`, nothing else. Every value is plain [A-Za-z0-9._/-] with no `..`, so it reads
- * the same quoted or not, in sed or in sh.
+ * `true` (the access check), `probe` (auto compression's link probe: reads for 2 s, prints a count) and
+ * `receive CODEC TRANSFER NODE DIR DIR/N STAGE STAGED DROP` with DIR inside the node's repository
+ * `root`, STAGE `-` (nothing staged) or a file of `root`/.icbd-staging, STAGED and DROP whole
+ * numbers of bytes (DROP ≤ STAGED), nothing else. Every value is plain [A-Za-z0-9._/@-] with no
+ * `..`, so it reads the same quoted or not, in sed or in sh.
  */
 export function receiveWrapper(root: string): string {
   const template = (codec: Codec) => {
-    const t = { node: SLOTS.node, address: '', user: 'root', sshPort: 22, imageDir: SLOTS.dir, finalPath: SLOTS.final };
-    return receiverScript({ transferId: SLOTS.transfer, mode: 'direct', codec, meter: false, teeKeepsGoing: false, snapshotPath: '/', parentPath: null, targets: [t] }, t).script;
+    const t = { node: SLOTS.node, address: '', user: 'root', sshPort: 22, imageDir: SLOTS.dir, finalPath: SLOTS.final, stagingPath: SLOTS.stage };
+    const words = { path: SLOTS.stage, staged: SLOTS.staged, drop: SLOTS.drop };
+    return receiverScript({ transferId: SLOTS.transfer, mode: 'direct', codec, meter: false, teeKeepsGoing: false, snapshotPath: '/', parentPath: null, targets: [t] }, t, words).script;
   };
   return [
     '#!/bin/sh',
@@ -236,10 +308,10 @@ export function receiveWrapper(root: string): string {
     '  true) [ $# -eq 1 ] && exit 0; refuse "true takes no arguments" ;;',
     // Auto compression's link probe (commands.ts): reads what comes for 2 s, writes nothing anywhere.
     `  probe) [ $# -eq 1 ] || refuse "probe takes no arguments"; exec sh -c ${quote(LINK_PROBE_RECEIVER)} ;;`,
-    '  receive) [ $# -eq 6 ] || refuse "receive takes CODEC TRANSFER NODE DIR DIR/NUMBER" ;;',
+    '  receive) [ $# -eq 9 ] || refuse "receive takes CODEC TRANSFER NODE DIR DIR/NUMBER STAGE STAGED DROP (set up node keys again after an update of the console)" ;;',
     '  *) refuse "this key may only receive a replication stream" ;;',
     'esac',
-    'transfer=$3 node=$4 dir=$5 final=$6',
+    'transfer=$3 node=$4 dir=$5 final=$6 stage=$7 staged=$8 drop=$9',
     "case $transfer in ''|*[!A-Za-z0-9-]*) refuse \"transfer id $transfer\" ;; esac",
     "case $node in ''|*[!a-z0-9-]*) refuse \"node name $node\" ;; esac",
     "case $dir in /*) ;; *) refuse \"$dir is not absolute\" ;; esac",
@@ -248,13 +320,24 @@ export function receiveWrapper(root: string): string {
     'n=${final#"$dir"/}',
     "case $n in ''|0*|*[!0-9]*) refuse \"$final is not $dir/NUMBER\" ;; esac",
     '[ "$final" = "$dir/$n" ] || refuse "$final is not $dir/NUMBER"',
+    // Byte counts: digits without a leading zero, short of the shell's 64-bit arithmetic.
+    'for b in "$staged" "$drop"; do case $b in 0) ;; \'\'|0*|*[!0-9]*|???????????????????*) refuse "byte count $b" ;; esac; done',
+    '[ "$drop" -le "$staged" ] || refuse "it drops $drop bytes of the $staged staged"',
+    `if [ "$stage" = - ]; then`,
+    '  [ "$staged" = 0 ] || refuse "nothing is staged to resume from"',
+    '  stage=',
+    'else',
+    `  f=\${stage#"$root"/${STAGING_DIR}/}`,
+    `  case $f in ''|.*|*[!A-Za-z0-9._@-]*|*..*) refuse "staging file $stage" ;; esac`,
+    `  [ "$stage" = "$root/${STAGING_DIR}/$f" ] || refuse "$stage is not in $root/${STAGING_DIR}"`,
+    'fi',
     'case $2 in',
     ...CODECS.flatMap((codec) => [`  ${codec}) template=$(cat <<'ICBD_TEMPLATE'`, template(codec), 'ICBD_TEMPLATE', '  ) ;;']),
     '  *) refuse "codec $2" ;;',
     'esac',
     // The snapshot's lock is named after its path with / as - (snapshotLockPath): that slot too.
     'lockname=$(printf %s "$final" | tr / -)',
-    `script=$(printf '%s\\n' "$template" | sed -e "s|${SLOTS.transfer}|$transfer|g" -e "s|${SLOTS.node}|$node|g" -e "s|${snapshotLockPath(SLOTS.final)}|${snapshotLockPath('')}$lockname|g" -e "s|${SLOTS.final}|$final|g" -e "s|${SLOTS.dir}|$dir|g")`,
+    `script=$(printf '%s\\n' "$template" | sed -e "s|${SLOTS.transfer}|$transfer|g" -e "s|${SLOTS.node}|$node|g" -e "s|${snapshotLockPath(SLOTS.final)}|${snapshotLockPath('')}$lockname|g" -e "s|${SLOTS.final}|$final|g" -e "s|${SLOTS.dir}|$dir|g" -e "s|${SLOTS.stage}|$stage|g" -e "s|${SLOTS.staged}|$staged|g" -e "s|${SLOTS.drop}|$drop|g")`,
     // A login other than root receives through sudo, as relay mode's receivers do.
     '[ "$(id -u)" -eq 0 ] || exec sudo -n sh -c "$script"',
     'exec sh -c "$script"',
@@ -266,9 +349,11 @@ export function receiveWrapper(root: string): string {
  * How many bytes a process has sent, from its /proc/PID/io on stdin: btrfs-progs ≥ 6 splice the
  * kernel's stream to stdout, so `wchar` (the kernel's writes into btrfs's own pipe) is the stream
  * exactly; older ones copied it with read() and write() in a thread, counting it twice, once in
- * `rchar`. Their small streams (≤ 1 MiB) are over-counted, at most twofold.
+ * `rchar`. Their small streams (≤ 1 MiB) are over-counted, at most twofold. `$1`, `$2`: counts to
+ * subtract; `$3`: bytes to add (what a resume left out); `$4` = raw: the process only copies
+ * (tail), all it wrote is the stream.
  */
-const IO_BYTES = `icbd_bytes() { r=0 w=0; while read -r k v; do case $k in rchar:) r=$v ;; wchar:) w=$v ;; esac; done; w=$((w - \${1:-0})) r=$((r - \${2:-0})); [ "$w" -gt 1048576 ] && [ $((r * 3)) -gt "$w" ] && w=$((w - r)); echo "$w"; }`;
+const IO_BYTES = `icbd_bytes() { r=0 w=0; while read -r k v; do case $k in rchar:) r=$v ;; wchar:) w=$v ;; esac; done; w=$((w - \${1:-0})) r=$((r - \${2:-0})); [ "\${4:-}" != raw ] && [ "$w" -gt 1048576 ] && [ $((r * 3)) -gt "$w" ] && w=$((w - r)); echo $((w + \${3:-0})); }`;
 /** This shell's own counters so far (read by this shell, not a subshell): what the end subtracts. */
 const IO_BASE = 'r0=0 w0=0; while read -r k v; do case $k in rchar:) r0=$v ;; wchar:) w0=$v ;; esac; done < /proc/self/io';
 
@@ -282,22 +367,36 @@ const IO_BASE = 'r0=0 w0=0; while read -r k v; do case $k in rchar:) r0=$v ;; wc
  * child: reaped here, its own writes (the figures it prints) would be added to the total. It keeps
  * the channel's stderr on fd 3 only, and gives it to no child (its `sleep` would hold the channel
  * open after the end).
+ *
+ * A resume sends the same stream again and leaves out what every receiver holds: `tail` drops it
+ * on the source (reading a snapshot again costs no link) and is what is counted, from `skip` on.
  */
-function sendStage(argv: readonly string[], meter: boolean): string {
-  if (!meter) return stage('send', argv);
-  return [
-    `{ ${command(argv)} & s=$!`,
-    'm=$( { while sleep 1 3>&-; [ -r /proc/$s/io ]; do icbd_bytes < /proc/$s/io >&3; done; } 3>&2 </dev/null >/dev/null 2>&1 & echo $! )',
+function sendStage(argv: readonly string[], meter: boolean, skip: number): string {
+  const cut = skip > 0;
+  const counted = cut ? ['tail', '-c', `+${skip + 1}`] : argv;
+  const name = cut ? 'skip' : 'send';
+  const before = cut ? `${stage('send', argv)} | ` : '';
+  if (!meter) return `${before}${stage(name, counted)}`;
+  const figures = cut ? ` ${skip} raw` : '';
+  return `${before}${[
+    // An asynchronous command's stdin is /dev/null unless redirected: tail reads the stream from fd 4.
+    `{ ${command(counted)}${cut ? ' <&4' : ''} & s=$!`,
+    `m=$( { while sleep 1 3>&-; [ -r /proc/$s/io ]; do icbd_bytes 0 0${figures} < /proc/$s/io >&3; done; } 3>&2 </dev/null >/dev/null 2>&1 & echo $! )`,
     IO_BASE,
     'wait $s; rc=$?; kill $m 2>/dev/null',
-    'icbd_bytes $w0 $r0 < /proc/self/io >&2; echo "icbd:exit:send:$rc" >&2; }',
-  ].join('\n');
+    `icbd_bytes $w0 $r0${figures} < /proc/self/io >&2; echo "icbd:exit:${name}:$rc" >&2; }${cut ? ' 4<&0' : ''}`,
+  ].join('\n')}`;
+}
+
+export function sendArgv(snapshotPath: string, parentPath: string | null): string[] {
+  return ['btrfs', 'send', '-q', ...(parentPath ? ['-p', parentPath] : []), snapshotPath];
 }
 
 export function buildPipeline(spec: PipelineSpec): PipelineCommands {
   if (spec.targets.length === 0) throw new Error('A transfer needs a receiver.');
-  const shared = ['send'];
-  const stream = [sendStage(['btrfs', 'send', '-q', ...(spec.parentPath ? ['-p', spec.parentPath] : []), spec.snapshotPath], spec.meter)];
+  const skip = spec.skip ?? 0;
+  const shared = skip > 0 ? ['send', 'skip'] : ['send'];
+  const stream = [sendStage(sendArgv(spec.snapshotPath, spec.parentPath), spec.meter, skip)];
   const compress = compressArgv(spec.codec, spec.codecLevel);
   if (compress) {
     stream.push(stage('compress', compress));

@@ -19,7 +19,7 @@ import type { NodeTools } from './commands.ts';
 import { policyFor, prunable, retention } from './retention.ts';
 import { describeProblem, type AccessProblem } from './keys.ts';
 import { chooseZstdLevel, type AutoChoice, type CompressorSpeed, type LinkFact } from './link-codec.ts';
-import { buildPipeline, receiveLockPath, tcpSecret, type PipelineCommands, type PipelineSpec } from './pipeline.ts';
+import { buildPipeline, receiveLockPath, stagingPath, tcpSecret, type PipelineCommands, type PipelineSpec } from './pipeline.ts';
 
 export interface NodeFacts {
   host: Host;
@@ -58,12 +58,28 @@ async function autoLevel(ctx: PlanContext, source: string, targets: readonly str
 // mid-receive is hard to recover: keep a margin of 5 % and 64 MiB.
 const headroom = (bytes: number) => Math.ceil(bytes * 0.05) + 64 * 2 ** 20;
 
-/** Why `target` has no room for a stream of `bytes`, naming what retention would free there; undefined when it fits. */
-async function roomProblem(ctx: PlanContext, source: NodeFacts, target: NodeFacts, bytes: number, warnings: string[]): Promise<string | undefined> {
+/**
+ * Whether `target` has room for a stream of `bytes`: for the snapshot and, beside it while both
+ * exist, the staged stream a resume starts from (stage); for the snapshot only (the push goes on
+ * without staging, and cannot resume there: said in `notes`); or not at all (why, naming what
+ * retention would free there).
+ */
+async function room(ctx: PlanContext, source: NodeFacts, target: NodeFacts, bytes: number | null, warnings: string[], notes: string[]): Promise<{ stage: boolean; problem?: string }> {
   const name = target.host.name;
+  if (bytes === null) return { stage: true };
   const free = await ctx.free(name, target.repo.root);
-  if ('problem' in free) return void warnings.push(`The free space on ${name} is unknown (${free.problem}): the push is not checked against it.`);
-  if (bytes + headroom(bytes) <= free.bytes) return undefined;
+  if ('problem' in free) return (warnings.push(`The free space on ${name} is unknown (${free.problem}): the push is not checked against it.`), { stage: true });
+  if (2 * bytes + headroom(2 * bytes) <= free.bytes) return { stage: true };
+  if (bytes + headroom(bytes) <= free.bytes) {
+    notes.push(`${name} has ${formatBytes(free.bytes)} free: room for the snapshot but not for its staged stream beside it (about ${formatBytes(2 * bytes + headroom(2 * bytes))} with both), so nothing is staged there and a cut link or a restart of ${name} fails its receive instead of resuming.`);
+    return { stage: false };
+  }
+  return { stage: false, problem: roomProblem(source, target, bytes, free.bytes) };
+}
+
+/** Why `target` has no room for a stream of `bytes`, naming what retention would free there. */
+function roomProblem(source: NodeFacts, target: NodeFacts, bytes: number, free: number): string {
+  const name = target.host.name;
   const images = retention({
     repos: [source.repo, target.repo],
     source: source.host.name,
@@ -74,11 +90,26 @@ async function roomProblem(ctx: PlanContext, source: NodeFacts, target: NodeFact
   });
   const freed = prunable(images);
   return (
-    `${name} has ${formatBytes(free.bytes)} free (btrfs filesystem usage, estimated) and this stream needs about ${formatBytes(bytes)} plus ${formatBytes(headroom(bytes))} of headroom: nothing was sent. ` +
+    `${name} has ${formatBytes(free)} free (btrfs filesystem usage, estimated) and this stream needs about ${formatBytes(bytes)} plus ${formatBytes(headroom(bytes))} of headroom: nothing was sent. ` +
     (freed.length
       ? `Its retention policy would delete ${freed.join(', ')} (icbd prune ${name} --dry-run shows why), or free space on it by hand.`
       : `Its retention policy would delete nothing there: free space on it by hand, or keep fewer snapshots (icbd replication retain ${name} --keep N).`)
   );
+}
+
+/** What the plan says of staging: who stages, where and how much, and who cannot resume. */
+function stagingNote(mode: TransferMode, targets: readonly RunTarget[], bytes: number | null, notes: readonly string[]): string {
+  if (mode === 'tcp') return 'tcp transport: nothing is staged, so a cut link or a restart fails the push instead of resuming (direct and relay modes resume).';
+  const staging = targets.filter((t) => t.stagingPath !== undefined);
+  const where = [...new Set(staging.map((t) => t.stagingPath!.slice(0, t.stagingPath!.lastIndexOf('/'))))].join(', ');
+  return [
+    ...(staging.length
+      ? [
+          `${staging.map((t) => t.node).join(', ')} keep${staging.length === 1 ? 's' : ''} the stream as it arrives (${bytes === null ? 'as much again as the snapshot' : `about ${formatBytes(bytes)} beside the snapshot`}, in ${where}) so that a cut link or a restart resumes where it stopped; it is deleted once the snapshot is verified.`,
+        ]
+      : []),
+    ...notes,
+  ].join(' ');
 }
 
 export interface PlannedGroup {
@@ -105,6 +136,14 @@ export interface PushRequest {
   compression: CodecRequest;
   /** Bytes per second; default the lowest of the receivers' own caps (RepoSettings.rateLimit). */
   limitRate?: number | undefined;
+  /**
+   * Resuming an interrupted push: a same-numbered writable subvolume without received_uuid on a
+   * receiver is that push's own receive cut short (the receiving end proves it by the staged
+   * stream beside it, or refuses), not a diverged copy.
+   */
+  resume?: boolean;
+  /** The transfer id to keep (a resume goes on under the interrupted transfer's id). */
+  id?: string;
 }
 
 /** The request's cap, or the lowest the receivers set for themselves: the slowest site link's. */
@@ -127,6 +166,8 @@ export interface RunTarget {
   finalPath: string;
   /** What the receiving end holds while it runs (pipeline.ts receiveLockPath). */
   lockPath: string;
+  /** The stream as it arrived (pipeline.ts stagingPath): what a resume starts from; absent: nothing is staged. */
+  stagingPath?: string | undefined;
 }
 
 /** Why `target` does not take part; undefined when it does. */
@@ -139,7 +180,8 @@ function skipReason(req: PushRequest, snap: Snapshot, target: NodeFacts): string
   const same = theirs.find((s) => sameSnapshot(s, snap));
   if (same) return same.number === snap.number ? `${name} already has ${req.image}@${snap.number}.` : `${name} already has this snapshot, as ${req.image}@${same.number}.`;
   const clash = theirs.find((s) => s.number === snap.number);
-  if (clash) return `${name} has a different ${req.image}@${snap.number} (diverged: identity ${identity(clash)}, the source's is ${identity(snap)}); delete it on ${name} to receive this one.`;
+  const cutShort = req.resume && clash && !clash.readOnly && clash.receivedUuid === null;
+  if (clash && !cutShort) return `${name} has a different ${req.image}@${snap.number} (diverged: identity ${identity(clash)}, the source's is ${identity(snap)}); delete it on ${name} to receive this one.`;
   if (req.mode === 'tcp' && !target.tools.tools.has('socat')) return `${name} has no socat, which the tcp transport needs (install socat, or use direct mode).`;
   return undefined;
 }
@@ -182,23 +224,34 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
     warnings.push(`${req.source}'s tee has no -p (coreutils older than 8.24): if one receiver of a fan-out fails, the others fail with it.`);
 
   const planned = await Promise.all(
-    [...byParent.values()].map(async ({ parent, targets: candidates }): Promise<PlannedGroup | undefined> => {
+    [...byParent.values()].map(async ({ parent, targets: candidates }, k): Promise<PlannedGroup | undefined> => {
       const estimate = await ctx.estimate(req.source, snap.path, parent?.path ?? null);
       const estimatedBytes = 'bytes' in estimate ? estimate.bytes : null;
       if ('problem' in estimate) warnings.push(`No size estimate for ${req.image}@${snap.number} (${estimate.problem}): the monitor will show the rate, not the percent or ETA.`);
-      const problems = await Promise.all(candidates.map((t) => (estimatedBytes === null ? undefined : roomProblem(ctx, source, t, estimatedBytes, warnings))));
+      const notes: string[] = [];
+      // A resume's receivers hold their staged bytes already: the file only grows to the stream.
+      const rooms = req.resume ? candidates.map(() => ({ stage: true, problem: undefined })) : await Promise.all(candidates.map((t) => room(ctx, source, t, estimatedBytes, warnings, notes)));
       const targets = candidates.filter((t, k) => {
-        const reason = problems[k];
+        const reason = rooms[k]!.problem;
         if (reason) skipped.push({ node: t.host.name, reason });
         return !reason;
       });
       if (targets.length === 0) return undefined;
-      const id = ctx.newId();
+      // tcp's listen cannot wait while a resume replays what is staged: nothing is staged.
+      const staging = (t: NodeFacts) => req.mode !== 'tcp' && rooms[candidates.indexOf(t)]!.stage;
+      const id = k === 0 && req.id ? req.id : ctx.newId();
       const codec = chooseCodec(req.compression, [source, ...targets].map((n) => ({ node: n.host.name, codecs: codecsFromTools(n.tools.tools) })));
       const cap = capOf(req, targets);
       const auto = req.compression === 'auto' && codec.codec === 'zstd' ? await autoLevel(ctx, req.source, targets.map((t) => t.host.name), req.mode) : undefined;
       const chosen: Pick<TransferGroup, 'codec' | 'codecLevel' | 'codecReason'> = auto ? { codec: auto.level ? codec.codec : 'none', ...(auto.level ? { codecLevel: auto.level } : {}), codecReason: auto.reason } : { codec: codec.codec };
-      const runTargets = targets.map((t): RunTarget => ({ node: t.host.name, finalPath: snapshotPath(t.repo.root, req.image, snap.number), lockPath: receiveLockPath(id, t.host.name) }));
+      const runTargets = targets.map(
+        (t): RunTarget => ({
+          node: t.host.name,
+          finalPath: snapshotPath(t.repo.root, req.image, snap.number),
+          lockPath: receiveLockPath(id, t.host.name),
+          ...(staging(t) ? { stagingPath: stagingPath(t.repo.root, req.image, snap.number, snap.uuid, parent?.uuid ?? null) } : {}),
+        }),
+      );
       const spec: PipelineSpec = {
         transferId: id,
         mode: req.mode,
@@ -217,6 +270,7 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
           sshPort: t.host.port,
           imageDir: `${t.repo.root}/${req.image}`,
           finalPath: runTargets[k]!.finalPath,
+          stagingPath: runTargets[k]!.stagingPath,
           ...(req.mode === 'tcp' ? { tcpPort: ctx.tcpPort() } : {}),
         })),
       };
@@ -229,6 +283,7 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
         ...(codec.note ? { codecNote: codec.note } : {}),
         ...(cap !== undefined ? { rateLimit: cap } : {}),
         estimatedBytes,
+        staging: stagingNote(req.mode, runTargets, estimatedBytes, notes),
         commands: [
           ...commands.receivers.map((r) => ({ host: r.host, purpose: req.mode === 'tcp' ? 'listen once and receive' : 'receive from the relay', command: command(r.argv) })),
           { host: req.source, purpose: req.mode === 'relay' ? 'send to the relay' : targets.length > 1 ? 'send once to every receiver' : 'send', command: command(commands.sender) },

@@ -18,7 +18,9 @@ import {
 import { formatRate } from '../../../shared/units.ts';
 import type { PlannedGroup, PlannedPush } from '../replication/planner.ts';
 import type { HostChange, NodeRemote } from '../remote/node.ts';
-import { runGroup, type RunGroupInput } from './runner.ts';
+import { buildPipeline } from '../replication/pipeline.ts';
+import { removeReceived, runGroup, type RunGroupInput, type TargetOutcome } from './runner.ts';
+import { resumePoint, untilReachable } from './resume.ts';
 import { NodeQueue } from './queue.ts';
 import type { TransferStore } from './store.ts';
 import { StallWatch } from './stall.ts';
@@ -33,6 +35,8 @@ export interface TransferServiceOptions {
   limit(node: string): number;
   /** Seconds without a byte before a transfer between these nodes is stalled (stall.ts). */
   stallSeconds(nodes: readonly string[]): number;
+  /** How long a push waits for a receiver it lost mid-stream before it gives up (the node's setting). */
+  resumeWaitMs(node: string): Promise<number>;
   /** Every change of a record: state changes at once, progress about once a second (pv's pace). */
   onUpdate(record: TransferRecord): void;
   onLog?(id: string, line: string): void;
@@ -58,9 +62,16 @@ export interface UploadRequest {
 type RunnerHooks = Pick<RunGroupInput, 'onLog' | 'onBytes' | 'onVerifying' | 'onChange'> & {
   /** Set when the stall watchdog gave up on the transfer (and stopped it): why, in words. */
   stalled(): string | undefined;
+  /** A push's current attempt: aborted when the watchdog gives up (an upload is cancelled instead). */
+  stall(): AbortSignal;
+  /** A push's new attempt: a new watchdog, which expects no byte for `graceMs` (the replay of what is staged). */
+  rearm(graceMs: number): void;
   /** The watchdog's end, with the transfer's. */
   stop(): void;
 };
+
+/** How fast a receiver is counted on to replay its staged stream into btrfs receive (20 MB/s, a slow disk's). */
+const REPLAY_BYTES_PER_MS = 20_000;
 
 /** Progress is written to the history at most this often; state changes are written at once. */
 const PERSIST_PROGRESS_MS = 5_000;
@@ -117,6 +128,8 @@ export class TransferService {
         ...(origin ? { origin } : {}),
         rateLimit: group.wire.rateLimit ?? null,
         ...(group.wire.codecLevel ? { codecLevel: group.wire.codecLevel } : {}),
+        uuid: push.snapshot.uuid,
+        parentUuid: group.parent?.uuid ?? null,
         state: 'queued',
         bytes: 0,
         totalBytes: group.wire.estimatedBytes,
@@ -221,8 +234,10 @@ export class TransferService {
     };
     const seconds = this.o.stallSeconds(nodes);
     let gaveUp: string | undefined;
-    const watch = new StallWatch({
+    let stall = new AbortController();
+    const watchdog = (graceMs = 0) => new StallWatch({
       seconds,
+      graceMs,
       onStalled: (since) => {
         record.state = 'stalled';
         record.stalledSince = since;
@@ -238,9 +253,12 @@ export class TransferService {
       onGiveUp: (since) => {
         gaveUp = `No data moved for ${Math.round((Date.now() - since) / 1000)} s (nothing since ${clock(since)}): the link to ${nodes.join(' or ')} is down, or a node stopped answering. Check them (icbd health), then start it again.`;
         onLog(gaveUp);
-        this.#active.get(record.id)?.abort.abort();
+        // A push keeps what its receivers staged and waits to resume; an upload ends.
+        if (record.operation === 'push') stall.abort();
+        else this.#active.get(record.id)?.abort.abort();
       },
     });
+    let watch = watchdog();
     const progress = this.#progress(record);
     return {
       onLog,
@@ -256,6 +274,13 @@ export class TransferService {
       },
       onChange: (change) => this.#audit(record, change),
       stalled: () => gaveUp,
+      stall: () => stall.signal,
+      rearm: (graceMs) => {
+        watch.stop();
+        gaveUp = undefined;
+        stall = new AbortController();
+        watch = watchdog(graceMs);
+      },
       stop: () => watch.stop(),
     };
   }
@@ -304,18 +329,7 @@ export class TransferService {
     const hooks = await this.#start(record, [push.plan.source, ...group.wire.targets]);
     hooks.onLog(`${push.plan.image}@${push.plan.number}: ${record.kind}${group.parent ? ` from parent ${group.parent.number}` : ''}, ${record.mode}, ${codecLabel(record.codec, record.codecLevel)}${record.rateLimit ? `, at most ${formatRate(record.rateLimit)}` : ''}, ${push.plan.source} → ${group.wire.targets.join(', ')}${record.origin ? `, started by schedule ${record.origin.schedule}` : ''}`);
     try {
-      const result = await runGroup({
-        transferId: record.id,
-        remote: this.o.remote,
-        mode: push.plan.mode,
-        source: push.plan.source,
-        sent: push.snapshot,
-        commands: group.commands,
-        rateLimit: group.wire.rateLimit,
-        targets: group.targets,
-        signal,
-        ...hooks,
-      });
+      const result = await this.#attempts(push, group, record, signal, hooks);
       for (const t of result.targets) {
         const receive = group.wire.commands.find((c) => c.host === t.node) ?? group.wire.commands.at(-1)!;
         this.#audit(record, {
@@ -330,12 +344,13 @@ export class TransferService {
       record.targets = result.targets.map((t) => (t.ok ? { node: t.node, state: 'done' } : { node: t.node, state: 'failed', error: t.error ?? 'failed' }));
       const failed = result.targets.filter((t) => !t.ok);
       const stalled = hooks.stalled();
-      if (stalled) {
-        record.state = 'failed';
-        record.error = { code: 'TIMEOUT', message: [stalled, ...failed.map((t) => t.error?.replace(/^([^:]+): cancelled;/, '$1: stopped;'))].join('\n') };
-      } else if (result.cancelled) {
+      // A cancel wins over a stall: the operator may cancel a push that waits after one.
+      if (result.cancelled) {
         record.state = 'cancelled';
-        record.error = { code: 'CANCELLED', message: `Cancelled; partial receives on ${group.wire.targets.join(', ')} were deleted.` };
+        record.error = { code: 'CANCELLED', message: `Cancelled; partial receives and staged streams on ${group.wire.targets.join(', ')} were deleted.` };
+      } else if (stalled) {
+        record.state = 'failed';
+        record.error = { code: 'TIMEOUT', message: [stalled, ...failed.map((t) => t.error)].join('\n') };
       } else if (failed.length) {
         record.state = 'failed';
         record.error = { code: 'REMOTE_FAILED', message: failed.map((t) => t.error).join('\n') };
@@ -344,7 +359,68 @@ export class TransferService {
       record.state = 'failed';
       record.error = { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
     }
+    delete record.waiting;
     await this.#end(record, hooks);
+  }
+
+  /**
+   * Runs the group from where its receivers stand, and again from where they stopped for each
+   * receiver lost mid-stream (a cut link, a restart, a stall), once it and the source answer
+   * again, for as long as that node's resume wait allows; then what it holds is deleted and it
+   * fails.
+   */
+  async #attempts(push: PlannedPush, group: PlannedGroup, record: PushRecord, signal: AbortSignal, hooks: RunnerHooks): Promise<{ targets: TargetOutcome[]; cancelled: boolean }> {
+    const outcomes = new Map<string, TargetOutcome>();
+    let targets = group.targets;
+    for (;;) {
+      const spec = { ...group.spec, targets: group.spec.targets.filter((t) => targets.some((x) => x.node === t.node)) };
+      const resumed = await resumePoint({ remote: this.o.remote, source: push.plan.source, spec, targets, onLog: hooks.onLog });
+      // Each receiver replays what it staged before the first new byte can move: not a stall.
+      hooks.rearm(Math.max(0, ...resumed.targets.map((t) => t.staged ?? 0)) / REPLAY_BYTES_PER_MS);
+      const result = await runGroup({
+        transferId: record.id,
+        remote: this.o.remote,
+        mode: push.plan.mode,
+        source: push.plan.source,
+        sent: push.snapshot,
+        commands: buildPipeline(resumed),
+        rateLimit: group.wire.rateLimit,
+        targets,
+        signal,
+        ...hooks,
+        stall: hooks.stall(),
+      });
+      for (const t of result.targets) outcomes.set(t.node, t);
+      const lost = targets.filter((t) => outcomes.get(t.node)?.interrupted);
+      if (lost.length === 0 || result.cancelled) return { targets: [...outcomes.values()], cancelled: result.cancelled };
+      hooks.stop();
+      const since = Date.now();
+      const names = lost.map((t) => t.node);
+      const waitMs = Math.min(...(await Promise.all(names.map((n) => this.o.resumeWaitMs(n)))));
+      record.state = 'running';
+      record.waiting = `link to ${names.join(', ')} down since ${clock(since).slice(0, 5)}, retrying (gives up after ${Math.round(waitMs / 60_000)} min)`;
+      hooks.onLog(record.waiting);
+      await this.#save(record);
+      const repository = (node: string) => {
+        const dir = group.spec.targets.find((t) => t.node === node)!.imageDir;
+        return { node, path: dir.slice(0, dir.lastIndexOf('/')) };
+      };
+      const back = await untilReachable(this.o.remote, [{ node: push.plan.source, path: group.spec.snapshotPath }, ...names.map(repository)], since + waitMs, signal);
+      delete record.waiting;
+      if (!back) {
+        const why = signal.aborted ? 'cancelled' : `${names.join(', ')} did not answer again within ${names.length === 1 ? 'its' : 'their'} resume wait (${Math.round(waitMs / 60_000)} min)`;
+        for (const t of lost) {
+          const cleaned = await removeReceived(this.o.remote, t, record.id, hooks.onChange);
+          const error = `${t.node}: ${why}; ${cleaned}; ${push.plan.source} is untouched.`;
+          hooks.onLog(error);
+          outcomes.set(t.node, { node: t.node, ok: false, error });
+        }
+        return { targets: [...outcomes.values()], cancelled: signal.aborted };
+      }
+      hooks.onLog(`${names.join(', ')} answer${names.length === 1 ? 's' : ''} again: resuming.`);
+      targets = lost;
+      await this.#save(record);
+    }
   }
 
   async #runUpload(record: UploadRecord, queued: LocalFile, signal: AbortSignal): Promise<void> {

@@ -1,7 +1,7 @@
 import { AppError, toWire } from '../../../shared/errors.ts';
 import { REPO_ROLES, findHost, type Host } from '../../../shared/inventory.ts';
 import { activeTransfers, keysOffer, wireTree, type PruneReport, type RetentionLookup, type SettingsPatch, type SnapshotInfo, type SnapshotTree } from '../../../shared/replication.ts';
-import { DEFAULT_STALL_SECONDS, describePolicy, describeRetention, findImage, type NodeRepo, type RepoSettings, type Snapshot } from '../../../shared/snapshots.ts';
+import { DEFAULT_RESUME_WAIT_MINUTES, DEFAULT_STALL_SECONDS, describePolicy, describeRetention, findImage, type NodeRepo, type RepoSettings, type Snapshot } from '../../../shared/snapshots.ts';
 import { isTransferFinished, type PushPlan, type PushRecord, type TransferOrigin, type TransferRecord, type UploadRecord } from '../../../shared/transfers.ts';
 import type { AuditLog } from '../audit/log.ts';
 import { nodeRemote, type HostChange, type NodeRemote } from '../remote/node.ts';
@@ -16,6 +16,8 @@ import type { SshPool } from '../ssh/pool.ts';
 import type { EventBus } from '../util/events.ts';
 import { TransferService, type UploadRequest } from './service.ts';
 import { TransferStore } from './store.ts';
+import { reconcilePush } from './reconcile.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { uploadDir } from './upload.ts';
 
 export interface ReplicationStack {
@@ -41,6 +43,13 @@ export interface ReplicationStack {
   prune(node: string | undefined, dryRun: boolean): Promise<PruneReport>;
   /** Annex 1's deleteImage on `node`, guarded by what the transfers use now. */
   retireImage(node: string, image: string, force: boolean): Promise<{ retired: string; overridden: string[] }>;
+  /**
+   * Every push whose console went away, checked against its receivers (reconcile.ts); started
+   * when the stack opens.
+   */
+  reconciled: Promise<void>;
+  /** Goes on with a push interrupted when its console went away, from what its receivers hold. */
+  resume(id: string): Promise<TransferRecord[]>;
   /** The settings of `node`, or of every repository node. */
   settingsOf(node?: string): Promise<{ node: string; settings: RepoSettings }[]>;
   setSettings(node: string, patch: SettingsPatch): Promise<{ node: string; settings: RepoSettings }>;
@@ -74,6 +83,7 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
     send: (host, localPath, remotePath, opts) => o.pool.upload(host, localPath, remotePath, opts),
     limit: (node) => limits.get(node) ?? DEFAULT_LIMIT,
     stallSeconds: (nodes) => Math.max(...nodes.map((n) => stalls.get(n) ?? DEFAULT_STALL_SECONDS)),
+    resumeWaitMs: async (node) => ((await settingsNow(await host(node))).resumeWaitMinutes ?? DEFAULT_RESUME_WAIT_MINUTES) * 60_000,
     onUpdate: (r) => o.events.emit('transfer.update', r),
     onLog: (id, line) => o.events.emit('transfer.log', { id, at: Date.now(), line }),
     onChange,
@@ -156,12 +166,50 @@ export function openReplication(o: { home: string; pool: SshPool; getHosts(): Pr
     return records;
   };
 
+  const reconciled = (async () => {
+    const deps = {
+      remote,
+      root: async (node: string) => (await settingsNow(await host(node))).root,
+      snapshot: async (source: string, image: string, number: number) => (await replication.repo(source)).images.find((i) => i.name === image)?.snapshots.find((s) => s.number === number),
+      save: async (r: PushRecord) => {
+        await store.put(r);
+        o.events.emit('transfer.update', r);
+      },
+      log: (id: string, line: string) => void store.log(id, line).catch(() => undefined),
+      onChange: (c: HostChange) => void onChange(c).catch(() => undefined),
+      pause: () => sleep(10_000),
+    };
+    for (const orphan of await store.orphans().catch(() => [])) await reconcilePush(deps, orphan).catch((err: unknown) => deps.log(orphan.id, `could not reconcile: ${toWire(err).message}`));
+  })();
+
   return {
     remote,
     replication,
     transfers,
     store,
     settings,
+    reconciled,
+    async resume(id) {
+      await reconciled;
+      const r = await store.get(id);
+      if (!r) throw new AppError('NOT_FOUND', `There is no transfer ${id}.`);
+      if (r.operation !== 'push' || !r.resumable || r.state !== 'failed')
+        throw new AppError('CONFLICT', `${id.slice(0, 8)} is ${r.state}${r.operation === 'push' && r.state === 'failed' ? ' with nothing staged to resume from: push again' : ''}; only a push interrupted with part of its stream on its receivers can be resumed.`);
+      const planned = await replication.planPush({
+        source: r.source,
+        targets: r.targets.filter((t) => t.state !== 'done').map((t) => t.node),
+        image: r.image,
+        number: r.number,
+        mode: r.mode,
+        compression: r.codec,
+        ...(r.rateLimit ? { limitRate: r.rateLimit } : {}),
+        resume: true,
+        id: r.id,
+      });
+      refuseWithoutKeys([planned.plan]);
+      if (planned.groups.length === 0) throw new AppError('CONFLICT', `Nothing left to send: ${planned.plan.skipped.map((s) => s.reason).join(' ')}`);
+      return enqueue([planned], r.origin);
+    },
     async tree() {
       const { source, repos, records } = await readAll();
       const policies = new Map(await Promise.all(repos.map(async (r) => [r.node, describeRetention(await settings.get(r.node, r.role), r.role)] as const)));

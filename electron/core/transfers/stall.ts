@@ -2,8 +2,8 @@
  * The stall watchdog of one running transfer. Its byte count comes about once a second (the
  * sender's meter, or an upload's progress); when it has not grown for `seconds` the transfer is
  * stalled (the monitor says so, with since when), and when it has not grown for as long again the
- * runner gives up: it stops the transfer and fails it cleanly (or, once pushes resume, waits for
- * the link and resumes). Bytes again before that: running again. Nothing here touches a node.
+ * runner gives up: it stops the transfer; an upload fails cleanly, a push keeps what its receivers
+ * staged, waits for the link and resumes (transfers/service.ts). Bytes again before that: running again. Nothing here touches a node.
  */
 export interface StallOptions {
   /** Seconds without a new byte before the transfer counts as stalled. */
@@ -12,6 +12,8 @@ export interface StallOptions {
   onMoving(): void;
   /** Stalled for `seconds` more: the runner's turn (its outcome: failed, or a resume). */
   onGiveUp(since: number): void;
+  /** Milliseconds before the first byte is due (a resume replays what is staged first, moving nothing on the link). */
+  graceMs?: number;
   now?: () => number;
 }
 
@@ -24,7 +26,7 @@ export class StallWatch {
 
   constructor(private readonly o: StallOptions) {
     this.#now = o.now ?? Date.now;
-    this.#since = this.#now();
+    this.#since = this.#now() + (o.graceMs ?? 0);
     this.#timer = setInterval(() => this.#check(), 1000);
     this.#timer.unref();
   }

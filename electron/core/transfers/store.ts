@@ -1,6 +1,6 @@
 import { access, appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isTransferFinished, transferRecord, type TransferRecord } from '../../../shared/transfers.ts';
+import { isTransferFinished, transferRecord, type PushRecord, type TransferRecord } from '../../../shared/transfers.ts';
 import { readFileIfExists, withFileLock, writeFileAtomic } from '../util/files.ts';
 import { isAlive } from '../util/pids.ts';
 import { stagingDir } from './upload.ts';
@@ -40,6 +40,11 @@ export class TransferStore {
   /** Every known transfer, newest first; interrupted ones as failed. */
   async list(): Promise<TransferRecord[]> {
     return [...(await this.#read()).values()].map(settleInterrupted).sort((a, b) => b.queuedAt - a.queuedAt);
+  }
+
+  /** Pushes left unfinished by a process that no longer runs, as it last wrote them: what reconcile checks against the nodes. */
+  async orphans(): Promise<PushRecord[]> {
+    return [...(await this.#read()).values()].filter((l) => !isTransferFinished(l.record.state) && !isAlive(l.pid)).flatMap((l) => (l.record.operation === 'push' ? [l.record] : []));
   }
 
   async get(id: string): Promise<TransferRecord | undefined> {
@@ -112,7 +117,7 @@ function settleInterrupted({ pid, record }: Line): TransferRecord {
   if (isTransferFinished(record.state) || isAlive(pid)) return record;
   const left =
     record.operation === 'push'
-      ? `A partial receive of ${record.image}@${record.number} may remain on ${record.targets.map((t) => t.node).join(', ')}: the snapshot tree shows it as diverged (writable); delete it there, then push again.`
+      ? `What arrived of ${record.image}@${record.number} on ${record.targets.map((t) => t.node).join(', ')} is checked by the next console that starts (it then says whether the push completed or can be resumed).`
       : `A partial upload may remain in ${stagingDir(record.dir, record.id)} on ${record.targets.map((t) => t.node).join(', ')}: remove that directory, then upload again.`;
   return {
     ...record,

@@ -9,6 +9,8 @@ export class StreamWatch {
   readonly #status = new Map<string, number>();
   readonly #partial = new Map<string, string>();
   readonly #tail: string[] = [];
+  #last: number | undefined;
+  #shown = 0;
 
   constructor(
     private readonly onBytes: (bytes: number) => void,
@@ -26,7 +28,13 @@ export class StreamWatch {
   }
 
   #line(host: string, line: string): void {
-    if (/^\d+$/.test(line)) return this.onBytes(Number(line));
+    if (/^\d+$/.test(line)) {
+      // The sender's final count is exact; one read while it ran may count a little ahead (a
+      // small stream of an older btrfs-progs, twice): progress never goes back, the last one is kept.
+      this.#last = Number(line);
+      this.#shown = Math.max(this.#shown, this.#last);
+      return this.onBytes(this.#shown);
+    }
     const m = line.match(EXIT_MARKER);
     if (m?.[1] && m[2]) return void this.#status.set(m[1], Number(m[2]));
     if (!line.trim()) return;
@@ -59,6 +67,11 @@ export class StreamWatch {
     return { ...(sharedWhy ? { shared: sharedWhy.text } : {}), targets };
   }
 
+  /** The sender's last count: once it ended, the stream's exact length. */
+  get bytes(): number | undefined {
+    return this.#last;
+  }
+
   /** A marker's exit status; undefined when it was never reported. */
   status(marker: string): number | undefined {
     return this.#status.get(marker);
@@ -76,6 +89,9 @@ const STAGES: Record<string, string> = {
   tee: 'tee',
   pace: 'the rate limit (dd)',
   free: 'the check that the snapshot is not there yet on',
+  skip: 'leaving out what the receivers hold (tail)',
+  stage: 'staging the stream (tee) on',
+  replay: 'replaying the staged stream on',
   leg: 'the connection to',
   listen: 'socat (listening) on',
   auth: 'the check of the transfer\'s secret on',

@@ -44,6 +44,11 @@ class TransferMonitor {
   async cancel(id: string): Promise<void> {
     await api.invoke('transfers.cancel', { id });
   }
+
+  /** A push interrupted when its console went away goes on, in this console, from what its receivers hold. */
+  async resume(id: string): Promise<void> {
+    await api.invoke('transfers.resume', { id });
+  }
 }
 
 export const transferMonitor = new TransferMonitor();

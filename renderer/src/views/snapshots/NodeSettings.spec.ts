@@ -51,6 +51,17 @@ describe('NodeSettings', () => {
     expect(onsaved).toHaveBeenCalledOnce();
   });
 
+  it('shows the resume wait (30 min when the node sets none) and saves it only when changed', async () => {
+    fake.answer('replication.settings.set', ({ node, settings }) => ({ node, settings: { ...stored.cache01!, ...settings } as RepoSettings }));
+    const { user } = show();
+    const wait = (await screen.findByLabelText('Resume wait (min)')) as HTMLInputElement;
+    expect(wait.value).toBe('30');
+    await user.clear(wait);
+    await user.type(wait, '90');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(sets()[0]).toMatchObject({ node: 'cache01', settings: { resumeWaitMinutes: 90 } });
+  });
+
   it('says that a replica with nothing ticked is left out of sync, and saves "all" with the boxes off', async () => {
     fake.answer('replication.settings.set', ({ node, settings }) => ({ node, settings: { ...stored.imgs!, images: settings.images! } }));
     const { user } = show();

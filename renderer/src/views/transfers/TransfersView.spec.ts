@@ -61,6 +61,23 @@ describe('the transfer monitor', () => {
     off();
   });
 
+  it('says what a push waits for, and offers Resume for one its console left with bytes staged', async () => {
+    const waiting = { ...running, id: 'dddddddd-4444', number: 5, mode: 'direct' as const, waiting: 'link to cache01 down since 14:02, retrying (gives up after 30 min)' };
+    const interrupted = pushRecord({ id: 'cccccccc-3333', number: 4, state: 'failed', resumable: true, endedAt: Date.now(), error: { code: 'UNAVAILABLE', message: 'Interrupted: its console went away.' } });
+    fake.answer('transfers.list', () => [waiting, interrupted]);
+    fake.answer('transfers.resume', () => [{ ...interrupted, state: 'queued' }]);
+    const off = transferMonitor.follow();
+    await transferMonitor.refresh();
+    render(TransfersView);
+    const item = await screen.findByRole('listitem', { name: /Transfer win10@5 to cache01/ });
+    expect(within(item).getByRole('status').textContent).toBe('link to cache01 down since 14:02, retrying (gives up after 30 min)');
+    expect(within(item).queryByRole('button', { name: 'Resume' })).toBeNull();
+    const left = await screen.findByRole('listitem', { name: /Transfer win10@4 to cache01/ });
+    await userEvent.setup().click(within(left).getByRole('button', { name: 'Resume' }));
+    expect(fake.api.invoke).toHaveBeenCalledWith('transfers.resume', { id: interrupted.id });
+    off();
+  });
+
   it('shows an upload like a push, saying it is an upload, from where and to which file', async () => {
     fake.answer('transfers.list', () => [upload, running]);
     fake.answer('transfers.cancel', () => ({ cancelled: true }));

@@ -1,16 +1,18 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Codec } from '../../../../shared/compression.ts';
 import type { TransferMode } from '../../../../shared/transfers.ts';
 import { LocalRemote } from '../../../local-remote.ts';
-import { buildPipeline, receiveLockPath, receiveWrapper, snapshotLockPath, tcpSecret, type PipelineSpec } from '../../../../electron/core/replication/pipeline.ts';
+import { buildPipeline, receiveLockPath, receiveWrapper, sendArgv, snapshotLockPath, stagingPath, tcpSecret, type PipelineSpec } from '../../../../electron/core/replication/pipeline.ts';
 import { removeReceivedArgv } from '../../../../electron/core/replication/commands.ts';
 import { runText } from '../../../../electron/core/remote/node.ts';
-import { runGroup } from '../../../../electron/core/transfers/runner.ts';
+import { runGroup, verify } from '../../../../electron/core/transfers/runner.ts';
+import { resumePoint } from '../../../../electron/core/transfers/resume.ts';
+import { inspectTarget } from '../../../../electron/core/transfers/reconcile.ts';
 
 /**
  * The generated shell runs for real here, on this machine, with stand-ins for btrfs and ssh
@@ -32,9 +34,13 @@ case "$1 $2" in
 esac
 `;
 // As sshd does with a forced command: the requested line goes to the receiver's wrapper, never to a shell.
+// With ICBD_TEST_CUT=N the link dies after N bytes: the receiving end gets EOF and its last
+// words (the receive's exit marker) never reach the source, as behind a cut link.
 const SSH = `#!/bin/sh
 for last; do :; done
-SSH_ORIGINAL_COMMAND=$last exec sh "$(dirname "$0")/receive"
+[ -n "$ICBD_TEST_CUT" ] || SSH_ORIGINAL_COMMAND=$last exec sh "$(dirname "$0")/receive"
+{ head -c "$ICBD_TEST_CUT" | SSH_ORIGINAL_COMMAND=$last sh "$(dirname "$0")/receive" 2>&1 1>&3 | grep -v receive@ >&2; } 3>&1
+exit 255
 `;
 
 let dir: string;
@@ -67,9 +73,20 @@ function spec(mode: TransferMode, nodes: string[], codec: Codec = 'gzip'): Pipel
     teeKeepsGoing: true,
     snapshotPath: join(dir, 'src', '7'),
     parentPath: null,
-    targets: nodes.map((node) => ({ node, address: '127.0.0.1', user: 'root', sshPort: 22, imageDir: join(dir, node, 'img'), finalPath: join(dir, node, 'img', '7') })),
+    targets: nodes.map((node) => ({
+      node,
+      address: '127.0.0.1',
+      user: 'root',
+      sshPort: 22,
+      imageDir: join(dir, node, 'img'),
+      finalPath: join(dir, node, 'img', '7'),
+      // The wrapper's repository is `dir`: each node's staged stream is named after it there.
+      ...(mode === 'tcp' ? {} : { stagingPath: stagingPath(dir, node, 7, SENT_UUID, null) }),
+    })),
   };
 }
+
+const runTargets = (s: PipelineSpec) => s.targets.map((t) => ({ node: t.node, finalPath: t.finalPath, lockPath: receiveLockPath(s.transferId, t.node), stagingPath: t.stagingPath }));
 
 async function run(s: PipelineSpec) {
   const bytes: number[] = [];
@@ -82,7 +99,7 @@ async function run(s: PipelineSpec) {
     source: 'imgs',
     sent: { uuid: SENT_UUID, receivedUuid: null },
     commands,
-    targets: s.targets.map((t) => ({ node: t.node, finalPath: t.finalPath, lockPath: receiveLockPath(s.transferId, t.node) })),
+    targets: runTargets(s),
     signal: new AbortController().signal,
     onBytes: (b) => bytes.push(b),
     onLog: (l) => log.push(l),
@@ -109,7 +126,7 @@ describe('direct mode, run for real with stand-ins', () => {
     expect(commands.sender[2]).toContain('mkfifo');
     expect(commands.sender[2]?.match(/btrfs send/g)).toHaveLength(1);
     expect(result.targets.map((t) => t.ok)).toEqual([true, false, true]);
-    expect(result.targets[1]?.error).toMatch(/^fail3: btrfs receive on fail3 failed \(exit 1\).*stand-in receive failing; the partial snapshot .* was deleted; imgs is untouched\.$/);
+    expect(result.targets[1]?.error).toMatch(/^fail3: btrfs receive on fail3 failed \(exit 1\).*stand-in receive failing; the partial snapshot .* and the bytes staged for it were deleted; imgs is untouched\.$/);
     for (const n of ['c2', 'c4']) expect(await readFile(join(dir, n, 'img', '7', 'data'), 'utf8')).toBe(await original());
     await expect(readFile(join(dir, 'fail3', 'img', '7', 'data'))).rejects.toThrow();
     expect(log.some((l) => l.startsWith('imgs: ERROR: stand-in receive failing'))).toBe(true);
@@ -125,8 +142,128 @@ describe('direct mode, run for real with stand-ins', () => {
 
   it('a receive that does not verify (not read-only) is deleted', async () => {
     const { result } = await run(spec('direct', ['bad6']));
-    expect(result.targets[0]?.error).toMatch(/verification failed: the received subvolume is not read-only.*was deleted/);
+    expect(result.targets[0]?.error).toMatch(/verification failed: the received subvolume is not read-only.*were deleted/);
     await expect(readFile(join(dir, 'bad6', 'img', '7', 'data'))).rejects.toThrow();
+  });
+});
+
+describe('resume', () => {
+  const resume = (s: PipelineSpec, log: string[] = []) => resumePoint({ remote, source: 'imgs', spec: s, targets: runTargets(s), onLog: (l) => log.push(l) });
+
+  for (const mode of ['direct', 'relay'] as const)
+    it(`${mode}: a receiver lost mid-stream keeps what arrived; the resume sends only the rest and verifies the whole`, async () => {
+      const s = spec(mode, [`cut-${mode}`], 'none');
+      let first;
+      if (mode === 'direct') {
+        process.env.ICBD_TEST_CUT = '100000';
+        first = await run(s).finally(() => delete process.env.ICBD_TEST_CUT);
+      } else {
+        // relay: the app's connection to the receiver is what breaks: its receiving end (a process group) is killed after 100000 bytes
+        const c = buildPipeline(s);
+        c.receivers[0]!.argv[2] = c.receivers[0]!.argv[2]!.replaceAll('tee -a "$icbd_stage"; echo', () => 'head -c 100000 | tee -a "$icbd_stage"; kill -9 0; echo');
+        const result = await runGroup({ transferId: s.transferId, remote, mode, source: 'imgs', sent: { uuid: SENT_UUID, receivedUuid: null }, commands: c, targets: runTargets(s), signal: new AbortController().signal, onBytes: () => undefined, onLog: () => undefined, onVerifying: () => undefined });
+        first = { result };
+      }
+      expect(first.result.targets).toEqual([expect.objectContaining({ node: `cut-${mode}`, ok: false, interrupted: true })]);
+      expect((await stat(s.targets[0]!.stagingPath!)).size).toBe(100_000);
+
+      const log: string[] = [];
+      const resumed = await resume(s, log);
+      expect(resumed.skip).toBe(100_000);
+      expect(log.join('\n')).toMatch(new RegExp(`cut-${mode} holds the first 100000 bytes of this stream .* resuming from there`));
+      const second = await run(resumed);
+      expect(second.result.targets).toEqual([{ node: `cut-${mode}`, ok: true }]);
+      expect(await readFile(join(dir, `cut-${mode}`, 'img', '7', 'data'), 'utf8')).toBe(await original());
+      // counted from where it resumed: the last count is the whole stream, none below the skipped bytes
+      expect(second.bytes.at(-1)).toBe(Buffer.byteLength(await original()));
+      expect(second.bytes.every((b) => b >= 100_000)).toBe(true);
+      expect(existsSync(s.targets[0]!.stagingPath!)).toBe(false);
+    });
+
+  it('a staged prefix that is not the start of this stream is said, and the push starts over', async () => {
+    const s = spec('direct', ['other2'], 'gzip');
+    await mkdir(join(dir, '.icbd-staging'), { recursive: true });
+    await writeFile(s.targets[0]!.stagingPath!, 'not this stream');
+    const log: string[] = [];
+    const resumed = await resume(s, log);
+    expect(resumed.skip).toBe(0);
+    expect(resumed.targets[0]!.staged).toBe(0);
+    expect(log.join('\n')).toMatch(/other2's staged 15 bytes are not the start of this stream .*starting over/);
+    const { result } = await run(resumed);
+    expect(result.targets).toEqual([{ node: 'other2', ok: true }]);
+    expect(await readFile(join(dir, 'other2', 'img', '7', 'data'), 'utf8')).toBe(await original());
+  });
+
+  it('a receiving end refuses to append when its staging file is not the size the resume starts from', async () => {
+    const s = spec('direct', ['grown3'], 'none');
+    await mkdir(join(dir, '.icbd-staging'), { recursive: true });
+    await writeFile(s.targets[0]!.stagingPath!, (await original()).slice(0, 500));
+    const { result } = await run({ ...s, skip: 400, targets: [{ ...s.targets[0]!, staged: 400 }] });
+    expect(result.targets[0]?.error).toMatch(/does not hold the 400 bytes the resume starts from; nothing of it was received/);
+    expect((await stat(s.targets[0]!.stagingPath!)).size).toBe(500);
+  });
+
+  it('a stream that arrived short of what was sent does not count, even when btrfs receive took it', async () => {
+    const s = spec('direct', ['short4'], 'none');
+    const t = runTargets(s)[0]!;
+    // What a receive of a stream cut at a command boundary leaves: a complete-looking subvolume, 1000 bytes staged.
+    await mkdir(t.finalPath, { recursive: true });
+    await writeFile(join(t.finalPath, 'data'), 'x');
+    await mkdir(join(dir, '.icbd-staging'), { recursive: true });
+    await writeFile(t.stagingPath!, 'y'.repeat(1000));
+    const sent = { uuid: SENT_UUID, receivedUuid: null };
+    expect(await verify(remote, t, sent, 3 * 2 ** 20)).toBe(`the stream arrived incomplete: 1000 of the ${3 * 2 ** 20} bytes sent are on short4`);
+    // The sender's count of a stream under 1 MiB is not exact (a tiny incremental counts 0): not held against it.
+    expect(await verify(remote, t, sent, 0)).toBeUndefined();
+    expect(existsSync(t.stagingPath!)).toBe(false);
+  });
+
+  it('a receiver without room to stage receives without staging, and is not resumable', async () => {
+    const s = spec('direct', ['nostage5'], 'gzip');
+    const plain = { ...s, targets: [{ ...s.targets[0]!, stagingPath: undefined }] };
+    const c = buildPipeline(plain);
+    expect(c.sender[2]).toContain(`'receive gzip ${s.transferId} nostage5 ${s.targets[0]!.imageDir} ${s.targets[0]!.finalPath} - 0 0'`);
+    expect(c.perTarget.nostage5).toEqual(['free@nostage5', 'decompress@nostage5', 'receive@nostage5', 'leg@nostage5']);
+    process.env.ICBD_TEST_CUT = '1000';
+    const { result } = await run(plain).finally(() => delete process.env.ICBD_TEST_CUT);
+    expect(result.targets[0]).toMatchObject({ ok: false });
+    expect(result.targets[0]!.interrupted).toBeUndefined();
+    expect(existsSync(s.targets[0]!.stagingPath!)).toBe(false);
+  });
+});
+
+describe('reconcile: what a receiver holds of a push whose console went away', () => {
+  const inspect = (s: PipelineSpec) => inspectTarget({ remote, source: 'imgs', send: sendArgv(s.snapshotPath, null), target: runTargets(s)[0]!, sent: { uuid: SENT_UUID, receivedUuid: null } });
+  const place = async (s: PipelineSpec, o: { staged?: string; received?: boolean }) => {
+    const t = s.targets[0]!;
+    if (o.staged !== undefined) {
+      await mkdir(join(dir, '.icbd-staging'), { recursive: true });
+      await writeFile(t.stagingPath!, o.staged);
+    }
+    if (o.received) {
+      await mkdir(t.finalPath, { recursive: true });
+      await writeFile(join(t.finalPath, 'data'), o.staged ?? '');
+    }
+  };
+
+  it('complete, verified, and its staged stream the whole stream: done, the staged stream deleted', async () => {
+    const s = spec('direct', ['rec1']);
+    await place(s, { staged: await original(), received: true });
+    expect(await inspect(s)).toEqual({ state: 'done' });
+    expect(existsSync(s.targets[0]!.stagingPath!)).toBe(false);
+  });
+
+  it('complete-looking but its staged stream shorter than the stream: partial, never done', async () => {
+    const s = spec('direct', ['rec2']);
+    await place(s, { staged: (await original()).slice(0, 5000), received: true });
+    expect(await inspect(s)).toEqual({ state: 'partial', staged: 5000 });
+  });
+
+  it('part of the stream staged and no subvolume: partial; nothing at all: absent', async () => {
+    const s = spec('direct', ['rec3']);
+    await place(s, { staged: (await original()).slice(0, 700) });
+    expect(await inspect(s)).toEqual({ state: 'partial', staged: 700 });
+    expect(await inspect(spec('direct', ['rec4']))).toEqual({ state: 'absent', detail: 'nothing of it is on rec4' });
   });
 });
 
@@ -226,7 +363,7 @@ describe('tcp mode (commands only: socat listens on the receiver)', () => {
     const s = spec('direct', ['u1']);
     const c = buildPipeline({ ...s, targets: [{ ...s.targets[0]!, user: 'icbd' }] });
     expect(c.sender[2]).toContain("ssh -T -x -i /root/.ssh/id_icbd_replication -o 'IdentitiesOnly=yes'");
-    expect(c.sender[2]).toContain(`icbd@127.0.0.1 'receive gzip ${s.transferId} u1 ${s.targets[0]!.imageDir} ${s.targets[0]!.finalPath}'`);
+    expect(c.sender[2]).toContain(`icbd@127.0.0.1 'receive gzip ${s.transferId} u1 ${s.targets[0]!.imageDir} ${s.targets[0]!.finalPath} ${s.targets[0]!.stagingPath} 0 0'`);
     expect(c.sender[2]).not.toContain('btrfs receive');
   });
 });

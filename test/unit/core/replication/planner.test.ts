@@ -199,6 +199,26 @@ describe('room before a push', () => {
     expect(plan.warnings).toContain('The free space on cache03 is unknown (not btrfs): the push is not checked against it.');
   });
 
+  it('a receiver with room for the stream twice stages it; with room for it once it receives without staging, and the plan says it cannot resume there', async () => {
+    const { plan, groups } = await planPush({ source: 'imgs', targets: ['cache03', 'cache06'], image: 'img1', mode: 'direct', compression: 'auto' }, ctx(roomy({ cache03: 3 * GiB, cache06: 1.5 * GiB })));
+    expect(groups.flatMap((g) => g.targets.map((t) => [t.node, t.stagingPath]))).toEqual([
+      ['cache03', expect.stringMatching(/^\/var\/lib\/icbd\/\.snap\/\.icbd-staging\/img1@3\.[0-9a-f-]+\.full\.stream$/)],
+      ['cache06', undefined],
+    ]);
+    const [full, incremental] = plan.groups;
+    expect(full!.staging).toMatch(/^cache03 keeps the stream as it arrives \(about 1\.00 GiB beside the snapshot, in \/var\/lib\/icbd\/\.snap\/\.icbd-staging\) so that a cut link or a restart resumes/);
+    expect(incremental!.staging).toMatch(/^cache06 has 1\.50 GiB free: room for the snapshot but not for its staged stream beside it .*fails its receive instead of resuming\.$/);
+    // The receiving end is asked to stage nothing on cache06.
+    expect(incremental!.commands.at(-1)!.command).toContain('/var/lib/icbd/.snap/img1/3 - 0 0');
+  });
+
+  it('tcp stages nothing, and says so', async () => {
+    const nodes = new Map([imgs, c3].map((f) => [f.host.name, { ...f, tools: { ...f.tools, tools: new Set([...f.tools.tools, 'socat']) } }]));
+    const { plan, groups } = await planPush({ source: 'imgs', targets: ['cache03'], image: 'img1', mode: 'tcp', compression: 'none' }, ctx({ ...roomy({ cache03: 10 * GiB }), nodes }));
+    expect(groups[0]!.targets[0]!.stagingPath).toBeUndefined();
+    expect(plan.groups[0]!.staging).toMatch(/^tcp transport: nothing is staged/);
+  });
+
   it('with nothing to prune it says to free space by hand', async () => {
     const { plan } = await planPush({ source: 'imgs', targets: ['cache03'], image: 'img1', mode: 'direct', compression: 'auto' }, ctx(roomy({ cache03: 0 })));
     expect(plan.groups).toEqual([]);

@@ -35,18 +35,31 @@ describe('the receive wrapper', () => {
     ['true; id', /may only receive/],
     ['true x', /true takes no arguments/],
     ['receive zstd t1 cache01 /x/win10', /receive takes/],
-    ['receive rm t1 cache01 /x/win10 /x/win10/3', /codec rm/],
-    ['receive zstd t1 cache01 /etc /etc/1', /\/etc is not inside the repository \/x/],
-    ['receive zstd t1 cache01 /x /x/1', /\/x is not inside the repository \/x/],
-    ['receive zstd t1 cache01 /xy/win10 /xy/win10/1', /is not inside the repository/],
-    ['receive zstd t;id cache01 /x/win10 /x/win10/3', /transfer id/],
-    ['receive zstd t1 Cache01 /x/win10 /x/win10/3', /node name/],
-    ['receive zstd t1 cache01 x/win10 x/win10/3', /is not absolute/],
-    ['receive zstd t1 cache01 /x/../etc /x/../etc/3', /directory/],
-    ['receive zstd t1 cache01 /x/$(id) /x/$(id)/3', /directory/],
-    ['receive zstd t1 cache01 /x/win10 /x/win10/../3', /is not \/x\/win10\/NUMBER/],
-    ['receive zstd t1 cache01 /x/win10 /x/other/3', /is not \/x\/win10\/NUMBER/],
-    ['receive zstd t1 cache01 /x/win10 /x/win10/03', /is not \/x\/win10\/NUMBER/],
+    ['receive rm t1 cache01 /x/win10 /x/win10/3 - 0 0', /codec rm/],
+    ['receive zstd t1 cache01 /etc /etc/1 - 0 0', /\/etc is not inside the repository \/x/],
+    ['receive zstd t1 cache01 /x /x/1 - 0 0', /\/x is not inside the repository \/x/],
+    ['receive zstd t1 cache01 /xy/win10 /xy/win10/1 - 0 0', /is not inside the repository/],
+    ['receive zstd t;id cache01 /x/win10 /x/win10/3 - 0 0', /transfer id/],
+    ['receive zstd t1 Cache01 /x/win10 /x/win10/3 - 0 0', /node name/],
+    ['receive zstd t1 cache01 x/win10 x/win10/3 - 0 0', /is not absolute/],
+    ['receive zstd t1 cache01 /x/../etc /x/../etc/3 - 0 0', /directory/],
+    ['receive zstd t1 cache01 /x/$(id) /x/$(id)/3 - 0 0', /directory/],
+    ['receive zstd t1 cache01 /x/win10 /x/win10/../3 - 0 0', /is not \/x\/win10\/NUMBER/],
+    ['receive zstd t1 cache01 /x/win10 /x/other/3 - 0 0', /is not \/x\/win10\/NUMBER/],
+    ['receive zstd t1 cache01 /x/win10 /x/win10/03 - 0 0', /is not \/x\/win10\/NUMBER/],
+    // A resume's words: the staging file inside the repository's .icbd-staging, byte counts as plain digits.
+    ['receive zstd t1 cache01 /x/win10 /x/win10/3', /receive takes CODEC TRANSFER NODE DIR DIR\/NUMBER STAGE STAGED DROP/],
+    ['receive zstd t1 cache01 /x/win10 /x/win10/3 /x/elsewhere.stream 0 0', /staging file \/x\/elsewhere.stream/],
+    ['receive zstd t1 cache01 /x/win10 /x/win10/3 /y/.icbd-staging/a.stream 0 0', /staging file/],
+    ['receive zstd t1 cache01 /x/win10 /x/win10/3 /x/.icbd-staging/../a.stream 0 0', /staging file/],
+    ['receive zstd t1 cache01 /x/win10 /x/win10/3 /x/.icbd-staging/a/b.stream 0 0', /staging file/],
+    ['receive zstd t1 cache01 /x/win10 /x/win10/3 /x/.icbd-staging/$(id).stream 0 0', /staging file/],
+    ['receive zstd t1 cache01 /x/win10 /x/win10/3 /x/.icbd-staging/a.stream 01 0', /byte count 01/],
+    ['receive zstd t1 cache01 /x/win10 /x/win10/3 /x/.icbd-staging/a.stream 1e3 0', /byte count 1e3/],
+    ['receive zstd t1 cache01 /x/win10 /x/win10/3 /x/.icbd-staging/a.stream -1 0', /byte count -1/],
+    ['receive zstd t1 cache01 /x/win10 /x/win10/3 /x/.icbd-staging/a.stream 1234567890123456789 0', /byte count 1234567890123456789/],
+    ['receive zstd t1 cache01 /x/win10 /x/win10/3 /x/.icbd-staging/a.stream 5 6', /drops 6 bytes of the 5 staged/],
+    ['receive zstd t1 cache01 /x/win10 /x/win10/3 - 5 0', /nothing is staged to resume from/],
   ])('refuses %j', (line, why) => {
     const r = asked(line);
     expect(r.status).toBe(126);
@@ -80,10 +93,14 @@ describe('the receive the wrapper runs', () => {
     // The wrapper as it would run, stopped where it hands its script to sh: that script, printed.
     const printing = join(dir, 'print');
     writeFileSync(printing, receiveWrapper('/x').replace(/^\[ "\$\(id -u\)".*$/m, '').replace(/^exec sh -c "\$script"$/m, 'printf "%s\\n" "$script"'));
-    const r = spawnSync('/bin/sh', [printing], { env: { SSH_ORIGINAL_COMMAND: 'receive none t1 cache01 /x/win10 /x/win10/3', PATH: '/usr/bin:/bin' }, encoding: 'utf8' });
+    const script = (line: string) => spawnSync('/bin/sh', [printing], { env: { SSH_ORIGINAL_COMMAND: line, PATH: '/usr/bin:/bin' }, encoding: 'utf8' });
+    const r = script('receive none t1 cache01 /x/win10 /x/win10/3 /x/.icbd-staging/win10@3.u.full.stream 100 40');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('/run/lock/icbd-snapshot-x-win10-3');
     expect(r.stdout).toContain('/run/lock/icbd-receive-t1-cache01');
+    expect(r.stdout).toContain('icbd_stage=/x/.icbd-staging/win10@3.u.full.stream icbd_staged=100 icbd_drop=40');
     expect(r.stdout).not.toMatch(/ICBDSLOT|icbdslot/);
+    // Nothing staged: the variable is empty, and the script receives without a staging file.
+    expect(script('receive none t1 cache01 /x/win10 /x/win10/3 - 0 0').stdout).toContain('icbd_stage= icbd_staged=0 icbd_drop=0');
   });
 });

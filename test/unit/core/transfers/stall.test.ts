@@ -5,10 +5,11 @@ describe('the stall watchdog', () => {
   beforeEach(() => void vi.useFakeTimers());
   afterEach(() => void vi.useRealTimers());
 
-  const watch = (seconds: number) => {
+  const watch = (seconds: number, graceMs?: number) => {
     const events: string[] = [];
     const w = new StallWatch({
       seconds,
+      ...(graceMs === undefined ? {} : { graceMs }),
       onStalled: (since) => events.push(`stalled since ${since}`),
       onMoving: () => events.push('moving'),
       onGiveUp: (since) => events.push(`gave up, nothing since ${since}`),
@@ -33,6 +34,15 @@ describe('the stall watchdog', () => {
     expect(events.at(-1)).toBe(`gave up, nothing since ${t0 + 10_000}`);
     vi.advanceTimersByTime(60_000);
     expect(events).toHaveLength(4);
+  });
+
+  it("a resume's replay is no stall: the first byte is due only after the grace", () => {
+    const t0 = Date.now();
+    const { events } = watch(10, 30_000);
+    vi.advanceTimersByTime(39_000);
+    expect(events).toEqual([]);
+    vi.advanceTimersByTime(1_000);
+    expect(events).toEqual([`stalled since ${t0 + 30_000}`]);
   });
 
   it('a transfer that never moves a byte stalls too; stop ends the watch', () => {
