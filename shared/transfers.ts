@@ -170,6 +170,8 @@ export const pushRecord = z.object({
   parentUuid: btrfsUuid.nullable().optional(),
   /** Interrupted with part of the stream staged on its receivers: `transfers.resume` goes on from there. */
   resumable: z.boolean().optional(),
+  /** Its receivers kept the stream as it arrived (resumable): the second write may have held it back, so its rate is not the link's. */
+  staged: z.boolean().optional(),
   ...transferProgress,
 });
 export type PushRecord = z.infer<typeof pushRecord>;

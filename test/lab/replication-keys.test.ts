@@ -116,4 +116,19 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('direct mode sets up node
     expect(cli.code, `${cli.stdout}${cli.stderr}`).toBe(0);
     expect(cli.stdout).toMatch(/keys@3 done on cache01/);
   });
+
+  it('a receive wrapper another console wrote (an update of the console changed it) is found by the plan, not mid-push; --setup-keys writes it anew', async () => {
+    // What an older console placed: it answers `true` with no word, and refuses anything else.
+    const older = ['#!/bin/sh', 'case "$SSH_ORIGINAL_COMMAND" in true) exit 0 ;; esac', 'echo "icbd receive: refused: true takes no arguments" >&2; exit 126'].join('\n');
+    await sh('cache01', 'printf "%s\\n" "$1" > /usr/local/sbin/icbd-receive', older);
+    await closeShared();
+    await lab.core.call('replication.snapshot', { image: 'keys' });
+    const plan = await lab.core.call('replication.planPush', { source: 'imgs', targets: ['cache01'], image: 'keys' });
+    expect(plan.setupKeys).toEqual({ from: 'imgs', to: ['cache01'] });
+    expect(plan.skipped[0]!.reason).toBe("imgs's root reaches cache01, whose receive wrapper is not the one this console writes (icbd receive: refused: true takes no arguments): set up node keys to fix it.");
+    const cli = await icbd('push', 'imgs:keys', '--to', 'cache01', '--setup-keys');
+    expect(cli.code, `${cli.stdout}${cli.stderr}`).toBe(0);
+    expect(cli.stdout).toMatch(/keys@4 done on cache01/);
+    expect(await sh('cache01', 'cat /usr/local/sbin/icbd-receive')).toContain('this receive wrapper is not the one the console expects');
+  });
 });

@@ -134,6 +134,34 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('resumable pushes on 100 
     });
   }
 
+  it('direct: a receiver with room for the snapshot but not for its staged stream — the plan says so; a cut at ½ sends it all again once the link is back', async () => {
+    const img = 'unstaged';
+    await image(img);
+    // Room for the stream once (≈ 200 MiB with headroom), not twice (≈ 335 MiB).
+    await sh('cache01', 'avail=$(df --output=avail -B1 "$1" | tail -1); fallocate -l $((avail - 265*1024*1024)) "$1/filler"; sync', '/var/lib/icbd');
+    try {
+      const input: PushInput = { source: 'imgs', targets: ['cache01'], image: img, compression: 'none' };
+      const plan = await lab.core.call('replication.planPush', input);
+      expect(plan.groups[0]!.staging).toMatch(/^cache01 has .* free: room for the snapshot but not for its staged stream .* sends this push again from the start once it answers\.$/);
+      const r = await interrupted(
+        input,
+        'cache01',
+        () => labCut('cache01', { dir: lab.dir }),
+        () => labHeal('cache01', { dir: lab.dir }),
+      );
+      await labHeal('cache01', { dir: lab.dir });
+      expect(r.record).toMatchObject({ state: 'done', fraction: 1 });
+      expect(r.log).toMatch(/cache01: .*nothing was staged there: it is sent again from the start once cache01 answers\./);
+      expect(r.log).toMatch(/cache01: (the partial snapshot \S+ was deleted|nothing of it was left on disk); sending it again from the start\./);
+      const ratio = r.wire / r.record.bytes;
+      console.log(`direct, nothing staged, link cut: ${r.wire} bytes reached cache01 for a stream of ${r.record.bytes}: ${ratio.toFixed(3)} × the stream`);
+      expect(ratio).toBeGreaterThan(1.3);
+      await expectArrived('cache01', img);
+    } finally {
+      await sh('cache01', 'rm -f "$1/filler"; sync', '/var/lib/icbd');
+    }
+  });
+
   /** A CLI push of `img` killed (-9) once half its stream is staged on `node`. */
   async function killedMidPush(img: string, node: string, mode: 'direct' | 'relay'): Promise<void> {
     const cli = spawn('node', ['electron/cli/icbd.mjs', '--home', lab.home, 'push', `imgs:${img}@1`, '--to', node, '--compress', 'none', ...(mode === 'relay' ? ['--relay'] : [])], {

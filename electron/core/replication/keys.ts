@@ -16,9 +16,11 @@ import { runText, type NodeRemote } from '../remote/node.ts';
 
 export interface AccessTarget extends SshLeg {
   node: string;
+  /** The receive wrapper the node should run (pipeline.ts receiveWrapperId of its repository). */
+  wrapperId: string;
 }
 
-export type AccessProblem = { node: string; kind: 'host-key' | 'key' | 'unreachable'; detail: string };
+export type AccessProblem = { node: string; kind: 'host-key' | 'key' | 'wrapper' | 'unreachable'; detail: string };
 
 // BatchMode: a missing key must fail, not prompt. The output is kept for the reason. Without
 // replication's key on the source, ssh would warn and log in with root's own keys (the guide's
@@ -30,16 +32,17 @@ printf '%s\\n' "$out" | tail -n 3`;
 
 /** What stops the source's root from reaching `t` over OpenSSH; undefined when nothing does. */
 export async function checkAccess(remote: NodeRemote, source: string, t: AccessTarget): Promise<AccessProblem | undefined> {
-  const r = await runText(remote, source, ['sh', '-c', CHECK, 'sh', ...sshArgv(t, 'true')], { sudo: true, timeoutMs: 60_000 });
+  const r = await runText(remote, source, ['sh', '-c', CHECK, 'sh', ...sshArgv(t, `true ${t.wrapperId}`)], { sudo: true, timeoutMs: 60_000 });
   const rc = Number(r.stdout.match(/^icbd:access (\d+)$/m)?.[1]);
   if (rc === 0) return undefined;
   const detail = r.stdout.replace(/^icbd:access \d+\n?/m, '').trim() || lastText(r.stderr) || `exit code ${r.code}`;
-  const kind = /host key verification failed|host key is known|identification has changed/i.test(detail) ? 'host-key' : /permission denied/i.test(detail) ? 'key' : 'unreachable';
+  const kind = /host key verification failed|host key is known|identification has changed/i.test(detail) ? 'host-key' : /permission denied/i.test(detail) ? 'key' : /^icbd receive: refused/m.test(detail) ? 'wrapper' : 'unreachable';
   return { node: t.node, kind, detail };
 }
 
 export function describeProblem(source: string, p: AccessProblem): string {
-  const what = p.kind === 'host-key' ? `does not know ${p.node}'s host key` : p.kind === 'key' ? `has no key ${p.node} accepts` : `cannot reach ${p.node}`;
+  const what =
+    p.kind === 'host-key' ? `does not know ${p.node}'s host key` : p.kind === 'key' ? `has no key ${p.node} accepts` : p.kind === 'wrapper' ? `reaches ${p.node}, whose receive wrapper is not the one this console writes` : `cannot reach ${p.node}`;
   const fix = p.kind === 'unreachable' ? '' : ': set up node keys to fix it';
   return `${source}'s root ${what} (${p.detail.split('\n').at(-1)})${fix}`;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CODECS, compressArgv, decompressArgv, type Codec, type ZstdLevel } from '../../../shared/compression.ts';
 import { randomBytes } from 'node:crypto';
 import { command, quote } from '../../../shared/shell.ts';
@@ -283,13 +284,27 @@ const SLOTS = { transfer: 'ICBDSLOTTRANSFER', node: 'icbdslotnode', dir: '/ICBDS
  * The forced command of the replication key on a receiver (placed by the installer's trust). It
  * validates SSH_ORIGINAL_COMMAND word by word and runs the very script receiverScript builds,
  * with the validated words in the slots (a copy per codec, made here, so there is one builder):
- * `true` (the access check), `probe` (auto compression's link probe: reads for 2 s, prints a count) and
+ * `true ID` (the access check: receiveWrapperId), `probe` (auto compression's link probe: reads for 2 s, prints a count) and
  * `receive CODEC TRANSFER NODE DIR DIR/N STAGE STAGED DROP` with DIR inside the node's repository
  * `root`, STAGE `-` (nothing staged) or a file of `root`/.icbd-staging, STAGED and DROP whole
  * numbers of bytes (DROP ≤ STAGED), nothing else. Every value is plain [A-Za-z0-9._/@-] with no
  * `..`, so it reads the same quoted or not, in sed or in sh.
  */
 export function receiveWrapper(root: string): string {
+  return wrapperText(root, receiveWrapperId(root));
+}
+
+/**
+ * What the access check asks a receiver's wrapper to confirm (`true ID`): a digest of the wrapper
+ * this console writes for that repository. A wrapper an older console wrote, or written for another
+ * repository path, fails the check, and the plan offers to set up node keys (which writes it anew)
+ * instead of the receive being refused mid-push.
+ */
+export function receiveWrapperId(root: string): string {
+  return createHash('sha256').update(wrapperText(root, 'ICBDWRAPPERID')).digest('hex').slice(0, 16);
+}
+
+function wrapperText(root: string, id: string): string {
   const template = (codec: Codec) => {
     const t = { node: SLOTS.node, address: '', user: 'root', sshPort: 22, imageDir: SLOTS.dir, finalPath: SLOTS.final, stagingPath: SLOTS.stage };
     const words = { path: SLOTS.stage, staged: SLOTS.staged, drop: SLOTS.drop };
@@ -305,7 +320,7 @@ export function receiveWrapper(root: string): string {
     'set -- ${SSH_ORIGINAL_COMMAND:-}',
     'set +f',
     'case "${1:-}" in',
-    '  true) [ $# -eq 1 ] && exit 0; refuse "true takes no arguments" ;;',
+    `  true) [ $# -eq 2 ] && [ "$2" = ${id} ] && exit 0; refuse "this receive wrapper is not the one the console expects (written by another version of it, or for another repository path): set up node keys again" ;;`,
     // Auto compression's link probe (commands.ts): reads what comes for 2 s, writes nothing anywhere.
     `  probe) [ $# -eq 1 ] || refuse "probe takes no arguments"; exec sh -c ${quote(LINK_PROBE_RECEIVER)} ;;`,
     '  receive) [ $# -eq 9 ] || refuse "receive takes CODEC TRANSFER NODE DIR DIR/NUMBER STAGE STAGED DROP (set up node keys again after an update of the console)" ;;',

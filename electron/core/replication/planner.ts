@@ -18,7 +18,7 @@ import { formatBytes } from '../../../shared/units.ts';
 import type { NodeTools } from './commands.ts';
 import { policyFor, prunable, retention } from './retention.ts';
 import { describeProblem, type AccessProblem } from './keys.ts';
-import { chooseZstdLevel, type AutoChoice, type CompressorSpeed, type LinkFact } from './link-codec.ts';
+import { chooseStaging, chooseZstdLevel, type AutoChoice, type CompressorSpeed, type LinkFact } from './link-codec.ts';
 import { buildPipeline, receiveLockPath, stagingPath, tcpSecret, type PipelineCommands, type PipelineSpec } from './pipeline.ts';
 
 export interface NodeFacts {
@@ -41,8 +41,8 @@ export interface PlanContext {
   estimate(source: string, snapshot: string, parent: string | null): Promise<{ bytes: number } | { problem: string }>;
   /** For auto compression: the sender's zstd speed (measured once per node). */
   compressor(source: string): Promise<CompressorSpeed>;
-  /** For auto compression: the link to one receiver, from the history or a short probe; why not when unknown. */
-  link(source: string, target: string, mode: TransferMode, compressor: CompressorSpeed): Promise<LinkFact | { node: string; unknown: string }>;
+  /** The link to one receiver, from the history or (`probe`, default) a short probe; why not when unknown. */
+  link(source: string, target: string, mode: TransferMode, compressor: CompressorSpeed, probe?: boolean): Promise<LinkFact | { node: string; unknown: string }>;
   /** What btrfs can still allocate on the filesystem holding `path` on `node`. */
   free(node: string, path: string): Promise<{ bytes: number } | { problem: string }>;
 }
@@ -60,21 +60,45 @@ const headroom = (bytes: number) => Math.ceil(bytes * 0.05) + 64 * 2 ** 20;
 
 /**
  * Whether `target` has room for a stream of `bytes`: for the snapshot and, beside it while both
- * exist, the staged stream a resume starts from (stage); for the snapshot only (the push goes on
- * without staging, and cannot resume there: said in `notes`); or not at all (why, naming what
- * retention would free there).
+ * exist, the staged stream a resume starts from (when `wanted`: stage); for the snapshot only
+ * (the push goes on without staging, and sends again from the start after a cut: said in
+ * `notes`); or not at all (why, naming what retention would free there).
  */
-async function room(ctx: PlanContext, source: NodeFacts, target: NodeFacts, bytes: number | null, warnings: string[], notes: string[]): Promise<{ stage: boolean; problem?: string }> {
+async function room(ctx: PlanContext, source: NodeFacts, target: NodeFacts, bytes: number | null, wanted: boolean, warnings: string[], notes: string[]): Promise<{ stage: boolean; problem?: string }> {
   const name = target.host.name;
-  if (bytes === null) return { stage: true };
+  if (bytes === null) return { stage: wanted };
   const free = await ctx.free(name, target.repo.root);
-  if ('problem' in free) return (warnings.push(`The free space on ${name} is unknown (${free.problem}): the push is not checked against it.`), { stage: true });
-  if (2 * bytes + headroom(2 * bytes) <= free.bytes) return { stage: true };
+  if ('problem' in free) return (warnings.push(`The free space on ${name} is unknown (${free.problem}): the push is not checked against it.`), { stage: wanted });
+  if (wanted && 2 * bytes + headroom(2 * bytes) <= free.bytes) return { stage: true };
   if (bytes + headroom(bytes) <= free.bytes) {
-    notes.push(`${name} has ${formatBytes(free.bytes)} free: room for the snapshot but not for its staged stream beside it (about ${formatBytes(2 * bytes + headroom(2 * bytes))} with both), so nothing is staged there and a cut link or a restart of ${name} fails its receive instead of resuming.`);
+    if (wanted)
+      notes.push(`${name} has ${formatBytes(free.bytes)} free: room for the snapshot but not for its staged stream beside it (about ${formatBytes(2 * bytes + headroom(2 * bytes))} with both), so nothing is staged there and a cut link or a restart of ${name} sends this push again from the start once it answers.`);
     return { stage: false };
   }
   return { stage: false, problem: roomProblem(source, target, bytes, free.bytes) };
+}
+
+/**
+ * Whether each receiver should stage (link-codec.ts chooseStaging): not in tcp mode (its listen
+ * cannot wait while a resume replays what is staged), always on a resume (its receivers may hold
+ * staged bytes already). Only auto compression probes a link the history says nothing of: a probe
+ * fills a site link for 2 s, a cost the operator chose with auto, not with a codec of their own.
+ */
+async function stagingWanted(req: PushRequest, ctx: PlanContext, candidates: readonly NodeFacts[], bytes: number | null, notes: string[]): Promise<boolean[]> {
+  if (req.mode === 'tcp') return candidates.map(() => false);
+  if (req.resume) return candidates.map(() => true);
+  const compressor = await ctx.compressor(req.source);
+  const cap = capOf(req, candidates);
+  return Promise.all(
+    candidates.map(async (t) => {
+      let link = await ctx.link(req.source, t.host.name, req.mode, compressor, req.compression === 'auto');
+      // A relay cannot be probed; the node's site link, as direct pushes saw it, is what staging is about.
+      if ('unknown' in link && req.mode === 'relay') link = await ctx.link(req.source, t.host.name, 'direct', compressor, false);
+      const choice = chooseStaging({ link, cap, bytes });
+      if (choice.reason) notes.push(choice.reason);
+      return choice.stage;
+    }),
+  );
 }
 
 /** Why `target` has no room for a stream of `bytes`, naming what retention would free there. */
@@ -229,16 +253,16 @@ export async function planPush(req: PushRequest, ctx: PlanContext): Promise<Plan
       const estimatedBytes = 'bytes' in estimate ? estimate.bytes : null;
       if ('problem' in estimate) warnings.push(`No size estimate for ${req.image}@${snap.number} (${estimate.problem}): the monitor will show the rate, not the percent or ETA.`);
       const notes: string[] = [];
+      const wanted = await stagingWanted(req, ctx, candidates, estimatedBytes, notes);
       // A resume's receivers hold their staged bytes already: the file only grows to the stream.
-      const rooms = req.resume ? candidates.map(() => ({ stage: true, problem: undefined })) : await Promise.all(candidates.map((t) => room(ctx, source, t, estimatedBytes, warnings, notes)));
+      const rooms = req.resume ? candidates.map((_, j) => ({ stage: wanted[j]!, problem: undefined })) : await Promise.all(candidates.map((t, j) => room(ctx, source, t, estimatedBytes, wanted[j]!, warnings, notes)));
       const targets = candidates.filter((t, k) => {
         const reason = rooms[k]!.problem;
         if (reason) skipped.push({ node: t.host.name, reason });
         return !reason;
       });
       if (targets.length === 0) return undefined;
-      // tcp's listen cannot wait while a resume replays what is staged: nothing is staged.
-      const staging = (t: NodeFacts) => req.mode !== 'tcp' && rooms[candidates.indexOf(t)]!.stage;
+      const staging = (t: NodeFacts) => rooms[candidates.indexOf(t)]!.stage;
       const id = k === 0 && req.id ? req.id : ctx.newId();
       const codec = chooseCodec(req.compression, [source, ...targets].map((n) => ({ node: n.host.name, codecs: codecsFromTools(n.tools.tools) })));
       const cap = capOf(req, targets);

@@ -22,7 +22,7 @@ import type { PruneReport, SnapshotUsage } from '../../../shared/replication.ts'
 import type { CodecRequest } from '../../../shared/compression.ts';
 import type { TransferMode, TransferRecord } from '../../../shared/transfers.ts';
 import { ASSUMED_COMPRESSOR, linkFromHistory, type CompressorSpeed, type LinkFact } from './link-codec.ts';
-import { sshArgv } from './pipeline.ts';
+import { receiveWrapperId, sshArgv } from './pipeline.ts';
 import {
   addImageArgv,
   compressorBenchArgv,
@@ -269,9 +269,9 @@ export class Replication {
       estimate: (source, snapshot, parent) => this.estimate(source, snapshot, parent),
       compressor: (source) => this.#compressor(source),
       // A sync plans one push per image to the same receivers: each link is probed once per plan.
-      link: (source, target, mode, compressor) => {
-        const key = `${source} ${target} ${mode}`;
-        const found = links.get(key) ?? this.#link(source, target, mode, compressor);
+      link: (source, target, mode, compressor, probe = true) => {
+        const key = `${source} ${target} ${mode} ${probe}`;
+        const found = links.get(key) ?? this.#link(source, target, mode, compressor, probe);
         links.set(key, found);
         return found;
       },
@@ -301,12 +301,13 @@ export class Replication {
 
   /**
    * The link from `source` to `target`: the last long enough push in the history, else a probe
-   * through the direct leg's ssh (tcp's stream takes the same network). Relay goes through the
-   * console, which a probe on the source cannot time.
+   * through the direct leg's ssh (tcp's stream takes the same network) unless told not to. Relay
+   * goes through the console, which a probe on the source cannot time.
    */
-  async #link(source: string, target: string, mode: TransferMode, compressor: CompressorSpeed): Promise<LinkFact | { node: string; unknown: string }> {
+  async #link(source: string, target: string, mode: TransferMode, compressor: CompressorSpeed, probe: boolean): Promise<LinkFact | { node: string; unknown: string }> {
     const known = linkFromHistory(await this.o.history(), { source, target, mode, compressor, now: Date.now() });
     if (known) return known;
+    if (!probe) return { node: target, unknown: 'no recent push to it to go by' };
     if (mode === 'relay') return { node: target, unknown: 'a relay through the console, and no recent push to it to go by' };
     const leg = await this.#leg(target);
     try {
@@ -335,8 +336,8 @@ export class Replication {
   /** Where `node` is reached from the source over OpenSSH: what direct mode's legs use. */
   async #leg(node: string): Promise<AccessTarget> {
     const host = await this.#host(node);
-    const { replicationAddress } = await this.o.settings.get(node, host.role);
-    return { node, address: replicationAddress ?? host.address, user: host.user, sshPort: host.port };
+    const { replicationAddress, root } = await this.o.settings.get(node, host.role);
+    return { node, address: replicationAddress ?? host.address, user: host.user, sshPort: host.port, wrapperId: receiveWrapperId(root) };
   }
 
   /** Direct mode only: each receiver the source cannot ssh to, checked at once (the transfer then reuses the connection). */

@@ -7,6 +7,7 @@ import { receiveLockPath, sendArgv, stagingPath } from '../replication/pipeline.
 import type { RunTarget } from '../replication/planner.ts';
 import { runText, type HostChange, type NodeRemote } from '../remote/node.ts';
 import { receiverState } from './resume.ts';
+import { removeReceived } from './runner.ts';
 
 /** What a receiver holds of a push whose console went away. */
 export type Found =
@@ -23,13 +24,23 @@ export type Found =
  * stream is the whole stream: the source makes it again and hashes its first staged + 1 bytes,
  * which equal the staged file's hash only when the stream has exactly the staged bytes.
  */
-export async function inspectTarget(o: { remote: NodeRemote; source: string; send: readonly string[]; target: RunTarget; sent: Pick<Snapshot, 'uuid' | 'receivedUuid'> }): Promise<Found> {
+export async function inspectTarget(o: {
+  remote: NodeRemote;
+  source: string;
+  send: readonly string[];
+  target: RunTarget;
+  sent: Pick<Snapshot, 'uuid' | 'receivedUuid'>;
+  transferId: string;
+  onChange?: (c: HostChange) => void;
+}): Promise<Found> {
   const t = o.target;
   const held = await receiverState(o.remote, t);
   if (held.busy) return { state: 'running' };
   const received = held.subvolume !== null && receivedProblem(parseSubvolumeShow(held.subvolume), o.sent) === undefined;
   if (received && held.staged === null) return { state: 'done' };
-  if (held.staged === null) return { state: 'absent', detail: held.subvolume === null ? `nothing of it is on ${t.node}` : `${t.finalPath} on ${t.node} is not a complete receive and has no staged stream beside it: it was left alone` };
+  if (held.staged === null && held.subvolume === null) return { state: 'absent', detail: `nothing of it is on ${t.node}` };
+  // Nothing staged to resume from (a fast link, no room): the partial receive goes, if the snapshot's lock says it is this push's.
+  if (held.staged === null) return { state: 'absent', detail: `${t.finalPath} on ${t.node} is not a complete receive and nothing was staged beside it: ${await removeReceived(o.remote, t, o.transferId, o.onChange)}` };
   if (received && t.stagingPath !== undefined) {
     const [whole, staged] = await Promise.all([
       runText(o.remote, o.source, sendPrefixHashArgv(o.send, held.staged + 1), { sudo: true, timeoutMs: 3_600_000 }),
@@ -101,7 +112,7 @@ export async function reconcilePush(d: ReconcileDeps, orphan: PushRecord): Promi
       continue;
     }
     for (;;) {
-      const f: Found = snap && snap.uuid === uuid ? await inspectTarget({ remote: d.remote, source: r.source, send, target: t, sent: snap }) : { state: 'absent', detail: `${r.source} no longer has this ${r.image}@${r.number}` };
+      const f: Found = snap && snap.uuid === uuid ? await inspectTarget({ remote: d.remote, source: r.source, send, target: t, sent: snap, transferId: r.id, onChange: d.onChange }) : { state: 'absent', detail: `${r.source} no longer has this ${r.image}@${r.number}` };
       if (f.state !== 'running') {
         found.set(t.node, f);
         break;

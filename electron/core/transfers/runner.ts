@@ -38,7 +38,7 @@ export interface TargetOutcome {
   /**
    * The receiver was lost mid-stream (a cut link, a restart, a stall: its receive never reported
    * an end) and nothing failed that a second try would meet again: its staged bytes are kept for
-   * a resume.
+   * a resume (without staging, the next try sends everything again; tcp mode fails instead).
    */
   interrupted?: boolean;
 }
@@ -114,9 +114,10 @@ export async function runGroup(i: RunGroupInput): Promise<{ targets: TargetOutco
     // Lost: its receive never reported an end, or was killed by a signal (a node shutting down stops it with TERM).
     const received = watch.status(`receive@${t.node}`);
     const lost = !cancelled && streamError !== undefined && !sendFailed && watch.status(`free@${t.node}`) === 0 && (received === undefined || received >= 128);
-    if (lost && t.stagingPath !== undefined) {
+    // tcp's one-time listen is not set up again: its lost receiver fails.
+    if (lost && (t.stagingPath !== undefined || i.mode !== 'tcp')) {
       const error = `${t.node}: ${streamError}${tail ? `: ${tail}` : ''}`;
-      i.onLog(`${error}; what arrived is kept for a resume.`);
+      i.onLog(`${error}; ${t.stagingPath !== undefined ? 'what arrived is kept for a resume' : `nothing was staged there: it is sent again from the start once ${t.node} answers`}.`);
       results.push({ node: t.node, ok: false, error, interrupted: true });
       continue;
     }

@@ -128,6 +128,7 @@ export class TransferService {
         ...(origin ? { origin } : {}),
         rateLimit: group.wire.rateLimit ?? null,
         ...(group.wire.codecLevel ? { codecLevel: group.wire.codecLevel } : {}),
+        ...(group.targets.some((t) => t.stagingPath !== undefined) ? { staged: true } : {}),
         uuid: push.snapshot.uuid,
         parentUuid: group.parent?.uuid ?? null,
         state: 'queued',
@@ -418,6 +419,8 @@ export class TransferService {
         return { targets: [...outcomes.values()], cancelled: signal.aborted };
       }
       hooks.onLog(`${names.join(', ')} answer${names.length === 1 ? 's' : ''} again: resuming.`);
+      // What a receiver without staging got is of no use to the next attempt, whose receive refuses a number that exists.
+      for (const t of lost) if (t.stagingPath === undefined) hooks.onLog(`${t.node}: ${await removeReceived(this.o.remote, t, record.id, hooks.onChange)}; sending it again from the start.`);
       targets = lost;
       await this.#save(record);
     }

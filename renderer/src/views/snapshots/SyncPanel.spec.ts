@@ -25,7 +25,7 @@ describe('SyncPanel', () => {
     };
     const after: Output<'replication.planSync'> = {
       upToDate: false,
-      pushes: [pushPlan({ image: 'win10', groups: [group(['cache02'])] }), pushPlan({ image: 'linux', number: 7, groups: [group(['cache02', 'cache03'], { kind: 'incremental', parent: { number: 6, uuid: '5c1a3e0f-8d2b-4c6a-9e7f-1b2d3c4e5f60' } })] })],
+      pushes: [pushPlan({ image: 'win10', groups: [group(['cache02'], { staging: "cache02's link measured 2.0 Gbit/s (probe), faster than 500 Mbit/s: nothing is staged there, and …" })] }), pushPlan({ image: 'linux', number: 7, groups: [group(['cache02', 'cache03'], { kind: 'incremental', parent: { number: 6, uuid: '5c1a3e0f-8d2b-4c6a-9e7f-1b2d3c4e5f60' } })] })],
     };
     const answers = [lacking, after];
     fake.answer('replication.planSync', () => answers.shift()!);
@@ -46,6 +46,7 @@ describe('SyncPanel', () => {
     await waitFor(() => expect(plans()).toBe(2));
     const plan = screen.getByLabelText('Sync plan').textContent;
     expect(plan).toContain('win10@3 → cache02 (full)');
+    expect(plan).toContain("cache02's link measured 2.0 Gbit/s (probe), faster than 500 Mbit/s: nothing is staged there");
     expect(plan).toContain('linux@7 → cache02, cache03 (incremental from 6, one stream)');
     expect(startSync().disabled).toBe(false);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { linkProbeArgv, parseLinkProbe, parseZstdBench } from '../../../../electron/core/replication/commands.ts';
-import { ASSUMED_COMPRESSOR, chooseZstdLevel, linkFromHistory } from '../../../../electron/core/replication/link-codec.ts';
+import { ASSUMED_COMPRESSOR, chooseStaging, chooseZstdLevel, linkFromHistory } from '../../../../electron/core/replication/link-codec.ts';
 import { pushRecord } from '../../../fixtures/transfer-records.ts';
 
 const NOW = Date.UTC(2026, 11, 6, 12, 0);
@@ -33,6 +33,13 @@ describe('link from the history', () => {
   it('a compressed push counts only when far below the compressor (then the link held it back)', () => {
     expect(linkFromHistory([done(6000 * MiB, 10, { codec: 'zstd' })], q)).toBeNull();
     expect(linkFromHistory([done(1200 * MiB, 100, { codec: 'zstd' })], q)?.how).toMatch(/^at most, from a zstd push of 1\.17 GiB/);
+  });
+
+  it('a staged push counts only when far below what staging could cost: a fast link seen through staging does not look slow', () => {
+    // 120 MB/s: staging on a busy receiver may have held it back
+    expect(linkFromHistory([done(1200 * MiB, 10, { staged: true })], q)).toBeNull();
+    // 12 MB/s: the link did
+    expect(linkFromHistory([done(1200 * MiB, 100, { staged: true })], q)?.how).toMatch(/^at most, from a staged push of 1\.17 GiB/);
   });
 });
 
@@ -82,5 +89,17 @@ describe('measurements', () => {
     expect(argv.slice(0, 2)).toEqual(['sh', '-c']);
     expect(argv.slice(3, 6)).toEqual(['sh', '64', 'ssh']);
     expect(argv.at(-1)).toBe('probe');
+  });
+});
+
+describe('staging', () => {
+  const link = (rate: number) => ({ node: 'cache01', rate, how: 'probe' });
+  it('stages on a site link, on an unknown one, and under a cap below the threshold; not on a fast link, saying how long a re-send takes', () => {
+    expect(chooseStaging({ link: link(12.5e6), bytes: 10 * MiB })).toEqual({ stage: true });
+    expect(chooseStaging({ link: { node: 'cache01', unknown: 'no history' }, bytes: null })).toEqual({ stage: true });
+    expect(chooseStaging({ link: link(1.25e9), cap: 20e6, bytes: null })).toEqual({ stage: true });
+    expect(chooseStaging({ link: link(1.25e8), bytes: 60e9 }).reason).toBe(
+      "cache01's link measured 1.0 Gbit/s (probe), faster than 500 Mbit/s: nothing is staged there, and a cut link or a restart of cache01 sends this push again from the start once it answers, about 8 min 00 s for 55.9 GiB.",
+    );
   });
 });

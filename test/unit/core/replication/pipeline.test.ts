@@ -218,7 +218,7 @@ describe('resume', () => {
     expect(existsSync(t.stagingPath!)).toBe(false);
   });
 
-  it('a receiver without room to stage receives without staging, and is not resumable', async () => {
+  it('a receiver without room to stage receives without staging: lost mid-stream, it is sent everything again', async () => {
     const s = spec('direct', ['nostage5'], 'gzip');
     const plain = { ...s, targets: [{ ...s.targets[0]!, stagingPath: undefined }] };
     const c = buildPipeline(plain);
@@ -226,14 +226,15 @@ describe('resume', () => {
     expect(c.perTarget.nostage5).toEqual(['free@nostage5', 'decompress@nostage5', 'receive@nostage5', 'leg@nostage5']);
     process.env.ICBD_TEST_CUT = '1000';
     const { result } = await run(plain).finally(() => delete process.env.ICBD_TEST_CUT);
-    expect(result.targets[0]).toMatchObject({ ok: false });
-    expect(result.targets[0]!.interrupted).toBeUndefined();
+    expect(result.targets[0]).toMatchObject({ ok: false, interrupted: true });
     expect(existsSync(s.targets[0]!.stagingPath!)).toBe(false);
+    const again = await resume(plain);
+    expect([again.skip, again.targets[0]!.staged]).toEqual([0, 0]);
   });
 });
 
 describe('reconcile: what a receiver holds of a push whose console went away', () => {
-  const inspect = (s: PipelineSpec) => inspectTarget({ remote, source: 'imgs', send: sendArgv(s.snapshotPath, null), target: runTargets(s)[0]!, sent: { uuid: SENT_UUID, receivedUuid: null } });
+  const inspect = (s: PipelineSpec) => inspectTarget({ remote, source: 'imgs', send: sendArgv(s.snapshotPath, null), target: runTargets(s)[0]!, sent: { uuid: SENT_UUID, receivedUuid: null }, transferId: s.transferId });
   const place = async (s: PipelineSpec, o: { staged?: string; received?: boolean }) => {
     const t = s.targets[0]!;
     if (o.staged !== undefined) {
@@ -264,6 +265,25 @@ describe('reconcile: what a receiver holds of a push whose console went away', (
     await place(s, { staged: (await original()).slice(0, 700) });
     expect(await inspect(s)).toEqual({ state: 'partial', staged: 700 });
     expect(await inspect(spec('direct', ['rec4']))).toEqual({ state: 'absent', detail: 'nothing of it is on rec4' });
+  });
+
+  it('a partial receive with nothing staged beside it: deleted when the snapshot lock names the push, left alone otherwise', async () => {
+    // "bad": the stand-in shows it writable, as a receive cut short leaves it
+    const s = spec('direct', ['bad6']);
+    const t = runTargets(s)[0]!;
+    await place(s, { received: true });
+    const lock = snapshotLockPath(t.finalPath);
+    await writeFile(lock, 'tother123');
+    try {
+      const cut = `${t.finalPath} on bad6 is not a complete receive and nothing was staged beside it: `;
+      expect(await inspect(s)).toEqual({ state: 'absent', detail: `${cut}${t.finalPath} was left alone: it is transfer tother123's` });
+      expect(existsSync(t.finalPath)).toBe(true);
+      await writeFile(lock, s.transferId);
+      expect(await inspect(s)).toEqual({ state: 'absent', detail: `${cut}the partial snapshot ${t.finalPath} was deleted` });
+      expect(existsSync(t.finalPath)).toBe(false);
+    } finally {
+      await rm(lock, { force: true });
+    }
   });
 });
 

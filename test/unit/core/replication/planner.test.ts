@@ -116,7 +116,8 @@ describe('push plan', () => {
   it('auto with a link it cannot measure keeps zstd -1 and says why; an explicit codec is not second-guessed', async () => {
     const g = (await planPush({ source: 'imgs', targets: ['cache01'], image: 'img1', mode: 'relay', compression: 'auto' }, ctx({ link: async (_s, node) => ({ node, unknown: 'no history' }) }))).plan.groups[0]!;
     expect([g.codec, g.codecLevel, g.codecReason]).toEqual(['zstd', 1, 'zstd -1: the link to cache01 is not known (no history), so the default.']);
-    const asked = (await planPush({ source: 'imgs', targets: ['cache01'], image: 'img1', mode: 'direct', compression: 'zstd' }, ctx({ link: () => Promise.reject(new Error('not asked')) }))).plan.groups[0]!;
+    // The link is still asked, for staging (a fast one would have auto choose none).
+    const asked = (await planPush({ source: 'imgs', targets: ['cache01'], image: 'img1', mode: 'direct', compression: 'zstd' }, ctx({ link: async (_s, node) => ({ node, rate: 2e9, how: 'probe' }) }))).plan.groups[0]!;
     expect([asked.codec, asked.codecLevel, asked.codecReason]).toEqual(['zstd', undefined, undefined]);
   });
 
@@ -207,9 +208,33 @@ describe('room before a push', () => {
     ]);
     const [full, incremental] = plan.groups;
     expect(full!.staging).toMatch(/^cache03 keeps the stream as it arrives \(about 1\.00 GiB beside the snapshot, in \/var\/lib\/icbd\/\.snap\/\.icbd-staging\) so that a cut link or a restart resumes/);
-    expect(incremental!.staging).toMatch(/^cache06 has 1\.50 GiB free: room for the snapshot but not for its staged stream beside it .*fails its receive instead of resuming\.$/);
+    expect(incremental!.staging).toMatch(/^cache06 has 1\.50 GiB free: room for the snapshot but not for its staged stream beside it .*sends this push again from the start once it answers\.$/);
     // The receiving end is asked to stage nothing on cache06.
     expect(incremental!.commands.at(-1)!.command).toContain('/var/lib/icbd/.snap/img1/3 - 0 0');
+  });
+
+  it('a receiver behind a link faster than staging pays (or of a cap below it) stages only as the cap says; an unknown link stages', async () => {
+    const links: Record<string, number | undefined> = { cache03: 250e6, cache06: undefined };
+    const probes: (boolean | undefined)[] = [];
+    const link: PlanContext['link'] = async (_s, node, _m, _c, probe) => {
+      probes.push(probe);
+      return links[node] === undefined ? { node, unknown: 'no history' } : { node, rate: links[node]!, how: 'history' };
+    };
+    const plan = (limitRate?: number) => planPush({ source: 'imgs', targets: ['cache03', 'cache06'], image: 'img1', mode: 'direct', compression: 'none', ...(limitRate ? { limitRate } : {}) }, ctx({ ...roomy({ cache03: 10 * GiB, cache06: 10 * GiB }), link }));
+    const fast = await plan();
+    expect(fast.groups.flatMap((g) => g.targets.map((t) => [t.node, t.stagingPath !== undefined]))).toEqual([
+      ['cache03', false],
+      ['cache06', true],
+    ]);
+    expect(fast.plan.groups[0]!.staging).toBe(
+      "cache03's link measured 2.0 Gbit/s (history), faster than 500 Mbit/s: nothing is staged there, and a cut link or a restart of cache03 sends this push again from the start once it answers, about 4 s for 1.00 GiB.",
+    );
+    // Room for the stream once is enough where nothing is staged: no note of room.
+    expect(fast.plan.groups[0]!.staging).not.toMatch(/free/);
+    // A codec of the operator's own: the history is asked, no probe is made.
+    expect(new Set(probes)).toEqual(new Set([false]));
+    const capped = await plan(50e6);
+    expect(capped.groups.flatMap((g) => g.targets.map((t) => t.stagingPath !== undefined))).toEqual([true, true]);
   });
 
   it('tcp stages nothing, and says so', async () => {

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { receiveWrapper } from '../../../../electron/core/replication/pipeline.ts';
+import { receiveWrapper, receiveWrapperId } from '../../../../electron/core/replication/pipeline.ts';
 
 /**
  * The replication key's forced command, run by a real sh as sshd runs it (SSH_ORIGINAL_COMMAND):
- * it refuses every request but `true` and a well-formed receive, before running anything, and the
+ * it refuses every request but `true ID` and a well-formed receive, before running anything, and the
  * refusal says why. (The receive itself runs through it in replication-pipeline.test.ts and on the lab.)
  */
 let dir: string;
@@ -24,8 +24,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const asked = (line: string) => spawnSync('/bin/sh', [wrapper], { env: { SSH_ORIGINAL_COMMAND: line, PATH: '/nonexistent' }, encoding: 'utf8' });
 
 describe('the receive wrapper', () => {
-  it('answers the access check', () => {
-    expect(asked('true').status).toBe(0);
+  it('answers the access check for its own identity only: another version, or a wrapper for another repository, fails it', () => {
+    expect(asked(`true ${receiveWrapperId('/x')}`).status).toBe(0);
+    for (const line of ['true', `true ${receiveWrapperId('/y')}`, `true ${receiveWrapperId('/x')} x`]) {
+      expect(asked(line).status, line).toBe(126);
+      expect(asked(line).stderr, line).toMatch(/^icbd receive: refused: this receive wrapper is not the one the console expects .*set up node keys again\n$/);
+    }
   });
 
   it.each([
@@ -33,7 +37,6 @@ describe('the receive wrapper', () => {
     ['sh -c id', /may only receive/],
     ['', /may only receive/],
     ['true; id', /may only receive/],
-    ['true x', /true takes no arguments/],
     ['receive zstd t1 cache01 /x/win10', /receive takes/],
     ['receive rm t1 cache01 /x/win10 /x/win10/3 - 0 0', /codec rm/],
     ['receive zstd t1 cache01 /etc /etc/1 - 0 0', /\/etc is not inside the repository \/x/],
