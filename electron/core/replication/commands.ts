@@ -180,25 +180,23 @@ export function removeReceivedArgv(path: string, lockPath: string, snapshotLock:
   return sh(REMOVE_RECEIVED, path, lockPath, snapshotLock, transferId, stagingPath);
 }
 
-/**
- * Before a resume: a receive of the transfer still running on the node is one whose sender is
- * gone (sshd notices a dead client only hours later); it is stopped, its staged bytes kept.
- */
-export function stopReceiveArgv(lockPath: string): string[] {
-  return sh(STOP_RECEIVE, '', lockPath);
-}
-
 // ——— resume —————————————————————————————————————————————————————————————————————————————————
 
 // What a receiver holds of a transfer: whether its receive still runs (its lock is held: the
 // pipeline outlived the console), how much of the stream is staged, and the subvolume's facts.
-const RECEIVER_STATE = `if [ -e "$3" ] && ! flock -n "$3" true 2>/dev/null; then echo icbd:busy; fi
-if [ -n "$2" ] && [ -e "$2" ]; then echo "icbd:staged $(stat -c %s "$2")"; fi
+// $2 is the receive's lock, as in STOP_RECEIVE, which may come first.
+const RECEIVER_STATE = `if [ -e "$2" ] && ! flock -n "$2" true 2>/dev/null; then echo icbd:busy; fi
+if [ -n "$3" ] && [ -e "$3" ]; then echo "icbd:staged $(stat -c %s "$3")"; fi
 if [ -e "$1" ]; then echo icbd:subvolume; btrfs subvolume show --raw "$1"; fi
 exit 0`;
 
-export function receiverStateArgv(finalPath: string, stagingPath: string | undefined, lockPath: string): string[] {
-  return sh(RECEIVER_STATE, finalPath, stagingPath ?? '', lockPath);
+/**
+ * What a receiver holds of a transfer. With `stop` (before a resume), a receive of the transfer
+ * still running there is stopped first, its staged bytes kept: its sender is gone (sshd notices a
+ * dead client only hours later).
+ */
+export function receiverStateArgv(finalPath: string, stagingPath: string | undefined, lockPath: string, stop = false): string[] {
+  return sh(stop ? `${STOP_RECEIVE}\n${RECEIVER_STATE}` : RECEIVER_STATE, finalPath, lockPath, stagingPath ?? '');
 }
 
 export interface ReceiverState {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { lastText, parseHash, parseReceiverState, receiverStateArgv, sendPrefixHashArgv, stagedHashArgv, stopReceiveArgv, type ReceiverState } from '../replication/commands.ts';
+import { lastText, parseHash, parseReceiverState, receiverStateArgv, sendPrefixHashArgv, stagedHashArgv, type ReceiverState } from '../replication/commands.ts';
 import { sendArgv, type PipelineSpec } from '../replication/pipeline.ts';
 import type { RunTarget } from '../replication/planner.ts';
 import { runText, type NodeRemote } from '../remote/node.ts';
@@ -19,13 +19,13 @@ export async function resumePoint(o: {
   onLog(line: string): void;
 }): Promise<PipelineSpec> {
   const staged = new Map<string, number>();
-  for (const t of o.targets) {
-    // A receive of ours still holding its lock has lost its sender: stop it, keep its bytes.
-    await runOk(o.remote, t.node, stopReceiveArgv(t.lockPath), 'stopping the receive cut off from its sender');
-    if (t.stagingPath === undefined) continue;
-    const state = await receiverState(o.remote, t);
-    if (state.staged) staged.set(t.node, state.staged);
-  }
+  await Promise.all(
+    o.targets.map(async (t) => {
+      // A receive of ours still holding its lock has lost its sender: stopped, its bytes kept.
+      const state = await receiverState(o.remote, t, true);
+      if (t.stagingPath !== undefined && state.staged) staged.set(t.node, state.staged);
+    }),
+  );
   const prefixes = new Map<number, string | null>();
   for (const [node, bytes] of staged) {
     const t = o.targets.find((x) => x.node === node)!;
@@ -44,8 +44,9 @@ export async function resumePoint(o: {
   return { ...o.spec, skip, targets: o.spec.targets.map((t) => ({ ...t, staged: have(t.node) })) };
 }
 
-export async function receiverState(remote: NodeRemote, t: RunTarget): Promise<ReceiverState> {
-  return parseReceiverState((await runOk(remote, t.node, receiverStateArgv(t.finalPath, t.stagingPath, t.lockPath), `reading what ${t.node} holds`)).stdout);
+/** What `t` holds of the transfer; with `stop`, a receive of it still running there is stopped first. */
+export async function receiverState(remote: NodeRemote, t: RunTarget, stop = false): Promise<ReceiverState> {
+  return parseReceiverState((await runOk(remote, t.node, receiverStateArgv(t.finalPath, t.stagingPath, t.lockPath, stop), `reading what ${t.node} holds`)).stdout);
 }
 
 async function runOk(remote: NodeRemote, node: string, argv: string[], what: string) {
