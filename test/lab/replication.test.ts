@@ -186,6 +186,7 @@ describe.skipIf(process.env.ICBD_LAB_TESTS === 'skip')('replication on the lab',
     const cancel = onceMoving(async (u) => expect(await lab.core.call('transfers.cancel', { id: u.id })).toEqual({ cancelled: true }));
     const r = await push({ source: 'imgs', targets: ['cache01'], image: 'big', compression: 'none' }, cancel.during);
     expect(r.records[0]).toMatchObject({ state: 'cancelled' });
+    expect(r.records[0]!.error!.message).toMatch(/^Cancelled\.\ncache01: cancelled; (the partial snapshot \S+ (and the bytes staged for it were|was) deleted|nothing of it was left on disk|the bytes staged for it were deleted); imgs is untouched\.$/);
     expect(r.records[0]!.bytes).toBeLessThan(1000 * 2 ** 20);
     // Audit entries are appended as the transfer ends, not before its last update: wait for them.
     const actions = async () => (await lab.core.call('audit.list', { host: 'cache01', limit: 2 })).map((e) => `${e.action}:${e.result}`).sort();

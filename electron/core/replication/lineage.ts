@@ -108,6 +108,6 @@ function lineage(o: InfoInput, repo: NodeRepo, state: SnapshotCopy['state'], par
   if (!record) return `received ${parent ? `incrementally (${applied})` : 'whole (a full stream)'}; no transfer in this console's history brought it (pushed before the history, from another console, or by hand)`;
   const how = record.kind === 'full' ? 'full stream' : `incremental stream from ${record.parentNumber}`;
   const agrees = (record.kind === 'full') === (parent === null) && (record.kind === 'full' || record.parentNumber === parent);
-  const when = record.endedAt ? ` on ${new Date(record.endedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
-  return `from ${record.source} by transfer ${record.id.slice(0, 8)}${record.origin ? ` (schedule ${record.origin.schedule})` : ''}${when}: ${how}, ${formatBytes(record.bytes)}${agrees ? '' : `; btrfs records it as ${applied}`}`;
+  const on = record.endedAt ? ` on ${new Date(record.endedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
+  return `from ${record.source} by transfer ${record.id.slice(0, 8)}${record.origin ? ` (schedule ${record.origin.schedule})` : ''}${on}: ${how}, ${formatBytes(record.bytes)}${agrees ? '' : `; btrfs records it as ${applied}`}`;
 }

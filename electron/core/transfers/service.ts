@@ -348,7 +348,8 @@ export class TransferService {
       // A cancel wins over a stall: the operator may cancel a push that waits after one.
       if (result.cancelled) {
         record.state = 'cancelled';
-        record.error = { code: 'CANCELLED', message: `Cancelled; partial receives and staged streams on ${group.wire.targets.join(', ')} were deleted.` };
+        // What each receiver's clean-up found and did (a partial snapshot deleted, nothing there, one left alone as another transfer's).
+        record.error = { code: 'CANCELLED', message: ['Cancelled.', ...failed.map((t) => t.error)].join('\n') };
       } else if (stalled) {
         record.state = 'failed';
         record.error = { code: 'TIMEOUT', message: [stalled, ...failed.map((t) => t.error)].join('\n') };
