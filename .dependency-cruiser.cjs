@@ -5,6 +5,7 @@
 // The other layer rules (shared/ and the renderer have no Node, only the doors import electron)
 // are eslint's (eslint.config.js): they are about packages, not about our own folders.
 const CORE = '^electron/core/';
+const DOORS = ['main', 'serve', 'cli'];
 const layer = (name, comment, from, to) => ({ name, comment, severity: 'error', from: { path: from }, to: { path: to } });
 
 module.exports = {
@@ -16,10 +17,15 @@ module.exports = {
       from: {},
       to: { circular: true },
     },
-    layer('core-not-doors', 'The core is what the doors (main/, cli/, serve/) wrap: it never imports them.', CORE, '^electron/(main|cli|serve)/'),
-    layer('doors-apart', 'A door (window, CLI, browser mode) wraps the core; what two doors share lives in the core.', '^electron/main/', '^electron/(cli|serve)/'),
-    layer('doors-apart-serve', 'A door (window, CLI, browser mode) wraps the core; what two doors share lives in the core.', '^electron/serve/', '^electron/(cli|main)/'),
-    layer('doors-apart-cli', 'A door (window, CLI, browser mode) wraps the core; what two doors share lives in the core.', '^electron/cli/', '^electron/(main|serve)/'),
+    layer('core-not-doors', 'The core is what the doors (main/, cli/, serve/) wrap: it never imports them.', CORE, `^electron/(${DOORS.join('|')})/`),
+    ...DOORS.map((door) =>
+      layer(
+        `doors-apart-${door}`,
+        'A door (window, CLI, browser mode) wraps the core; what two doors share lives in the core.',
+        `^electron/${door}/`,
+        `^electron/(${DOORS.filter((d) => d !== door).join('|')})/`,
+      ),
+    ),
     layer('shared-alone', 'shared/ runs on both sides: it imports nothing of electron/.', '^shared/', '^electron/'),
     layer('handlers-only-from-root', 'Only the composition root (core.ts) reaches the handlers.', `${CORE}(?!core\\.ts$|handlers/)`, `${CORE}handlers/`),
     layer(

@@ -53,6 +53,6 @@ describe('dependency rules', { timeout: 60_000 }, () => {
 
   it('fail on one door importing another', async () => {
     const found = await violations(planted('doors', 'electron/main/app-protocol.ts', '../serve/token.ts'));
-    expect(found).toEqual(['doors-apart electron/main/app-protocol.ts -> electron/serve/token.ts']);
+    expect(found).toEqual(['doors-apart-main electron/main/app-protocol.ts -> electron/serve/token.ts']);
   });
 });
