@@ -130,6 +130,8 @@ describe('replication in browser mode', () => {
     await item.getByRole('button', { name: 'Log' }).click();
     await expect.poll(() => item.getByLabel('Log').textContent()).toMatch(/cancelled/);
     await screenshots(ui.page, 'transfers-done');
+    // Nothing of it stays on the caches, however early the cancel came.
+    for (const node of ['cache01', 'cache02']) expect((await lab.sh(node, 'ls -A /var/lib/icbd/.snap/slow 2>/dev/null; ls -A /var/lib/icbd/.snap/.icbd-staging 2>/dev/null; true')).trim(), node).toBe('');
   });
 
   it("a cache carries the images chosen for it, and sync's plan follows; the CLI sees and changes the same settings", async () => {

@@ -114,7 +114,7 @@ export function chooseStaging(i: { link: LinkFact | { node: string; unknown: str
   if ('unknown' in i.link) return { stage: true };
   const rate = Math.min(i.link.rate, i.cap ?? Infinity);
   if (rate <= STAGE_BELOW) return { stage: true };
-  const resend = i.bytes === null ? '' : `, about ${formatDuration(i.bytes / rate)} for ${formatBytes(i.bytes)}`;
+  const resend = i.bytes === null ? '' : i.bytes / rate < 1 ? `, in under a second for ${formatBytes(i.bytes)}` : `, about ${formatDuration(i.bytes / rate)} for ${formatBytes(i.bytes)}`;
   return {
     stage: false,
     reason: `${i.link.node}'s link measured ${formatBitRate(i.link.rate)} (${i.link.how}), faster than ${formatBitRate(STAGE_BELOW)}: nothing is staged there, and a cut link or a restart of ${i.link.node} sends this push again from the start once it answers${resend}.`,

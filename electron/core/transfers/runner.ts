@@ -123,8 +123,10 @@ export async function runGroup(i: RunGroupInput): Promise<{ targets: TargetOutco
     }
     let error = cancelled ? 'cancelled' : streamError ? `${streamError}${tail ? `: ${tail}` : ''}` : await verify(i.remote, t, i.sent, watch.bytes);
     if (error) {
-      // Only a number proven free before the receive (the `free` marker) holds nothing but ours.
-      const cleaned = watch.status(`free@${t.node}`) === 0 ? await removeReceived(i.remote, t, i.transferId, i.onChange) : 'nothing of it was received';
+      // Only a number proven free before the receive holds nothing but ours: the `free` marker says
+      // so, or (a cancel may stop the stream before the marker reaches us, while the receive made
+      // its snapshot) the snapshot's lock naming this transfer, which the clean-up checks.
+      const cleaned = watch.status(`free@${t.node}`) === 0 || cancelled ? await removeReceived(i.remote, t, i.transferId, i.onChange) : 'nothing of it was received';
       error = `${t.node}: ${error}; ${cleaned}; ${i.source} is untouched.`;
       i.onLog(error);
     }

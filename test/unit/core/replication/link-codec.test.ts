@@ -98,6 +98,7 @@ describe('staging', () => {
     expect(chooseStaging({ link: link(12.5e6), bytes: 10 * MiB })).toEqual({ stage: true });
     expect(chooseStaging({ link: { node: 'cache01', unknown: 'no history' }, bytes: null })).toEqual({ stage: true });
     expect(chooseStaging({ link: link(1.25e9), cap: 20e6, bytes: null })).toEqual({ stage: true });
+    expect(chooseStaging({ link: link(1.25e8), bytes: 106 }).reason).toMatch(/sends this push again from the start once it answers, in under a second for 106 B\.$/);
     expect(chooseStaging({ link: link(1.25e8), bytes: 60e9 }).reason).toBe(
       "cache01's link measured 1.0 Gbit/s (probe), faster than 500 Mbit/s: nothing is staged there, and a cut link or a restart of cache01 sends this push again from the start once it answers, about 8 min 00 s for 55.9 GiB.",
     );
