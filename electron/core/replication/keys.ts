@@ -40,11 +40,16 @@ export async function checkAccess(remote: NodeRemote, source: string, t: AccessT
   return { node: t.node, kind, detail };
 }
 
+const PROBLEM: Record<AccessProblem['kind'], (node: string) => string> = {
+  'host-key': (node) => `does not know ${node}'s host key`,
+  key: (node) => `has no key ${node} accepts`,
+  wrapper: (node) => `reaches ${node}, whose receive wrapper is not the one this console writes`,
+  unreachable: (node) => `cannot reach ${node}`,
+};
+
 export function describeProblem(source: string, p: AccessProblem): string {
-  const what =
-    p.kind === 'host-key' ? `does not know ${p.node}'s host key` : p.kind === 'key' ? `has no key ${p.node} accepts` : p.kind === 'wrapper' ? `reaches ${p.node}, whose receive wrapper is not the one this console writes` : `cannot reach ${p.node}`;
   const fix = p.kind === 'unreachable' ? '' : ': set up node keys to fix it';
-  return `${source}'s root ${what} (${p.detail.split('\n').at(-1)})${fix}`;
+  return `${source}'s root ${PROBLEM[p.kind](p.node)} (${p.detail.split('\n').at(-1)})${fix}`;
 }
 
 /**

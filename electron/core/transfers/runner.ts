@@ -114,8 +114,8 @@ export async function runGroup(i: RunGroupInput): Promise<{ targets: TargetOutco
     // Lost: its receive never reported an end, or was killed by a signal (a node shutting down stops it with TERM).
     const received = watch.status(`receive@${t.node}`);
     const lost = !cancelled && streamError !== undefined && !sendFailed && watch.status(`free@${t.node}`) === 0 && (received === undefined || received >= 128);
-    // tcp's one-time listen is not set up again: its lost receiver fails.
-    if (lost && (t.stagingPath !== undefined || i.mode !== 'tcp')) {
+    // tcp's one-time listen is not set up again (and stages nothing): its lost receiver fails.
+    if (lost && i.mode !== 'tcp') {
       const error = `${t.node}: ${streamError}${tail ? `: ${tail}` : ''}`;
       i.onLog(`${error}; ${t.stagingPath !== undefined ? 'what arrived is kept for a resume' : `nothing was staged there: it is sent again from the start once ${t.node} answers`}.`);
       results.push({ node: t.node, ok: false, error, interrupted: true });
